@@ -1,0 +1,38 @@
+# `make help` lists the targets. Every target sets itself up on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test test-full report clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch first and pinned: 2.13.0 is the local CPU wheel here; anything looser pulls CUDA.
+	$(PY) -m pip install --quiet "torch==2.13.0"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install the project (once; again when pyproject.toml changes)
+
+run: $(STAMP) ## run the main job on the embedded default (ARGS="model=logreg ..." to override)
+	$(PY) -m bench $(ARGS)
+
+test: $(STAMP) ## the fast test suite
+	$(PY) -m pytest -m "not slow" -q
+
+test-full: $(STAMP) ## every test, the slow ones too
+	$(PY) -m pytest -q
+
+report: $(STAMP) ## tables from every stored result row
+	$(PY) -m bench.report
+
+clean: ## remove the virtualenv, results and caches
+	rm -rf $(VENV) results/rows results/artifacts results/tables results/hydra .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

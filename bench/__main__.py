@@ -1,0 +1,43 @@
+"""`python -m bench [overrides]`: a thin Hydra wrapper around bench.run.run(cfg)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import hydra
+from omegaconf import DictConfig
+
+from bench.config import register_configs
+from bench.errors import BenchError
+
+register_configs()
+
+
+def print_summary(summary) -> None:
+    for name in ("accuracy", "explanations", "cost"):
+        print(f"\n## {name}\n\n{summary.tables[name]}")
+    if summary.skipped:
+        print(f"## skipped ({len(summary.skipped)})\n")
+        for label, reason in summary.skipped:
+            print(f"- {label}: {reason}")
+    print(f"\n{summary.units_computed} unit(s) computed, {summary.units_resumed} already stored (resumed); "
+          f"tables in results/tables/")
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+def main(cfg: DictConfig) -> None:
+    from bench.run import run  # after Hydra has parsed the command line: --help stays fast
+
+    try:
+        summary = run(cfg)
+    except BenchError as e:
+        if os.environ.get("HYDRA_FULL_ERROR") == "1":
+            raise
+        print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
+        sys.exit(2)
+    print_summary(summary)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Typed schemas of the Hydra configuration.
+
+Each option of the `data` and `model` groups extends one of these dataclasses (through
+`defaults: [/schema/<group>/<name>@_here_]`), so a misspelt key or a value of the wrong
+type fails at composition, before any data is loaded. The schemas live in their own
+`schema/` group so that `data=foo` lists only real options.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+
+@dataclass
+class PreprocessConfig:
+    max_missing_fraction: float = 0.9  # drop columns missing in more than this fraction
+    id_unique_fraction: float = 0.9  # drop categoricals with more unique values than this (IDs)
+    max_categories: int = 20  # one-hot cap; rarer categories share one "infrequent" column
+    categorical_encoding: str = "onehot"
+
+
+@dataclass
+class OpenMLDataConfig:
+    _target_: str = "bench.data.openml.OpenMLSource"
+    suite: str = "openml"
+    task_id: Optional[int] = None
+    dataset_id: Optional[int] = None
+    manifest: Optional[str] = None  # CSV of a suite, relative to the project root
+    tasks: Optional[List[int]] = None  # subset of the manifest's ids
+    max_tasks: Optional[int] = None
+    skip_missing: bool = False
+    offline: bool = False
+    folds: Any = field(default_factory=lambda: [0])  # list of fold indices, or "all"
+    n_folds: int = 5  # local split of a dataset that has no OpenML task
+    target: Optional[str] = None
+    cache_root: Optional[str] = "${paths.openml_cache}"
+    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
+
+
+@dataclass
+class EmbeddedDataConfig:
+    _target_: str = "bench.data.embedded.EmbeddedSource"
+    suite: str = "embedded"
+    datasets: List[str] = MISSING
+    folds: Any = field(default_factory=lambda: [0])
+    n_folds: int = 5
+    rho: float = 0.0  # XAI-Bench feature correlation
+    n_train: int = 1000
+    n_test: int = 100
+    noise_std: float = 0.01
+    synthetic_mode: str = "regression"
+    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
+
+
+@dataclass
+class LogRegConfig:
+    _target_: str = "bench.models.LogisticRegression"
+    name: str = "logreg"
+    C: float = 1.0
+    max_iter: int = 2000
+
+
+@dataclass
+class MLPConfig:
+    _target_: str = "bench.models.MLP"
+    name: str = "mlp"
+    hidden_sizes: List[int] = field(default_factory=lambda: [128, 128])
+    dropout: float = 0.1
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    batch_size: int = 64
+    max_epochs: int = 200
+    patience: int = 10
+    validation_fraction: float = 0.1
+
+
+@dataclass
+class CNNConfig:
+    _target_: str = "bench.models.CNN"
+    name: str = "cnn"
+    channels: List[int] = field(default_factory=lambda: [16, 32])
+    dropout: float = 0.1
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    batch_size: int = 64
+    max_epochs: int = 100
+    patience: int = 8
+    validation_fraction: float = 0.1
+
+
+@dataclass
+class MetricsConfig:
+    prediction: Dict[str, Any] = field(default_factory=dict)
+    explanation: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ExplainConfig:
+    n_instances: int = 20  # test points explained per task and fold, the same for every explainer
+    background_size: int = 50  # training rows given to explainers that need a background
+
+
+@dataclass
+class PathsConfig:
+    results: str = "results"
+    openml_cache: Optional[str] = None  # None: openml-python's usual user cache
+    shared_data: str = "../shared/data"
+
+
+@dataclass
+class Config:
+    data: Any = MISSING
+    model: Any = MISSING
+    explainers: Dict[str, Any] = field(default_factory=dict)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    logger: Any = MISSING
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    explain: ExplainConfig = field(default_factory=ExplainConfig)
+    seed: int = 0
+    force: bool = False
+    torch_threads: int = 1
+
+
+def register_configs() -> None:
+    cs = ConfigStore.instance()
+    cs.store(name="base_config", node=Config)
+    cs.store(group="schema/data", name="openml", node=OpenMLDataConfig)
+    cs.store(group="schema/data", name="embedded", node=EmbeddedDataConfig)
+    cs.store(group="schema/model", name="logreg", node=LogRegConfig)
+    cs.store(group="schema/model", name="mlp", node=MLPConfig)
+    cs.store(group="schema/model", name="cnn", node=CNNConfig)

@@ -1,0 +1,214 @@
+"""OpenML tasks, datasets and suites through openml-python, cache first.
+
+With `offline=True` the network is never touched: a task or dataset missing from the cache
+fails at once with the command that imports it, and a socket guard turns any connection
+attempt by openml into the same kind of error instead of openml's retries and sleeps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+import numpy as np
+import openml
+import pandas as pd
+
+from bench.data import openml_cache
+from bench.data.source import Source, TaskRef
+from bench.data.splits import local_splits
+from bench.data.task import Split, Task, infer_task_type
+from bench.errors import BenchError, DataUnavailable
+from bench.paths import project_path
+
+SUPPORTED_TASK_TYPES = {openml.tasks.TaskType.SUPERVISED_CLASSIFICATION, openml.tasks.TaskType.SUPERVISED_REGRESSION}
+
+
+class OfflineViolation(BenchError):
+    """Raised instead of opening a connection while offline (not an OSError, so openml's
+    retry loop, which catches connection errors and sleeps, lets it through)."""
+
+
+@contextlib.contextmanager
+def no_network(reason: str) -> Iterator[None]:
+    def refuse(*args, **kwargs):
+        raise OfflineViolation(reason)
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_patched(socket.socket, "connect", refuse))
+        stack.enter_context(_patched(socket, "create_connection", refuse))
+        yield
+
+
+@contextlib.contextmanager
+def _patched(owner: Any, name: str, value: Any) -> Iterator[None]:
+    original = getattr(owner, name)
+    setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+def read_manifest(path: str | Path) -> pd.DataFrame:
+    resolved = project_path(path)
+    if not resolved.is_file():
+        raise BenchError(f"suite manifest {path} not found (looked at {resolved})")
+    return pd.read_csv(resolved)
+
+
+class OpenMLSource(Source):
+    def __init__(
+        self,
+        *,
+        suite: str,
+        task_id: int | None = None,
+        dataset_id: int | None = None,
+        manifest: str | None = None,
+        tasks: Sequence[int] | None = None,
+        max_tasks: int | None = None,
+        skip_missing: bool = False,
+        offline: bool = False,
+        folds: Any = (0,),
+        n_folds: int = 5,
+        target: str | None = None,
+        preprocess: Mapping[str, Any],
+        cache_root: str | None = None,
+        seed: int = 0,
+    ):
+        super().__init__(suite=suite, folds=folds, preprocess=preprocess, seed=seed)
+        given = [name for name, v in (("task_id", task_id), ("dataset_id", dataset_id), ("manifest", manifest)) if v is not None]
+        if len(given) != 1:
+            raise BenchError(
+                f"data={suite} needs exactly one of data.task_id=<int>, data.dataset_id=<int> or a suite "
+                f"(data=openml_cc18, data=amlb); got {given or 'none'}"
+            )
+        self.task_id = task_id
+        self.dataset_id = dataset_id
+        self.manifest = manifest
+        self.tasks = list(tasks) if tasks is not None else None
+        self.max_tasks = max_tasks
+        self.skip_missing = skip_missing
+        self.offline = offline
+        self.n_folds = n_folds
+        self.target = target
+        self.cache_root = Path(cache_root).expanduser() if cache_root else None
+
+    # -- suite resolution ---------------------------------------------------------------
+    def refs(self) -> list[TaskRef]:
+        if self.task_id is not None:
+            return [TaskRef(self.suite, f"task {self.task_id}", task_id=self.task_id)]
+        if self.dataset_id is not None:
+            return [TaskRef(self.suite, f"dataset {self.dataset_id}", dataset_id=self.dataset_id)]
+        table = read_manifest(self.manifest)
+        by_task = "tid" in table.columns
+        id_column = "tid" if by_task else "dataset_id"
+        ids = table[id_column].astype(int).tolist()
+        if self.tasks is not None:
+            unknown = sorted(set(self.tasks) - set(ids))
+            if unknown:
+                raise BenchError(f"data.tasks: ids {unknown} are not in suite {self.suite} ({self.manifest}, column {id_column})")
+            table = table[table[id_column].isin(self.tasks)]
+        if self.max_tasks is not None:
+            table = table.head(self.max_tasks)
+        did_column = "did" if by_task else "dataset_id"
+        return [
+            TaskRef(self.suite, str(row["name"]), task_id=int(row["tid"]) if by_task else None, dataset_id=int(row[did_column]))
+            for _, row in table.iterrows()
+        ]
+
+    # -- loading ------------------------------------------------------------------------
+    def load(self, ref: TaskRef) -> Task:
+        if self.cache_root is not None:
+            openml.config.set_root_cache_directory(self.cache_root)
+        # openml has no public getter for its root; `get_cache_directory` is the per-server folder below it.
+        root = Path(openml.config._root_cache_directory)
+        if self.offline:
+            self._check_cached(ref, root)
+            guard = no_network(f"{ref.label} needs the OpenML server, and data.offline=true")
+        else:
+            guard = contextlib.nullcontext()
+        with guard:
+            if ref.task_id is not None:
+                return self._load_task(ref, root)
+            return self._load_dataset(ref)
+
+    def _check_cached(self, ref: TaskRef, root: Path) -> None:
+        missing = openml_cache.is_cached(root, dataset_id=ref.dataset_id, task_id=ref.task_id)
+        if missing:
+            raise DataUnavailable(
+                f"OpenML {ref.label} ({ref.name}) is not in the cache {root} and data.offline=true "
+                f"(missing {', '.join(Path(m).name for m in missing)}). Import it with `python -m bench.data import-arff FILE "
+                f"--dataset-id {ref.dataset_id or 'N'}{f' --task-id {ref.task_id}' if ref.task_id else ''} "
+                f"--cache {root}` (or `python -m bench.data import-shared --cache DIR`), "
+                "or run with data.offline=false on a machine with a network"
+            )
+        bad = openml_cache.unreadable_files(root, dataset_id=ref.dataset_id, task_id=ref.task_id)
+        if bad:
+            # Checked before openml sees them: openml deletes a cache folder it fails to load.
+            raise DataUnavailable(f"corrupt OpenML cache file {bad[0]}; delete it and import {ref.label} again")
+
+    def _load_task(self, ref: TaskRef, root: Path) -> Task:
+        try:
+            oml_task = openml.tasks.get_task(ref.task_id, download_splits=True, download_data=True,
+                                             download_qualities=False, download_features_meta_data=True)
+        except (OfflineViolation, DataUnavailable):
+            raise
+        except Exception as e:  # openml's errors are varied (server, XML, ARFF); report the id
+            raise DataUnavailable(f"OpenML task {ref.task_id} could not be loaded: {_one_line(e)}") from e
+        if oml_task.task_type_id not in SUPPORTED_TASK_TYPES:
+            raise DataUnavailable(f"OpenML task {ref.task_id} is a {oml_task.task_type}; only classification and regression are supported")
+        dataset = oml_task.get_dataset()
+        X, y = self._frame(dataset, oml_task.target_name, ref)
+        repeats, n_folds, samples = oml_task.get_split_dimensions()
+        kind = openml_cache.task_split_kind(root, ref.task_id)
+        splits = tuple(
+            Split(fold=k, train=np.asarray(train), test=np.asarray(test), kind=kind)
+            for k in range(n_folds)
+            for train, test in [oml_task.get_train_test_split_indices(fold=k, repeat=0, sample=0)]
+        )
+        return self._task(ref, dataset, X, y, splits, task_id=ref.task_id)
+
+    def _load_dataset(self, ref: TaskRef) -> Task:
+        try:
+            dataset = openml.datasets.get_dataset(ref.dataset_id, download_data=True, download_qualities=False,
+                                                  download_features_meta_data=True)
+        except (OfflineViolation, DataUnavailable):
+            raise
+        except Exception as e:
+            raise DataUnavailable(f"OpenML dataset {ref.dataset_id} could not be loaded: {_one_line(e)}") from e
+        target = self.target or dataset.default_target_attribute
+        if not target:
+            raise DataUnavailable(f"OpenML dataset {ref.dataset_id} has no default target; set data.target=<column>")
+        X, y = self._frame(dataset, target, ref)
+        labelled = y.notna().to_numpy()  # rows without a label cannot be scored
+        X, y = X[labelled].reset_index(drop=True), y[labelled].reset_index(drop=True)
+        task_type = infer_task_type(y, is_nominal=isinstance(y.dtype, pd.CategoricalDtype) or y.dtype == object)
+        splits = local_splits(np.asarray(y), n_folds=self.n_folds, seed=self.seed, stratify=task_type != "regression")
+        return self._task(ref, dataset, X, y, splits, task_id=None)
+
+    def _frame(self, dataset, target: str, ref: TaskRef) -> tuple[pd.DataFrame, pd.Series]:
+        try:
+            X, y, _, _ = dataset.get_data(target=target, dataset_format="dataframe")
+        except Exception as e:
+            raise DataUnavailable(
+                f"OpenML {ref.label}: data file {dataset.data_file} could not be read ({_one_line(e)}); "
+                "delete it and import the dataset again"
+            ) from e
+        return X, y
+
+    def _task(self, ref: TaskRef, dataset, X: pd.DataFrame, y: pd.Series, splits, *, task_id) -> Task:
+        nominal = isinstance(y.dtype, pd.CategoricalDtype) or y.dtype == object
+        return Task(
+            suite=self.suite, name=dataset.name, task_type=infer_task_type(y, is_nominal=nominal), input_kind="tabular",
+            X=X, y=y.astype(object if nominal else float).to_numpy(), splits=splits,
+            task_id=task_id, dataset_id=int(dataset.dataset_id),
+            metadata={"source": "openml", "version": dataset.version},
+        )
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text[:300]}"

@@ -1,0 +1,14 @@
+"""Errors a user can act on. The command line prints their message on one line, without a
+traceback (set HYDRA_FULL_ERROR=1 to see it), and exits non-zero."""
+
+
+class BenchError(Exception):
+    """A problem with the user's input or environment; the message names it and the fix."""
+
+
+class DataUnavailable(BenchError):
+    """A task or dataset that cannot be loaded (not cached offline, corrupt cache file)."""
+
+
+class IncompatibleModel(BenchError):
+    """A model asked to handle data it cannot (e.g. a CNN on tabular data)."""

@@ -1,0 +1,31 @@
+"""The value every explainer returns and every explanation metric reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+KINDS = ("attribution", "concepts", "path")
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """`values`: (n, d) feature attributions for the `target` output of each instance, in the
+    model's (flattened) input space; `extras` holds method-specific outputs (e.g. shap's
+    expected value, an image's shape)."""
+
+    values: np.ndarray
+    kind: str
+    target: np.ndarray
+    interactions: np.ndarray | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"Explanation.kind must be one of {KINDS}, got {self.kind!r}")
+        if self.values.ndim not in (2, 3):
+            raise ValueError(f"Explanation.values must be (n, d) or (n, C, d), got shape {self.values.shape}")
+        if len(self.target) != len(self.values):
+            raise ValueError(f"{len(self.values)} explained instances but {len(self.target)} targets")

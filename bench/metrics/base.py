@@ -1,0 +1,41 @@
+"""Metric metadata, declared once beside each metric (Quantus' habit), read through `info_of`."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Callable
+
+from bench.data.task import TASK_TYPES
+
+CATEGORIES = ("prediction", "faithfulness", "robustness", "ground_truth", "sanity", "complexity", "fidelity", "cost")
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    name: str
+    category: str
+    higher_is_better: bool
+    kinds: tuple[str, ...] = ("attribution",)
+    task_types: tuple[str, ...] = TASK_TYPES
+
+
+def metric(*, category: str, higher_is_better: bool, kinds=("attribution",), task_types=TASK_TYPES) -> Callable:
+    if category not in CATEGORIES:
+        raise ValueError(f"metric category must be one of {CATEGORIES}, got {category!r}")
+
+    def attach(fn: Callable) -> Callable:
+        fn.info = MetricInfo(fn.__name__, category, higher_is_better, tuple(kinds), tuple(task_types))
+        return fn
+
+    return attach
+
+
+def info_of(fn: Callable) -> MetricInfo:
+    """The metadata of a metric, also through the functools.partial Hydra's `_partial_` makes."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    try:
+        return fn.info
+    except AttributeError:
+        raise TypeError(f"{fn!r} is not a metric: decorate it with bench.metrics.base.metric") from None

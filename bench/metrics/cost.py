@@ -1,0 +1,100 @@
+"""What an explanation costs: wall seconds, peak memory and model evaluations.
+
+Peak memory is the process's resident set size sampled by a background thread (psutil),
+minus its size when the measurement began: it sees torch's allocations, which tracemalloc
+does not, but can miss a spike shorter than the sampling interval.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import psutil
+from torch import nn
+
+
+class CountingModel:
+    """Wraps a model and counts the input rows it evaluates, through predict/predict_proba and
+    through its torch module's forward (gradient explainers call the network directly)."""
+
+    def __init__(self, model):
+        self._model = model
+        self.rows = 0
+
+    def predict(self, X):
+        self.rows += len(X)
+        return self._model.predict(X)
+
+    def predict_proba(self, X):
+        self.rows += len(X)
+        return self._model.predict_proba(X)
+
+    def torch_module(self) -> nn.Module:
+        return _CountedModule(self._model.torch_module(), self)
+
+    def __getattr__(self, name):
+        # Everything else (classes_, capabilities; torch_module's absence) is the model's own.
+        return getattr(self._model, name)
+
+
+class _CountedModule(nn.Module):
+    def __init__(self, inner: nn.Module, counter: CountingModel):
+        super().__init__()
+        self.inner = inner
+        self.counter = counter
+
+    def forward(self, inputs):
+        self.counter.rows += len(inputs)
+        return self.inner(inputs)
+
+
+class PeakMemory:
+    def __init__(self, interval_s: float = 0.002):
+        self.interval_s = interval_s
+        self.peak_bytes = 0
+
+    def __enter__(self) -> "PeakMemory":
+        self._process = psutil.Process()
+        self._start = self._process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak_bytes = max(self.peak_bytes, self._process.memory_info().rss - self._start)
+            self._stop.wait(self.interval_s)
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_bytes = max(self.peak_bytes, self._process.memory_info().rss - self._start)
+
+
+@dataclass(frozen=True)
+class Cost:
+    seconds: float
+    peak_memory_bytes: int
+    model_evaluations: int
+
+    def per_instance(self, n_instances: int) -> dict[str, float]:
+        """The cost rows of one explanation (lower is better). Peak memory is that of the whole
+        call: it does not divide among instances explained together."""
+        return {
+            "wall_seconds_per_instance": self.seconds / n_instances,
+            "peak_memory_mb": self.peak_memory_bytes / 2**20,
+            "model_evaluations_per_instance": self.model_evaluations / n_instances,
+        }
+
+
+def measure(explain, model) -> tuple[object, Cost]:
+    """Runs `explain(counted_model)` and returns its result with what it cost."""
+    counted = CountingModel(model)
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        result = explain(counted)
+        seconds = time.perf_counter() - start
+    return result, Cost(seconds, memory.peak_bytes, counted.rows)

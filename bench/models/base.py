@@ -1,0 +1,47 @@
+"""What every model declares, and the check that refuses a model before it trains on data it
+cannot handle.
+
+Models are sklearn-style: `fit(X, y) -> self`, `predict`, `predict_proba`, fitted state in
+trailing-underscore attributes. `y` holds integer class codes for classification and floats
+for regression; `classes_` is None for a fitted regressor. Torch models also expose
+`torch_module()`, the network from preprocessed inputs to logits (or the regression output).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bench.data.task import TASK_TYPES, Task
+
+
+class Capabilities:
+    """Mixed into every model: the task types and input kinds it accepts."""
+
+    task_types: tuple[str, ...] = TASK_TYPES
+    input_kinds: tuple[str, ...] = ("tabular",)
+
+
+def input_kind_problem(model, model_name: str, task: Task) -> str | None:
+    kinds = getattr(model, "input_kinds", ("tabular",))
+    if task.input_kind in kinds:
+        return None
+    return (f"model={model_name} takes {' or '.join(kinds)} data, but {task.name} ({task.suite}) is {task.input_kind} data; "
+            f"pick a model for {task.input_kind} data or another data=... option")
+
+
+def task_type_problem(model, model_name: str, task: Task) -> str | None:
+    types = getattr(model, "task_types", TASK_TYPES)
+    if task.task_type in types:
+        return None
+    return f"model={model_name} handles {', '.join(types)} tasks, not {task.task_type} ({task.name})"
+
+
+def is_classifier(model) -> bool:
+    return getattr(model, "classes_", None) is not None
+
+
+def model_output(model, X: np.ndarray) -> np.ndarray:
+    """What explainers explain: class probabilities (n, C), or the regression output as (n, 1)."""
+    if is_classifier(model):
+        return model.predict_proba(X)
+    return np.asarray(model.predict(X), dtype=float).reshape(len(X), 1)

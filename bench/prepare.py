@@ -1,0 +1,58 @@
+"""From a task's fold to model-ready arrays: preprocessing fitted on the training part only,
+labels as integer codes over all of the task's classes, and the seeded sample of test points
+(and background rows) that every explainer shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bench.data.task import Split, Task
+
+
+@dataclass(frozen=True)
+class Fold:
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    classes: np.ndarray | None  # original labels of codes 0..C-1; None for regression
+    feature_names: list[str] | None
+    preprocessor: object
+
+
+def prepare_fold(task: Task, split: Split, preprocessor) -> Fold:
+    X_train_raw, y_train = task.rows(split.train)
+    X_test_raw, y_test = task.rows(split.test)
+    preprocessor.fit(X_train_raw)
+    classes = None
+    if task.is_classification:
+        # Codes over the whole task's classes, so a class absent from one fold keeps its column.
+        classes = np.unique(task.y.astype(str))
+        y_train = np.searchsorted(classes, y_train.astype(str)).astype(np.int64)
+        y_test = np.searchsorted(classes, y_test.astype(str)).astype(np.int64)
+    else:
+        y_train, y_test = y_train.astype(np.float64), y_test.astype(np.float64)
+    return Fold(
+        X_train=np.asarray(preprocessor.transform(X_train_raw), dtype=np.float32), y_train=y_train,
+        X_test=np.asarray(preprocessor.transform(X_test_raw), dtype=np.float32), y_test=y_test,
+        classes=classes, feature_names=getattr(preprocessor, "feature_names_out_", None), preprocessor=preprocessor,
+    )
+
+
+def scores(model, X: np.ndarray, n_classes: int | None) -> np.ndarray:
+    """(n, C) probabilities with a column for every class of the task (zero for a class the
+    model never saw), or (n,) regression predictions."""
+    if n_classes is None:
+        return np.asarray(model.predict(X), dtype=np.float64)
+    proba = np.zeros((len(X), n_classes))
+    proba[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(X)
+    # Models fed float32 return float32 probabilities whose rows can miss 1 by more than
+    # sklearn's log loss tolerates.
+    return proba / proba.sum(axis=1, keepdims=True)
+
+
+def sample_rows(n_rows: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Sorted indices of min(size, n_rows) distinct rows."""
+    return np.sort(rng.choice(n_rows, size=min(size, n_rows), replace=False))

@@ -1,0 +1,89 @@
+"""Tidy result rows on disk: one parquet file per unit, written atomically (temporary file +
+rename), so a crash never leaves a half-written unit and a rerun skips every finished one."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+from bench.results.units import ExplainUnit, FitUnit, LoadUnit, unit_path
+
+ROW_COLUMNS = [
+    "run_id", "unit", "suite", "task_id", "dataset_id", "dataset", "fold", "split_kind", "seed", "model",
+    "explainer", "metric", "category", "value", "higher_is_better", "n_instances", "status", "error",
+    "duration_s", "config_hash", "versions",
+]
+STATUSES = ("ok", "failed", "n/a")
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yields a temporary path beside `path`, renamed onto it only if the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def rows_frame(rows: list[dict]) -> pd.DataFrame:
+    unknown = {k for row in rows for k in row} - set(ROW_COLUMNS)
+    if unknown:
+        raise ValueError(f"result rows have unknown columns {sorted(unknown)}")
+    bad = {row["status"] for row in rows} - set(STATUSES)
+    if bad:
+        raise ValueError(f"result row status must be one of {STATUSES}, got {sorted(bad)}")
+    frame = pd.DataFrame(rows, columns=ROW_COLUMNS)
+    frame["value"] = frame["value"].astype(float)
+    for column in ("task_id", "dataset_id", "n_instances"):
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+class ResultStore:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def is_done(self, unit: FitUnit | ExplainUnit) -> bool:
+        """Finished: stored, and no row failed (failures are retried, "n/a" is an answer)."""
+        path = unit_path(self.root, unit)
+        if not path.exists():
+            return False
+        return not (pd.read_parquet(path, columns=["status"])["status"] == "failed").any()
+
+    def write(self, unit: FitUnit | ExplainUnit | LoadUnit, rows: list[dict]) -> None:
+        with atomic_path(unit_path(self.root, unit)) as tmp:
+            rows_frame(rows).to_parquet(tmp, index=False)
+
+    def remove(self, unit: LoadUnit) -> None:
+        unit_path(self.root, unit).unlink(missing_ok=True)
+
+    def read(self, unit: FitUnit | ExplainUnit) -> pd.DataFrame:
+        return pd.read_parquet(unit_path(self.root, unit))
+
+    def read_all(self) -> pd.DataFrame:
+        files = sorted((self.root / "rows").rglob("*.parquet"))
+        if not files:
+            return rows_frame([])
+        return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+
+    def save_artifact(self, unit: FitUnit | ExplainUnit, what: str, obj) -> None:
+        with atomic_path(unit_path(self.root, unit, what)) as tmp, open(tmp, "wb") as f:
+            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def load_artifact(self, unit: FitUnit | ExplainUnit, what: str):
+        path = unit_path(self.root, unit, what)
+        if not path.exists():
+            return None
+        with open(path, "rb") as f:
+            return pickle.load(f)

@@ -1,0 +1,96 @@
+"""Units of work and the one function that turns a unit into its storage path: the writer and
+the resume check both go through `unit_path`, so they cannot disagree."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+def config_hash(*parts: Any) -> str:
+    """A short stable hash of plain (JSON-able) configuration values."""
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", str(text)).strip("_") or "_"
+
+
+@dataclass(frozen=True)
+class FitUnit:
+    """Train one model on one fold of one task; yields the prediction-metric rows."""
+
+    suite: str
+    dataset: str
+    data_id: str  # "task-3", "dataset-1510" or the dataset's name for embedded data
+    fold: int
+    seed: int
+    model: str
+    model_hash: str  # model config + the data options that change the training data
+
+    @property
+    def folder(self) -> Path:
+        return (Path(_slug(self.suite)) / _slug(f"{self.dataset}-{self.data_id}") / f"fold{self.fold}-seed{self.seed}"
+                / _slug(f"{self.model}-{self.model_hash}"))
+
+    @property
+    def name(self) -> str:
+        return "_fit"
+
+    @property
+    def key(self) -> str:
+        return str(self.folder / self.name)
+
+
+@dataclass(frozen=True)
+class ExplainUnit:
+    """Explain the fitted model of `fit` with one explainer and score the explanation."""
+
+    fit: FitUnit
+    explainer: str
+    explainer_hash: str  # explainer config + explanation metrics + sample size
+
+    @property
+    def folder(self) -> Path:
+        return self.fit.folder
+
+    @property
+    def name(self) -> str:
+        return _slug(f"{self.explainer}-{self.explainer_hash}")
+
+    @property
+    def key(self) -> str:
+        return str(self.folder / self.name)
+
+
+def unit_path(root: str | Path, unit: "FitUnit | ExplainUnit | LoadUnit", what: str = "rows") -> Path:
+    """`what`: "rows" (the unit's tidy rows) or an artifact name ("model.pkl", "predictions.npz", ...)."""
+    if what == "rows":
+        return Path(root) / "rows" / unit.folder / f"{unit.name}.parquet"
+    return Path(root) / "artifacts" / unit.folder / f"{unit.name}.{what}"
+
+
+@dataclass(frozen=True)
+class LoadUnit:
+    """Loading one task: stored only when it could not be loaded (why, for the skipped table)."""
+
+    suite: str
+    dataset: str
+    data_id: str
+
+    @property
+    def folder(self) -> Path:
+        return Path(_slug(self.suite)) / _slug(f"{self.dataset}-{self.data_id}")
+
+    @property
+    def name(self) -> str:
+        return "_load"
+
+    @property
+    def key(self) -> str:
+        return str(self.folder / self.name)

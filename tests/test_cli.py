@@ -1,0 +1,54 @@
+"""`python -m bench` as a user runs it: help, printed config, and one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from bench.paths import PROJECT_ROOT
+
+
+def bench(*args: str, tmp_path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    return subprocess.run([sys.executable, "-m", "bench", *args, f"paths.results={tmp_path}/results"],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_help_lists_the_config_groups(tmp_path):
+    result = bench("--help", tmp_path=tmp_path)
+    assert result.returncode == 0
+    for group in ("data:", "model:", "explainers:", "metrics:", "logger:", "paths:"):
+        assert group in result.stdout
+
+
+def test_cfg_job_prints_the_composed_config(tmp_path):
+    result = bench("--cfg", "job", "model=logreg", tmp_path=tmp_path)
+    assert result.returncode == 0
+    assert "_target_: bench.models.LogisticRegression" in result.stdout
+    assert "kernel_shap:" in result.stdout
+
+
+def test_uncached_openml_id_offline_fails_on_one_line(tmp_path):
+    result = bench("data=openml", "data.task_id=999999", "data.offline=true", f"paths.openml_cache={tmp_path}/oc",
+                   tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1
+    assert "999999" in error_lines[0] and "import-arff" in error_lines[0]
+
+
+def test_cnn_on_tabular_data_is_refused_before_training(tmp_path):
+    result = bench("model=cnn", "data.datasets=[wdbc]", tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "model=cnn takes image data" in result.stderr
+    assert not (tmp_path / "results" / "rows").exists()
+
+
+def test_unknown_option_names_the_alternatives(tmp_path):
+    result = bench("model=nonexistent", tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "mlp" in result.stderr and "logreg" in result.stderr

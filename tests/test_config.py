@@ -1,0 +1,73 @@
+"""Every config in conf/ composes; a wrong key, type or option fails at composition."""
+
+from __future__ import annotations
+
+import pytest
+from hydra.errors import ConfigCompositionException, MissingConfigException
+from omegaconf.errors import ValidationError
+
+from bench.errors import BenchError
+from bench.run import make_plan
+from tests.conftest import CONF_DIR, compose_config
+
+GROUPS = ["data", "model", "explainers", "metrics", "logger", "paths"]
+OPTIONS = [(group, path.stem) for group in GROUPS for path in sorted((CONF_DIR / group).glob("*.yaml"))]
+
+
+@pytest.mark.parametrize(("group", "option"), OPTIONS, ids=[f"{g}={o}" for g, o in OPTIONS])
+def test_every_option_composes(group, option):
+    cfg = compose_config([f"{group}={option}"])
+    assert group in cfg
+
+
+def test_data_and_model_options_carry_a_target():
+    for group in ("data", "model"):
+        for path in (CONF_DIR / group).glob("*.yaml"):
+            cfg = compose_config([f"{group}={path.stem}"])
+            assert cfg[group]["_target_"].startswith("bench."), path
+
+
+def test_explainers_compose_as_a_list_or_a_named_set():
+    assert list(compose_config(["explainers=[kernel_shap,ig]"]).explainers) == ["kernel_shap", "ig"]
+    assert list(compose_config(["explainers=default"]).explainers) == ["kernel_shap", "ig", "random"]
+    assert list(compose_config(["explainers=none"]).explainers) == []
+
+
+def test_a_misspelt_key_fails_at_composition():
+    with pytest.raises(ConfigCompositionException) as error:
+        compose_config(["data=openml", "data.taskid=3"])
+    assert "Key 'taskid' not in 'OpenMLDataConfig'" in str(error.value.__cause__)
+
+
+def test_an_unknown_option_of_an_untyped_node_fails_before_any_work(results):
+    # Explainer options are checked by the explainer's constructor, and `+key=` (which Hydra
+    # lets past a schema on purpose) by the constructor of what it configures.
+    for override in ("+explainers.ig.nsteps=3", "+data.taskid=3"):
+        with pytest.raises(BenchError) as error:
+            make_plan(compose_config([override], results))
+        assert ("nsteps" if "ig" in override else "taskid") in str(error.value)
+    assert not results.exists()
+
+
+def test_a_wrong_type_fails_at_composition():
+    with pytest.raises(ConfigCompositionException) as error:
+        compose_config(["data=openml", "data.task_id=three"])
+    assert isinstance(error.value.__cause__, ValidationError)
+    assert "task_id" in str(error.value.__cause__)
+    with pytest.raises(ConfigCompositionException):
+        compose_config(["model.max_epochs=many"])
+
+
+def test_an_unknown_option_lists_the_available_ones():
+    with pytest.raises(MissingConfigException) as error:
+        compose_config(["model=nonexistent"])
+    message = str(error.value)
+    assert "nonexistent" in message
+    for option in ("logreg", "mlp", "cnn"):
+        assert option in message
+    assert "\tschema" not in message  # schemas live in their own group, not among the options
+
+
+def test_openml_cache_follows_paths():
+    cfg = compose_config(["data=openml_cc18", "paths.openml_cache=/tmp/somewhere"])
+    assert cfg.data.cache_root == "/tmp/somewhere"

@@ -1,0 +1,119 @@
+"""The loop end to end on embedded data: tables, resume, force, crash-safety, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bench.run as bench_run
+from bench.errors import IncompatibleModel
+from bench.results import ResultStore
+from tests.conftest import FAST, compose_config
+
+SMALL = [*FAST, "data.datasets=[wdbc,gaussianLinear]", "model.max_epochs=15"]
+
+
+def tables(results) -> dict[str, pd.DataFrame]:
+    # keep_default_na=False: pandas would read the status "n/a" as a missing value.
+    return {name: pd.read_csv(results / "tables" / f"{name}.csv", keep_default_na=False, na_values=[""]) for name in ("accuracy", "explanations", "cost")}
+
+
+def test_default_run_writes_accuracy_explanation_and_cost_tables(results):
+    summary = bench_run.run(compose_config(SMALL, results))
+    assert summary.units_computed == 2 * (1 + 3)  # two tasks: one fit and three explainers each
+    t = tables(results)
+    accuracy = t["accuracy"].set_index(["dataset", "metric"])["value"]
+    assert accuracy["wdbc", "accuracy"] > 0.85 and accuracy["wdbc", "roc_auc"] > 0.9
+    assert accuracy["gaussianLinear", "r2"] > 0.5
+    assert set(t["accuracy"]["split_kind"]) == {"local", "generated"}
+    explanations = t["explanations"]
+    assert (explanations["status"] == "ok").all()
+    assert set(explanations["explainer"]) == {"kernel_shap", "ig", "random"}
+    assert set(explanations["metric"]) == {"deletion_auc"}
+    assert (explanations["n_instances"] == 4).all()
+    cost = t["cost"].set_index(["dataset", "explainer", "metric"])["value"]
+    assert cost["wdbc", "random", "model_evaluations_per_instance"] == 0
+    # Integrated gradients: n_steps evaluations per instance (plus captum's convergence check: 2).
+    assert cost["wdbc", "ig", "model_evaluations_per_instance"] == 8 + 2
+    assert cost["wdbc", "kernel_shap", "model_evaluations_per_instance"] > 64
+    for name in ("accuracy", "explanations", "cost", "skipped"):
+        assert (results / "tables" / f"{name}.md").exists()
+    assert "deletion_auc" in summary.tables["explanations"]
+
+
+def test_a_rerun_skips_every_finished_unit_and_force_recomputes(results):
+    cfg = compose_config(SMALL, results)
+    first = bench_run.run(cfg)
+    values = tables(results)["explanations"]["value"].to_numpy()
+    again = bench_run.run(cfg)
+    assert again.units_computed == 0 and again.units_resumed == first.units_computed
+    np.testing.assert_array_equal(tables(results)["explanations"]["value"].to_numpy(), values)
+    forced = bench_run.run(compose_config([*SMALL, "force=true"], results))
+    assert forced.units_computed == first.units_computed
+
+
+def test_a_run_killed_midway_keeps_finished_units_and_computes_only_the_rest(results, monkeypatch):
+    cfg = compose_config(SMALL, results)
+    original = bench_run._explain_unit
+    calls = []
+
+    def dies_on_the_fifth(*args, **kwargs):
+        calls.append(args[1].key)
+        if len(calls) == 5:
+            raise KeyboardInterrupt  # as if the process were killed
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(bench_run, "_explain_unit", dies_on_the_fifth)
+    with pytest.raises(KeyboardInterrupt):
+        bench_run.run(cfg)
+    stored = ResultStore(results).read_all()
+    assert stored["unit"].nunique() == (1 + 3) + (1 + 1)  # first task whole; second: fit + 1 explainer
+    monkeypatch.setattr(bench_run, "_explain_unit", original)
+    resumed = bench_run.run(cfg)
+    assert resumed.units_computed == 2  # the two explainers of the second task
+    assert resumed.units_resumed == 6
+
+
+def test_same_config_and_seed_give_the_same_table(tmp_path):
+    frames = []
+    for name in ("a", "b"):
+        bench_run.run(compose_config(SMALL, tmp_path / name))
+        frames.append(tables(tmp_path / name))
+    for name in ("accuracy", "explanations"):
+        a, b = (f[name].drop(columns=["error"]) for f in frames)
+        pd.testing.assert_frame_equal(a, b)
+    other = compose_config([*SMALL, "seed=1"], tmp_path / "c")
+    bench_run.run(other)
+    assert not tables(tmp_path / "c")["explanations"]["value"].equals(frames[0]["explanations"]["value"])
+
+
+def test_inapplicable_models_and_explainers_give_na_rows_and_the_run_continues(results):
+    bench_run.run(compose_config([*FAST, "data.datasets=[wdbc,gaussianLinear]", "model=logreg"], results))
+    t = tables(results)
+    regression = t["accuracy"][t["accuracy"]["dataset"] == "gaussianLinear"]
+    assert list(regression["status"]) == ["n/a"]
+    assert "model=logreg handles binary, multiclass tasks, not regression" in regression["error"].iloc[0]
+    ig = t["explanations"][(t["explanations"]["dataset"] == "wdbc") & (t["explanations"]["explainer"] == "ig")]
+    assert list(ig["status"]) == ["n/a"] and "not a torch model" in ig["error"].iloc[0]
+    shap_rows = t["explanations"][(t["explanations"]["dataset"] == "wdbc") & (t["explanations"]["explainer"] == "kernel_shap")]
+    assert list(shap_rows["status"]) == ["ok"]
+
+
+def test_a_model_for_images_is_refused_on_tabular_data_before_training(results):
+    with pytest.raises(IncompatibleModel, match="model=cnn takes image data"):
+        bench_run.run(compose_config([*SMALL, "model=cnn"], results))
+    assert ResultStore(results).read_all().empty
+
+
+def test_the_image_path_on_digits(results):
+    cfg = compose_config(["data=digits", "model=cnn", "model.max_epochs=5", "explainers=[ig,random]",
+                          "explain.n_instances=4", "explainers.ig.n_steps=8"], results)
+    bench_run.run(cfg)
+    t = tables(results)
+    assert t["accuracy"].set_index("metric")["value"]["accuracy"] > 0.5
+    assert (t["explanations"]["status"] == "ok").all()
+    stored = ResultStore(results).read_all()
+    ig_unit = stored[stored["explainer"] == "ig"]["unit"].iloc[0]
+    artifact = pd.read_pickle(results / "artifacts" / f"{ig_unit}.explanation.pkl")
+    assert artifact["explanation"].values.shape == (4, 64)  # flattened 1 x 8 x 8 pixels

@@ -17,12 +17,14 @@ register_configs()
 def print_summary(summary) -> None:
     for name in ("accuracy", "explanations", "cost"):
         print(f"\n## {name}\n\n{summary.tables[name]}")
-    if summary.skipped:
-        print(f"## skipped ({len(summary.skipped)})\n")
-        for label, reason in summary.skipped:
-            print(f"- {label}: {reason}")
-    print(f"\n{summary.units_computed} unit(s) computed, {summary.units_resumed} already stored (resumed); "
-          f"tables in results/tables/")
+    by_reason: dict[str, list] = {}
+    for label, error in summary.skipped:
+        by_reason.setdefault(error.reason, []).append((label, error))
+    for reason, skipped in by_reason.items():
+        print(f"## skipped {len(skipped)}: {reason}\n\n{', '.join(label for label, _ in skipped)}\n")
+        print(f"e.g. {skipped[0][1]}\n")
+    print(f"{summary.units_computed} unit(s) computed, {summary.units_resumed} already stored (resumed); "
+          f"tables in {summary.results}/tables/")
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")

@@ -7,7 +7,14 @@ class BenchError(Exception):
 
 
 class DataUnavailable(BenchError):
-    """A task or dataset that cannot be loaded (not cached offline, corrupt cache file)."""
+    """A task or dataset that cannot be loaded (not cached offline, corrupt cache file).
+
+    `reason` is a short phrase shared by tasks skipped for the same cause, so that a list of
+    skipped tasks can be grouped; the message says the same at length, with the fix."""
+
+    def __init__(self, message: str, *, reason: str | None = None):
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class IncompatibleModel(BenchError):

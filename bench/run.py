@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from bench.data.source import Source, TaskRef
 from bench.data.task import Task
@@ -63,7 +63,8 @@ class RunSummary:
     run_id: str
     units_computed: int = 0
     units_resumed: int = 0
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (task label, reason)
+    results: str = "results"
+    skipped: list[tuple[str, DataUnavailable]] = field(default_factory=list)  # (task label, why)
     unit_keys: set[str] = field(default_factory=set)
     tables: dict[str, str] = field(default_factory=dict)  # markdown of this run's units
 
@@ -107,7 +108,7 @@ def make_plan(cfg: DictConfig) -> Plan:
 def run(cfg: DictConfig) -> RunSummary:
     torch.set_num_threads(cfg.torch_threads)
     plan = make_plan(cfg)
-    summary = RunSummary(plan.run_id)
+    summary = RunSummary(plan.run_id, results=cfg.paths.results)
     refs = plan.source.refs()
     log.info("run %s: %d task(s) of %s, model=%s, explainers=%s", plan.run_id, len(refs), plan.source.suite,
              plan.model_name, list(plan.explainers) or "none")
@@ -134,15 +135,35 @@ def _data_id(ref: TaskRef) -> str:
     return f"dataset-{ref.dataset_id}" if ref.dataset_id is not None else ref.name
 
 
+def _units(plan: Plan, ref: TaskRef, fold: int) -> tuple[FitUnit, dict[str, ExplainUnit]]:
+    unit = FitUnit(ref.suite, ref.name, _data_id(ref), fold, plan.cfg.seed, plan.model_name, plan.model_hash)
+    return unit, {name: ExplainUnit(unit, name, plan.explainer_hashes[name]) for name in plan.explainers}
+
+
+def _finished_without_loading(plan: Plan, ref: TaskRef, summary: RunSummary) -> bool:
+    """With the folds listed, a task whose units are all stored needs no loading at all."""
+    folds = plan.cfg.data.folds
+    if plan.cfg.force or not isinstance(folds, ListConfig):
+        return False
+    units = [u for fold in folds for fit, explain in [_units(plan, ref, fold)] for u in (fit, *explain.values())]
+    if not all(plan.store.is_done(u) for u in units):
+        return False
+    summary.unit_keys.update(u.key for u in units)
+    summary.units_resumed += len(units)
+    return True
+
+
 def _run_task(plan: Plan, ref: TaskRef, summary: RunSummary) -> None:
+    if _finished_without_loading(plan, ref, summary):
+        return
     load_unit = LoadUnit(ref.suite, ref.name, _data_id(ref))
     try:
         task = plan.source.load(ref)
     except DataUnavailable as e:
         if not plan.cfg.data.get("skip_missing", False):
             raise
-        log.warning("skipped %s: %s", ref.label, e)
-        summary.skipped.append((ref.label, str(e)))
+        log.warning("skipped %s (%s): %s", ref.label, ref.name, e.reason)
+        summary.skipped.append((f"{ref.label} ({ref.name})", e))
         summary.unit_keys.add(load_unit.key)
         plan.store.write(load_unit, [{"run_id": plan.run_id, "unit": load_unit.key, "suite": ref.suite,
                                       "task_id": ref.task_id, "dataset_id": ref.dataset_id, "dataset": ref.name,
@@ -165,8 +186,7 @@ def _rng(plan: Plan, key: str) -> np.random.Generator:
 
 def _run_fold(plan: Plan, ref: TaskRef, task: Task, fold: int, summary: RunSummary) -> None:
     split = task.split(fold)
-    unit = FitUnit(ref.suite, ref.name, _data_id(ref), fold, plan.cfg.seed, plan.model_name, plan.model_hash)
-    explain_units = {name: ExplainUnit(unit, name, plan.explainer_hashes[name]) for name in plan.explainers}
+    unit, explain_units = _units(plan, ref, fold)
     summary.unit_keys.update([unit.key, *(u.key for u in explain_units.values())])
     force = plan.cfg.force
     pending = [name for name, u in explain_units.items() if force or not plan.store.is_done(u)]

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import openml
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 from bench.config import register_configs
+from bench.data import openml_cache
 from bench.paths import PROJECT_ROOT
 
 CONF_DIR = PROJECT_ROOT / "conf"
@@ -35,35 +37,73 @@ def compose_config(overrides: list[str], results: Path | None = None) -> DictCon
         return compose(config_name="config", overrides=[*overrides, *extra])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread():
+    """As `torch_threads: 1` does for runs: these networks are tiny, and on two cores threads
+    waiting for each other cost far more than they save."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.fixture
 def results(tmp_path: Path) -> Path:
     return tmp_path / "results"
 
 
 @pytest.fixture
-def no_sockets(monkeypatch) -> list:
-    """Every connection attempt is recorded and refused."""
-    attempts: list = []
+def no_network(monkeypatch) -> None:
+    """Refuse every connection. AssertionError, not OSError: openml would retry an OSError."""
 
     def refuse(*args, **kwargs):
-        attempts.append(args)
-        raise AssertionError(f"network access attempted: {args[1:] if len(args) > 1 else args}")
+        raise AssertionError(f"network access attempted: {args[1:]!r}")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    return attempts
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
 
 
 @pytest.fixture
-def openml_root(tmp_path: Path):
-    """A fresh OpenML cache root for the test; openml's own setting is restored afterwards
-    (tests must never load from the user's cache: openml deletes folders it fails to load)."""
-    previous = openml.config._root_cache_directory
+def cache_root(tmp_path: Path):
+    """A fresh openml root cache; never the user's own (openml deletes folders it fails to load)."""
+    saved_root, saved_server = openml.config.get_config_as_dict()["cachedir"], openml.config.server
     root = tmp_path / "openml-cache"
-    root.mkdir()
+    openml.config.server = openml_cache.OPENML_SERVER
     openml.config.set_root_cache_directory(root)
-    yield root
-    openml.config.set_root_cache_directory(previous)
+    try:
+        yield root
+    finally:
+        openml.config.set_root_cache_directory(saved_root)
+        openml.config.server = saved_server
+
+
+TOY_ROWS = 60
+
+
+def toy_rows() -> list[tuple]:
+    """(x, colour, note, label): '?' every few rows per column; 24 'pos' and 36 'neg'."""
+    colours = ["red", "green", "dark blue"]
+    return [(None if i % 11 == 3 else i * 0.5,
+             None if i % 13 == 5 else colours[i % 3],
+             None if i % 17 == 7 else f"note {i}",
+             "pos" if i % 5 < 2 else "neg") for i in range(TOY_ROWS)]
+
+
+@pytest.fixture
+def toy_arff(tmp_path: Path) -> Path:
+    """A small ARFF with numeric, nominal and string columns and '?' missing values."""
+    def cell(value, quote=False):
+        return "?" if value is None else (f"'{value}'" if quote else str(value))
+
+    lines = ["% toy data for bench tests", "@relation toy", "@attribute x numeric",
+             "@attribute colour {red,green,'dark blue'}", "@attribute note string",
+             "@attribute class {neg,pos}", "@data"]
+    lines += [",".join([cell(x), cell(c, quote=True), cell(n, quote=True), label]) for x, c, n, label in toy_rows()]
+    path = tmp_path / "toy.arff"
+    path.write_text("\n".join(lines) + "\n", encoding="utf8")
+    return path
 
 
 def shared_data_dir() -> Path | None:

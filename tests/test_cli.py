@@ -52,3 +52,12 @@ def test_unknown_option_names_the_alternatives(tmp_path):
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "mlp" in result.stderr and "logreg" in result.stderr
+
+
+def test_hydra_full_error_shows_the_traceback(tmp_path):
+    env = {**os.environ, "HYDRA_FULL_ERROR": "1"}
+    result = subprocess.run([sys.executable, "-m", "bench", "data=openml", "data.task_id=999999", "data.offline=true",
+                             f"paths.openml_cache={tmp_path}/oc", f"paths.results={tmp_path}/results"],
+                            cwd=PROJECT_ROOT, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr and "DataUnavailable" in result.stderr

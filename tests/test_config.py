@@ -71,3 +71,13 @@ def test_an_unknown_option_lists_the_available_ones():
 def test_openml_cache_follows_paths():
     cfg = compose_config(["data=openml_cc18", "paths.openml_cache=/tmp/somewhere"])
     assert cfg.data.cache_root == "/tmp/somewhere"
+
+
+def test_the_wandb_logger_without_wandb_names_the_extra_to_install(results):
+    try:
+        import wandb  # noqa: F401
+    except ImportError:
+        with pytest.raises(BenchError, match=r"pip install -e '.\[wandb\]'"):
+            make_plan(compose_config(["logger=wandb"], results))
+    else:
+        pytest.skip("wandb is installed: the missing-package message cannot be checked")

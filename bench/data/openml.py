@@ -143,12 +143,14 @@ class OpenMLSource(Source):
                 f"(missing {', '.join(Path(m).name for m in missing)}). Import it with `python -m bench.data import-arff FILE "
                 f"--dataset-id {ref.dataset_id or 'N'}{f' --task-id {ref.task_id}' if ref.task_id else ''} "
                 f"--cache {root}` (or `python -m bench.data import-shared --cache DIR`), "
-                "or run with data.offline=false on a machine with a network"
+                "or run with data.offline=false on a machine with a network",
+                reason=f"not in the OpenML cache {root} (offline)",
             )
         bad = openml_cache.unreadable_files(root, dataset_id=ref.dataset_id, task_id=ref.task_id)
         if bad:
             # Checked before openml sees them: openml deletes a cache folder it fails to load.
-            raise DataUnavailable(f"corrupt OpenML cache file {bad[0]}; delete it and import {ref.label} again")
+            raise DataUnavailable(f"corrupt OpenML cache file {bad[0]}; delete it and import {ref.label} again",
+                                  reason="corrupt cache file")
 
     def _load_task(self, ref: TaskRef, root: Path) -> Task:
         try:

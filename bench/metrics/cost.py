@@ -31,12 +31,13 @@ class CountingModel:
         self.rows += len(X)
         return self._model.predict_proba(X)
 
-    def torch_module(self) -> nn.Module:
-        return _CountedModule(self._model.torch_module(), self)
-
     def __getattr__(self, name):
-        # Everything else (classes_, capabilities; torch_module's absence) is the model's own.
-        return getattr(self._model, name)
+        # Everything else is the model's own, torch_module included: a model without one
+        # must still look like it has none.
+        attribute = getattr(self._model, name)
+        if name == "torch_module":
+            return lambda: _CountedModule(attribute(), self)
+        return attribute
 
 
 class _CountedModule(nn.Module):

@@ -53,6 +53,7 @@ class TorchEstimator(Capabilities):
             return self.module_(torch.as_tensor(np.asarray(X, dtype=np.float32))).numpy()
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        self._check_fitted()
         if self.classes_ is None:
             raise AttributeError("predict_proba is only available after fitting on class labels")
         # float64 softmax: float32 rows can miss summing to one by more than sklearn tolerates.

@@ -28,7 +28,8 @@ def build_tables(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
     selections = {
         "accuracy": fit,
         "explanations": explained & (rows["category"] != "cost"),
-        "cost": explained & ((rows["category"] == "cost") | (rows["status"] != "ok")),
+        # A unit that did not run at all (no category) says why in both tables.
+        "cost": explained & ((rows["category"] == "cost") | rows["category"].isna()),
         "skipped": rows["category"] == "data",
     }
     return {
@@ -54,7 +55,8 @@ def to_markdown(name: str, table: pd.DataFrame) -> str:
         wide = wide.join(reasons, how="outer")
     wide = wide.reset_index()
     wide.columns.name = None
-    return wide.to_markdown(index=False, floatfmt=".4g", missingval="") + "\n"
+    # tabulate blanks None, not NaN
+    return wide.astype(object).where(wide.notna(), None).to_markdown(index=False, floatfmt=".4g", missingval="") + "\n"
 
 
 def write_tables(tables: dict[str, pd.DataFrame], folder: str | Path) -> dict[str, str]:

@@ -3,80 +3,20 @@
 from __future__ import annotations
 
 import csv
-import os
 import socket
 from pathlib import Path
 
 import numpy as np
+import openml
 import pandas as pd
 import pytest
 
 from bench.data import openml_cache as oc
 from bench.data.__main__ import main as cli_main
+from tests.conftest import TOY_ROWS as N_ROWS
+from tests.conftest import toy_rows
 
-openml = pytest.importorskip("openml")
-
-N_ROWS = 60
 DID, TID = 990001, 990002
-
-
-def _shared_data() -> Path:
-    default = Path(__file__).resolve().parents[3] / "shared" / "data"
-    return Path(os.environ.get("BENCH_SHARED_DATA", default))
-
-
-@pytest.fixture
-def cache_root(tmp_path):
-    """A fresh openml root cache; never the user's own (openml deletes folders it fails to load)."""
-    saved_root, saved_server = openml.config.get_config_as_dict()["cachedir"], openml.config.server
-    root = tmp_path / "openml-cache"
-    openml.config.server = oc.OPENML_SERVER
-    openml.config.set_root_cache_directory(root)
-    try:
-        yield root
-    finally:
-        openml.config.set_root_cache_directory(saved_root)
-        openml.config.server = saved_server
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Refuse every connection. AssertionError, not OSError: openml would retry an OSError."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError(f"network access attempted: {args[1:]!r}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-
-
-def _expected_rows() -> list[tuple]:
-    """(x, colour, note, label): '?' every few rows per column; 24 'pos' and 36 'neg'."""
-    colours = ["red", "green", "dark blue"]
-    return [(None if i % 11 == 3 else i * 0.5,
-             None if i % 13 == 5 else colours[i % 3],
-             None if i % 17 == 7 else f"note {i}",
-             "pos" if i % 5 < 2 else "neg") for i in range(N_ROWS)]
-
-
-def _write_arff(path: Path) -> Path:
-    def cell(value, quote=False):
-        return "?" if value is None else (f"'{value}'" if quote else str(value))
-
-    lines = ["% toy data for bench tests", "@relation toy", "@attribute x numeric",
-             "@attribute colour {red,green,'dark blue'}", "@attribute note string",
-             "@attribute class {neg,pos}", "@data"]
-    lines += [",".join([cell(x), cell(c, quote=True), cell(n, quote=True), label])
-              for x, c, n, label in _expected_rows()]
-    path.write_text("\n".join(lines) + "\n", encoding="utf8")
-    return path
-
-
-@pytest.fixture
-def toy_arff(tmp_path):
-    return _write_arff(tmp_path / "toy.arff")
 
 
 def _folds(task) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -103,7 +43,7 @@ def test_dataset_round_trip(toy_arff, cache_root, no_network):
                                           download_features_meta_data=True)
     assert dataset.default_target_attribute == "class"
     X, y, categorical, names = dataset.get_data(target="class", dataset_format="dataframe")
-    xs, colours, notes, labels = zip(*_expected_rows(), strict=True)
+    xs, colours, notes, labels = zip(*toy_rows(), strict=True)
     assert names == ["x", "colour", "note"] and categorical == [False, True, False]
     np.testing.assert_array_equal(X["x"].to_numpy(), np.array(xs, dtype=float))
     assert isinstance(X["colour"].dtype, pd.CategoricalDtype)
@@ -185,10 +125,8 @@ def test_cli_reports_bad_input_in_one_line(tmp_path, capsys):
     assert not (tmp_path / "c").exists()
 
 
-def test_import_shared_keeps_official_split_of_task_3(cache_root, no_network):
-    shared = _shared_data()
-    if not (shared / "openml").is_dir():
-        pytest.skip(f"shared data not found at {shared} (set BENCH_SHARED_DATA)")
+def test_import_shared_keeps_official_split_of_task_3(shared_data, cache_root, no_network):
+    shared = shared_data
     with (shared / "cc18.csv").open(encoding="utf8", newline="") as fh:
         tid_of = {int(row["did"]): int(row["tid"]) for row in csv.DictReader(fh)}
 

@@ -1,0 +1,85 @@
+"""OpenML tasks and suites through OpenMLSource: offline loading, clear failures, skipping."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import bench.run as bench_run
+from bench.data import openml_cache
+from bench.data.openml import OpenMLSource
+from bench.data.source import TaskRef
+from bench.errors import BenchError, DataUnavailable
+from tests.conftest import TOY_ROWS, compose_config
+
+DID, TID = 990001, 990002
+
+
+def source(cache_root, **options) -> OpenMLSource:
+    return OpenMLSource(suite="openml", offline=True, cache_root=str(cache_root), preprocess={}, **options)
+
+
+def test_an_uncached_id_offline_fails_at_once_naming_the_id_and_the_import_command(cache_root, no_network):
+    with pytest.raises(DataUnavailable) as error:
+        source(cache_root, task_id=999999).load(TaskRef("openml", "task 999999", task_id=999999))
+    message = str(error.value)
+    assert "999999" in message and "python -m bench.data import-arff" in message and "--task-id 999999" in message
+
+
+def test_an_imported_task_loads_offline_with_its_local_split(toy_arff, cache_root, no_network):
+    openml_cache.import_arff(toy_arff, dataset_id=DID, cache_root=cache_root, task_id=TID, seed=3)
+    src = source(cache_root, task_id=TID)
+    task = src.load(src.refs()[0])
+    assert (task.task_id, task.dataset_id, task.task_type, task.input_kind) == (TID, DID, "binary", "tabular")
+    assert len(task.splits) == 10 and {s.kind for s in task.splits} == {"local"}
+    assert list(task.X.columns) == ["x", "colour", "note"] and len(task.y) == TOY_ROWS
+    assert src.folds_of(task) == [0]
+
+
+def test_a_dataset_without_a_task_gets_seeded_local_folds(toy_arff, cache_root, no_network):
+    openml_cache.import_arff(toy_arff, dataset_id=DID, cache_root=cache_root)
+    src = source(cache_root, dataset_id=DID, n_folds=4, folds="all", seed=5)
+    task = src.load(src.refs()[0])
+    assert task.task_id is None and len(task.splits) == 4 and src.folds_of(task) == [0, 1, 2, 3]
+    again = source(cache_root, dataset_id=DID, n_folds=4, seed=5).load(src.refs()[0])
+    assert all((a.test == b.test).all() for a, b in zip(task.splits, again.splits))
+
+
+def test_a_corrupt_cache_file_is_named_and_the_cache_is_left_alone(toy_arff, cache_root, no_network):
+    openml_cache.import_arff(toy_arff, dataset_id=DID, cache_root=cache_root, task_id=TID)
+    features = openml_cache.dataset_dir(cache_root, DID) / "features.xml"
+    features.write_text("<oml:data_features><unclosed>")
+    with pytest.raises(DataUnavailable, match="corrupt OpenML cache file .*features.xml"):
+        source(cache_root, task_id=TID).load(TaskRef("openml", "toy", task_id=TID, dataset_id=DID))
+    assert (openml_cache.dataset_dir(cache_root, DID) / "dataset.arff").exists()  # openml would have deleted it
+
+
+def test_suite_subset_and_unknown_ids(cache_root):
+    src = OpenMLSource(suite="openml_cc18", manifest="datasets/openml_cc18.csv", tasks=[3, 31, 9946], max_tasks=2,
+                       preprocess={})
+    assert [(r.task_id, r.dataset_id, r.name) for r in src.refs()] == [(3, 3, "kr-vs-kp"), (31, 31, "credit-g")]
+    assert len(OpenMLSource(suite="openml_cc18", manifest="datasets/openml_cc18.csv", preprocess={}).refs()) == 72
+    with pytest.raises(BenchError, match="123456"):
+        OpenMLSource(suite="openml_cc18", manifest="datasets/openml_cc18.csv", tasks=[123456], preprocess={}).refs()
+    with pytest.raises(BenchError, match="exactly one of"):
+        OpenMLSource(suite="openml", preprocess={})
+
+
+def test_skip_missing_runs_what_is_cached_and_records_the_rest(toy_arff, cache_root, results, tmp_path, no_network):
+    manifest = tmp_path / "suite.csv"
+    pd.DataFrame({"did": [DID, 990003], "tid": [TID, 990004], "name": ["toy", "absent"]}).to_csv(manifest, index=False)
+    openml_cache.import_arff(toy_arff, dataset_id=DID, cache_root=cache_root, task_id=TID)
+    cfg = compose_config(["data=openml_cc18", f"data.manifest={manifest}", "data.offline=true", "data.skip_missing=true",
+                          f"paths.openml_cache={cache_root}", "model=logreg", "explainers=[random]",
+                          "explain.n_instances=3"], results)
+    summary = bench_run.run(cfg)
+    assert [label for label, _ in summary.skipped] == ["task 990004 (absent)"]
+    assert summary.skipped[0][1].reason == f"not in the OpenML cache {cache_root} (offline)"
+    skipped = pd.read_csv(results / "tables" / "skipped.csv")
+    assert list(skipped["task_id"]) == [990004] and "import-arff" in skipped["error"].iloc[0]
+    accuracy = pd.read_csv(results / "tables" / "accuracy.csv")
+    assert set(accuracy["split_kind"]) == {"local"} and set(accuracy["task_id"]) == {TID}
+    without_skip = compose_config(["data=openml_cc18", f"data.manifest={manifest}", "data.offline=true",
+                                   f"paths.openml_cache={cache_root}", "model=logreg"], results)
+    with pytest.raises(DataUnavailable, match="990004"):
+        bench_run.run(without_skip)  # after resuming the cached task: nothing finished is lost

@@ -1,0 +1,141 @@
+"""Tabular preprocessing and local splits, on frames small enough to work out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench.data.preprocess import TabularPreprocessor
+from bench.data.splits import local_splits, select_folds
+
+# --- TabularPreprocessor: columns kept and dropped -----------------------------------------
+
+
+def test_useless_columns_are_dropped_with_the_reason():
+    n = 20
+    X = pd.DataFrame({
+        "const": np.full(n, 7.0),
+        "mostly_missing": [1.0] + [np.nan] * (n - 1),  # 95% missing
+        "id": pd.Series([f"id{i}" for i in range(n)], dtype="str"),
+        "num": np.arange(n, dtype=float),
+        "cat": pd.Series(["a", "b"] * (n // 2), dtype="str"),
+    })
+    pre = TabularPreprocessor().fit(X)
+    assert pre.dropped_ == {
+        "const": "constant",
+        "mostly_missing": "missing in more than 90% of training rows",
+        "id": "ID-like categorical (almost every value unique)",
+    }
+    assert pre.numeric_ == ["num"]
+    assert pre.categorical_ == ["cat"]
+    assert pre.feature_names_out_ == ["num", "cat_a", "cat_b"]
+
+
+# --- TabularPreprocessor: fitted on the training part only ---------------------------------
+
+def test_standardisation_uses_the_training_mean_and_std():
+    # Training column: mean 1, population std 1.
+    pre = TabularPreprocessor().fit(pd.DataFrame({"x": [0.0, 2.0, 0.0, 2.0]}))
+    out = pre.transform(pd.DataFrame({"x": [1.0, 3.0, 5.0]}))
+    np.testing.assert_array_equal(out, [[0.0], [2.0], [4.0]])
+
+
+def test_missing_numerics_take_the_training_median():
+    # Median 0 (the mean would be 4/3); imputed column [0, 0, 4, 0] has mean 1 and std sqrt(3).
+    pre = TabularPreprocessor().fit(pd.DataFrame({"x": [0.0, 0.0, 4.0, np.nan]}))
+    out = pre.transform(pd.DataFrame({"x": [np.nan]}))
+    assert out[0, 0] == pytest.approx(-1 / np.sqrt(3))
+
+
+def test_missing_categorical_values_are_their_own_category():
+    pre = TabularPreprocessor().fit(pd.DataFrame({"c": pd.Series(["a", "b", None, "a"], dtype="str")}))
+    assert pre.feature_names_out_ == ["c___missing__", "c_a", "c_b"]
+    out = pre.transform(pd.DataFrame({"c": pd.Series([None, "b"], dtype="str")}))
+    np.testing.assert_array_equal(out, [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+
+
+def test_unseen_category_encodes_as_all_zeros():
+    pre = TabularPreprocessor().fit(pd.DataFrame({"c": pd.Series(["a", "b", "a", "b"], dtype="str")}))
+    out = pre.transform(pd.DataFrame({"c": pd.Series(["z"], dtype="str")}))
+    np.testing.assert_array_equal(out, [[0.0, 0.0]])
+
+
+def test_one_hot_is_capped_and_rare_or_unseen_categories_share_the_infrequent_column():
+    # 30 categories, 3 rows each: not ID-like, but more than the 5 columns allowed.
+    X = pd.DataFrame({"c": pd.Series([f"v{i % 30}" for i in range(90)], dtype="str")})
+    pre = TabularPreprocessor(max_categories=5).fit(X)
+    assert len(pre.feature_names_out_) == 5
+    assert pre.feature_names_out_[-1] == "c_infrequent_sklearn"
+    np.testing.assert_array_equal(pre.transform(pd.DataFrame({"c": pd.Series(["unseen"], dtype="str")})),
+                                  [[0.0, 0.0, 0.0, 0.0, 1.0]])
+
+
+def test_boolean_and_string_columns_are_categorical_and_output_is_float32():
+    X = pd.DataFrame({
+        "flag": [True, False, True, False],
+        "word": pd.Series(["x", "y", "x", "y"], dtype="str"),
+        "num": [0.0, 1.0, 2.0, 3.0],
+    })
+    pre = TabularPreprocessor().fit(X)
+    out = pre.transform(X)
+    assert pre.categorical_ == ["flag", "word"]
+    assert pre.numeric_ == ["num"]
+    assert out.dtype == np.float32
+    assert out.shape == (4, len(pre.feature_names_out_))
+    assert pre.feature_names_out_ == ["num", "flag_False", "flag_True", "word_x", "word_y"]
+
+
+def test_a_non_dataframe_is_refused():
+    with pytest.raises(TypeError, match="ndarray"):
+        TabularPreprocessor().fit(np.zeros((3, 2)))
+
+
+def test_an_unknown_categorical_encoding_is_refused():
+    with pytest.raises(ValueError, match="'ordinal'"):
+        TabularPreprocessor(categorical_encoding="ordinal").fit(pd.DataFrame({"x": [0.0, 1.0]}))
+
+
+# --- local_splits and select_folds ---------------------------------------------------------
+
+@pytest.fixture
+def labels() -> np.ndarray:
+    return np.array([0] * 37 + [1] * 13)
+
+
+def test_test_folds_keep_the_class_proportions(labels):
+    splits = local_splits(labels, n_folds=5, seed=0, stratify=True)
+    for split in splits:
+        test = labels[split.test]
+        assert len(test) == 10
+        # 37 and 13 rows over 5 folds: 7.4 and 2.6 expected per fold.
+        assert abs((test == 0).sum() - 7.4) <= 1
+        assert abs((test == 1).sum() - 2.6) <= 1
+
+
+def test_folds_partition_the_rows(labels):
+    splits = local_splits(labels, n_folds=5, seed=0, stratify=True)
+    np.testing.assert_array_equal(np.sort(np.concatenate([s.test for s in splits])), np.arange(50))
+    for split in splits:
+        np.testing.assert_array_equal(np.union1d(split.train, split.test), np.arange(50))
+        assert np.intersect1d(split.train, split.test).size == 0
+    assert [s.fold for s in splits] == [0, 1, 2, 3, 4]
+    assert {s.kind for s in splits} == {"local"}
+
+
+def test_the_seed_decides_the_split(labels):
+    def tests(seed):
+        return [s.test for s in local_splits(labels, n_folds=5, seed=seed, stratify=True)]
+
+    assert all(np.array_equal(a, b) for a, b in zip(tests(0), tests(0)))
+    assert not all(np.array_equal(a, b) for a, b in zip(tests(0), tests(1)))
+
+
+@pytest.mark.parametrize(("folds", "expected"), [("all", [0, 1, 2]), ([2, 0], [2, 0]), (1, [1])])
+def test_select_folds(folds, expected):
+    assert select_folds([0, 1, 2], folds) == expected
+
+
+def test_select_folds_names_the_missing_folds():
+    with pytest.raises(ValueError, match=r"folds \[7, 9\]"):
+        select_folds([0, 1, 2], [0, 7, 9])

@@ -1,0 +1,50 @@
+"""Cost measurement: evaluations counted through every path a model can be called by."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from bench.metrics.cost import CountingModel, PeakMemory, measure
+from bench.models import MLP
+
+
+def fitted_mlp():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3)).astype(np.float32)
+    return MLP(hidden_sizes=[4], max_epochs=2).fit(X, (X[:, 0] > 0).astype(np.int64)), X
+
+
+def test_rows_are_counted_through_predict_proba_and_the_torch_module():
+    model, X = fitted_mlp()
+    counted = CountingModel(model)
+    counted.predict_proba(X[:7])
+    counted.predict(X[:3])
+    counted.torch_module()(torch.as_tensor(X[:5]))
+    assert counted.rows == 15
+    assert counted.classes_ is model.classes_  # everything else is the model's own
+
+
+def test_a_model_without_a_torch_module_still_lacks_one():
+    class Plain:
+        def predict(self, X):
+            return X
+
+    assert not hasattr(CountingModel(Plain()), "torch_module")
+
+
+def test_measure_reports_the_explainer_s_evaluations():
+    model, X = fitted_mlp()
+    result, cost = measure(lambda m: m.predict_proba(X[:10]).shape, model)
+    assert result == (10, 2)
+    assert cost.model_evaluations == 10
+    assert cost.seconds >= 0
+    assert cost.per_instance(5)["model_evaluations_per_instance"] == 2
+
+
+def test_peak_memory_sees_a_large_allocation():
+    with PeakMemory() as memory:
+        block = np.ones(64 * 2**20 // 8)  # 64 MiB, touched so that it is resident
+        block.sum()
+    del block
+    assert memory.peak_bytes >= 32 * 2**20

@@ -1,0 +1,208 @@
+"""The models on problems whose answer is known: separable blobs, an exact linear target."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
+
+from bench.data.task import Task
+from bench.models import CNN, MLP, LogisticRegression
+from bench.models.base import input_kind_problem, model_output, task_type_problem
+
+
+def small_mlp(**options) -> MLP:
+    """Small and fast; lr 1e-2 converges on these problems in a few epochs."""
+    return MLP(hidden_sizes=(16,), lr=1e-2, max_epochs=30, **options)
+
+
+def blobs(labels: list[int], *, n_per_class: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """One unit-variance Gaussian blob per label (at most three), centres 8 or more apart:
+    separable without error."""
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0.0, 0.0], [8.0, 0.0], [0.0, 8.0]])[: len(labels)]
+    X = np.vstack([rng.normal(centre, 1.0, size=(n_per_class, 2)) for centre in centres]).astype(np.float32)
+    return X, np.repeat(np.array(labels), n_per_class)
+
+
+@pytest.fixture(scope="module")
+def binary_blobs():
+    return blobs([0, 1])
+
+
+@pytest.fixture(scope="module")
+def labels_0_2_5():
+    return blobs([0, 2, 5])
+
+
+@pytest.fixture(scope="module")
+def classifier_0_2_5(labels_0_2_5):
+    return small_mlp().fit(*labels_0_2_5)
+
+
+@pytest.fixture(scope="module")
+def linear_regression_data():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 2)).astype(np.float32)
+    return X, (2.0 * X[:, 0] - X[:, 1]).astype(np.float64)
+
+
+@pytest.fixture(scope="module")
+def regressor(linear_regression_data):
+    return small_mlp().fit(*linear_regression_data)
+
+
+def toy_task(*, task_type: str = "binary", input_kind: str = "tabular", name: str = "toy") -> Task:
+    X = np.zeros((2, 1, 2, 2)) if input_kind == "image" else pd.DataFrame({"a": [0.0, 1.0]})
+    return Task(suite="unit", name=name, task_type=task_type, input_kind=input_kind, X=X,
+                y=np.array([0, 1]), splits=())
+
+
+# --- MLP, classification -------------------------------------------------------------------
+
+def test_same_random_state_gives_identical_probabilities(binary_blobs):
+    X, y = binary_blobs
+    first = small_mlp(random_state=3).fit(X, y).predict_proba(X)
+    second = small_mlp(random_state=3).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(first, second)
+
+
+def test_different_random_state_gives_different_probabilities(binary_blobs):
+    X, y = binary_blobs
+    first = small_mlp(random_state=3).fit(X, y).predict_proba(X)
+    other = small_mlp(random_state=4).fit(X, y).predict_proba(X)
+    assert not np.array_equal(first, other)
+
+
+def test_separable_blobs_are_learned_without_error(binary_blobs):
+    X, y = binary_blobs
+    model = small_mlp().fit(X, y)
+    assert (model.predict(X) == y).mean() == 1.0
+
+
+def test_non_contiguous_labels_are_kept_as_classes(classifier_0_2_5, labels_0_2_5):
+    X, y = labels_0_2_5
+    np.testing.assert_array_equal(classifier_0_2_5.classes_, [0, 2, 5])
+    np.testing.assert_array_equal(classifier_0_2_5.predict(X), y)
+
+
+def test_probability_rows_sum_to_one_and_columns_follow_classes(classifier_0_2_5, labels_0_2_5):
+    X, y = labels_0_2_5
+    proba = classifier_0_2_5.predict_proba(X)
+    assert proba.shape == (len(X), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    # Column j is the probability of classes_[j]: the most probable column names the label.
+    np.testing.assert_array_equal(classifier_0_2_5.classes_[proba.argmax(axis=1)], y)
+
+
+def test_torch_module_maps_inputs_to_logits(binary_blobs):
+    X, y = binary_blobs
+    model = small_mlp().fit(X, y)
+    with torch.no_grad():
+        logits = model.torch_module()(torch.as_tensor(X))
+    # predict_proba takes the softmax in float64; so does this, hence exact equality.
+    np.testing.assert_array_equal(torch.softmax(logits.double(), dim=1).numpy(), model.predict_proba(X))
+
+
+# --- MLP, regression -----------------------------------------------------------------------
+
+def test_regressor_has_no_classes_and_predicts_a_vector(regressor, linear_regression_data):
+    X, _ = linear_regression_data
+    assert regressor.classes_ is None
+    assert regressor.predict(X).shape == (len(X),)
+
+
+def test_regressor_fits_a_linear_target(regressor, linear_regression_data):
+    X, y = linear_regression_data
+    residual = ((regressor.predict(X) - y) ** 2).sum()
+    assert 1.0 - residual / ((y - y.mean()) ** 2).sum() > 0.95
+
+
+def test_regressor_has_no_predict_proba(regressor, linear_regression_data):
+    with pytest.raises(AttributeError, match="class labels"):
+        regressor.predict_proba(linear_regression_data[0])
+
+
+# --- fitted state --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call", [
+    lambda model, X: model.predict(X),
+    lambda model, X: model.predict_proba(X),
+    lambda model, X: model.torch_module(),
+], ids=["predict", "predict_proba", "torch_module"])
+def test_unfitted_model_says_it_is_not_fitted(call):
+    with pytest.raises(AttributeError, match="not fitted"):
+        call(MLP(), np.zeros((2, 2), dtype=np.float32))
+
+
+# --- CNN -----------------------------------------------------------------------------------
+
+def test_cnn_learns_bright_versus_dark_images():
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.uniform(0.0, 0.2, (30, 1, 8, 8)), rng.uniform(0.8, 1.0, (30, 1, 8, 8))]).astype(np.float32)
+    y = np.repeat([0, 1], 30)
+    model = CNN(channels=(4,), lr=1e-2, max_epochs=30).fit(X, y)
+    assert CNN.input_kinds == ("image",)
+    assert model.predict_proba(X).shape == (60, 2)
+    np.testing.assert_array_equal(model.predict(X), y)
+
+
+@pytest.mark.parametrize("input_shape", [(64,), (8, 8)])
+def test_cnn_refuses_inputs_without_channel_height_width(input_shape):
+    with pytest.raises(ValueError, match="channels, height, width"):
+        CNN()._build(input_shape, 2)
+
+
+# --- bench.models.base ---------------------------------------------------------------------
+
+def test_input_kind_problem_is_none_when_the_model_takes_the_data():
+    assert input_kind_problem(MLP(), "mlp", toy_task()) is None
+    assert input_kind_problem(CNN(), "cnn", toy_task(input_kind="image")) is None
+
+
+def test_input_kind_problem_names_the_model_and_the_task():
+    problem = input_kind_problem(MLP(), "mlp", toy_task(input_kind="image", name="digits"))
+    assert "model=mlp" in problem and "digits" in problem and "image" in problem
+
+
+def test_task_type_problem_is_none_when_the_model_handles_the_task():
+    assert task_type_problem(MLP(), "mlp", toy_task(task_type="regression")) is None
+    assert task_type_problem(LogisticRegression(), "logreg", toy_task(task_type="multiclass")) is None
+
+
+def test_task_type_problem_names_the_model_and_the_task():
+    problem = task_type_problem(LogisticRegression(), "logreg", toy_task(task_type="regression", name="houses"))
+    assert "model=logreg" in problem and "houses" in problem and "regression" in problem
+
+
+def test_model_output_of_a_classifier_is_its_probabilities(binary_blobs):
+    X, y = binary_blobs
+    model = LogisticRegression().fit(X, y)
+    output = model_output(model, X)
+    assert output.shape == (len(X), 2)
+    np.testing.assert_array_equal(output, model.predict_proba(X))
+
+
+def test_model_output_of_a_regressor_is_one_column(regressor, linear_regression_data):
+    X, _ = linear_regression_data
+    output = model_output(regressor, X)
+    assert output.shape == (len(X), 1)
+    np.testing.assert_array_equal(output[:, 0], regressor.predict(X))
+
+
+# --- LogisticRegression --------------------------------------------------------------------
+
+def test_logistic_regression_declares_classification_only():
+    assert LogisticRegression.task_types == ("binary", "multiclass")
+    assert LogisticRegression.input_kinds == ("tabular",)
+
+
+def test_logistic_regression_matches_sklearn(binary_blobs):
+    X, y = binary_blobs
+    ours = clone(LogisticRegression(C=0.5)).fit(X, y)
+    theirs = SklearnLogisticRegression(C=0.5).fit(X, y)
+    assert ours.get_params() == theirs.get_params()
+    np.testing.assert_array_equal(ours.predict_proba(X), theirs.predict_proba(X))

@@ -65,10 +65,9 @@ class LogRegConfig:
 
 
 @dataclass
-class MLPConfig:
-    _target_: str = "bench.models.MLP"
-    name: str = "mlp"
-    hidden_sizes: List[int] = field(default_factory=lambda: [128, 128])
+class TorchTrainingConfig:
+    """Options of the training loop every torch model shares (bench/models/torch_training.py)."""
+
     dropout: float = 0.1
     lr: float = 1e-3
     weight_decay: float = 0.0
@@ -79,17 +78,19 @@ class MLPConfig:
 
 
 @dataclass
-class CNNConfig:
+class MLPConfig(TorchTrainingConfig):
+    _target_: str = "bench.models.MLP"
+    name: str = "mlp"
+    hidden_sizes: List[int] = field(default_factory=lambda: [128, 128])
+
+
+@dataclass
+class CNNConfig(TorchTrainingConfig):
     _target_: str = "bench.models.CNN"
     name: str = "cnn"
     channels: List[int] = field(default_factory=lambda: [16, 32])
-    dropout: float = 0.1
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    batch_size: int = 64
     max_epochs: int = 100
     patience: int = 8
-    validation_fraction: float = 0.1
 
 
 @dataclass

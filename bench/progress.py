@@ -14,4 +14,4 @@ def progress(items: Iterable[T], *, desc: str) -> Iterable[T]:
     items = list(items)
     # tqdm(disable=None) switches itself off when stderr is not a terminal.
     return tqdm(items, desc=desc, total=len(items), disable=None if len(items) > 1 else True, file=sys.stderr,
-                leave=False)
+                leave=False, dynamic_ncols=True)

@@ -19,6 +19,7 @@ import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from bench.data.source import Source, TaskRef
 from bench.data.task import Task
@@ -81,7 +82,18 @@ def _plain(node: Any) -> Any:
     return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
 
 
+def _check_run_options(cfg: DictConfig) -> None:
+    if cfg.seed < 0:
+        raise BenchError(f"seed must be a non-negative integer, got {cfg.seed}")
+    for key in ("n_instances", "background_size"):
+        if cfg.explain[key] < 1:
+            raise BenchError(f"explain.{key} must be at least 1, got {cfg.explain[key]}")
+    if cfg.torch_threads < 1:
+        raise BenchError(f"torch_threads must be at least 1, got {cfg.torch_threads}")
+
+
 def make_plan(cfg: DictConfig) -> Plan:
+    _check_run_options(cfg)
     data_cfg = _plain(cfg.data)
     source = _build(cfg.data, "data", seed=cfg.seed)
     model_cfg = _plain(cfg.model)
@@ -106,15 +118,16 @@ def make_plan(cfg: DictConfig) -> Plan:
 
 
 def run(cfg: DictConfig) -> RunSummary:
-    torch.set_num_threads(cfg.torch_threads)
     plan = make_plan(cfg)
+    torch.set_num_threads(cfg.torch_threads)
     summary = RunSummary(plan.run_id, results=cfg.paths.results)
     refs = plan.source.refs()
     log.info("run %s: %d task(s) of %s, model=%s, explainers=%s", plan.run_id, len(refs), plan.source.suite,
              plan.model_name, list(plan.explainers) or "none")
     try:
-        for ref in progress(refs, desc="tasks"):
-            _run_task(plan, ref, summary)
+        with logging_redirect_tqdm():  # log lines print above the progress bar, not through it
+            for ref in progress(refs, desc="tasks"):
+                _run_task(plan, ref, summary)
     finally:
         plan.tracker.finish()
     summary.tables = report(plan.store, plan.cfg.paths.results, only=summary.unit_keys)
@@ -174,7 +187,11 @@ def _run_task(plan: Plan, ref: TaskRef, summary: RunSummary) -> None:
     problem = input_kind_problem(model, plan.model_name, task)
     if problem:
         raise IncompatibleModel(problem)
-    for fold in plan.source.folds_of(task):
+    try:
+        folds = plan.source.folds_of(task)
+    except ValueError as e:
+        raise BenchError(f"{task.name}: {e}") from e
+    for fold in folds:
         _run_fold(plan, ref, task, fold, summary)
 
 
@@ -211,7 +228,7 @@ def _run_fold(plan: Plan, ref: TaskRef, task: Task, fold: int, summary: RunSumma
                                               _rng(plan, unit.key + "/background"))]
     X = prepared.X_test[sample]
     target = model_output(model, X).argmax(axis=1) if task.is_classification else np.zeros(len(X), dtype=int)
-    for name in pending:
+    for name in progress(pending, desc=f"{task.name} fold {fold}: explainers"):
         _explain_unit(plan, explain_units[name], task, model, X, target, background, sample, base, summary)
 
 

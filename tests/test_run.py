@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import bench.run as bench_run
-from bench.errors import IncompatibleModel
+from bench.errors import BenchError, IncompatibleModel
 from bench.results import ResultStore
 from tests.conftest import FAST, compose_config
 
@@ -117,3 +117,15 @@ def test_the_image_path_on_digits(results):
     ig_unit = stored[stored["explainer"] == "ig"]["unit"].iloc[0]
     artifact = pd.read_pickle(results / "artifacts" / f"{ig_unit}.explanation.pkl")
     assert artifact["explanation"].values.shape == (4, 64)  # flattened 1 x 8 x 8 pixels
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("data.folds=[12]", "wdbc: data.folds asks for folds [12], but the task has folds [0, 1, 2, 3, 4]"),
+    ("explain.n_instances=0", "explain.n_instances must be at least 1"),
+    ("seed=-1", "seed must be a non-negative integer"),
+    ("data.datasets=[wdbc,iris]", "unknown embedded dataset(s) ['iris']"),
+])
+def test_bad_run_options_fail_with_a_message_naming_them(override, message, results):
+    with pytest.raises(BenchError) as error:
+        bench_run.run(compose_config([*SMALL, override], results))
+    assert message in str(error.value)

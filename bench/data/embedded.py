@@ -83,7 +83,8 @@ class EmbeddedSource(Source):
         frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
         task_type = "binary" if self.synthetic_mode == "classification" else "regression"
         return Task(self.suite, ref.name, task_type, "tabular", frame, y, (split,), metadata={
-            "source": "XAI-Bench generator", "rho": self.rho, "noise_std": self.noise_std,
+            "source": "XAI-Bench generator", "generator": ref.name, "rho": self.rho, "noise_std": self.noise_std,
+            "mode": self.synthetic_mode,
             "covariance": synthetic.covariance(self.rho).tolist(),
             "preprocess": False,  # already N(0, Sigma); the ground truth lives in this space
         })

@@ -13,28 +13,9 @@ class CNN(TorchEstimator):
     task_types = ("binary", "multiclass")
     input_kinds = ("image",)
 
-    def __init__(
-        self,
-        *,
-        channels: Sequence[int] = (16, 32),
-        dropout: float = 0.1,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        batch_size: int = 64,
-        max_epochs: int = 100,
-        patience: int = 8,
-        validation_fraction: float = 0.1,
-        random_state: int = 0,
-    ):
+    def __init__(self, *, channels: Sequence[int] = (16, 32), **training):
+        super().__init__(**training)
         self.channels = channels
-        self.dropout = dropout
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
 
     def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
         if len(input_shape) != 3:

@@ -11,13 +11,28 @@ from bench.models.torch_training import fit_module
 
 
 class TorchEstimator(Capabilities):
-    lr: float
-    weight_decay: float
-    batch_size: int
-    max_epochs: int
-    patience: int
-    validation_fraction: float
-    random_state: int
+    """Subclasses take their architecture's options and pass the training ones on here."""
+
+    def __init__(
+        self,
+        *,
+        dropout: float = 0.1,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        batch_size: int = 64,
+        max_epochs: int = 200,
+        patience: int = 10,
+        validation_fraction: float = 0.1,
+        random_state: int = 0,
+    ):
+        self.dropout = dropout
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
 
     def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
         raise NotImplementedError

@@ -214,6 +214,12 @@ def _run_fold(plan: Plan, ref: TaskRef, task: Task, fold: int, summary: RunSumma
     base = {"run_id": plan.run_id, "suite": ref.suite, "task_id": task.task_id, "dataset_id": task.dataset_id,
             "dataset": task.name, "fold": fold, "split_kind": split.kind, "seed": plan.cfg.seed, "model": plan.model_name,
             "versions": versions()}
+    problem = task_type_problem(plan.model_factory(), plan.model_name, task)
+    if problem:
+        log.warning("%s fold %d: %s", task.name, fold, problem)
+        for pending_unit in [unit, *explain_units.values()]:
+            _record(plan, pending_unit, [_unit_row(base, pending_unit) | {"status": "n/a", "error": problem}], summary)
+        return
     prepared = prepare_fold(task, split, plan.source.preprocessor(task))
     if model is None or not plan.store.is_done(unit):
         model = _fit_unit(plan, unit, task, prepared, base, summary)
@@ -232,14 +238,18 @@ def _run_fold(plan: Plan, ref: TaskRef, task: Task, fold: int, summary: RunSumma
         _explain_unit(plan, explain_units[name], task, model, X, target, background, sample, base, summary)
 
 
+def _unit_row(base: dict, unit: FitUnit | ExplainUnit) -> dict:
+    """The columns every row of `unit` shares."""
+    if isinstance(unit, ExplainUnit):
+        return {**base, "unit": unit.key, "explainer": unit.explainer, "config_hash": unit.explainer_hash}
+    return {**base, "unit": unit.key, "config_hash": unit.model_hash}
+
+
 def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, summary: RunSummary):
-    rows_base = {**base, "unit": unit.key, "config_hash": unit.model_hash}
+    rows_base = _unit_row(base, unit)
     model = plan.model_factory()
-    problem = task_type_problem(model, plan.model_name, task)
     start = time.perf_counter()
     try:
-        if problem:
-            raise _NotApplicable(problem)
         model.fit(fold.X_train, fold.y_train)
         fit_seconds = time.perf_counter() - start
         y_score = scores(model, fold.X_test, None if fold.classes is None else len(fold.classes))
@@ -254,9 +264,6 @@ def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, sum
         plan.store.save_artifact(unit, "predictions.pkl", {"y_test": fold.y_test, "y_score": y_score, "classes": fold.classes})
         log.info("%s fold %d %s: fitted in %.1fs, %s", task.name, unit.fold, plan.model_name, fit_seconds,
                  ", ".join(f"{r['metric']}={r['value']:.4f}" for r in rows))
-    except _NotApplicable as e:
-        rows, model = [{**rows_base, "status": "n/a", "error": str(e)}], None
-        log.warning("%s fold %d: %s", task.name, unit.fold, e)
     except Exception as e:  # a model that crashes is a failed row, not a failed run
         rows, model = [{**rows_base, "status": "failed", "error": _one_line(e), "duration_s": time.perf_counter() - start}], None
         log.error("%s fold %d %s failed: %s", task.name, unit.fold, plan.model_name, _one_line(e))
@@ -266,8 +273,7 @@ def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, sum
 
 def _explain_unit(plan: Plan, unit: ExplainUnit, task: Task, model, X, target, background, sample, base, summary) -> None:
     explainer = plan.explainers[unit.explainer]
-    rows_base = {**base, "unit": unit.key, "explainer": unit.explainer, "config_hash": unit.explainer_hash,
-                 "n_instances": len(X)}
+    rows_base = {**_unit_row(base, unit), "n_instances": len(X)}
     reason = explainer.not_applicable(model)
     if reason:
         _record(plan, unit, [{**rows_base, "status": "n/a", "error": reason}], summary)
@@ -304,10 +310,6 @@ def _record(plan: Plan, unit, rows: list[dict], summary: RunSummary) -> None:
     plan.store.write(unit, rows)
     plan.tracker.log_rows(rows)
     summary.units_computed += 1
-
-
-class _NotApplicable(Exception):
-    pass
 
 
 def _one_line(error: BaseException) -> str:

@@ -89,11 +89,17 @@ def test_same_config_and_seed_give_the_same_table(tmp_path):
 
 
 def test_inapplicable_models_and_explainers_give_na_rows_and_the_run_continues(results):
-    bench_run.run(compose_config([*FAST, "data.datasets=[wdbc,gaussianLinear]", "model=logreg"], results))
+    cfg = compose_config([*FAST, "data.datasets=[wdbc,gaussianLinear]", "model=logreg"], results)
+    first = bench_run.run(cfg)
     t = tables(results)
+    reason = "model=logreg handles binary, multiclass tasks, not regression"
     regression = t["accuracy"][t["accuracy"]["dataset"] == "gaussianLinear"]
-    assert list(regression["status"]) == ["n/a"]
-    assert "model=logreg handles binary, multiclass tasks, not regression" in regression["error"].iloc[0]
+    assert list(regression["status"]) == ["n/a"] and reason in regression["error"].iloc[0]
+    unexplained = t["explanations"][t["explanations"]["dataset"] == "gaussianLinear"]
+    assert sorted(unexplained["explainer"]) == ["ig", "kernel_shap", "random"]
+    assert set(unexplained["status"]) == {"n/a"} and all(reason in e for e in unexplained["error"])
+    again = bench_run.run(cfg)  # an n/a unit is an answer: nothing is recomputed
+    assert again.units_computed == 0 and again.units_resumed == first.units_computed == 8
     ig = t["explanations"][(t["explanations"]["dataset"] == "wdbc") & (t["explanations"]["explainer"] == "ig")]
     assert list(ig["status"]) == ["n/a"] and "not a torch model" in ig["error"].iloc[0]
     shap_rows = t["explanations"][(t["explanations"]["dataset"] == "wdbc") & (t["explanations"]["explainer"] == "kernel_shap")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import hydra
@@ -10,8 +11,24 @@ from omegaconf import DictConfig
 
 from bench.config import register_configs
 from bench.errors import BenchError
+from bench.paths import PROJECT_ROOT
 
+CONF_DIR = PROJECT_ROOT / "conf"
 register_configs()
+
+
+def unknown_list_options(argv: list[str]) -> str | None:
+    """Hydra names the available options of a group for `group=foo` but not for `group=[foo,bar]`
+    (e.g. explainers=[kernel_shap,lime]); this says which are unknown and which exist."""
+    for arg in argv:
+        match = re.fullmatch(r"(\w+)=\[(.*)\]", arg)
+        if not match or not (CONF_DIR / match[1]).is_dir():
+            continue
+        available = sorted(path.stem for path in (CONF_DIR / match[1]).glob("*.yaml"))
+        unknown = [name.strip() for name in match[2].split(",") if name.strip() and name.strip() not in available]
+        if unknown:
+            return f"{arg}: unknown {match[1]} option(s) {', '.join(unknown)}; available: {', '.join(available)}"
+    return None
 
 
 def print_summary(summary) -> None:
@@ -42,4 +59,8 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    problem = unknown_list_options(sys.argv[1:])
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        sys.exit(2)
     main()

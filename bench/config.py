@@ -1,14 +1,16 @@
 """Typed schemas of the Hydra configuration.
 
-Each option of the `data` and `model` groups extends one of these dataclasses (through
-`defaults: [/schema/<group>/<name>@_here_]`), so a misspelt key or a value of the wrong
-type fails at composition, before any data is loaded. The schemas live in their own
-`schema/` group so that `data=foo` lists only real options.
+Each option of the `data`, `model` and `explainers` groups, and each explanation metric,
+extends one of these dataclasses (through `defaults: [/schema_<kind>_<name>@<package>]`), so a
+misspelt key or a value of the wrong type fails at composition, before any data is loaded.
+The schemas are stored outside every group, so that `--help` and `data=foo` list only real
+options.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Dict, List, Optional
 
 from hydra.core.config_store import ConfigStore
@@ -20,7 +22,6 @@ class PreprocessConfig:
     max_missing_fraction: float = 0.9  # drop columns missing in more than this fraction
     id_unique_fraction: float = 0.9  # drop categoricals with more unique values than this (IDs)
     max_categories: int = 20  # one-hot cap; rarer categories share one "infrequent" column
-    categorical_encoding: str = "onehot"
 
 
 @dataclass
@@ -93,6 +94,47 @@ class CNNConfig(TorchTrainingConfig):
     patience: int = 8
 
 
+class Baseline(str, Enum):
+    """What stands in for a removed feature, or the path start of integrated gradients."""
+
+    mean = "mean"  # the mean of the background (training) rows
+    zero = "zero"
+
+
+class ShapLink(str, Enum):
+    identity = "identity"
+    logit = "logit"
+
+
+@dataclass
+class KernelShapConfig:
+    _target_: str = "bench.explainers.KernelShap"
+    nsamples: Any = "auto"  # "auto" (shap's 2 * d + 2048) or a number of coalitions
+    link: ShapLink = ShapLink.identity
+    l1_reg: Any = "num_features(10)"  # shap's default feature selection; false for none
+
+
+@dataclass
+class IntegratedGradientsConfig:
+    _target_: str = "bench.explainers.IntegratedGradients"
+    n_steps: int = 50
+    baseline: Baseline = Baseline.mean
+    method: str = "gausslegendre"
+
+
+@dataclass
+class RandomExplainerConfig:
+    _target_: str = "bench.explainers.RandomExplainer"
+
+
+@dataclass
+class DeletionAUCConfig:
+    _target_: str = "bench.metrics.deletion_auc"
+    _partial_: bool = True
+    baseline: Baseline = Baseline.mean
+    step: int = 1  # features removed per point of the curve
+
+
 @dataclass
 class MetricsConfig:
     prediction: Dict[str, Any] = field(default_factory=dict)
@@ -109,7 +151,6 @@ class ExplainConfig:
 class PathsConfig:
     results: str = "results"
     openml_cache: Optional[str] = None  # None: openml-python's usual user cache
-    shared_data: str = "../shared/data"
 
 
 @dataclass
@@ -129,8 +170,12 @@ class Config:
 def register_configs() -> None:
     cs = ConfigStore.instance()
     cs.store(name="base_config", node=Config)
-    cs.store(group="schema/data", name="openml", node=OpenMLDataConfig)
-    cs.store(group="schema/data", name="embedded", node=EmbeddedDataConfig)
-    cs.store(group="schema/model", name="logreg", node=LogRegConfig)
-    cs.store(group="schema/model", name="mlp", node=MLPConfig)
-    cs.store(group="schema/model", name="cnn", node=CNNConfig)
+    cs.store(name="schema_data_openml", node=OpenMLDataConfig)
+    cs.store(name="schema_data_embedded", node=EmbeddedDataConfig)
+    cs.store(name="schema_model_logreg", node=LogRegConfig)
+    cs.store(name="schema_model_mlp", node=MLPConfig)
+    cs.store(name="schema_model_cnn", node=CNNConfig)
+    cs.store(name="schema_explainer_kernel_shap", node=KernelShapConfig)
+    cs.store(name="schema_explainer_ig", node=IntegratedGradientsConfig)
+    cs.store(name="schema_explainer_random", node=RandomExplainerConfig)
+    cs.store(name="schema_metric_deletion_auc", node=DeletionAUCConfig)

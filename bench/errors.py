@@ -2,6 +2,12 @@
 traceback (set HYDRA_FULL_ERROR=1 to see it), and exits non-zero."""
 
 
+def one_line(error: BaseException, limit: int = 500) -> str:
+    """An exception as one line for a result row or a log: its type and its message."""
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text[:limit]}"
+
+
 class BenchError(Exception):
     """A problem with the user's input or environment; the message names it and the fix."""
 

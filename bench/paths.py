@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA_ENV_VAR = "BENCH_SHARED_DATA"
 
 
 def project_path(path: str | Path) -> Path:
@@ -14,3 +16,14 @@ def project_path(path: str | Path) -> Path:
     if path.is_absolute() or path.exists():
         return path
     return PROJECT_ROOT / path
+
+
+def shared_data_candidates() -> list[Path]:
+    """Where ../shared/data may be: $BENCH_SHARED_DATA, else beside the working directory, else
+    beside the project (the shared data lives next to the repository, never in it)."""
+    from_env = [Path(os.environ[SHARED_DATA_ENV_VAR])] if os.environ.get(SHARED_DATA_ENV_VAR) else []
+    return [*from_env, Path.cwd().parent / "shared" / "data", PROJECT_ROOT.parent / "shared" / "data"]
+
+
+def find_shared_data() -> Path | None:
+    return next((c for c in shared_data_candidates() if (c / "openml").is_dir()), None)

@@ -19,7 +19,6 @@ class Fold:
     y_test: np.ndarray
     classes: np.ndarray | None  # original labels of codes 0..C-1; None for regression
     feature_names: list[str] | None
-    preprocessor: object
 
 
 def prepare_fold(task: Task, split: Split, preprocessor) -> Fold:
@@ -37,7 +36,7 @@ def prepare_fold(task: Task, split: Split, preprocessor) -> Fold:
     return Fold(
         X_train=np.asarray(preprocessor.transform(X_train_raw), dtype=np.float32), y_train=y_train,
         X_test=np.asarray(preprocessor.transform(X_test_raw), dtype=np.float32), y_test=y_test,
-        classes=classes, feature_names=getattr(preprocessor, "feature_names_out_", None), preprocessor=preprocessor,
+        classes=classes, feature_names=getattr(preprocessor, "feature_names_out_", None),
     )
 
 

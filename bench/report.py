@@ -6,14 +6,14 @@ from __future__ import annotations
 import argparse
 
 from bench.results import ResultStore
-from bench.run import report
+from bench.results.tables import write_report
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__)
     parser.add_argument("--results", default="results", help="results folder of the runs (default: results)")
     args = parser.parse_args(argv)
-    texts = report(ResultStore(args.results), args.results)
+    texts = write_report(ResultStore(args.results), args.results)
     for name, text in texts.items():
         print(f"\n## {name}\n\n{text}")
     print(f"tables written to {args.results}/tables/")

@@ -24,7 +24,7 @@ def per_input_reference(model, X, explanation, background) -> np.ndarray:
     reference = background.mean(axis=0)
     steps = deletion_steps(X.shape[1], 1)
     areas = []
-    for x, values, target in zip(X, explanation.values, explanation.target):
+    for x, values, target in zip(X, explanation.values, explanation.target, strict=True):
         order = np.argsort(-values, kind="stable")
         curve = []
         for k in steps:

@@ -3,7 +3,6 @@ of the test's own, sockets that refuse to connect, and ../shared/data when it ex
 
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
 
@@ -15,20 +14,14 @@ from omegaconf import DictConfig
 
 from bench.config import register_configs
 from bench.data import openml_cache
-from bench.paths import PROJECT_ROOT
+from bench.paths import PROJECT_ROOT, find_shared_data
 
 CONF_DIR = PROJECT_ROOT / "conf"
 register_configs()
 
 # Small enough for seconds, large enough that every code path runs.
-FAST = [
-    "explain.n_instances=4",
-    "explain.background_size=10",
-    "explainers.kernel_shap.nsamples=64",
-    "explainers.ig.n_steps=8",
-    "data.n_train=200",
-    "data.n_test=40",
-]
+FAST = ["explain.n_instances=4", "explain.background_size=10", "data.n_train=200", "data.n_test=40"]
+FAST_EXPLAINERS = ["explainers.kernel_shap.nsamples=64", "explainers.ig.n_steps=8"]  # for explainers=default
 
 
 def compose_config(overrides: list[str], results: Path | None = None) -> DictConfig:
@@ -106,14 +99,9 @@ def toy_arff(tmp_path: Path) -> Path:
     return path
 
 
-def shared_data_dir() -> Path | None:
-    candidate = Path(os.environ.get("BENCH_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
-    return candidate if (candidate / "openml").is_dir() else None
-
-
 @pytest.fixture
 def shared_data() -> Path:
-    found = shared_data_dir()
+    found = find_shared_data()
     if found is None:
         pytest.skip("../shared/data is absent (set BENCH_SHARED_DATA to its path to run the real-data tests)")
     return found

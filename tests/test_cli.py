@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from bench.paths import PROJECT_ROOT
 
 
@@ -18,8 +20,13 @@ def bench(*args: str, tmp_path) -> subprocess.CompletedProcess:
 def test_help_lists_the_config_groups(tmp_path):
     result = bench("--help", tmp_path=tmp_path)
     assert result.returncode == 0
-    for group in ("data:", "model:", "explainers:", "metrics:", "logger:", "paths:"):
-        assert group in result.stdout
+    groups = result.stdout.split("== Configuration groups ==")[1].split("== Config ==")[0]
+    assert "data: amlb, digits, embedded, openml, openml_cc18, xai_synthetic" in groups
+    assert "model: cnn, logreg, mlp" in groups
+    assert "explainers: default, ig, kernel_shap, none, random" in groups
+    for group in ("metrics:", "logger:", "paths:"):
+        assert group in groups
+    assert "schema" not in groups
 
 
 def test_cfg_job_prints_the_composed_config(tmp_path):
@@ -61,3 +68,21 @@ def test_hydra_full_error_shows_the_traceback(tmp_path):
                             cwd=PROJECT_ROOT, capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode != 0
     assert "Traceback" in result.stderr and "DataUnavailable" in result.stderr
+
+
+def test_an_unknown_explainer_in_a_list_names_the_available_ones(tmp_path):
+    result = bench("explainers=[kernel_shap,lime]", tmp_path=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "unknown explainers option(s) lime; available: default, ig, kernel_shap, none, random" in result.stderr
+
+
+@pytest.mark.slow
+def test_the_default_run_prints_the_tables_and_a_rerun_computes_nothing(tmp_path):
+    first = bench(tmp_path=tmp_path)
+    assert first.returncode == 0, first.stderr
+    for table in ("## accuracy", "## explanations", "## cost"):
+        assert table in first.stdout
+    assert "| wdbc" in first.stdout and "deletion_auc" in first.stdout
+    assert "16 unit(s) computed, 0 already stored" in first.stdout
+    again = bench(tmp_path=tmp_path)
+    assert "0 unit(s) computed, 16 already stored" in again.stdout

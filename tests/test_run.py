@@ -9,9 +9,9 @@ import pytest
 import bench.run as bench_run
 from bench.errors import BenchError, IncompatibleModel
 from bench.results import ResultStore
-from tests.conftest import FAST, compose_config
+from tests.conftest import FAST, FAST_EXPLAINERS, compose_config
 
-SMALL = [*FAST, "data.datasets=[wdbc,gaussianLinear]", "model.max_epochs=15"]
+SMALL = [*FAST, *FAST_EXPLAINERS, "data.datasets=[wdbc,gaussianLinear]", "model.max_epochs=15"]
 
 
 def tables(results) -> dict[str, pd.DataFrame]:
@@ -89,7 +89,7 @@ def test_same_config_and_seed_give_the_same_table(tmp_path):
 
 
 def test_inapplicable_models_and_explainers_give_na_rows_and_the_run_continues(results):
-    cfg = compose_config([*FAST, "data.datasets=[wdbc,gaussianLinear]", "model=logreg"], results)
+    cfg = compose_config([*FAST, *FAST_EXPLAINERS, "data.datasets=[wdbc,gaussianLinear]", "model=logreg"], results)
     first = bench_run.run(cfg)
     t = tables(results)
     reason = "model=logreg handles binary, multiclass tasks, not regression"
@@ -130,8 +130,31 @@ def test_the_image_path_on_digits(results):
     ("explain.n_instances=0", "explain.n_instances must be at least 1"),
     ("seed=-1", "seed must be a non-negative integer"),
     ("data.datasets=[wdbc,iris]", "unknown embedded dataset(s) ['iris']"),
+    ("data.rho=1.5", "rho must lie in (-1/(d-1), 1)"),
+    ("data.n_folds=1", "data.n_folds must be at least 2"),
+    ("data.synthetic_mode=classification", "gaussianNonLinearAdditive has no classification mode"),
 ])
 def test_bad_run_options_fail_with_a_message_naming_them(override, message, results):
     with pytest.raises(BenchError) as error:
-        bench_run.run(compose_config([*SMALL, override], results))
+        bench_run.run(compose_config([*SMALL, "data.datasets=[wdbc,gaussianLinear,gaussianNonLinearAdditive]",
+                                      override], results))
     assert message in str(error.value)
+    assert not results.exists()  # refused before any work
+
+
+def test_every_model_explains_the_same_test_points(results):
+    for model in ("mlp", "logreg"):
+        bench_run.run(compose_config([*FAST, "data.datasets=[wdbc]", f"model={model}", "explainers=[random]"], results))
+    stored = ResultStore(results).read_all()
+    units = stored[stored["explainer"] == "random"]["unit"].unique()
+    samples = [pd.read_pickle(results / "artifacts" / f"{unit}.explanation.pkl")["test_rows"] for unit in units]
+    assert len(samples) == 2
+    np.testing.assert_array_equal(*samples)
+
+
+def test_a_new_prediction_metric_reruns_the_fits(results):
+    small = [*FAST, "data.datasets=[wdbc,gaussianLinear]", "model.max_epochs=15", "explainers=none"]
+    bench_run.run(compose_config([*small, "~metrics.prediction.log_loss"], results))
+    again = bench_run.run(compose_config(small, results))
+    assert again.units_computed == 2
+    assert "log_loss" in set(tables(results)["accuracy"]["metric"])

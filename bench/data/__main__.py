@@ -11,15 +11,13 @@ on stderr and exit code 2, without a traceback.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 from bench.data import openml_cache
+from bench.paths import SHARED_DATA_ENV_VAR, shared_data_candidates
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_ENV_VAR = "BENCH_SHARED_DATA"
 
 
 class InputError(Exception):
@@ -62,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     one.set_defaults(run=_import_arff)
 
     shared = commands.add_parser("import-shared", help="import the project's shared ARFFs and CC18 tasks")
-    shared.add_argument("--shared", type=Path, help=f"shared data folder (default: ${SHARED_ENV_VAR}, "
+    shared.add_argument("--shared", type=Path, help=f"shared data folder (default: ${SHARED_DATA_ENV_VAR}, "
                         "else ../shared/data from the current directory, else from the repository)")
     shared.set_defaults(run=_import_shared)
 
@@ -85,12 +83,7 @@ def _import_shared(args: argparse.Namespace) -> list[dict]:
 
 
 def _shared_folder(given: Path | None) -> Path:
-    """The first existing candidate; the shared data lives next to the repository, not in it."""
-    if given is not None:
-        candidates = [given]
-    else:
-        from_env = [Path(os.environ[SHARED_ENV_VAR])] if os.environ.get(SHARED_ENV_VAR) else []
-        candidates = [*from_env, Path.cwd().parent / "shared" / "data", REPO_ROOT.parent / "shared" / "data"]
+    candidates = [given] if given is not None else shared_data_candidates()
     for candidate in candidates:
         if (candidate / "openml").is_dir():
             return candidate

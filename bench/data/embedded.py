@@ -40,6 +40,12 @@ class EmbeddedSource(Source):
         unknown = [d for d in datasets if d not in AVAILABLE]
         if unknown:
             raise ValueError(f"data.datasets: unknown embedded dataset(s) {unknown}; available: {list(AVAILABLE)}")
+        if n_folds < 2:
+            raise ValueError(f"data.n_folds must be at least 2, got {n_folds}")
+        synthetic.covariance(rho)  # validates rho
+        for name in datasets:
+            if name in synthetic.GENERATORS:
+                synthetic.check_mode(name, synthetic_mode)
         self.datasets = list(datasets)
         self.n_folds = n_folds
         self.rho = rho
@@ -79,7 +85,7 @@ class EmbeddedSource(Source):
         X, y = synthetic.generate(ref.name, rho=self.rho, n_train=self.n_train, n_test=self.n_test,
                                   noise_std=self.noise_std, mode=self.synthetic_mode, rng=rng)
         n = self.n_train
-        split = Split(fold=0, train=np.arange(n), test=np.arange(n, n + self.n_test), kind="generated")
+        split = Split(fold=0, train=np.arange(n), test=np.arange(n, n + self.n_test), kind="generated", seed=self.seed)
         frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
         task_type = "binary" if self.synthetic_mode == "classification" else "regression"
         return Task(self.suite, ref.name, task_type, "tabular", frame, y, (split,), metadata={

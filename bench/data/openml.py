@@ -1,13 +1,16 @@
 """OpenML tasks, datasets and suites through openml-python, cache first.
 
-With `offline=True` the network is never touched: a task or dataset missing from the cache
-fails at once with the command that imports it, and a socket guard turns any connection
-attempt by openml into the same kind of error instead of openml's retries and sleeps.
+With `offline=True` the network is never touched. Before openml is called, every file it
+would otherwise download must be in the cache: a missing or unreadable one fails at once,
+naming the id and the command that imports it. This matters beyond speed: openml deletes a
+dataset's or task's whole cache folder when loading it fails. A socket guard backs this up,
+refusing any connection or DNS look-up with an error openml does not retry on.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
@@ -20,25 +23,26 @@ from bench.data import openml_cache
 from bench.data.source import Source, TaskRef
 from bench.data.splits import local_splits
 from bench.data.task import Split, Task, infer_task_type
-from bench.errors import BenchError, DataUnavailable
+from bench.errors import BenchError, DataUnavailable, one_line
 from bench.paths import project_path
 
 SUPPORTED_TASK_TYPES = {openml.tasks.TaskType.SUPERVISED_CLASSIFICATION, openml.tasks.TaskType.SUPERVISED_REGRESSION}
 
 
-class OfflineViolation(BenchError):
-    """Raised instead of opening a connection while offline (not an OSError, so openml's
-    retry loop, which catches connection errors and sleeps, lets it through)."""
+class OfflineViolation(DataUnavailable):
+    """Raised instead of opening a connection while offline. Not an OSError, so openml's retry
+    loop (which catches connection errors and sleeps) lets it through at once."""
 
 
 @contextlib.contextmanager
 def no_network(reason: str) -> Iterator[None]:
     def refuse(*args, **kwargs):
-        raise OfflineViolation(reason)
+        raise OfflineViolation(reason, reason="needs the OpenML server (offline)")
 
     with contextlib.ExitStack() as stack:
-        stack.enter_context(_patched(socket.socket, "connect", refuse))
-        stack.enter_context(_patched(socket, "create_connection", refuse))
+        for owner, name in ((socket.socket, "connect"), (socket.socket, "connect_ex"),
+                            (socket, "create_connection"), (socket, "getaddrinfo")):
+            stack.enter_context(_patched(owner, name, refuse))
         yield
 
 
@@ -50,6 +54,23 @@ def _patched(owner: Any, name: str, value: Any) -> Iterator[None]:
         yield
     finally:
         setattr(owner, name, original)
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str | None) -> Iterator[None]:
+    """Sets (or, with None, leaves alone) one environment variable for the block."""
+    if value is None:
+        yield
+        return
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = previous
 
 
 def read_manifest(path: str | Path) -> pd.DataFrame:
@@ -125,12 +146,16 @@ class OpenMLSource(Source):
             openml.config.set_root_cache_directory(self.cache_root)
         # openml has no public getter for its root; `get_cache_directory` is the per-server folder below it.
         root = Path(openml.config._root_cache_directory)
+        guard, skip_parquet = contextlib.nullcontext(), None
         if self.offline:
             self._check_cached(ref, root)
-            guard = no_network(f"{ref.label} needs the OpenML server, and data.offline=true")
-        else:
-            guard = contextlib.nullcontext()
-        with guard:
+            guard = no_network(f"OpenML {ref.label} needs the OpenML server, and data.offline=true")
+            # Real descriptions name a parquet file that openml fetches unless it is cached;
+            # offline, the cached ARFF must do.
+            dataset_id = ref.dataset_id or openml_cache.task_dataset_id(root, ref.task_id)
+            if not openml_cache.parquet_file(root, dataset_id).is_file():
+                skip_parquet = "true"
+        with guard, _environment(openml.config.OPENML_SKIP_PARQUET_ENV_VAR, skip_parquet):
             if ref.task_id is not None:
                 return self._load_task(ref, root)
             return self._load_dataset(ref)
@@ -156,61 +181,72 @@ class OpenMLSource(Source):
         try:
             oml_task = openml.tasks.get_task(ref.task_id, download_splits=True, download_data=True,
                                              download_qualities=False, download_features_meta_data=True)
-        except (OfflineViolation, DataUnavailable):
+        except DataUnavailable:
             raise
         except Exception as e:  # openml's errors are varied (server, XML, ARFF); report the id
-            raise DataUnavailable(f"OpenML task {ref.task_id} could not be loaded: {_one_line(e)}") from e
+            raise DataUnavailable(f"OpenML task {ref.task_id} could not be loaded: {one_line(e)}") from e
         if oml_task.task_type_id not in SUPPORTED_TASK_TYPES:
             raise DataUnavailable(f"OpenML task {ref.task_id} is a {oml_task.task_type}; only classification and regression are supported")
         dataset = oml_task.get_dataset()
         X, y = self._frame(dataset, oml_task.target_name, ref)
         repeats, n_folds, samples = oml_task.get_split_dimensions()
-        kind = openml_cache.task_split_kind(root, ref.task_id)
+        info = self.split_info(ref, root)
         splits = tuple(
-            Split(fold=k, train=np.asarray(train), test=np.asarray(test), kind=kind)
+            Split(fold=k, train=np.asarray(train), test=np.asarray(test), kind=info["split_kind"], seed=info.get("seed"))
             for k in range(n_folds)
             for train, test in [oml_task.get_train_test_split_indices(fold=k, repeat=0, sample=0)]
         )
-        return self._task(ref, dataset, X, y, splits, task_id=ref.task_id)
+        return self._task(ref, dataset, X, y, infer_task_type(y, is_nominal=_is_nominal(y)), splits)
+
+    def split_identity(self, ref: TaskRef) -> dict:
+        if ref.task_id is None:
+            return {}  # local folds made at load time from data.n_folds and the seed: both in the config
+        root = self.cache_root or Path(openml.config._root_cache_directory)
+        return self.split_info(ref, root)
+
+    @staticmethod
+    def split_info(ref: TaskRef, root: Path) -> dict:
+        try:
+            return openml_cache.task_split_info(root, ref.task_id)
+        except FileNotFoundError:  # not cached yet: openml will fetch OpenML's own split
+            return {"split_kind": "openml"}
 
     def _load_dataset(self, ref: TaskRef) -> Task:
         try:
             dataset = openml.datasets.get_dataset(ref.dataset_id, download_data=True, download_qualities=False,
                                                   download_features_meta_data=True)
-        except (OfflineViolation, DataUnavailable):
+        except DataUnavailable:
             raise
         except Exception as e:
-            raise DataUnavailable(f"OpenML dataset {ref.dataset_id} could not be loaded: {_one_line(e)}") from e
+            raise DataUnavailable(f"OpenML dataset {ref.dataset_id} could not be loaded: {one_line(e)}") from e
         target = self.target or dataset.default_target_attribute
         if not target:
             raise DataUnavailable(f"OpenML dataset {ref.dataset_id} has no default target; set data.target=<column>")
         X, y = self._frame(dataset, target, ref)
         labelled = y.notna().to_numpy()  # rows without a label cannot be scored
         X, y = X[labelled].reset_index(drop=True), y[labelled].reset_index(drop=True)
-        task_type = infer_task_type(y, is_nominal=isinstance(y.dtype, pd.CategoricalDtype) or y.dtype == object)
+        task_type = infer_task_type(y, is_nominal=_is_nominal(y))
         splits = local_splits(np.asarray(y), n_folds=self.n_folds, seed=self.seed, stratify=task_type != "regression")
-        return self._task(ref, dataset, X, y, splits, task_id=None)
+        return self._task(ref, dataset, X, y, task_type, splits)
 
     def _frame(self, dataset, target: str, ref: TaskRef) -> tuple[pd.DataFrame, pd.Series]:
         try:
             X, y, _, _ = dataset.get_data(target=target, dataset_format="dataframe")
         except Exception as e:
             raise DataUnavailable(
-                f"OpenML {ref.label}: data file {dataset.data_file} could not be read ({_one_line(e)}); "
+                f"OpenML {ref.label}: data file {dataset.data_file} could not be read ({one_line(e)}); "
                 "delete it and import the dataset again"
             ) from e
         return X, y
 
-    def _task(self, ref: TaskRef, dataset, X: pd.DataFrame, y: pd.Series, splits, *, task_id) -> Task:
-        nominal = isinstance(y.dtype, pd.CategoricalDtype) or y.dtype == object
+    def _task(self, ref: TaskRef, dataset, X: pd.DataFrame, y: pd.Series, task_type: str, splits) -> Task:
         return Task(
-            suite=self.suite, name=dataset.name, task_type=infer_task_type(y, is_nominal=nominal), input_kind="tabular",
-            X=X, y=y.astype(object if nominal else float).to_numpy(), splits=splits,
-            task_id=task_id, dataset_id=int(dataset.dataset_id),
+            suite=self.suite, name=dataset.name, task_type=task_type, input_kind="tabular",
+            X=X, y=y.astype(float if task_type == "regression" else object).to_numpy(), splits=splits,
+            task_id=ref.task_id, dataset_id=int(dataset.dataset_id),
             metadata={"source": "openml", "version": dataset.version},
         )
 
 
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return f"{type(error).__name__}: {text[:300]}"
+def _is_nominal(y: pd.Series) -> bool:
+    return isinstance(y.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(y)

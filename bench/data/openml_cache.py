@@ -18,27 +18,27 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
-import re
-import tempfile
-import xml.etree.ElementTree as ET
-from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
+from xml.parsers.expat import ExpatError
 
 import arff
-import numpy as np
 import xmltodict
-from sklearn.model_selection import StratifiedKFold
+
+from bench.data.openml_files import (
+    LOCAL_SPLIT_TAG,
+    SIDECAR_NAME,
+    dataset_files,
+    local_task_files,
+    parse_arff,
+    resolve_target,
+    to_json,
+)
+from bench.io import write_bytes_atomic
 
 # openml's default server (openml.config._defaults["server"]); openml files its cache under
 # the server's host name reversed, so this one maps to <root>/org/openml/www.
 OPENML_SERVER = "https://www.openml.org/api/v1/xml"
-OML_NS = "http://openml.org/openml"
-LOCAL_SPLIT_TAG = "bench:local-split"
-SIDECAR_NAME = "bench_split.json"
-DATASET_FILES = ("description.xml", "features.xml", "qualities.xml", "dataset.arff")
 TASK_FILES = ("task.xml", "datasplits.arff")
 # Pickles openml derives from those files on first load and then prefers to them: a rewrite
 # must delete them, or openml keeps serving the old data or split.
@@ -48,30 +48,7 @@ DERIVED_TASK_FILES = ("datasplits.pkl.py3",)
 # Attributes OpenML ignores but the shared (Weka) ARFFs still carry: OpenML lists vowel (307)
 # with 13 features including the class, without "Train or Test".
 KNOWN_IGNORE_ATTRIBUTES = {307: ("Train or Test",)}
-ARFF_NUMERIC_TYPES = {"NUMERIC", "REAL", "INTEGER"}
 
-ET.register_namespace("oml", OML_NS)
-
-
-@dataclass(frozen=True)
-class _Arff:
-    """A parsed ARFF file, by column: nominal values as indices, missing values as None."""
-
-    path: Path
-    raw: bytes
-    attributes: list[tuple[str, str | list[str]]]
-    columns: list[tuple]
-
-    @property
-    def names(self) -> list[str]:
-        return [name for name, _ in self.attributes]
-
-    def column(self, name: str) -> tuple:
-        return self.columns[self.names.index(name)]
-
-    @property
-    def md5(self) -> str:
-        return hashlib.md5(self.raw, usedforsecurity=False).hexdigest()  # OpenML's checksum
 
 
 def openml_cache_dir(cache_root: str | Path, server: str = OPENML_SERVER) -> Path:
@@ -96,15 +73,15 @@ def import_arff(arff_path: str | Path, *, dataset_id: int, cache_root: str | Pat
     should drop. All files are parsed, validated and rendered before the first write, so a
     bad ARFF leaves the cache untouched and raises ``ValueError`` naming the file.
     """
-    parsed = _parse_arff(Path(arff_path))
-    target = _resolve_target(parsed, target, ignore)
+    parsed = parse_arff(Path(arff_path))
+    target = resolve_target(parsed, target, ignore)
     name = name or parsed.path.stem
-    dataset_files = _dataset_files(parsed, dataset_id, name, target, ignore)
+    entry_files = dataset_files(parsed, dataset_id, name, target, ignore)
     task_files = None
     if task_id is not None:
-        task_files = _local_task_files(parsed, dataset_id, task_id, name, target, n_folds, seed)
+        task_files = local_task_files(parsed, dataset_id, task_id, name, target, n_folds, seed)
 
-    paths = _write_entry(dataset_dir(cache_root, dataset_id), dataset_files, DERIVED_DATASET_FILES)
+    paths = _write_entry(dataset_dir(cache_root, dataset_id), entry_files, DERIVED_DATASET_FILES)
     if task_files is not None:
         paths.update(_write_entry(task_dir(cache_root, task_id), task_files, DERIVED_TASK_FILES))
     return {"dataset_id": dataset_id, "name": name, "rows": len(parsed.columns[0]), "target": target,
@@ -115,25 +92,37 @@ def import_official_task(task_folder: str | Path, *, dataset_id: int, cache_root
     """Copy an official OpenML task folder (``task.xml`` + ``datasplits.arff``) as is."""
     folder = Path(task_folder)
     task_xml, splits = (folder / "task.xml").read_bytes(), (folder / "datasplits.arff").read_bytes()
-    task_id, source_did = _task_ids(task_xml)
+    task_id, source_did = _task_ids(folder / "task.xml")
     if source_did != dataset_id:
         raise ValueError(f"{folder / 'task.xml'}: task is on dataset {source_did}, not {dataset_id}")
     sidecar = {"split_kind": "openml", "source": str(folder.resolve()),
                "md5": hashlib.md5(splits, usedforsecurity=False).hexdigest()}
-    files = {"datasplits.arff": splits, SIDECAR_NAME: _json(sidecar), "task.xml": task_xml}
+    files = {"datasplits.arff": splits, SIDECAR_NAME: to_json(sidecar), "task.xml": task_xml}
     paths = _write_entry(task_dir(cache_root, task_id), files, DERIVED_TASK_FILES)
     return {"task_id": task_id, "split_kind": "openml", "paths": paths}
 
 
-def task_split_kind(cache_root: str | Path, task_id: int) -> str:
-    """``"local"`` when the cached task's split was made here, else ``"openml"``."""
+def task_split_info(cache_root: str | Path, task_id: int) -> dict:
+    """How the cached task's split was made: ``{"split_kind": "local", "seed": ..., "n_folds": ...,
+    "md5": ...}`` for a split made here, ``{"split_kind": "openml", ...}`` for OpenML's own."""
     folder = task_dir(cache_root, task_id)
     if (folder / SIDECAR_NAME).is_file():
-        return json.loads((folder / SIDECAR_NAME).read_text(encoding="utf8"))["split_kind"]
+        return json.loads((folder / SIDECAR_NAME).read_text(encoding="utf8"))
     if not (folder / "task.xml").is_file():
         raise FileNotFoundError(f"task {task_id} is not cached under {folder}")
     task = xmltodict.parse((folder / "task.xml").read_bytes(), force_list=("oml:tag",))["oml:task"]
-    return "local" if LOCAL_SPLIT_TAG in task.get("oml:tag", []) else "openml"
+    return {"split_kind": "local" if LOCAL_SPLIT_TAG in task.get("oml:tag", []) else "openml"}
+
+
+def task_split_kind(cache_root: str | Path, task_id: int) -> str:
+    """``"local"`` when the cached task's split was made here, else ``"openml"``."""
+    return task_split_info(cache_root, task_id)["split_kind"]
+
+
+def task_dataset_id(cache_root: str | Path, task_id: int) -> int | None:
+    """The dataset a cached task is on, or None when the task is not cached."""
+    task_xml = task_dir(cache_root, task_id) / "task.xml"
+    return _task_ids(task_xml)[1] if task_xml.is_file() else None
 
 
 def is_cached(cache_root: str | Path, *, dataset_id: int | None = None,
@@ -148,11 +137,20 @@ def is_cached(cache_root: str | Path, *, dataset_id: int | None = None,
         folder = task_dir(cache_root, task_id)
         missing += [str(folder / f) for f in TASK_FILES if not (folder / f).is_file()]
         if dataset_id is None and (folder / "task.xml").is_file():
-            dataset_id = _task_ids((folder / "task.xml").read_bytes())[1]
+            dataset_id = _task_ids(folder / "task.xml")[1]
     if dataset_id is not None:
         folder = dataset_dir(cache_root, dataset_id)
-        missing += [str(folder / f) for f in DATASET_FILES if not (folder / f).is_file()]
+        # What bench asks openml for: the description, the features (class labels) and the data,
+        # as openml's own parquet download or as ARFF; not the qualities.
+        missing += [str(folder / f) for f in ("description.xml", "features.xml") if not (folder / f).is_file()]
+        if not (folder / "dataset.arff").is_file() and not parquet_file(cache_root, dataset_id).is_file():
+            missing.append(str(folder / "dataset.arff"))
     return missing
+
+
+def parquet_file(cache_root: str | Path, dataset_id: int) -> Path:
+    """Where openml 0.15 keeps a dataset it downloaded as parquet."""
+    return dataset_dir(cache_root, dataset_id) / f"dataset_{dataset_id}.pq"
 
 
 def unreadable_files(cache_root: str | Path, *, dataset_id: int | None = None,
@@ -221,183 +219,14 @@ def import_shared(shared_data_dir: str | Path, cache_root: str | Path, *, only: 
     return results
 
 
-# --- parsing and validation ---------------------------------------------------------------------
-
-
-def _parse_arff(path: Path) -> _Arff:
-    raw = path.read_bytes()  # a missing file raises FileNotFoundError naming it
+def _task_ids(task_xml: Path) -> tuple[int, int]:
+    """(task id, dataset id) of a task.xml; ValueError naming the file when it is not one."""
     try:
-        text = raw.decode("utf8")  # openml reads dataset.arff as UTF-8: anything else fails there
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{path}: not UTF-8 text (bad byte at offset {e.start})") from e
-    try:
-        # The decoder and options openml uses, so what passes here loads there.
-        decoded = arff.loads(text, encode_nominal=True)
-    except arff.ArffException as e:
-        raise ValueError(f"{path}: not a valid ARFF file: {e}") from e
-    if not decoded["attributes"] or not decoded["data"]:
-        raise ValueError(f"{path}: ARFF file has no attributes or no data rows")
-    attributes = [(n, t if isinstance(t, list) else t.upper()) for n, t in decoded["attributes"]]
-    for attr, kind in attributes:
-        if isinstance(kind, str) and kind not in ARFF_NUMERIC_TYPES | {"STRING"}:
-            raise ValueError(f"{path}: attribute {attr!r} is of type {kind}, which openml cannot "
-                             "load (use numeric, nominal or string)")
-    return _Arff(path, raw, attributes, list(zip(*decoded["data"], strict=True)))
-
-
-def _resolve_target(parsed: _Arff, target: str | None, ignore: tuple[str, ...]) -> str:
-    target = target or parsed.names[-1]
-    for attr in (target, *ignore):
-        if attr not in parsed.names:
-            raise ValueError(f"{parsed.path}: no attribute {attr!r} (attributes: {parsed.names})")
-    if target in ignore:
-        raise ValueError(f"{parsed.path}: target {target!r} is also an ignored attribute")
-    return target
-
-
-def _class_codes(parsed: _Arff, target: str) -> np.ndarray:
-    """The target's class indices, checked to be usable for a classification task."""
-    kind = dict(parsed.attributes)[target]
-    if not isinstance(kind, list):
-        raise ValueError(f"{parsed.path}: a classification target must be nominal; {target!r} is {kind}")
-    if None in parsed.column(target):
-        raise ValueError(f"{parsed.path}: target {target!r} has missing values")
-    return np.asarray(parsed.column(target), dtype=np.int64)
-
-
-# --- rendering (file name -> content, in write order) -------------------------------------------
-
-
-def _dataset_files(parsed: _Arff, did: int, name: str, target: str, ignore: tuple[str, ...]) -> dict:
-    description = _oml("data_set_description")
-    _add_all(description, ("id", did), ("name", name), ("version", 1), ("format", "ARFF"),
-             ("description", f"Local import of {parsed.path.name} by bench.data (md5 {parsed.md5}); "
-                             "not downloaded from OpenML."),
-             # Fetched only when dataset.arff is missing: requests rejects file:// at once, so a
-             # broken entry fails fast instead of retrying a download.
-             ("url", parsed.path.resolve().as_uri()),
-             # No parquet_url on purpose: with one, get_dataset(download_data=True) first
-             # downloads a parquet file from OpenML's MinIO store.
-             ("default_target_attribute", target), *(("ignore_attribute", attr) for attr in ignore),
-             ("tag", "bench:local-import"), ("visibility", "public"), ("status", "active"),
-             ("md5_checksum", parsed.md5))
-    # description.xml goes last: openml enters an entry through it.
-    return {"dataset.arff": parsed.raw, "features.xml": _features_xml(parsed, target, ignore),
-            "qualities.xml": _qualities_xml(parsed, target, ignore), "description.xml": _xml(description)}
-
-
-def _features_xml(parsed: _Arff, target: str, ignore: tuple[str, ...]) -> bytes:
-    root = _oml("data_features")
-    for index, ((attr, kind), column) in enumerate(zip(parsed.attributes, parsed.columns, strict=True)):
-        nominal_values = kind if isinstance(kind, list) else []
-        _add_all(_add(root, "feature"), ("index", index), ("name", attr), ("data_type", _feature_type(kind)),
-                 *(("nominal_value", value) for value in nominal_values),
-                 ("is_target", str(attr == target).lower()), ("is_ignore", str(attr in ignore).lower()),
-                 ("is_row_identifier", "false"), ("number_of_missing_values", column.count(None)))
-    return _xml(root)
-
-
-def _qualities_xml(parsed: _Arff, target: str, ignore: tuple[str, ...]) -> bytes:
-    # Counted, as OpenML does, over the attributes get_data returns (ignored ones left out).
-    kept = [(kind, column) for (attr, kind), column in zip(parsed.attributes, parsed.columns, strict=True)
-            if attr not in ignore]
-    types = [_feature_type(kind) for kind, _ in kept]
-    target_kind = dict(parsed.attributes)[target]
-    qualities = {
-        "NumberOfInstances": len(parsed.columns[0]),
-        "NumberOfFeatures": len(kept),
-        "NumberOfClasses": len(target_kind) if isinstance(target_kind, list) else 0,
-        "NumberOfMissingValues": sum(column.count(None) for _, column in kept),
-        "NumberOfInstancesWithMissingValues":
-            sum(None in row for row in zip(*(column for _, column in kept), strict=True)),
-        "NumberOfNumericFeatures": types.count("numeric"),
-        "NumberOfSymbolicFeatures": types.count("nominal"),
-    }
-    if isinstance(target_kind, list):
-        class_sizes = Counter(v for v in parsed.column(target) if v is not None).values()
-        qualities.update(MajorityClassSize=max(class_sizes, default=0),
-                         MinorityClassSize=min(class_sizes, default=0))
-    root = _oml("data_qualities")
-    for quality, value in qualities.items():
-        _add_all(_add(root, "quality"), ("name", quality), ("value", float(value)))
-    return _xml(root)
-
-
-def _local_task_files(parsed: _Arff, did: int, tid: int, name: str, target: str,
-                      n_folds: int, seed: int) -> dict:
-    y = _class_codes(parsed, target)
-    try:
-        folds = list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
-    except ValueError as e:
-        raise ValueError(f"{parsed.path}: cannot make a stratified {n_folds}-fold split: {e}") from e
-    # The layout of OpenML's own datasplits.arff, which openml's split reader expects.
-    relation = re.sub(r"[^A-Za-z0-9_.-]", "_", f"dataset_{did}_{name}_local_splits_seed_{seed}")
-    lines = [f"@relation {relation}", "", "@attribute type {TRAIN,TEST}", "@attribute rowid numeric",
-             "@attribute repeat numeric", "@attribute fold numeric", "", "@data"]
-    for fold, (train, test) in enumerate(folds):
-        lines += [f"TRAIN,{row},0,{fold}" for row in train] + [f"TEST,{row},0,{fold}" for row in test]
-    sidecar = {"split_kind": "local", "seed": seed, "n_folds": n_folds,
-               "source_arff": str(parsed.path.resolve()), "md5": parsed.md5}
-    # task.xml goes last: openml enters an entry through it.
-    return {"datasplits.arff": ("\n".join(lines) + "\n").encode("utf8"), SIDECAR_NAME: _json(sidecar),
-            "task.xml": _task_xml(did, tid, target, n_folds, seed)}
-
-
-def _task_xml(did: int, tid: int, target: str, n_folds: int, seed: int) -> bytes:
-    task = _oml("task")
-    _add_all(task, ("task_id", tid), ("task_type_id", 1), ("task_type", "Supervised Classification"))
-    _add_all(_add(_add(task, "input", name="source_data"), "data_set"),
-             ("data_set_id", did), ("target_feature", target))
-    procedure = _add(_add(task, "input", name="estimation_procedure"), "estimation_procedure")
-    # The URL is fetched only when datasplits.arff is missing: requests refuses file:// without
-    # opening a connection, and the URL says plainly that this is not OpenML's split.
-    _add_all(procedure, ("id", 1), ("type", "crossvalidation"),
-             ("data_splits_url", f"file://local/bench-split/seed={seed}"))
-    for parameter, value in (("number_repeats", 1), ("number_folds", n_folds), ("percentage", None),
-                             ("stratified_sampling", "true")):
-        _add(procedure, "parameter", value, name=parameter)
-    _add(_add(_add(task, "input", name="evaluation_measures"), "evaluation_measures"),
-         "evaluation_measure", "predictive_accuracy")
-    # openml does not read task tags; they tell people and task_split_kind the split is local.
-    _add_all(task, ("tag", LOCAL_SPLIT_TAG), ("tag", f"bench:seed={seed}"))
-    return _xml(task)
-
-
-def _feature_type(kind: str | list[str]) -> str:
-    """openml's feature data_type for an ARFF attribute type (validated in _parse_arff)."""
-    return "nominal" if isinstance(kind, list) else "numeric" if kind in ARFF_NUMERIC_TYPES else "string"
-
-
-def _oml(tag: str) -> ET.Element:
-    return ET.Element(f"{{{OML_NS}}}{tag}")
-
-
-def _add(parent: ET.Element, tag: str, text: object = None, **attrib: str) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{OML_NS}}}{tag}", attrib)
-    if text is not None:
-        element.text = str(text)
-    return element
-
-
-def _add_all(parent: ET.Element, *children: tuple[str, object]) -> None:
-    for tag, text in children:
-        _add(parent, tag, text)
-
-
-def _xml(root: ET.Element) -> bytes:
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
-
-
-def _json(data: dict) -> bytes:
-    return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf8")
-
-
-def _task_ids(task_xml: bytes) -> tuple[int, int]:
-    """(task id, dataset id) of a task.xml."""
-    task = xmltodict.parse(task_xml, force_list=("oml:input",))["oml:task"]
-    source = next(i for i in task["oml:input"] if i["@name"] == "source_data")
-    return int(task["oml:task_id"]), int(source["oml:data_set"]["oml:data_set_id"])
+        task = xmltodict.parse(task_xml.read_bytes(), force_list=("oml:input",))["oml:task"]
+        source = next(i for i in task["oml:input"] if i["@name"] == "source_data")
+        return int(task["oml:task_id"]), int(source["oml:data_set"]["oml:data_set_id"])
+    except (ExpatError, KeyError, StopIteration, TypeError, ValueError) as e:
+        raise ValueError(f"{task_xml}: not an OpenML task description ({type(e).__name__}: {e})") from None
 
 
 def _leading_id(path: Path) -> int:
@@ -416,20 +245,5 @@ def _write_entry(folder: Path, files: dict[str, bytes], derived: tuple[str, ...]
     for stale in derived:
         (folder / stale).unlink(missing_ok=True)
     for file_name, content in files.items():
-        _atomic_write(folder / file_name, content)
+        write_bytes_atomic(folder / file_name, content)
     return {file_name: str(folder / file_name) for file_name in files}
-
-
-def _atomic_write(path: Path, content: bytes) -> None:
-    """Write through a temporary file in the same folder: readers never see a partial file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes 0600; cache files are as readable as openml's own
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

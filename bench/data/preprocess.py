@@ -3,7 +3,8 @@
 Drops constant columns, columns missing in more than `max_missing_fraction` of the training
 rows and ID-like categoricals; numerics: median imputation then standardisation; categoricals:
 missing values become their own category, then one-hot encoding capped at `max_categories`
-columns per feature (rarer and unseen categories share one "infrequent" column).
+columns per feature: categories rarer than the kept ones share one "infrequent" column, and a
+category never seen in training encodes as that column, or as all zeros when there is none.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 MISSING_CATEGORY = "__missing__"
-ENCODINGS = ("onehot",)
 
 
 def is_categorical(column: pd.Series) -> bool:
@@ -37,20 +37,14 @@ class TabularPreprocessor:
         max_missing_fraction: float = 0.9,
         id_unique_fraction: float = 0.9,
         max_categories: int = 20,
-        categorical_encoding: str = "onehot",
     ):
         self.max_missing_fraction = max_missing_fraction
         self.id_unique_fraction = id_unique_fraction
         self.max_categories = max_categories
-        self.categorical_encoding = categorical_encoding
 
     def fit(self, X: pd.DataFrame) -> "TabularPreprocessor":
         if not isinstance(X, pd.DataFrame):
             raise TypeError(f"TabularPreprocessor expects a pandas DataFrame, got {type(X).__name__}")
-        if self.categorical_encoding not in ENCODINGS:
-            raise ValueError(
-                f"preprocess.categorical_encoding must be one of {ENCODINGS}, got {self.categorical_encoding!r}"
-            )
         self.dropped_ = self._columns_to_drop(X)
         kept = [c for c in X.columns if c not in self.dropped_]
         self.categorical_ = [c for c in kept if is_categorical(X[c])]
@@ -79,9 +73,6 @@ class TabularPreprocessor:
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         return np.asarray(self.transformer_.transform(self._prepared(X)), dtype=np.float32)
-
-    def fit_transform(self, X: pd.DataFrame) -> np.ndarray:
-        return self.fit(X).transform(X)
 
     def _prepared(self, X: pd.DataFrame) -> pd.DataFrame:
         numeric = X[self.numeric_].astype(float)

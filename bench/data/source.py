@@ -54,6 +54,11 @@ class Source(ABC):
     def load(self, ref: TaskRef) -> Task:
         """Load one task; raises bench.errors.DataUnavailable when it cannot."""
 
+    def split_identity(self, ref: TaskRef) -> dict:
+        """What decides the task's splits beyond the data config (e.g. how a cached OpenML task's
+        split was made), cheap to read without loading the task; part of every unit's key."""
+        return {}
+
     def folds_of(self, task: Task) -> list[int]:
         return select_folds([s.fold for s in task.splits], self.folds)
 

@@ -17,7 +17,7 @@ def local_splits(y: np.ndarray, *, n_folds: int, seed: int, stratify: bool) -> t
         raise ValueError(f"n_folds must be at least 2, got {n_folds}")
     splitter = (StratifiedKFold if stratify else KFold)(n_splits=n_folds, shuffle=True, random_state=seed)
     return tuple(
-        Split(fold=k, train=np.sort(train), test=np.sort(test), kind="local")
+        Split(fold=k, train=np.sort(train), test=np.sort(test), kind="local", seed=seed)
         for k, (train, test) in enumerate(splitter.split(np.zeros(len(y)), y))
     )
 

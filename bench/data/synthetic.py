@@ -43,6 +43,16 @@ def covariance(rho: float, d: int = N_FEATURES) -> np.ndarray:
     return np.eye(d) + rho * (np.ones((d, d)) - np.eye(d))
 
 
+def check_mode(name: str, mode: str) -> None:
+    if name not in GENERATORS:
+        raise ValueError(f"unknown synthetic dataset {name!r}; available: {sorted(GENERATORS)}")
+    if mode not in ("regression", "classification"):
+        raise ValueError(f"synthetic_mode must be 'regression' or 'classification', got {mode!r}")
+    if mode == "classification" and name not in CLASSIFIABLE:
+        raise ValueError(f"{name} has no classification mode in XAI-Bench; use one of {CLASSIFIABLE} "
+                         "(data.datasets=[...]) or synthetic_mode=regression")
+
+
 def _standardise(y: np.ndarray) -> np.ndarray:
     return (y - y.mean()) / y.std()
 
@@ -51,12 +61,7 @@ def generate(
     name: str, *, rho: float, n_train: int, n_test: int, noise_std: float, mode: str, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """Returns X (n_train + n_test, 5) and y, train rows first."""
-    if name not in GENERATORS:
-        raise ValueError(f"unknown synthetic dataset {name!r}; available: {sorted(GENERATORS)}")
-    if mode not in ("regression", "classification"):
-        raise ValueError(f"synthetic_mode must be 'regression' or 'classification', got {mode!r}")
-    if mode == "classification" and name not in CLASSIFIABLE:
-        raise ValueError(f"{name} has no classification mode in XAI-Bench; use one of {CLASSIFIABLE}")
+    check_mode(name, mode)
     sigma = covariance(rho)
     parts = []
     for n in (n_train, n_test):

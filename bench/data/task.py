@@ -19,6 +19,7 @@ class Split:
     train: np.ndarray  # row indices
     test: np.ndarray
     kind: str  # "openml" (the task's official split), "local" (seeded here) or "generated"
+    seed: int | None = None  # the seed that made a local or generated split
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,6 @@ class Task:
     @property
     def is_classification(self) -> bool:
         return self.task_type != "regression"
-
-    @property
-    def id(self) -> int | None:
-        return self.task_id if self.task_id is not None else self.dataset_id
 
     def split(self, fold: int) -> Split:
         for s in self.splits:

@@ -82,11 +82,13 @@ class Cost:
     model_evaluations: int
 
     def per_instance(self, n_instances: int) -> dict[str, float]:
-        """The cost rows of one explanation (lower is better). Peak memory is that of the whole
-        call: it does not divide among instances explained together."""
+        """The cost rows of one explanation (lower is better). Peak memory is reported for the
+        whole call, and divided by the instances explained together for comparisons across
+        sample sizes (memory does not add up per instance the way time does)."""
         return {
             "wall_seconds_per_instance": self.seconds / n_instances,
             "peak_memory_mb": self.peak_memory_bytes / 2**20,
+            "peak_memory_mb_per_instance": self.peak_memory_bytes / 2**20 / n_instances,
             "model_evaluations_per_instance": self.model_evaluations / n_instances,
         }
 

@@ -3,37 +3,20 @@ rename), so a crash never leaves a half-written unit and a rerun skips every fin
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 
+from bench.io import atomic_path
 from bench.results.units import ExplainUnit, FitUnit, LoadUnit, unit_path
 
 ROW_COLUMNS = [
-    "run_id", "unit", "suite", "task_id", "dataset_id", "dataset", "fold", "split_kind", "seed", "model",
+    "run_id", "unit", "suite", "task_id", "dataset_id", "dataset", "fold", "split_kind", "split_seed", "seed", "model",
     "explainer", "metric", "category", "value", "higher_is_better", "n_instances", "status", "error",
     "duration_s", "config_hash", "versions",
 ]
 STATUSES = ("ok", "failed", "n/a")
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yields a temporary path beside `path`, renamed onto it only if the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def rows_frame(rows: list[dict]) -> pd.DataFrame:
@@ -45,7 +28,7 @@ def rows_frame(rows: list[dict]) -> pd.DataFrame:
         raise ValueError(f"result row status must be one of {STATUSES}, got {sorted(bad)}")
     frame = pd.DataFrame(rows, columns=ROW_COLUMNS)
     frame["value"] = frame["value"].astype(float)
-    for column in ("task_id", "dataset_id", "n_instances"):
+    for column in ("task_id", "dataset_id", "split_seed", "n_instances"):
         frame[column] = frame[column].astype("Int64")
     return frame
 

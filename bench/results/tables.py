@@ -6,19 +6,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.results.store import atomic_path
+from bench.io import atomic_path
+from bench.results.store import ResultStore
 
-ID_COLUMNS = ["suite", "task_id", "dataset_id", "dataset", "fold", "split_kind", "seed", "model"]
+ID_COLUMNS = ["suite", "task_id", "dataset_id", "dataset", "fold", "split_kind", "split_seed", "seed", "model"]
 TABLE_COLUMNS = {
-    "accuracy": ID_COLUMNS + ["metric", "value", "higher_is_better", "status", "error"],
-    "explanations": ID_COLUMNS + ["explainer", "metric", "value", "higher_is_better", "n_instances", "status", "error"],
-    "cost": ID_COLUMNS + ["explainer", "metric", "value", "n_instances", "status", "error"],
+    "accuracy": ID_COLUMNS + ["metric", "value", "higher_is_better", "unit", "status", "error"],
+    "explanations": ID_COLUMNS + ["explainer", "metric", "value", "higher_is_better", "n_instances", "unit", "status", "error"],
+    "cost": ID_COLUMNS + ["explainer", "metric", "value", "n_instances", "unit", "status", "error"],
     "skipped": ["suite", "task_id", "dataset_id", "dataset", "error"],
 }
+# What a person needs to tell rows apart; units that still look alike (two configs of one
+# model) also get their unit key.
 PIVOT_INDEX = {
-    "accuracy": ["dataset", "fold", "model"],
-    "explanations": ["dataset", "fold", "model", "explainer"],
-    "cost": ["dataset", "fold", "model", "explainer"],
+    "accuracy": ["suite", "dataset", "fold", "seed", "model"],
+    "explanations": ["suite", "dataset", "fold", "seed", "model", "explainer"],
+    "cost": ["suite", "dataset", "fold", "seed", "model", "explainer"],
 }
 
 
@@ -39,22 +42,26 @@ def build_tables(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def to_markdown(name: str, table: pd.DataFrame) -> str:
-    """One row per (dataset, fold, model[, explainer]), one column per metric; a unit that did
-    not run says why in a last column."""
+    """One row per unit (suite, dataset, fold, seed, model[, explainer]), one column per metric;
+    a unit that did not run, or a metric that failed, says why in a last column."""
     if table.empty:
         return f"_no {name} rows_\n"
     if name == "skipped":
         return table.to_markdown(index=False) + "\n"
-    index = PIVOT_INDEX[name]
+    shown = PIVOT_INDEX[name]
+    index = ["unit", *shown]
     ok = table[table["status"] == "ok"]
-    wide = ok.pivot_table(index=index, columns="metric", values="value", aggfunc="first", dropna=False) \
+    wide = ok.set_index([*index, "metric"])["value"].unstack("metric") \
         if not ok.empty else pd.DataFrame(index=pd.MultiIndex.from_tuples([], names=index))
     notes = table[table["status"] != "ok"]
     if not notes.empty:
-        reasons = notes.assign(note=notes["status"] + ": " + notes["error"].fillna("")).groupby(index)["note"].first()
+        reasons = notes.assign(note=notes["status"] + ": " + notes["error"].fillna("")) \
+            .groupby(index, dropna=False)["note"].first()
         wide = wide.join(reasons, how="outer")
     wide = wide.reset_index()
     wide.columns.name = None
+    if not wide.duplicated(shown).any():
+        wide = wide.drop(columns="unit")
     # tabulate blanks None, not NaN
     return wide.astype(object).where(wide.notna(), None).to_markdown(index=False, floatfmt=".4g", missingval="") + "\n"
 
@@ -70,3 +77,12 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: str | Path) -> dict[st
         with atomic_path(folder / f"{name}.md") as tmp:
             tmp.write_text(texts[name])
     return texts
+
+
+def write_report(store: ResultStore, results_root: str | Path, only: set[str] | None = None) -> dict[str, str]:
+    """Writes the tables of every stored row under `results_root`/tables; returns the markdown
+    of `only` these units (all of them when None)."""
+    rows = store.read_all()
+    write_tables(build_tables(rows), Path(results_root) / "tables")
+    shown = rows if only is None else rows[rows["unit"].isin(only)]
+    return {name: to_markdown(name, table) for name, table in build_tables(shown).items()}

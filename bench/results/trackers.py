@@ -6,6 +6,9 @@ from bench.errors import BenchError
 
 
 class NullTracker:
+    def __init__(self, *, run_config: dict | None = None):
+        pass
+
     def log_rows(self, rows: list[dict]) -> None:
         pass
 
@@ -16,12 +19,12 @@ class NullTracker:
 class WandbTracker:
     """Weights & Biases; `mode: offline` writes to ./wandb without a network (sync later)."""
 
-    def __init__(self, *, project: str = "bench", mode: str = "offline", config: dict | None = None):
+    def __init__(self, *, project: str = "bench", mode: str = "offline", run_config: dict | None = None):
         try:
             import wandb
         except ImportError:
             raise BenchError("logger=wandb needs the wandb package: pip install -e '.[wandb]' (or use logger=none)") from None
-        self._run = wandb.init(project=project, mode=mode, config=config or {})
+        self._run = wandb.init(project=project, mode=mode, config=run_config or {})
         self._table_rows: list[dict] = []
 
     def log_rows(self, rows: list[dict]) -> None:

@@ -31,12 +31,12 @@ class FitUnit:
     fold: int
     seed: int
     model: str
-    model_hash: str  # model config + the data options that change the training data
+    fit_hash: str  # model config, data options that change the training data, split, prediction metrics
 
     @property
     def folder(self) -> Path:
         return (Path(_slug(self.suite)) / _slug(f"{self.dataset}-{self.data_id}") / f"fold{self.fold}-seed{self.seed}"
-                / _slug(f"{self.model}-{self.model_hash}"))
+                / _slug(f"{self.model}-{self.fit_hash}"))
 
     @property
     def name(self) -> str:

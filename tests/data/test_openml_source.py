@@ -42,7 +42,7 @@ def test_a_dataset_without_a_task_gets_seeded_local_folds(toy_arff, cache_root, 
     task = src.load(src.refs()[0])
     assert task.task_id is None and len(task.splits) == 4 and src.folds_of(task) == [0, 1, 2, 3]
     again = source(cache_root, dataset_id=DID, n_folds=4, seed=5).load(src.refs()[0])
-    assert all((a.test == b.test).all() for a, b in zip(task.splits, again.splits))
+    assert all((a.test == b.test).all() for a, b in zip(task.splits, again.splits, strict=True))
 
 
 def test_a_corrupt_cache_file_is_named_and_the_cache_is_left_alone(toy_arff, cache_root, no_network):
@@ -83,3 +83,44 @@ def test_skip_missing_runs_what_is_cached_and_records_the_rest(toy_arff, cache_r
                                    f"paths.openml_cache={cache_root}", "model=logreg"], results)
     with pytest.raises(DataUnavailable, match="990004"):
         bench_run.run(without_skip)  # after resuming the cached task: nothing finished is lost
+
+
+def test_offline_a_cached_arff_is_used_where_the_description_names_a_parquet_file(toy_arff, cache_root):
+    # Real OpenML descriptions name a parquet file, which openml fetches unless it is cached;
+    # a failure there makes openml delete the dataset's folder. No test fixture blocks the
+    # network here: bench's own guard and precheck must keep openml off it.
+    openml_cache.import_arff(toy_arff, dataset_id=DID, cache_root=cache_root, task_id=TID)
+    description = openml_cache.dataset_dir(cache_root, DID) / "description.xml"
+    text = description.read_text()
+    description.write_text(text.replace("</oml:data_set_description>",
+                                        "<oml:parquet_url>http://openml1.win.tue.nl/dataset990001/dataset_990001.pq"
+                                        "</oml:parquet_url></oml:data_set_description>"))
+    task = source(cache_root, task_id=TID).load(TaskRef("openml", "toy", task_id=TID, dataset_id=DID))
+    assert len(task.y) == TOY_ROWS
+    assert description.exists()
+
+
+def test_the_offline_guard_refuses_connections_and_name_lookups():
+    import socket
+
+    from bench.data.openml import OfflineViolation, no_network
+
+    with no_network("offline"):
+        for attempt in (lambda: socket.create_connection(("example.org", 80)),
+                        lambda: socket.getaddrinfo("example.org", 80)):
+            with pytest.raises(OfflineViolation):
+                attempt()
+    assert issubclass(OfflineViolation, DataUnavailable)  # so data.skip_missing skips it
+
+
+def test_a_reimported_split_changes_the_unit_keys(toy_arff, cache_root, results, no_network):
+    openml_cache.import_arff(toy_arff, dataset_id=DID, cache_root=cache_root, task_id=TID, seed=0)
+    overrides = ["data=openml", f"data.task_id={TID}", "data.offline=true", f"paths.openml_cache={cache_root}",
+                 "model=logreg", "explainers=[random]", "explain.n_instances=3"]
+    first = bench_run.run(compose_config(overrides, results))
+    assert bench_run.run(compose_config(overrides, results)).units_computed == 0
+    openml_cache.import_arff(toy_arff, dataset_id=DID, cache_root=cache_root, task_id=TID, seed=1)
+    again = bench_run.run(compose_config(overrides, results))
+    assert again.units_computed == first.units_computed == 2
+    split_seeds = pd.read_csv(results / "tables" / "accuracy.csv")["split_seed"]
+    assert sorted(set(split_seeds)) == [0, 1]

@@ -9,17 +9,19 @@ import pandas as pd
 import pytest
 
 from bench.results import ExplainUnit, FitUnit, ResultStore, build_tables, config_hash, unit_path
-from bench.results.store import atomic_path, rows_frame
+from bench.io import atomic_path
+from bench.results.store import rows_frame
 from bench.results.tables import to_markdown
 
-FIT = FitUnit(suite="toy suite", dataset="wdbc", data_id="dataset-1510", fold=0, seed=1, model="mlp", model_hash="abc123")
+FIT = FitUnit(suite="toy suite", dataset="wdbc", data_id="dataset-1510", fold=0, seed=1, model="mlp", fit_hash="abc123")
 EXPLAIN = ExplainUnit(fit=FIT, explainer="kernel_shap", explainer_hash="def456")
 FIT_FOLDER = "toy_suite/wdbc-dataset-1510/fold0-seed1/mlp-abc123"
 BASE = {"suite": "toy", "dataset": "wdbc", "dataset_id": 1510, "fold": 0, "split_kind": "local", "seed": 0, "model": "mlp"}
 
 
 def row(**fields) -> dict:
-    return {**BASE, "status": "ok", **fields}
+    unit = f"toy/wdbc/fold0-seed{fields.get('seed', 0)}/mlp/{fields.get('explainer') or '_fit'}"
+    return {**BASE, "status": "ok", "unit": unit, **fields}
 
 
 # --- atomic_path ---------------------------------------------------------------------------
@@ -158,16 +160,28 @@ def test_each_row_lands_in_its_table(tables):
 
 def test_markdown_has_one_column_per_metric_and_a_note(tables):
     cells = markdown_cells(to_markdown("explanations", tables["explanations"]))
-    assert cells[0] == ["dataset", "fold", "model", "explainer", "deletion", "note"]
-    assert cells[1][:3] + cells[1][5:] == ["wdbc", "0", "mlp", "n/a: needs a torch model"]
-    assert cells[2][:5] == ["wdbc", "0", "mlp", "kernel_shap", "0.25"]
-    assert markdown_cells(to_markdown("accuracy", tables["accuracy"])) == [["dataset", "fold", "model", "accuracy"],
-                                                                            ["wdbc", "0", "mlp", "0.9"]]
+    assert cells[0] == ["suite", "dataset", "fold", "seed", "model", "explainer", "deletion", "note"]
+    assert cells[1][:6] + cells[1][7:] == ["toy", "wdbc", "0", "0", "mlp", "ig", "n/a: needs a torch model"]
+    assert cells[2][:7] == ["toy", "wdbc", "0", "0", "mlp", "kernel_shap", "0.25"]
+    assert markdown_cells(to_markdown("accuracy", tables["accuracy"])) == [
+        ["suite", "dataset", "fold", "seed", "model", "accuracy"], ["toy", "wdbc", "0", "0", "mlp", "0.9"]]
 
 
 def test_markdown_leaves_the_cells_of_a_unit_that_did_not_run_blank(tables):
     cells = markdown_cells(to_markdown("explanations", tables["explanations"]))
-    assert cells[1][4] == "" and cells[2][5] == ""
+    assert cells[1][6] == "" and cells[2][7] == ""
+
+
+def test_markdown_keeps_seeds_and_configurations_apart():
+    table = build_tables(rows_frame([
+        row(metric="accuracy", category="prediction", value=0.9),
+        row(metric="accuracy", category="prediction", value=0.8, seed=1),
+        row(metric="accuracy", category="prediction", value=0.7, seed=1, unit="toy/wdbc/fold0-seed1/mlp-other/_fit"),
+    ]))["accuracy"]
+    cells = markdown_cells(to_markdown("accuracy", table))
+    # Two configurations of mlp at seed 1 look alike but for their unit key, which is shown.
+    assert cells[0][0] == "unit" and len(cells) == 4
+    assert sorted(row[-1] for row in cells[1:]) == ["0.7", "0.8", "0.9"]
 
 
 def test_a_failed_explanation_metric_stays_out_of_the_cost_table():

@@ -1,0 +1,32 @@
+"""Atomic file writes: readers (and a rerun after a crash) never see a partial file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yields a temporary path beside `path`; it replaces `path` only if the block succeeds,
+    after its content has reached the disk."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.fchmod(fd, 0o644)  # mkstemp makes 0600; results and cache files are meant to be shared
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        with open(tmp, "rb") as written:
+            os.fsync(written.fileno())
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def write_bytes_atomic(path: str | Path, content: bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(content)

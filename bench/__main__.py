@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 
 import hydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig
 
 from bench.config import register_configs
@@ -20,14 +20,22 @@ register_configs()
 def unknown_list_options(argv: list[str]) -> str | None:
     """Hydra names the available options of a group for `group=foo` but not for `group=[foo,bar]`
     (e.g. explainers=[kernel_shap,lime]); this says which are unknown and which exist."""
+    parser = OverridesParser.create()
     for arg in argv:
-        match = re.fullmatch(r"(\w+)=\[(.*)\]", arg)
-        if not match or not (CONF_DIR / match[1]).is_dir():
+        try:
+            override = parser.parse_overrides([arg])[0]
+        except Exception:  # not an override (e.g. --cfg job), or one Hydra will report itself
             continue
-        available = sorted(path.stem for path in (CONF_DIR / match[1]).glob("*.yaml"))
-        unknown = [name.strip() for name in match[2].split(",") if name.strip() and name.strip() not in available]
+        group = override.key_or_group
+        if override.is_sweep_override() or not (CONF_DIR / group).is_dir():
+            continue
+        value = override.value()
+        if not isinstance(value, list):
+            continue
+        available = sorted(path.stem for path in (CONF_DIR / group).glob("*.yaml"))
+        unknown = [str(name) for name in value if str(name) not in available]
         if unknown:
-            return f"{arg}: unknown {match[1]} option(s) {', '.join(unknown)}; available: {', '.join(available)}"
+            return f"{arg}: unknown {group} option(s) {', '.join(unknown)}; available: {', '.join(available)}"
     return None
 
 

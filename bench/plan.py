@@ -28,7 +28,8 @@ class Plan:
     source: Source
     model_name: str
     model_factory: Callable[[], Any]
-    fit_hash: str  # model config, the data options that change training data, prediction metrics
+    model_hash: str  # model config and the data options that change the training data
+    metrics_hash: str  # prediction metrics
     explainers: dict[str, Any]
     explainer_hashes: dict[str, str]  # explainer config, explanation metrics, sample sizes
     prediction_metrics: dict[str, Callable]
@@ -80,11 +81,13 @@ def make_plan(cfg: DictConfig) -> Plan:
     shared = {"metrics": plain(cfg.metrics.explanation), "explain": plain(cfg.explain)}
     return Plan(
         cfg=cfg, source=source, model_name=model_name, model_factory=model_factory,
-        fit_hash=config_hash(model_cfg, data_identity, plain(cfg.metrics.prediction)),
+        model_hash=config_hash(model_cfg, data_identity),
+        metrics_hash=config_hash(plain(cfg.metrics.prediction)),
         explainers=explainers,
         explainer_hashes={name: config_hash(plain(node), shared) for name, node in cfg.explainers.items()},
         prediction_metrics=prediction_metrics, explanation_metrics=explanation_metrics,
         store=ResultStore(cfg.paths.results),
         # _recursive_=False: the run's config is data for the tracker, not objects to build.
-        tracker=build(cfg.logger, "logger", _recursive_=False, run_config=OmegaConf.to_container(cfg, resolve=True)),
+        tracker=build(cfg.logger, "logger", _recursive_=False, _convert_="all",
+                      run_config=OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)),
     )

@@ -68,8 +68,9 @@ def _data_id(ref: TaskRef) -> str:
 
 
 def _units(plan: Plan, ref: TaskRef, fold: int, split_identity: dict) -> tuple[FitUnit, dict[str, ExplainUnit]]:
-    fit_hash = config_hash(plan.fit_hash, split_identity) if split_identity else plan.fit_hash
-    unit = FitUnit(ref.suite, ref.name, _data_id(ref), fold, plan.cfg.seed, plan.model_name, fit_hash)
+    model_hash = config_hash(plan.model_hash, split_identity) if split_identity else plan.model_hash
+    unit = FitUnit(ref.suite, ref.name, _data_id(ref), fold, plan.cfg.seed, plan.model_name, model_hash,
+                   plan.metrics_hash)
     return unit, {name: ExplainUnit(unit, name, plan.explainer_hashes[name]) for name in plan.explainers}
 
 
@@ -83,7 +84,7 @@ def _finished_without_loading(plan: Plan, ref: TaskRef, split_identity: dict, su
     folds = plan.cfg.data.folds
     if not isinstance(folds, ListConfig):
         return False
-    units = [u for fold in folds for fit, explain in [_units(plan, ref, fold, split_identity)]
+    units = [u for fold in dict.fromkeys(folds) for fit, explain in [_units(plan, ref, fold, split_identity)]
              for u in (fit, *explain.values())]
     if not all(_is_done(plan, u) for u in units):
         return False
@@ -120,11 +121,7 @@ def _run_task(plan: Plan, ref: TaskRef, summary: RunSummary) -> None:
     except ValueError as e:
         raise BenchError(f"{task.name}: {e}") from e
     for fold in folds:
-        computed_before = summary.units_computed
-        units = _units(plan, ref, fold, split_identity)
-        _run_fold(plan, task, fold, *units, summary)
-        summary.unit_keys.update([units[0].key, *(u.key for u in units[1].values())])
-        summary.units_resumed += 1 + len(units[1]) - (summary.units_computed - computed_before)
+        _run_fold(plan, task, fold, *_units(plan, ref, fold, split_identity), summary)
 
 
 def _rng(plan: Plan, key: str) -> np.random.Generator:
@@ -137,6 +134,9 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
               summary: RunSummary) -> None:
     fit_done = _is_done(plan, unit)
     pending = {name: u for name, u in explain_units.items() if not _is_done(plan, u)}
+    done = ([unit] if fit_done else []) + [u for name, u in explain_units.items() if name not in pending]
+    summary.unit_keys.update(u.key for u in done)
+    summary.units_resumed += len(done)
     if fit_done and not pending:
         return
     split = task.split(fold)
@@ -150,14 +150,18 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
             _record(plan, not_done, [_unit_row(base, not_done) | {"status": "n/a", "error": problem}], summary)
         return
     prepared = prepare_fold(task, split, plan.source.preprocessor(task))
-    model = plan.store.load_artifact(unit, "model.pkl") if fit_done else None
+    model = None if plan.cfg.force else plan.store.load_artifact(unit, "model.pkl")
     if model is None:
         model = _fit_unit(plan, unit, task, prepared, base, summary)
         if model is None:
-            return
+            return  # failed: the explainers wait for a rerun
+    elif not fit_done:
+        # The model is stored but these prediction metrics are new (or failed before): score
+        # the stored predictions rather than train again.
+        _score_unit(plan, unit, task, plan.store.load_artifact(unit, "predictions.pkl"), base, summary)
     # The sample depends on the task, fold and seed only: every model and explainer is scored
     # on the same test points.
-    fold_key = str(unit.folder.parent)
+    fold_key = f"{unit.data_id}/fold{fold}"
     sample = sample_rows(len(prepared.X_test), plan.cfg.explain.n_instances, _rng(plan, fold_key + "/sample"))
     background = prepared.X_train[sample_rows(len(prepared.X_train), plan.cfg.explain.background_size,
                                               _rng(plan, fold_key + "/background"))]
@@ -171,11 +175,10 @@ def _unit_row(base: dict, unit: FitUnit | ExplainUnit) -> dict:
     """The columns every row of `unit` shares."""
     if isinstance(unit, ExplainUnit):
         return {**base, "unit": unit.key, "explainer": unit.explainer, "config_hash": unit.explainer_hash}
-    return {**base, "unit": unit.key, "config_hash": unit.fit_hash}
+    return {**base, "unit": unit.key, "config_hash": f"{unit.model_hash}-{unit.metrics_hash}"}
 
 
 def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, summary: RunSummary):
-    rows_base = _unit_row(base, unit)
     model = plan.model_factory()
     start = time.perf_counter()
     try:
@@ -184,26 +187,32 @@ def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, sum
         y_score = scores(model, fold.X_test, None if fold.classes is None else len(fold.classes))
     except Exception as e:  # a model that crashes is a failed row, not a failed run
         log.error("%s fold %d %s failed: %s", task.name, unit.fold, plan.model_name, one_line(e))
-        _record(plan, unit, [{**rows_base, "status": "failed", "error": one_line(e),
+        _record(plan, unit, [{**_unit_row(base, unit), "status": "failed", "error": one_line(e),
                               "duration_s": time.perf_counter() - start}], summary)
         return None
+    predictions = {"y_test": fold.y_test, "y_score": y_score, "classes": fold.classes, "fit_seconds": fit_seconds}
+    plan.store.save_artifact(unit, "model.pkl", model)
+    plan.store.save_artifact(unit, "predictions.pkl", predictions)
+    _score_unit(plan, unit, task, predictions, base, summary)
+    return model
+
+
+def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: dict, summary: RunSummary) -> None:
     rows = []
     for name, fn in plan.prediction_metrics.items():
         info = info_of(fn)
         if task.task_type not in info.task_types:
             continue
-        row = {**rows_base, "metric": name, "category": info.category, "higher_is_better": info.higher_is_better,
-               "n_instances": len(fold.y_test), "duration_s": fit_seconds}
+        row = {**_unit_row(base, unit), "metric": name, "category": info.category,
+               "higher_is_better": info.higher_is_better, "n_instances": len(predictions["y_test"]),
+               "duration_s": predictions["fit_seconds"]}
         try:
-            rows.append({**row, "value": fn(fold.y_test, y_score), "status": "ok"})
+            rows.append({**row, "value": fn(predictions["y_test"], predictions["y_score"]), "status": "ok"})
         except Exception as e:  # one metric that cannot be computed does not discard the model
             rows.append({**row, "status": "failed", "error": one_line(e)})
-    plan.store.save_artifact(unit, "model.pkl", model)
-    plan.store.save_artifact(unit, "predictions.pkl", {"y_test": fold.y_test, "y_score": y_score, "classes": fold.classes})
-    log.info("%s fold %d %s: fitted in %.1fs, %s", task.name, unit.fold, plan.model_name, fit_seconds,
+    log.info("%s fold %d %s: fitted in %.1fs, %s", task.name, unit.fold, plan.model_name, predictions["fit_seconds"],
              ", ".join(f"{r['metric']}={r['value']:.4f}" for r in rows if r["status"] == "ok"))
     _record(plan, unit, rows, summary)
-    return model
 
 
 def _explain_unit(plan: Plan, unit: ExplainUnit, task: Task, model, X, target, background, sample, fold: Fold,
@@ -247,3 +256,4 @@ def _record(plan: Plan, unit, rows: list[dict], summary: RunSummary) -> None:
     plan.store.write(unit, rows)
     plan.tracker.log_rows(rows)
     summary.units_computed += 1
+    summary.unit_keys.add(unit.key)

@@ -86,3 +86,10 @@ def test_the_default_run_prints_the_tables_and_a_rerun_computes_nothing(tmp_path
     assert "16 unit(s) computed, 0 already stored" in first.stdout
     again = bench(tmp_path=tmp_path)
     assert "0 unit(s) computed, 16 already stored" in again.stdout
+
+
+def test_list_option_check_leaves_sweeps_quotes_and_plain_options_to_hydra():
+    from bench.__main__ import unknown_list_options
+
+    assert unknown_list_options(["explainers=[ig],[random]", "explainers=['ig']", "model=mlp", "--cfg", "job"]) is None
+    assert "unknown explainers option(s) shap" in unknown_list_options(["explainers=[shap,ig]"])

@@ -152,9 +152,21 @@ def test_every_model_explains_the_same_test_points(results):
     np.testing.assert_array_equal(*samples)
 
 
-def test_a_new_prediction_metric_reruns_the_fits(results):
-    small = [*FAST, "data.datasets=[wdbc,gaussianLinear]", "model.max_epochs=15", "explainers=none"]
+def test_a_new_prediction_metric_is_scored_from_stored_predictions(results, monkeypatch):
+    small = [*FAST, "data.datasets=[wdbc,gaussianLinear]", "model.max_epochs=15", "explainers=[random]"]
     bench_run.run(compose_config([*small, "~metrics.prediction.log_loss"], results))
+    monkeypatch.setattr(bench_run, "_fit_unit", lambda *args: pytest.fail("refitted a stored model"))
     again = bench_run.run(compose_config(small, results))
-    assert again.units_computed == 2
+    assert again.units_computed == 2 and again.units_resumed == 2  # two fit units rescored, explanations kept
     assert "log_loss" in set(tables(results)["accuracy"]["metric"])
+
+
+def test_a_failed_fit_leaves_its_explainers_for_the_rerun(results, monkeypatch):
+    monkeypatch.setattr("bench.models.LogisticRegression.fit", lambda *args: 1 / 0)
+    cfg = compose_config([*FAST, "data.datasets=[wdbc]", "model=logreg", "explainers=[random]"], results)
+    summary = bench_run.run(cfg)
+    assert (summary.units_computed, summary.units_resumed) == (1, 0)
+    assert list(tables(results)["accuracy"]["status"]) == ["failed"]
+    monkeypatch.undo()
+    retried = bench_run.run(cfg)
+    assert (retried.units_computed, retried.units_resumed) == (2, 0)

@@ -161,7 +161,11 @@ class OpenMLSource(Source):
             return self._load_dataset(ref)
 
     def _check_cached(self, ref: TaskRef, root: Path) -> None:
-        missing = openml_cache.is_cached(root, dataset_id=ref.dataset_id, task_id=ref.task_id)
+        try:
+            missing = openml_cache.is_cached(root, dataset_id=ref.dataset_id, task_id=ref.task_id)
+        except ValueError as e:  # a task.xml that does not parse
+            raise DataUnavailable(f"corrupt OpenML cache file: {e}; delete it and import {ref.label} again",
+                                  reason="corrupt cache file") from e
         if missing:
             raise DataUnavailable(
                 f"OpenML {ref.label} ({ref.name}) is not in the cache {root} and data.offline=true "
@@ -210,6 +214,8 @@ class OpenMLSource(Source):
             return openml_cache.task_split_info(root, ref.task_id)
         except FileNotFoundError:  # not cached yet: openml will fetch OpenML's own split
             return {"split_kind": "openml"}
+        except (ValueError, KeyError):  # unreadable: loading reports the corrupt file
+            return {"split_kind": "unreadable"}
 
     def _load_dataset(self, ref: TaskRef) -> Task:
         try:
@@ -232,6 +238,8 @@ class OpenMLSource(Source):
     def _frame(self, dataset, target: str, ref: TaskRef) -> tuple[pd.DataFrame, pd.Series]:
         try:
             X, y, _, _ = dataset.get_data(target=target, dataset_format="dataframe")
+        except DataUnavailable:
+            raise
         except Exception as e:
             raise DataUnavailable(
                 f"OpenML {ref.label}: data file {dataset.data_file} could not be read ({one_line(e)}); "

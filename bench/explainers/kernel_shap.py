@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import numbers
 from typing import Iterator
 
 import numpy as np
@@ -16,7 +17,8 @@ from bench.models.base import model_output
 
 class KernelShap(Explainer):
     def __init__(self, *, nsamples: int | str = "auto", link: str = "identity", l1_reg: str | int | float | bool = "num_features(10)"):
-        if nsamples != "auto" and not (isinstance(nsamples, int) and nsamples >= 1):
+        if nsamples != "auto" and (isinstance(nsamples, bool) or not isinstance(nsamples, numbers.Integral)
+                                   or nsamples < 1):
             raise ValueError(f"kernel_shap nsamples must be 'auto' or a positive number of coalitions, got {nsamples!r}")
         self.nsamples = nsamples
         self.link = link

@@ -50,13 +50,15 @@ def to_markdown(name: str, table: pd.DataFrame) -> str:
         return table.to_markdown(index=False) + "\n"
     shown = PIVOT_INDEX[name]
     index = ["unit", *shown]
-    ok = table[table["status"] == "ok"]
+    # Blank, not NaN, in the index: NaN keys do not match between the two halves joined below.
+    table = table.assign(**{c: table[c].astype(object).where(table[c].notna(), "") for c in index})
+    ok = table[table["status"] == "ok"].drop_duplicates([*index, "metric"])
     wide = ok.set_index([*index, "metric"])["value"].unstack("metric") \
         if not ok.empty else pd.DataFrame(index=pd.MultiIndex.from_tuples([], names=index))
     notes = table[table["status"] != "ok"]
     if not notes.empty:
         reasons = notes.assign(note=notes["status"] + ": " + notes["error"].fillna("")) \
-            .groupby(index, dropna=False)["note"].first()
+            .groupby(index)["note"].agg("; ".join)
         wide = wide.join(reasons, how="outer")
     wide = wide.reset_index()
     wide.columns.name = None

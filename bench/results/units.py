@@ -23,7 +23,11 @@ def _slug(text: str) -> str:
 
 @dataclass(frozen=True)
 class FitUnit:
-    """Train one model on one fold of one task; yields the prediction-metric rows."""
+    """Train one model on one fold of one task; yields the prediction-metric rows.
+
+    The folder (and the fitted model and predictions stored there) depends on the model, the
+    data and the split; the unit's name adds the prediction metrics. A new metric is thus a
+    new unit scored from the stored predictions, and leaves the explanations alone."""
 
     suite: str
     dataset: str
@@ -31,16 +35,17 @@ class FitUnit:
     fold: int
     seed: int
     model: str
-    fit_hash: str  # model config, data options that change the training data, split, prediction metrics
+    model_hash: str  # model config, data options that change the training data, split
+    metrics_hash: str  # prediction metrics
 
     @property
     def folder(self) -> Path:
         return (Path(_slug(self.suite)) / _slug(f"{self.dataset}-{self.data_id}") / f"fold{self.fold}-seed{self.seed}"
-                / _slug(f"{self.model}-{self.fit_hash}"))
+                / _slug(f"{self.model}-{self.model_hash}"))
 
     @property
     def name(self) -> str:
-        return "_fit"
+        return f"_fit-{self.metrics_hash}"
 
     @property
     def key(self) -> str:
@@ -69,10 +74,12 @@ class ExplainUnit:
 
 
 def unit_path(root: str | Path, unit: "FitUnit | ExplainUnit | LoadUnit", what: str = "rows") -> Path:
-    """`what`: "rows" (the unit's tidy rows) or an artifact name ("model.pkl", "predictions.npz", ...)."""
+    """`what`: "rows" (the unit's tidy rows) or an artifact name ("model.pkl", "explanation.pkl",
+    ...). A fit unit's artifacts belong to its folder: every metric set shares the model."""
     if what == "rows":
         return Path(root) / "rows" / unit.folder / f"{unit.name}.parquet"
-    return Path(root) / "artifacts" / unit.folder / f"{unit.name}.{what}"
+    stem = "_model" if isinstance(unit, FitUnit) else unit.name
+    return Path(root) / "artifacts" / unit.folder / f"{stem}.{what}"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from bench.io import atomic_path
 from bench.results.store import rows_frame
 from bench.results.tables import to_markdown
 
-FIT = FitUnit(suite="toy suite", dataset="wdbc", data_id="dataset-1510", fold=0, seed=1, model="mlp", fit_hash="abc123")
+FIT = FitUnit(suite="toy suite", dataset="wdbc", data_id="dataset-1510", fold=0, seed=1, model="mlp", model_hash="abc123", metrics_hash="m1")
 EXPLAIN = ExplainUnit(fit=FIT, explainer="kernel_shap", explainer_hash="def456")
 FIT_FOLDER = "toy_suite/wdbc-dataset-1510/fold0-seed1/mlp-abc123"
 BASE = {"suite": "toy", "dataset": "wdbc", "dataset_id": 1510, "fold": 0, "split_kind": "local", "seed": 0, "model": "mlp"}
@@ -96,13 +96,17 @@ def test_absent_artifact_loads_as_none(tmp_path):
 
 def test_unit_path_of_rows_and_artifacts():
     root = Path("/results")
-    assert unit_path(root, FIT) == root / "rows" / FIT_FOLDER / "_fit.parquet"
-    assert unit_path(root, FIT, "model.pkl") == root / "artifacts" / FIT_FOLDER / "_fit.model.pkl"
+    assert unit_path(root, FIT) == root / "rows" / FIT_FOLDER / "_fit-m1.parquet"
+    # The model belongs to the folder: another set of prediction metrics scores the same model.
+    assert unit_path(root, FIT, "model.pkl") == root / "artifacts" / FIT_FOLDER / "_model.model.pkl"
+    other_metrics = FitUnit("toy suite", "wdbc", "dataset-1510", 0, 1, "mlp", "abc123", "m2")
+    assert unit_path(root, other_metrics) != unit_path(root, FIT)
+    assert unit_path(root, other_metrics, "model.pkl") == unit_path(root, FIT, "model.pkl")
     assert unit_path(root, EXPLAIN) == root / "rows" / FIT_FOLDER / "kernel_shap-def456.parquet"
 
 
 def test_equal_units_share_their_paths():
-    twin = ExplainUnit(fit=FitUnit("toy suite", "wdbc", "dataset-1510", 0, 1, "mlp", "abc123"),
+    twin = ExplainUnit(fit=FitUnit("toy suite", "wdbc", "dataset-1510", 0, 1, "mlp", "abc123", "m1"),
                        explainer="kernel_shap", explainer_hash="def456")
     assert unit_path("/r", twin) == unit_path("/r", EXPLAIN)
     assert unit_path("/r", twin, "explanation.pkl") == unit_path("/r", EXPLAIN, "explanation.pkl")
@@ -115,7 +119,7 @@ def test_explainer_hash_changes_the_path():
 
 
 def test_unit_keys_are_stable_strings():
-    assert FIT.key == f"{FIT_FOLDER}/_fit"
+    assert FIT.key == f"{FIT_FOLDER}/_fit-m1"
     assert EXPLAIN.key == f"{FIT_FOLDER}/kernel_shap-def456"
 
 

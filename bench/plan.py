@@ -28,6 +28,7 @@ class Plan:
     source: Source
     model_name: str
     model_factory: Callable[[], Any]
+    model_probe: Any  # an unfitted instance: what the model declares it can handle
     model_hash: str  # model config and the data options that change the training data
     metrics_hash: str  # prediction metrics
     explainers: dict[str, Any]
@@ -71,7 +72,7 @@ def make_plan(cfg: DictConfig) -> Plan:
     def model_factory():
         return build(model_cfg, f"model={model_name}", random_state=cfg.seed)
 
-    model_factory()  # fail on a bad option now, not after the data has loaded
+    model_probe = model_factory()  # fails on a bad option now, not after the data has loaded
     prediction_metrics = {name: build(node, f"metrics.prediction.{name}") for name, node in cfg.metrics.prediction.items()}
     explanation_metrics = {name: build(node, f"metrics.explanation.{name}") for name, node in cfg.metrics.explanation.items()}
     for fn in [*prediction_metrics.values(), *explanation_metrics.values()]:
@@ -80,7 +81,7 @@ def make_plan(cfg: DictConfig) -> Plan:
     data_identity = {k: v for k, v in plain(cfg.data).items() if k not in SELECTION_KEYS}
     shared = {"metrics": plain(cfg.metrics.explanation), "explain": plain(cfg.explain)}
     return Plan(
-        cfg=cfg, source=source, model_name=model_name, model_factory=model_factory,
+        cfg=cfg, source=source, model_name=model_name, model_factory=model_factory, model_probe=model_probe,
         model_hash=config_hash(model_cfg, data_identity),
         metrics_hash=config_hash(plain(cfg.metrics.prediction)),
         explainers=explainers,

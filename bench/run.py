@@ -113,7 +113,7 @@ def _run_task(plan: Plan, ref: TaskRef, summary: RunSummary) -> None:
     except ValueError as e:  # a data option the source could only check while loading
         raise BenchError(f"data: {e}") from e
     plan.store.remove(load_unit)
-    problem = input_kind_problem(plan.model_factory(), plan.model_name, task)
+    problem = input_kind_problem(plan.model_probe, plan.model_name, task)
     if problem:
         raise IncompatibleModel(problem)
     try:
@@ -143,7 +143,7 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
     base = {"run_id": plan.run_id, "suite": unit.suite, "task_id": task.task_id, "dataset_id": task.dataset_id,
             "dataset": task.name, "fold": fold, "split_kind": split.kind, "split_seed": split.seed,
             "seed": plan.cfg.seed, "model": plan.model_name, "versions": versions()}
-    problem = task_type_problem(plan.model_factory(), plan.model_name, task)
+    problem = task_type_problem(plan.model_probe, plan.model_name, task)
     if problem:
         log.warning("%s fold %d: %s", task.name, fold, problem)
         for not_done in ([] if fit_done else [unit]) + list(pending.values()):

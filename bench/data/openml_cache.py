@@ -10,7 +10,7 @@ machines that reach no OpenML server.
 Splits made here are *local* (seeded, stratified sklearn folds), not OpenML's official
 ones, and are marked so three times: task tags ``bench:local-split`` / ``bench:seed=<s>``,
 a ``data_splits_url`` that is not OpenML's, and a ``bench_split.json`` sidecar, which
-:func:`task_split_kind` reads back.
+:func:`task_split_info` reads back.
 """
 
 from __future__ import annotations
@@ -112,11 +112,6 @@ def task_split_info(cache_root: str | Path, task_id: int) -> dict:
         raise FileNotFoundError(f"task {task_id} is not cached under {folder}")
     task = xmltodict.parse((folder / "task.xml").read_bytes(), force_list=("oml:tag",))["oml:task"]
     return {"split_kind": "local" if LOCAL_SPLIT_TAG in task.get("oml:tag", []) else "openml"}
-
-
-def task_split_kind(cache_root: str | Path, task_id: int) -> str:
-    """``"local"`` when the cached task's split was made here, else ``"openml"``."""
-    return task_split_info(cache_root, task_id)["split_kind"]
 
 
 def task_dataset_id(cache_root: str | Path, task_id: int) -> int | None:

@@ -182,7 +182,7 @@ def _task_xml(did: int, tid: int, target: str, n_folds: int, seed: int) -> bytes
         _add(procedure, "parameter", value, name=parameter)
     _add(_add(_add(task, "input", name="evaluation_measures"), "evaluation_measures"),
          "evaluation_measure", "predictive_accuracy")
-    # openml does not read task tags; they tell people and task_split_kind the split is local.
+    # openml does not read task tags; they tell people and task_split_info the split is local.
     _add_all(task, ("tag", LOCAL_SPLIT_TAG), ("tag", f"bench:seed={seed}"))
     return _xml(task)
 

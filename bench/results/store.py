@@ -51,9 +51,6 @@ class ResultStore:
     def remove(self, unit: LoadUnit) -> None:
         unit_path(self.root, unit).unlink(missing_ok=True)
 
-    def read(self, unit: FitUnit | ExplainUnit) -> pd.DataFrame:
-        return pd.read_parquet(unit_path(self.root, unit))
-
     def read_all(self) -> pd.DataFrame:
         files = sorted((self.root / "rows").rglob("*.parquet"))
         if not files:

@@ -75,7 +75,7 @@ def test_task_round_trip_has_local_stratified_split(toy_arff, cache_root, no_net
         test_counts[test] += 1
         assert (y.iloc[test] == "pos").sum() in (2, 3)  # 24 'pos' over 10 folds
     assert (test_counts == 1).all()
-    assert oc.task_split_kind(cache_root, TID) == "local"
+    assert oc.task_split_info(cache_root, TID)["split_kind"] == "local"
 
 
 def test_same_seed_same_split_other_seed_differs(toy_arff, cache_root, tmp_path, no_network):
@@ -134,8 +134,8 @@ def test_import_shared_keeps_official_split_of_task_3(shared_data, cache_root, n
     assert sorted(results) == [3, 31, 1510]
     assert {did: r["split_kind"] for did, r in results.items()} == {
         3: "openml", 31: "local", 1510: "local"}
-    assert oc.task_split_kind(cache_root, 3) == "openml"
-    assert oc.task_split_kind(cache_root, tid_of[1510]) == "local"
+    assert oc.task_split_info(cache_root, 3)["split_kind"] == "openml"
+    assert oc.task_split_info(cache_root, tid_of[1510])["split_kind"] == "local"
 
     task = openml.tasks.get_task(3, download_splits=True)
     shipped = (shared / "openml-tasks" / "3" / "datasplits.arff").read_text(encoding="utf8")

@@ -9,11 +9,9 @@ import hydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig
 
+from bench.compose import CONF_DIR
 from bench.config import register_configs
 from bench.errors import BenchError
-from bench.paths import PROJECT_ROOT
-
-CONF_DIR = PROJECT_ROOT / "conf"
 register_configs()
 
 

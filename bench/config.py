@@ -17,11 +17,18 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 
+class CategoricalEncoding(str, Enum):
+    one_hot = "one_hot"  # the paper
+    authors = "authors"  # the authors' code: target encoding for binary tasks, ordinal otherwise
+
+
 @dataclass
 class PreprocessConfig:
     max_missing_fraction: float = 0.9  # drop columns missing in more than this fraction
     id_unique_fraction: float = 0.9  # drop categoricals with more unique values than this (IDs)
     max_categories: int = 20  # one-hot cap; rarer categories share one "infrequent" column
+    categorical_encoding: CategoricalEncoding = CategoricalEncoding.one_hot
+    max_onehot_columns: int = 1000  # refuse wider one-hot encodings, naming the options that help
 
 
 @dataclass
@@ -94,6 +101,77 @@ class CNNConfig(TorchTrainingConfig):
     patience: int = 8
 
 
+@dataclass
+class SnapshotNetworkConfig:
+    """IMN's network and training (bench/models/snapshot_training.py); values in conf/model/."""
+
+    hidden_size: int = MISSING
+    n_blocks: int = MISSING
+    dropout: float = MISSING
+    dropout_on_skip: bool = MISSING
+    lr: float = MISSING
+    weight_decay: float = MISSING
+    batch_size: int = MISSING
+    epochs: int = MISSING
+    warmup_epochs: int = MISSING
+    t_mult: int = MISSING
+    n_restarts: int = MISSING
+
+
+@dataclass
+class HyperLinearConfig(SnapshotNetworkConfig):
+    _target_: str = "bench.models.HyperLinear"
+    name: str = "hyperlinear"
+    l1_penalty: float = MISSING
+
+
+@dataclass
+class TabResNetConfig(SnapshotNetworkConfig):
+    _target_: str = "bench.models.TabResNet"
+    name: str = "tabresnet"
+
+
+@dataclass
+class DecisionTreeConfig:
+    _target_: str = "bench.models.DecisionTree"
+    name: str = "dtree"
+    criterion: str = MISSING
+    max_depth: Optional[int] = MISSING
+    min_samples_leaf: int = MISSING
+    class_weight: Optional[str] = MISSING
+
+
+@dataclass
+class RandomForestConfig:
+    _target_: str = "bench.models.RandomForest"
+    name: str = "rf"
+    n_estimators: int = MISSING
+    max_features: Any = MISSING
+    class_weight: Optional[str] = MISSING
+    n_jobs: Optional[int] = MISSING
+
+
+@dataclass
+class CatBoostConfig:
+    _target_: str = "bench.models.CatBoost"
+    name: str = "catboost"
+    iterations: int = MISSING
+    learning_rate: Optional[float] = MISSING
+    depth: int = MISSING
+    thread_count: int = MISSING
+
+
+@dataclass
+class EBMConfig:
+    _target_: str = "bench.models.EBM"
+    name: str = "ebm"
+    interactions: Any = MISSING
+    outer_bags: int = MISSING
+    max_bins: int = MISSING
+    learning_rate: float = MISSING
+    n_jobs: int = MISSING
+
+
 class Baseline(str, Enum):
     """What stands in for a removed feature, or the path start of integrated gradients."""
 
@@ -120,6 +198,11 @@ class IntegratedGradientsConfig:
     n_steps: int = 50
     baseline: Baseline = Baseline.mean
     method: str = "gausslegendre"
+
+
+@dataclass
+class NativeExplainerConfig:
+    _target_: str = "bench.explainers.Native"
 
 
 @dataclass
@@ -175,7 +258,14 @@ def register_configs() -> None:
     cs.store(name="schema_model_logreg", node=LogRegConfig)
     cs.store(name="schema_model_mlp", node=MLPConfig)
     cs.store(name="schema_model_cnn", node=CNNConfig)
+    cs.store(name="schema_model_hyperlinear", node=HyperLinearConfig)
+    cs.store(name="schema_model_tabresnet", node=TabResNetConfig)
+    cs.store(name="schema_model_dtree", node=DecisionTreeConfig)
+    cs.store(name="schema_model_rf", node=RandomForestConfig)
+    cs.store(name="schema_model_catboost", node=CatBoostConfig)
+    cs.store(name="schema_model_ebm", node=EBMConfig)
     cs.store(name="schema_explainer_kernel_shap", node=KernelShapConfig)
     cs.store(name="schema_explainer_ig", node=IntegratedGradientsConfig)
+    cs.store(name="schema_explainer_native", node=NativeExplainerConfig)
     cs.store(name="schema_explainer_random", node=RandomExplainerConfig)
     cs.store(name="schema_metric_deletion_auc", node=DeletionAUCConfig)

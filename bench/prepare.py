@@ -22,9 +22,10 @@ class Fold:
 
 
 def prepare_fold(task: Task, split: Split, preprocessor) -> Fold:
+    """Raises ValueError, naming the problem, for a fold no model can learn from: a training
+    part with a single class or a constant target, or features preprocessing cannot use."""
     X_train_raw, y_train = task.rows(split.train)
     X_test_raw, y_test = task.rows(split.test)
-    preprocessor.fit(X_train_raw)
     classes = None
     if task.is_classification:
         # Codes over the whole task's classes, so a class absent from one fold keeps its column.
@@ -33,6 +34,10 @@ def prepare_fold(task: Task, split: Split, preprocessor) -> Fold:
         y_test = np.searchsorted(classes, y_test.astype(str)).astype(np.int64)
     else:
         y_train, y_test = y_train.astype(np.float64), y_test.astype(np.float64)
+    if len(np.unique(y_train)) < 2:
+        what = f"a single class ('{classes[y_train[0]]}')" if classes is not None else "a constant target"
+        raise ValueError(f"the training part of fold {split.fold} has {what}: there is nothing to learn")
+    preprocessor.fit(X_train_raw, y_train)
     return Fold(
         X_train=np.asarray(preprocessor.transform(X_train_raw), dtype=np.float32), y_train=y_train,
         X_test=np.asarray(preprocessor.transform(X_test_raw), dtype=np.float32), y_test=y_test,

@@ -143,13 +143,16 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
     base = {"run_id": plan.run_id, "suite": unit.suite, "task_id": task.task_id, "dataset_id": task.dataset_id,
             "dataset": task.name, "fold": fold, "split_kind": split.kind, "split_seed": split.seed,
             "seed": plan.cfg.seed, "model": plan.model_name, "versions": versions()}
+    not_done = ([] if fit_done else [unit]) + list(pending.values())
     problem = task_type_problem(plan.model_probe, plan.model_name, task)
     if problem:
-        log.warning("%s fold %d: %s", task.name, fold, problem)
-        for not_done in ([] if fit_done else [unit]) + list(pending.values()):
-            _record(plan, not_done, [_unit_row(base, not_done) | {"status": "n/a", "error": problem}], summary)
+        _record_not_applicable(plan, task, fold, not_done, base, problem, summary)
         return
-    prepared = prepare_fold(task, split, plan.source.preprocessor(task))
+    try:
+        prepared = prepare_fold(task, split, plan.source.preprocessor(task))
+    except ValueError as e:  # data no model can learn from: an answer, not a failure to retry
+        _record_not_applicable(plan, task, fold, not_done, base, f"data: {e}", summary)
+        return
     model = None if plan.cfg.force else plan.store.load_artifact(unit, "model.pkl")
     if model is None:
         model = _fit_unit(plan, unit, task, prepared, base, summary)
@@ -169,6 +172,13 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
     target = model_output(model, X).argmax(axis=1) if task.is_classification else np.zeros(len(X), dtype=int)
     for name in progress(list(pending), desc=f"{task.name} fold {fold}: explainers"):
         _explain_unit(plan, pending[name], task, model, X, target, background, sample, prepared, base, summary)
+
+
+def _record_not_applicable(plan: Plan, task: Task, fold: int, units: list, base: dict, reason: str,
+                           summary: RunSummary) -> None:
+    log.warning("%s fold %d: %s", task.name, fold, reason)
+    for unit in units:
+        _record(plan, unit, [_unit_row(base, unit) | {"status": "n/a", "error": reason}], summary)
 
 
 def _unit_row(base: dict, unit: FitUnit | ExplainUnit) -> dict:

@@ -9,25 +9,22 @@ from pathlib import Path
 import openml
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from bench.config import register_configs
+from bench.compose import compose
 from bench.data import openml_cache
-from bench.paths import PROJECT_ROOT, find_shared_data
+from bench.paths import find_shared_data
 
-CONF_DIR = PROJECT_ROOT / "conf"
-register_configs()
 
 # Small enough for seconds, large enough that every code path runs.
 FAST = ["explain.n_instances=4", "explain.background_size=10", "data.n_train=200", "data.n_test=40"]
+# The default model (hyperlinear) at a size that trains in a fraction of a second.
+FAST_MODEL = ["model.epochs=8", "model.warmup_epochs=2", "model.hidden_size=32", "model.n_blocks=1"]
 FAST_EXPLAINERS = ["explainers.kernel_shap.nsamples=64", "explainers.ig.n_steps=8"]  # for explainers=default
 
 
 def compose_config(overrides: list[str], results: Path | None = None) -> DictConfig:
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        extra = [f"paths.results={results}"] if results is not None else []
-        return compose(config_name="config", overrides=[*overrides, *extra])
+    return compose([*overrides, *([f"paths.results={results}"] if results is not None else [])])
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -22,8 +22,9 @@ def test_help_lists_the_config_groups(tmp_path):
     assert result.returncode == 0
     groups = result.stdout.split("== Configuration groups ==")[1].split("== Config ==")[0]
     assert "data: amlb, digits, embedded, openml, openml_cc18, xai_synthetic" in groups
-    assert "model: cnn, logreg, mlp" in groups
-    assert "explainers: default, ig, kernel_shap, none, random" in groups
+    assert "model: catboost, cnn, dtree, ebm, hyperlinear, logreg, mlp, rf, tabresnet" in groups
+    assert "explainers: default, ig, kernel_shap, native, none, random" in groups
+    assert "experiment: paper_imn_accuracy, paper_imn_accuracy_cpu" in groups
     for group in ("metrics:", "logger:", "paths:"):
         assert group in groups
     assert "schema" not in groups
@@ -73,7 +74,7 @@ def test_hydra_full_error_shows_the_traceback(tmp_path):
 def test_an_unknown_explainer_in_a_list_names_the_available_ones(tmp_path):
     result = bench("explainers=[kernel_shap,lime]", tmp_path=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "unknown explainers option(s) lime; available: default, ig, kernel_shap, none, random" in result.stderr
+    assert "unknown explainers option(s) lime; available: default, ig, kernel_shap, native, none, random" in result.stderr
 
 
 @pytest.mark.slow
@@ -83,9 +84,9 @@ def test_the_default_run_prints_the_tables_and_a_rerun_computes_nothing(tmp_path
     for table in ("## accuracy", "## explanations", "## cost"):
         assert table in first.stdout
     assert "| wdbc" in first.stdout and "deletion_auc" in first.stdout
-    assert "16 unit(s) computed, 0 already stored" in first.stdout
+    assert "20 unit(s) computed, 0 already stored" in first.stdout  # 4 tasks x (fit + 4 explainers)
     again = bench(tmp_path=tmp_path)
-    assert "0 unit(s) computed, 16 already stored" in again.stdout
+    assert "0 unit(s) computed, 20 already stored" in again.stdout
 
 
 def test_list_option_check_leaves_sweeps_quotes_and_plain_options_to_hydra():

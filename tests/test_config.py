@@ -7,11 +7,13 @@ from hydra.errors import ConfigCompositionException, MissingConfigException
 from omegaconf.errors import ValidationError
 
 from bench.errors import BenchError
+from bench.compose import CONF_DIR
 from bench.plan import make_plan
-from tests.conftest import CONF_DIR, compose_config
+from tests.conftest import compose_config
 
-GROUPS = ["data", "model", "explainers", "metrics", "logger", "paths"]
-OPTIONS = [(group, path.stem) for group in GROUPS for path in sorted((CONF_DIR / group).glob("*.yaml"))]
+GROUPS = ["data", "model", "explainers", "metrics", "logger", "paths", "experiment"]
+OPTIONS = [(group, path.relative_to(CONF_DIR / group).with_suffix("").as_posix())
+           for group in GROUPS for path in sorted((CONF_DIR / group).rglob("*.yaml"))]
 
 
 @pytest.mark.parametrize(("group", "option"), OPTIONS, ids=[f"{g}={o}" for g, o in OPTIONS])
@@ -32,7 +34,7 @@ def test_data_and_model_options_carry_a_target():
 
 def test_explainers_compose_as_a_list_or_a_named_set():
     assert list(compose_config(["explainers=[kernel_shap,ig]"]).explainers) == ["kernel_shap", "ig"]
-    assert list(compose_config(["explainers=default"]).explainers) == ["kernel_shap", "ig", "random"]
+    assert list(compose_config(["explainers=default"]).explainers) == ["native", "kernel_shap", "ig", "random"]
     assert list(compose_config(["explainers=none"]).explainers) == []
 
 
@@ -58,7 +60,7 @@ def test_a_wrong_type_fails_at_composition():
     assert isinstance(error.value.__cause__, ValidationError)
     assert "task_id" in str(error.value.__cause__)
     with pytest.raises(ConfigCompositionException):
-        compose_config(["model.max_epochs=many"])
+        compose_config(["model.epochs=many"])
 
 
 def test_an_unknown_option_lists_the_available_ones():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,9 +11,9 @@ import pytest
 import bench.run as bench_run
 from bench.errors import BenchError, IncompatibleModel
 from bench.results import ResultStore
-from tests.conftest import FAST, FAST_EXPLAINERS, compose_config
+from tests.conftest import FAST, FAST_EXPLAINERS, FAST_MODEL, compose_config
 
-SMALL = [*FAST, *FAST_EXPLAINERS, "data.datasets=[wdbc,gaussianLinear]", "model.max_epochs=15"]
+SMALL = [*FAST, *FAST_EXPLAINERS, *FAST_MODEL, "data.datasets=[wdbc,gaussianLinear]"]
 
 
 def tables(results) -> dict[str, pd.DataFrame]:
@@ -21,7 +23,7 @@ def tables(results) -> dict[str, pd.DataFrame]:
 
 def test_default_run_writes_accuracy_explanation_and_cost_tables(results):
     summary = bench_run.run(compose_config(SMALL, results))
-    assert summary.units_computed == 2 * (1 + 3)  # two tasks: one fit and three explainers each
+    assert summary.units_computed == 2 * (1 + 4)  # two tasks: one fit and four explainers each
     t = tables(results)
     accuracy = t["accuracy"].set_index(["dataset", "metric"])["value"]
     assert accuracy["wdbc", "accuracy"] > 0.85 and accuracy["wdbc", "roc_auc"] > 0.9
@@ -29,7 +31,7 @@ def test_default_run_writes_accuracy_explanation_and_cost_tables(results):
     assert set(t["accuracy"]["split_kind"]) == {"local", "generated"}
     explanations = t["explanations"]
     assert (explanations["status"] == "ok").all()
-    assert set(explanations["explainer"]) == {"kernel_shap", "ig", "random"}
+    assert set(explanations["explainer"]) == {"native", "kernel_shap", "ig", "random"}
     assert set(explanations["metric"]) == {"deletion_auc"}
     assert (explanations["n_instances"] == 4).all()
     cost = t["cost"].set_index(["dataset", "explainer", "metric"])["value"]
@@ -58,21 +60,21 @@ def test_a_run_killed_midway_keeps_finished_units_and_computes_only_the_rest(res
     original = bench_run._explain_unit
     calls = []
 
-    def dies_on_the_fifth(*args, **kwargs):
+    def dies_on_the_sixth(*args, **kwargs):
         calls.append(args[1].key)
-        if len(calls) == 5:
+        if len(calls) == 6:
             raise KeyboardInterrupt  # as if the process were killed
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(bench_run, "_explain_unit", dies_on_the_fifth)
+    monkeypatch.setattr(bench_run, "_explain_unit", dies_on_the_sixth)
     with pytest.raises(KeyboardInterrupt):
         bench_run.run(cfg)
     stored = ResultStore(results).read_all()
-    assert stored["unit"].nunique() == (1 + 3) + (1 + 1)  # first task whole; second: fit + 1 explainer
+    assert stored["unit"].nunique() == (1 + 4) + (1 + 1)  # first task whole; second: fit + 1 explainer
     monkeypatch.setattr(bench_run, "_explain_unit", original)
     resumed = bench_run.run(cfg)
-    assert resumed.units_computed == 2  # the two explainers of the second task
-    assert resumed.units_resumed == 6
+    assert resumed.units_computed == 3  # the other three explainers of the second task
+    assert resumed.units_resumed == 7
 
 
 def test_same_config_and_seed_give_the_same_table(tmp_path):
@@ -96,19 +98,21 @@ def test_inapplicable_models_and_explainers_give_na_rows_and_the_run_continues(r
     regression = t["accuracy"][t["accuracy"]["dataset"] == "gaussianLinear"]
     assert list(regression["status"]) == ["n/a"] and reason in regression["error"].iloc[0]
     unexplained = t["explanations"][t["explanations"]["dataset"] == "gaussianLinear"]
-    assert sorted(unexplained["explainer"]) == ["ig", "kernel_shap", "random"]
+    assert sorted(unexplained["explainer"]) == ["ig", "kernel_shap", "native", "random"]
     assert set(unexplained["status"]) == {"n/a"} and all(reason in e for e in unexplained["error"])
     again = bench_run.run(cfg)  # an n/a unit is an answer: nothing is recomputed
-    assert again.units_computed == 0 and again.units_resumed == first.units_computed == 8
+    assert again.units_computed == 0 and again.units_resumed == first.units_computed == 10
     ig = t["explanations"][(t["explanations"]["dataset"] == "wdbc") & (t["explanations"]["explainer"] == "ig")]
     assert list(ig["status"]) == ["n/a"] and "not a torch model" in ig["error"].iloc[0]
     shap_rows = t["explanations"][(t["explanations"]["dataset"] == "wdbc") & (t["explanations"]["explainer"] == "kernel_shap")]
     assert list(shap_rows["status"]) == ["ok"]
+    native = t["explanations"][(t["explanations"]["dataset"] == "wdbc") & (t["explanations"]["explainer"] == "native")]
+    assert set(native["status"]) == {"ok"}  # logistic regression is interpretable by design
 
 
 def test_a_model_for_images_is_refused_on_tabular_data_before_training(results):
     with pytest.raises(IncompatibleModel, match="model=cnn takes image data"):
-        bench_run.run(compose_config([*SMALL, "model=cnn"], results))
+        bench_run.run(compose_config([*FAST, "data.datasets=[wdbc]", "model=cnn"], results))
     assert ResultStore(results).read_all().empty
 
 
@@ -153,7 +157,7 @@ def test_every_model_explains_the_same_test_points(results):
 
 
 def test_a_new_prediction_metric_is_scored_from_stored_predictions(results, monkeypatch):
-    small = [*FAST, "data.datasets=[wdbc,gaussianLinear]", "model.max_epochs=15", "explainers=[random]"]
+    small = [*FAST, *FAST_MODEL, "data.datasets=[wdbc,gaussianLinear]", "explainers=[random]"]
     bench_run.run(compose_config([*small, "~metrics.prediction.log_loss"], results))
     monkeypatch.setattr(bench_run, "_fit_unit", lambda *args: pytest.fail("refitted a stored model"))
     again = bench_run.run(compose_config(small, results))
@@ -170,3 +174,26 @@ def test_a_failed_fit_leaves_its_explainers_for_the_rerun(results, monkeypatch):
     monkeypatch.undo()
     retried = bench_run.run(cfg)
     assert (retried.units_computed, retried.units_resumed) == (2, 0)
+
+
+def test_a_fold_no_model_can_learn_from_gives_na_rows_and_the_run_continues(results, monkeypatch):
+    from bench.data.embedded import EmbeddedSource
+
+    original = EmbeddedSource.load
+
+    def one_training_class(self, ref):
+        task = original(self, ref)
+        if ref.name != "wdbc":
+            return task
+        y = np.full(len(task.y), "malignant", dtype=object)
+        y[task.splits[0].test[0]] = "benign"  # the second class appears in the test part only
+        return dataclasses.replace(task, y=y)
+
+    monkeypatch.setattr(EmbeddedSource, "load", one_training_class)
+    summary = bench_run.run(compose_config(SMALL, results))
+    assert summary.units_computed == 2 * (1 + 4)
+    t = tables(results)
+    wdbc = pd.concat([t["accuracy"], t["explanations"]]).query("dataset == 'wdbc'")
+    assert set(wdbc["status"]) == {"n/a"}
+    assert all("training part of fold 0 has a single class ('malignant')" in e for e in wdbc["error"])
+    assert set(t["accuracy"].query("dataset == 'gaussianLinear'")["status"]) == {"ok"}

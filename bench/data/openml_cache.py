@@ -35,6 +35,7 @@ from bench.data.openml_files import (
     to_json,
 )
 from bench.io import write_bytes_atomic
+from bench.paths import find_shared_data
 
 # openml's default server (openml.config._defaults["server"]); openml files its cache under
 # the server's host name reversed, so this one maps to <root>/org/openml/www.
@@ -242,3 +243,13 @@ def _write_entry(folder: Path, files: dict[str, bytes], derived: tuple[str, ...]
     for file_name, content in files.items():
         write_bytes_atomic(folder / file_name, content)
     return {file_name: str(folder / file_name) for file_name in files}
+
+
+def import_missing_from_shared(cache_root: str | Path, dataset_ids: list[int]) -> list[dict]:
+    """Offline runs: import into the cache those of `dataset_ids` that it lacks and that the
+    shared data folder (../shared/data) holds; nothing when there is no shared folder."""
+    shared = find_shared_data()
+    missing = {int(d) for d in dataset_ids if is_cached(cache_root, dataset_id=int(d))}
+    if shared is None or not missing:
+        return []
+    return import_shared(shared, cache_root, only=missing)

@@ -1,10 +1,15 @@
 """Tabular preprocessing, fitted on the training part only (IMN's protocol, METHODS.md §1).
 
 Drops constant columns, columns missing in more than `max_missing_fraction` of the training
-rows and ID-like categoricals; numerics: median imputation then standardisation; categoricals:
-missing values become their own category, then one-hot encoding capped at `max_categories`
-columns per feature: categories rarer than the kept ones share one "infrequent" column, and a
-category never seen in training encodes as that column, or as all zeros when there is none.
+rows and ID-like categoricals. Numerics: +-inf count as missing; median imputation, then
+standardisation. Categoricals: missing values become their own category, then
+- `categorical_encoding="one_hot"` (the paper): one column per category, capped at
+  `max_categories` per feature: rarer categories share one "infrequent" column, and a category
+  never seen in training encodes as that column, or as all zeros when there is none;
+- `categorical_encoding="authors"` (the authors' code): target encoding for binary tasks,
+  ordinal codes otherwise (unseen categories: -1), both then standardised like numerics.
+One-hot encoding that would make more than `max_onehot_columns` columns is refused: a wide
+tabular net would mostly learn noise, and the fix is an option away.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
 
 MISSING_CATEGORY = "__missing__"
+CATEGORICAL_ENCODINGS = ("one_hot", "authors")
 
 
 def is_categorical(column: pd.Series) -> bool:
@@ -29,7 +35,8 @@ def _as_category_strings(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 class TabularPreprocessor:
-    """`fit(X_train)` then `transform(X)` -> float32 array of shape (n, n_features_out_)."""
+    """`fit(X_train, y_train)` then `transform(X)` -> float32 array of shape (n, n_features_out_).
+    `y_train` is only read by the authors' target encoding."""
 
     def __init__(
         self,
@@ -37,12 +44,18 @@ class TabularPreprocessor:
         max_missing_fraction: float = 0.9,
         id_unique_fraction: float = 0.9,
         max_categories: int = 20,
+        categorical_encoding: str = "one_hot",
+        max_onehot_columns: int = 1000,
     ):
+        if categorical_encoding not in CATEGORICAL_ENCODINGS:
+            raise ValueError(f"categorical_encoding must be one of {CATEGORICAL_ENCODINGS}, got {categorical_encoding!r}")
         self.max_missing_fraction = max_missing_fraction
         self.id_unique_fraction = id_unique_fraction
         self.max_categories = max_categories
+        self.categorical_encoding = categorical_encoding
+        self.max_onehot_columns = max_onehot_columns
 
-    def fit(self, X: pd.DataFrame) -> "TabularPreprocessor":
+    def fit(self, X: pd.DataFrame, y: np.ndarray | None = None) -> "TabularPreprocessor":
         if not isinstance(X, pd.DataFrame):
             raise TypeError(f"TabularPreprocessor expects a pandas DataFrame, got {type(X).__name__}")
         self.dropped_ = self._columns_to_drop(X)
@@ -50,32 +63,40 @@ class TabularPreprocessor:
         self.categorical_ = [c for c in kept if is_categorical(X[c])]
         self.numeric_ = [c for c in kept if c not in self.categorical_]
         if not kept:
-            raise ValueError("every column was dropped by preprocessing (constant, missing or ID-like)")
+            raise ValueError("every column was dropped by preprocessing (constant, missing or ID-like): "
+                             f"{self.dropped_}")
         self.transformer_ = ColumnTransformer(
             [
                 ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), self.numeric_),
-                (
-                    "categorical",
-                    OneHotEncoder(
-                        max_categories=self.max_categories,
-                        handle_unknown="infrequent_if_exist",
-                        sparse_output=False,
-                        dtype=np.float32,
-                    ),
-                    self.categorical_,
-                ),
+                ("categorical", self._categorical_encoder(y), self.categorical_),
             ],
             verbose_feature_names_out=False,
         )
-        self.transformer_.fit(self._prepared(X))
+        self.transformer_.fit(self._prepared(X), y)
         self.feature_names_out_ = [str(n) for n in self.transformer_.get_feature_names_out()]
+        n_encoded = len(self.feature_names_out_) - len(self.numeric_)
+        if self.categorical_encoding == "one_hot" and n_encoded > self.max_onehot_columns:
+            raise ValueError(
+                f"one-hot encoding {len(self.categorical_)} categorical columns makes {n_encoded} columns, more than "
+                f"data.preprocess.max_onehot_columns={self.max_onehot_columns}; set "
+                "data.preprocess.categorical_encoding=authors (ordinal/target codes), lower "
+                "data.preprocess.max_categories, or raise the limit"
+            )
         return self
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         return np.asarray(self.transformer_.transform(self._prepared(X)), dtype=np.float32)
 
+    def _categorical_encoder(self, y: np.ndarray | None):
+        if self.categorical_encoding == "one_hot":
+            return OneHotEncoder(max_categories=self.max_categories, handle_unknown="infrequent_if_exist",
+                                 sparse_output=False, dtype=np.float32)
+        if y is not None and len(np.unique(y)) == 2:
+            return make_pipeline(TargetEncoder(target_type="binary", random_state=0), StandardScaler())
+        return make_pipeline(OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1), StandardScaler())
+
     def _prepared(self, X: pd.DataFrame) -> pd.DataFrame:
-        numeric = X[self.numeric_].astype(float)
+        numeric = X[self.numeric_].astype(float).replace([np.inf, -np.inf], np.nan)
         categorical = _as_category_strings(X[self.categorical_])
         return pd.concat([numeric, categorical], axis=1)
 
@@ -83,6 +104,8 @@ class TabularPreprocessor:
         dropped = {}
         for name in X.columns:
             column = X[name]
+            if not is_categorical(column):
+                column = column.astype(float).replace([np.inf, -np.inf], np.nan)
             present = column.dropna()
             if column.isna().mean() > self.max_missing_fraction:
                 dropped[name] = f"missing in more than {self.max_missing_fraction:.0%} of training rows"

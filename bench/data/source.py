@@ -31,7 +31,7 @@ class TaskRef:
 class IdentityPreprocessor:
     """For data that arrives model-ready (images scaled to [0, 1], synthetic Gaussians)."""
 
-    def fit(self, X: Any) -> "IdentityPreprocessor":
+    def fit(self, X: Any, y: Any = None) -> "IdentityPreprocessor":
         self.feature_names_out_ = None
         return self
 

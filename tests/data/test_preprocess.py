@@ -134,3 +134,53 @@ def test_select_folds(folds, expected):
 def test_select_folds_names_the_missing_folds():
     with pytest.raises(ValueError, match=r"folds \[7, 9\]"):
         select_folds([0, 1, 2], [0, 7, 9])
+
+
+# --- TabularPreprocessor: bad input and the authors' encodings -----------------------------
+
+def test_infinite_numerics_count_as_missing():
+    # inf is imputed with the median of the finite values (1), like NaN.
+    pre = TabularPreprocessor().fit(pd.DataFrame({"x": [0.0, 1.0, 2.0, np.inf]}))
+    out = pre.transform(pd.DataFrame({"x": [-np.inf, 1.0]}))
+    assert np.isfinite(out).all()
+    assert out[0, 0] == out[1, 0]
+
+
+def test_all_categorical_columns_are_one_hot_encoded():
+    X = pd.DataFrame({"a": pd.Series(["x", "y", "x", "y"], dtype="str"), "b": pd.Series(["u", "u", "v", "v"], dtype="str")})
+    pre = TabularPreprocessor().fit(X)
+    np.testing.assert_array_equal(pre.transform(X), [[1, 0, 1, 0], [0, 1, 1, 0], [1, 0, 0, 1], [0, 1, 0, 1]])
+
+
+def test_all_missing_columns_leave_nothing_and_say_so():
+    X = pd.DataFrame({"a": [np.nan] * 4, "b": [np.inf, np.nan, -np.inf, np.nan]})
+    with pytest.raises(ValueError, match="every column was dropped"):
+        TabularPreprocessor().fit(X)
+
+
+def test_too_many_one_hot_columns_are_refused_with_the_options_that_help():
+    X = pd.DataFrame({f"c{j}": pd.Series([f"v{i % 5}" for i in range(20)], dtype="str") for j in range(3)})
+    with pytest.raises(ValueError, match=r"makes 15 columns, more than data.preprocess.max_onehot_columns=10.*"
+                                         r"categorical_encoding=authors"):
+        TabularPreprocessor(max_onehot_columns=10).fit(X)
+
+
+def test_authors_encoding_is_ordinal_for_multiclass_tasks():
+    X = pd.DataFrame({"c": pd.Series(["b", "a", "c", "a"], dtype="str")})
+    pre = TabularPreprocessor(categorical_encoding="authors").fit(X, np.array([0, 1, 2, 0]))
+    out = pre.transform(pd.DataFrame({"c": pd.Series(["a", "b", "c"], dtype="str")}))[:, 0]
+    assert pre.feature_names_out_ == ["c"]
+    assert out[0] < out[1] < out[2]  # codes 0, 1, 2, standardised
+
+
+def test_authors_encoding_is_the_target_mean_for_binary_tasks():
+    # "a" always has label 1 and "b" never: a's encoding exceeds b's (both shrunk to the prior).
+    X = pd.DataFrame({"c": pd.Series(["a", "b"] * 10, dtype="str")})
+    pre = TabularPreprocessor(categorical_encoding="authors").fit(X, np.array([1, 0] * 10))
+    a, b = pre.transform(pd.DataFrame({"c": pd.Series(["a", "b"], dtype="str")}))[:, 0]
+    assert a > 0 > b
+
+
+def test_unknown_categorical_encoding_is_refused():
+    with pytest.raises(ValueError, match="categorical_encoding must be one of"):
+        TabularPreprocessor(categorical_encoding="hashing")

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from bench.explainers import IntegratedGradients, KernelShap, RandomExplainer
+from bench.explainers import IntegratedGradients, KernelShap, Native, RandomExplainer
 from bench.models import LogisticRegression
 
 
@@ -94,3 +94,19 @@ def test_random_control_is_seeded_and_model_free(data):
         None, X, target=np.zeros(len(X), dtype=int), background=background, rng=np.random.default_rng(seed)).values
     np.testing.assert_array_equal(explain(3), explain(3))
     assert explain(3).shape == X.shape and not np.array_equal(explain(3), explain(4))
+
+
+def test_native_returns_the_models_own_explanation_for_the_requested_target(data):
+    X, background = data
+    y = (background[:, 0] > 0).astype(int)
+    model = LogisticRegression().fit(background, y)
+    target = np.array([0, 1, 1, 0, 1])
+    explanation = Native().explain(model, X, target=target, background=background, rng=np.random.default_rng(0))
+    expected = np.where(target == 1, 1.0, -1.0)[:, None] * X * model.coef_[0]  # binary: signed log-odds impacts
+    np.testing.assert_allclose(explanation.values, expected, rtol=1e-6)
+    np.testing.assert_array_equal(explanation.target, target)
+
+
+def test_native_is_not_applicable_to_a_black_box():
+    assert Native().not_applicable(LogisticRegression()) is None
+    assert "not interpretable by design" in Native().not_applicable(LinearRegressor([1.0]))

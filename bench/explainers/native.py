@@ -1,0 +1,18 @@
+"""The explanation an inherently interpretable model gives of itself (its `explain` method):
+IMN's generated linear model, a logistic regression's impacts, a tree's decision path, an
+EBM's terms. It costs what the model's own computation costs, which is the point of IMN."""
+
+from __future__ import annotations
+
+from bench.explainers.base import Explainer
+from bench.explanation import Explanation
+
+
+class Native(Explainer):
+    def not_applicable(self, model) -> str | None:
+        if not callable(getattr(model, "explain", None)):
+            return f"{type(model).__name__} is not interpretable by design: it has no native explanation"
+        return None
+
+    def explain(self, model, X, *, target, background, rng) -> Explanation:
+        return model.explain(X, target=target)

@@ -1,0 +1,77 @@
+"""hyperlinear: Interpretable Mesomorphic Networks (Kadra, Pineda Arango, Grabocka; arXiv
+2305.13072, NeurIPS 2024). METHODS.md §1.
+
+A residual hypernetwork reads the instance x (M features) and emits the weights of a linear
+model, (M+1) x C with the bias in the last row, which is applied to the same x:
+logits_c = sum_m x_m w_mc + b_c. Training adds lambda * mean(|w|) over every generated weight
+(bias included) to the task loss, and follows IMN's schedule and snapshot ensemble
+(bench/models/snapshot_training.py). The explanation is free: the generated linear model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from bench.explanation import Explanation
+from bench.models.linear_explanation import linear_explanation, predicted_class
+from bench.models.residual import ResidualTrunk
+from bench.models.snapshot_estimator import SnapshotEstimator, StepLoss, in_chunks
+
+
+class HyperLinearNetwork(nn.Module):
+    def __init__(self, n_features: int, n_outputs: int, *, width: int, n_blocks: int, dropout: float,
+                 dropout_on_skip: bool):
+        super().__init__()
+        self.n_features, self.n_outputs = n_features, n_outputs
+        self.trunk = ResidualTrunk(n_features, width=width, n_blocks=n_blocks, dropout=dropout,
+                                   dropout_on_skip=dropout_on_skip)
+        self.head = nn.Linear(width, (n_features + 1) * n_outputs)
+
+    def linear_models(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, M) -> (B, M+1, C): each instance's weights, the bias in the last row."""
+        return self.head(self.trunk(x)).view(-1, self.n_features + 1, self.n_outputs)
+
+    @staticmethod
+    def apply(x: torch.Tensor, models: torch.Tensor) -> torch.Tensor:
+        """(B, M), (B, M+1, C) -> (B, C) logits."""
+        return torch.einsum("bm,bmc->bc", x, models[:, :-1]) + models[:, -1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.apply(x, self.linear_models(x))
+
+
+class HyperLinear(SnapshotEstimator):
+    """IMN with the paper's defaults; `l1_penalty` is the paper's lambda.
+
+    `explain(X, target=None)`: values[i, m] = x_im * w_im,c for the target class c (default: the
+    predicted class) from the last snapshot, as in the authors' code; the impacts plus the bias
+    equal the snapshot's logit for c exactly (bench/models/linear_explanation.py).
+    """
+
+    name = "hyperlinear"
+
+    def __init__(self, *, l1_penalty: float = 0.1, **options):
+        super().__init__(**options)
+        self.l1_penalty = l1_penalty
+
+    def _build(self, n_features: int, n_outputs: int) -> nn.Module:
+        return HyperLinearNetwork(n_features, n_outputs, width=self.hidden_size, n_blocks=self.n_blocks,
+                                  dropout=self.dropout, dropout_on_skip=self.dropout_on_skip)
+
+    def _step_loss(self, loss) -> StepLoss:
+        def step(module: HyperLinearNetwork, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            models = module.linear_models(X)
+            return loss(module.apply(X, models), y) + self.l1_penalty * models.abs().mean()
+
+        return step
+
+    def linear_models(self, X: np.ndarray) -> np.ndarray:
+        """(n, M+1, C) generated linear models of the last snapshot (C=1 for binary tasks)."""
+        self._check_fitted()
+        return in_chunks(self.snapshots_[-1].linear_models, self._checked(X)).double().numpy()
+
+    def explain(self, X: np.ndarray, target: np.ndarray | None = None) -> Explanation:
+        X = self._checked(X)
+        return linear_explanation(X, self.linear_models(X), predicted_class(self, X, target), binary=self.kind_ == "binary")

@@ -101,6 +101,13 @@ class CNNConfig(TorchTrainingConfig):
     patience: int = 8
 
 
+class SnapshotTiming(str, Enum):
+    """Where IMN's snapshots fall (bench/models/snapshot_training.py)."""
+
+    cycle_ends = "cycle_ends"  # the paper: at the end of each cosine cycle
+    authors_code = "authors_code"  # the authors' code: T_0, 3T_0, 7T_0 counted from the first iteration
+
+
 @dataclass
 class SnapshotNetworkConfig:
     """IMN's network and training (bench/models/snapshot_training.py); values in conf/model/."""
@@ -116,6 +123,7 @@ class SnapshotNetworkConfig:
     warmup_epochs: int = MISSING
     t_mult: int = MISSING
     n_restarts: int = MISSING
+    snapshots: SnapshotTiming = MISSING
 
 
 @dataclass

@@ -25,3 +25,8 @@ class DataUnavailable(BenchError):
 
 class IncompatibleModel(BenchError):
     """A model asked to handle data it cannot (e.g. a CNN on tabular data)."""
+
+
+class UnusableFold(ValueError):
+    """A fold no model can learn from (a single training class, no usable column): the run
+    records its units as n/a with this message rather than retrying them."""

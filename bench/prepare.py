@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.data.task import Split, Task
+from bench.errors import UnusableFold
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class Fold:
 
 
 def prepare_fold(task: Task, split: Split, preprocessor) -> Fold:
-    """Raises ValueError, naming the problem, for a fold no model can learn from: a training
+    """Raises UnusableFold, naming the problem, for a fold no model can learn from: a training
     part with a single class or a constant target, or features preprocessing cannot use."""
     X_train_raw, y_train = task.rows(split.train)
     X_test_raw, y_test = task.rows(split.test)
@@ -36,10 +37,10 @@ def prepare_fold(task: Task, split: Split, preprocessor) -> Fold:
         y_train, y_test = y_train.astype(np.float64), y_test.astype(np.float64)
     if len(np.unique(y_train)) < 2:
         what = f"a single class ('{classes[y_train[0]]}')" if classes is not None else "a constant target"
-        raise ValueError(f"the training part of fold {split.fold} has {what}: there is nothing to learn")
-    preprocessor.fit(X_train_raw, y_train)
+        raise UnusableFold(f"the training part of fold {split.fold} has {what}: there is nothing to learn")
+    X_train = preprocessor.fit_transform(X_train_raw, y_train)
     return Fold(
-        X_train=np.asarray(preprocessor.transform(X_train_raw), dtype=np.float32), y_train=y_train,
+        X_train=np.asarray(X_train, dtype=np.float32), y_train=y_train,
         X_test=np.asarray(preprocessor.transform(X_test_raw), dtype=np.float32), y_test=y_test,
         classes=classes, feature_names=getattr(preprocessor, "feature_names_out_", None),
     )

@@ -27,23 +27,26 @@ def mean_over_seeds(rows: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 
 def compare(ours: pd.DataFrame, published: pd.DataFrame, *, table: str) -> pd.DataFrame:
-    """Per dataset and method, then per method: the mean over the datasets both have, and the
-    mean rank (1 = best; ties share the mean rank) among the methods, over the datasets where
-    every compared method has both numbers, ours ranked among ours and the paper's among the
-    paper's."""
+    """Per dataset and method; then per method, the mean over the datasets where both have a
+    number ("paired": what a method's own reproduction is judged by); then, over the datasets
+    where every compared method has both numbers, the mean and the mean rank (1 = best, ties
+    share the mean rank), ours ranked among ours and the paper's among the paper's numbers of
+    the same methods (not the paper's published ranks, which include methods we lack)."""
     both = ours.merge(published[["dataset_id", "model", "test_auroc"]].rename(columns={"test_auroc": "paper"}),
                       on=["dataset_id", "model"])
-    per_dataset = pd.DataFrame({"table": table, "row": both["dataset"], "column": both["model"],
-                                "ours": both["ours"], "paper": both["paper"]})
-    means = both.groupby("model")[["ours", "paper"]].mean()
-    counts = both.groupby("model")["dataset_id"].nunique()
-    summary = [{"table": table, "row": f"mean over {counts[m]} datasets", "column": m, "ours": means.loc[m, "ours"],
-                "paper": means.loc[m, "paper"]} for m in means.index]
+    rows = pd.DataFrame({"row": both["dataset"], "column": both["model"], "ours": both["ours"], "paper": both["paper"]})
+    summary = []
+    for model, group in both.groupby("model"):
+        summary.append({"row": f"mean over {len(group)} datasets (paired)", "column": model,
+                        "ours": group["ours"].mean(), "paper": group["paper"].mean()})
     complete = both.pivot_table(index="dataset_id", columns="model", values=["ours", "paper"]).dropna()
     if len(complete):
-        ranks = {side: complete[side].rank(axis=1, ascending=False).mean() for side in ("ours", "paper")}
-        summary += [{"table": table, "row": f"mean rank over {len(complete)} datasets", "column": m,
-                     "ours": ranks["ours"][m], "paper": ranks["paper"][m]} for m in ranks["ours"].index]
-    result = pd.concat([per_dataset, pd.DataFrame(summary)], ignore_index=True)
+        common = f"over {len(complete)} datasets all methods have"
+        ranks = pd.concat({side: complete[side].rank(axis=1, ascending=False).mean() for side in ("ours", "paper")})
+        for name, stat in (("mean", complete.mean()), ("mean rank", ranks)):
+            summary += [{"row": f"{name} {common}", "column": m, "ours": stat["ours"][m], "paper": stat["paper"][m]}
+                        for m in complete["ours"].columns]
+    result = pd.concat([rows, pd.DataFrame(summary)], ignore_index=True)
+    result.insert(0, "table", table)
     result["diff"] = result["ours"] - result["paper"]
     return result[COLUMNS]

@@ -18,7 +18,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from bench.data.source import TaskRef
 from bench.data.task import Task
-from bench.errors import BenchError, DataUnavailable, IncompatibleModel, one_line
+from bench.errors import BenchError, DataUnavailable, IncompatibleModel, UnusableFold, one_line
 from bench.metrics.base import info_of
 from bench.metrics.cost import measure
 from bench.models.base import input_kind_problem, model_output, task_type_problem
@@ -150,7 +150,7 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
         return
     try:
         prepared = prepare_fold(task, split, plan.source.preprocessor(task))
-    except ValueError as e:  # data no model can learn from: an answer, not a failure to retry
+    except UnusableFold as e:  # data no model can learn from: an answer, not a failure to retry
         _record_not_applicable(plan, task, fold, not_done, base, f"data: {e}", summary)
         return
     model = None if plan.cfg.force else plan.store.load_artifact(unit, "model.pkl")

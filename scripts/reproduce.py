@@ -61,9 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     ours = mean_over_seeds(rows[rows["unit"].isin(unit_keys)], spec["metric"])
     result = compare(ours, read_published(spec["published"]), table=args.table)
     print_comparison(result, ours)
-    if skipped:
-        print(f"\nmissing ({len(skipped)} datasets, not run): " + ", ".join(sorted(skipped)))
-        print(f"  reason: {next(iter(skipped.values()))}")
+    for reason in sorted(set(skipped.values())):
+        names = sorted(name for name, why in skipped.items() if why == reason)
+        print(f"\nmissing, {reason} ({len(names)} datasets, not run): " + ", ".join(names))
     out = Path(args.results) / "reproduction" / f"{args.table}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out) as tmp:
@@ -102,7 +102,7 @@ def print_comparison(result: pd.DataFrame, ours: pd.DataFrame) -> None:
         print(f"  {dataset:<34} {cells}")
     print("\nsummary (ours / paper / diff; seeds per method: "
           + ", ".join(f"{m} {n}" for m, n in sorted(seeds.items())) + ")")
-    summary = result[result["row"].str.startswith("mean ")]
+    summary = result[result["row"].str.startswith("mean ")].sort_values(["row", "column"])
     print(summary[["row", "column", "ours", "paper", "diff"]].to_string(index=False, float_format="%.3f"))
 
 

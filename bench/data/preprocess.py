@@ -21,8 +21,11 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
 
+from bench.config import CategoricalEncoding
+from bench.errors import UnusableFold
+
 MISSING_CATEGORY = "__missing__"
-CATEGORICAL_ENCODINGS = ("one_hot", "authors")
+CATEGORICAL_ENCODINGS = tuple(e.value for e in CategoricalEncoding)
 
 
 def is_categorical(column: pd.Series) -> bool:
@@ -56,6 +59,13 @@ class TabularPreprocessor:
         self.max_onehot_columns = max_onehot_columns
 
     def fit(self, X: pd.DataFrame, y: np.ndarray | None = None) -> "TabularPreprocessor":
+        self.fit_transform(X, y)
+        return self
+
+    def fit_transform(self, X: pd.DataFrame, y: np.ndarray | None = None) -> np.ndarray:
+        """Fit, and encode the training rows themselves. With the authors' target encoding these
+        are cross-fitted codes (sklearn's TargetEncoder), so a row's own label does not leak
+        into its features; `transform` applies the codes fitted on every training row."""
         if not isinstance(X, pd.DataFrame):
             raise TypeError(f"TabularPreprocessor expects a pandas DataFrame, got {type(X).__name__}")
         self.dropped_ = self._columns_to_drop(X)
@@ -63,7 +73,7 @@ class TabularPreprocessor:
         self.categorical_ = [c for c in kept if is_categorical(X[c])]
         self.numeric_ = [c for c in kept if c not in self.categorical_]
         if not kept:
-            raise ValueError("every column was dropped by preprocessing (constant, missing or ID-like): "
+            raise UnusableFold("every column was dropped by preprocessing (constant, missing or ID-like): "
                              f"{self.dropped_}")
         self.transformer_ = ColumnTransformer(
             [
@@ -72,17 +82,17 @@ class TabularPreprocessor:
             ],
             verbose_feature_names_out=False,
         )
-        self.transformer_.fit(self._prepared(X), y)
+        encoded = self.transformer_.fit_transform(self._prepared(X), y)
         self.feature_names_out_ = [str(n) for n in self.transformer_.get_feature_names_out()]
         n_encoded = len(self.feature_names_out_) - len(self.numeric_)
         if self.categorical_encoding == "one_hot" and n_encoded > self.max_onehot_columns:
-            raise ValueError(
+            raise UnusableFold(
                 f"one-hot encoding {len(self.categorical_)} categorical columns makes {n_encoded} columns, more than "
                 f"data.preprocess.max_onehot_columns={self.max_onehot_columns}; set "
                 "data.preprocess.categorical_encoding=authors (ordinal/target codes), lower "
                 "data.preprocess.max_categories, or raise the limit"
             )
-        return self
+        return np.asarray(encoded, dtype=np.float32)
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         return np.asarray(self.transformer_.transform(self._prepared(X)), dtype=np.float32)

@@ -38,6 +38,9 @@ class IdentityPreprocessor:
     def transform(self, X: Any) -> Any:
         return X
 
+    def fit_transform(self, X: Any, y: Any = None) -> Any:
+        return self.fit(X, y).transform(X)
+
 
 class Source(ABC):
     def __init__(self, *, suite: str, folds: Any, preprocess: Mapping[str, Any], seed: int = 0):

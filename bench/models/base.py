@@ -36,6 +36,12 @@ def task_type_problem(model, model_name: str, task: Task) -> str | None:
     return f"model={model_name} handles {', '.join(types)} tasks, not {task.task_type} ({task.name})"
 
 
+def check_fitted(model, attribute: str) -> None:
+    """sklearn's convention: a fitted model has `attribute`; say how to get one otherwise."""
+    if not hasattr(model, attribute):
+        raise AttributeError(f"{type(model).__name__} is not fitted yet; call fit(X, y) first")
+
+
 def is_classifier(model) -> bool:
     return getattr(model, "classes_", None) is not None
 

@@ -7,7 +7,7 @@ import numpy as np
 from catboost import CatBoostClassifier
 from sklearn.base import BaseEstimator
 
-from bench.models.base import Capabilities
+from bench.models.base import Capabilities, check_fitted
 
 
 class CatBoost(Capabilities, BaseEstimator):
@@ -33,12 +33,8 @@ class CatBoost(Capabilities, BaseEstimator):
         return self
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        self._check_fitted()
+        check_fitted(self, "model_")
         return self.model_.predict_proba(X)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise AttributeError("CatBoost is not fitted yet; call fit(X, y) first")

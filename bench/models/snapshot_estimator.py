@@ -15,8 +15,9 @@ import torch
 from sklearn.utils import check_array
 from torch import nn
 
-from bench.models.base import Capabilities
+from bench.models.base import Capabilities, check_fitted
 from bench.models.snapshot_training import train_snapshots
+from bench.models.torch_training import seeded
 
 StepLoss = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 # Inference in chunks of rows: kernel SHAP asks for ~10^5 rows at once, and chunks whose
@@ -93,6 +94,7 @@ class SnapshotEstimator(Capabilities):
         warmup_epochs: int = 5,
         t_mult: int = 2,
         n_restarts: int = 3,
+        snapshots: str = "cycle_ends",
         random_state: int = 0,
     ):
         self.hidden_size = hidden_size
@@ -106,6 +108,7 @@ class SnapshotEstimator(Capabilities):
         self.warmup_epochs = warmup_epochs
         self.t_mult = t_mult
         self.n_restarts = n_restarts
+        self.snapshots = snapshots
         self.random_state = random_state
 
     def _build(self, n_features: int, n_outputs: int) -> nn.Module:
@@ -125,17 +128,14 @@ class SnapshotEstimator(Capabilities):
             self.classes_, codes = np.unique(y, return_inverse=True)
             n_outputs = 1 if self.kind_ == "binary" else len(self.classes_)
             targets = torch.as_tensor(codes, dtype=torch.float32 if self.kind_ == "binary" else torch.int64)
-        generator = torch.Generator().manual_seed(self.random_state)
-        # fork_rng: weight initialisation and dropout are seeded without touching global state.
-        with torch.random.fork_rng():
-            torch.manual_seed(self.random_state)
+        with seeded(self.random_state) as generator:
             self.n_features_in_ = X.shape[1]
             module = self._build(X.shape[1], n_outputs)
             self.snapshots_ = train_snapshots(
                 module, torch.as_tensor(X), targets, step_loss=self._step_loss(task_loss(self.kind_)), lr=self.lr,
                 weight_decay=self.weight_decay, batch_size=self.batch_size, epochs=self.epochs,
                 warmup_epochs=self.warmup_epochs, t_mult=self.t_mult, n_restarts=self.n_restarts,
-                generator=generator, model_name=self.name,
+                snapshots=self.snapshots, generator=generator, model_name=self.name,
             )
         return self
 
@@ -163,5 +163,4 @@ class SnapshotEstimator(Capabilities):
         return check_array(X, dtype=np.float32, estimator=self.name)
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "snapshots_"):
-            raise AttributeError(f"{type(self).__name__} is not fitted yet; call fit(X, y) first")
+        check_fitted(self, "snapshots_")

@@ -6,8 +6,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from bench.models.base import Capabilities
-from bench.models.torch_training import fit_module
+from bench.models.base import Capabilities, check_fitted
+from bench.models.torch_training import fit_module, seeded
 
 
 class TorchEstimator(Capabilities):
@@ -46,10 +46,7 @@ class TorchEstimator(Capabilities):
             targets, n_outputs, loss_fn = targets.astype(np.int64), len(self.classes_), nn.CrossEntropyLoss()
         else:
             self.classes_, targets, n_outputs, loss_fn = None, y.astype(np.float32)[:, None], 1, nn.MSELoss()
-        generator = torch.Generator().manual_seed(self.random_state)
-        # fork_rng: weight initialisation and dropout are seeded without touching global state.
-        with torch.random.fork_rng():
-            torch.manual_seed(self.random_state)
+        with seeded(self.random_state) as generator:
             self.module_ = self._build(X.shape[1:], n_outputs)
             self.history_ = fit_module(
                 self.module_, X, targets, loss_fn=loss_fn, lr=self.lr, weight_decay=self.weight_decay,
@@ -81,5 +78,4 @@ class TorchEstimator(Capabilities):
         return self.classes_[out.argmax(axis=1)]
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "module_"):
-            raise AttributeError(f"{type(self).__name__} is not fitted yet; call fit(X, y) first")
+        check_fitted(self, "module_")

@@ -3,12 +3,23 @@ validation split of the training part, best weights restored."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
+from typing import Iterator
 
 import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 from torch import nn
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[torch.Generator]:
+    """Weight initialisation and dropout seeded without touching torch's global state; yields a
+    generator, seeded too, for the shuffling of mini-batches."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        yield torch.Generator().manual_seed(seed)
 
 
 def fit_module(

@@ -184,3 +184,20 @@ def test_authors_encoding_is_the_target_mean_for_binary_tasks():
 def test_unknown_categorical_encoding_is_refused():
     with pytest.raises(ValueError, match="categorical_encoding must be one of"):
         TabularPreprocessor(categorical_encoding="hashing")
+
+
+def test_training_rows_get_cross_fitted_target_codes_so_their_own_label_does_not_leak():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"c": pd.Series([f"v{i}" for i in rng.integers(0, 30, 200)], dtype="str")})
+    y = rng.integers(0, 2, 200)  # noise: the category says nothing about the label
+    pre = TabularPreprocessor(categorical_encoding="authors")
+    train = pre.fit_transform(X, y)[:, 0]
+    in_sample = pre.transform(X)[:, 0]
+    # In-sample codes carry each row's own label; cross-fitted ones do not.
+    assert np.corrcoef(in_sample, y)[0, 1] > np.corrcoef(train, y)[0, 1] + 0.1
+
+
+def test_one_hot_training_rows_are_encoded_as_any_other_rows():
+    X = pd.DataFrame({"c": pd.Series(["a", "b", "a", "c"], dtype="str"), "x": [1.0, 2.0, 3.0, 4.0]})
+    pre = TabularPreprocessor()
+    np.testing.assert_array_equal(pre.fit_transform(X), pre.transform(X))

@@ -107,8 +107,8 @@ def learning_rates(schedule: RestartSchedule, lr: float) -> list[float]:
 
 
 def test_warmup_then_cosine_restarts_at_known_steps():
-    # 10 iterations per epoch, 70 epochs: 700 iterations, T_0 = 700 / 7 = 100; warm-up 50.
-    schedule = RestartSchedule(iterations_per_epoch=10, epochs=70, warmup_epochs=5, t_mult=2, n_restarts=3)
+    # 10 iterations per epoch, 75 epochs: warm-up 50 iterations, then 700 = 7 * T_0, T_0 = 100.
+    schedule = RestartSchedule(iterations_per_epoch=10, epochs=75, warmup_epochs=5, t_mult=2, n_restarts=3)
     assert schedule.t_0 == 100
     rates = learning_rates(schedule, lr=0.01)
     expected = {
@@ -120,15 +120,29 @@ def test_warmup_then_cosine_restarts_at_known_steps():
     for step, rate in expected.items():
         assert rates[step] == pytest.approx(rate, abs=1e-12), step
     assert rates[149] == pytest.approx(0.01 * (1 + np.cos(np.pi * 99 / 100)) / 2)
+    assert rates[749] == pytest.approx(0.01 * (1 + np.cos(np.pi * 399 / 400)) / 2)
 
 
-def test_snapshots_are_taken_at_t0_3t0_and_7t0():
-    schedule = RestartSchedule(iterations_per_epoch=10, epochs=70)
+def test_snapshots_are_taken_at_the_end_of_each_cycle():
+    schedule = RestartSchedule(iterations_per_epoch=10, epochs=75, warmup_epochs=5)
+    assert schedule.snapshot_iterations == (150, 350, 750)  # 50 + T_0, 50 + 3 T_0, 50 + 7 T_0
+
+
+def test_the_authors_code_counts_t0_and_the_snapshots_from_the_first_iteration():
+    schedule = RestartSchedule(iterations_per_epoch=10, epochs=70, warmup_epochs=5, snapshots="authors_code")
+    assert schedule.t_0 == 100  # 700 / 7, warm-up included
     assert schedule.snapshot_iterations == (100, 300, 700)
+    rates = learning_rates(schedule, lr=0.01)
+    assert rates[99] == pytest.approx(0.005 * (1 + np.cos(np.pi * 49 / 100)))  # mid-cycle at the first snapshot
+
+
+def test_no_warmup_starts_at_the_base_rate():
+    rates = learning_rates(RestartSchedule(iterations_per_epoch=10, epochs=7, warmup_epochs=0), lr=0.01)
+    assert rates[0] == 0.01 and rates[5] == pytest.approx(0.005)  # T_0 = 10
 
 
 def test_epochs_must_exceed_the_warmup():
-    with pytest.raises(ValueError, match="epochs"):
+    with pytest.raises(ValueError, match="warmup_epochs"):
         RestartSchedule(iterations_per_epoch=10, epochs=5, warmup_epochs=5)
 
 

@@ -101,6 +101,11 @@ class CNNConfig(TorchTrainingConfig):
     patience: int = 8
 
 
+class Optimizer(str, Enum):
+    adam = "adam"  # weight decay as a coupled L2 term: the paper and the authors' code
+    adamw = "adamw"  # decoupled weight decay
+
+
 class SnapshotTiming(str, Enum):
     """Where IMN's snapshots fall (bench/models/snapshot_training.py)."""
 
@@ -118,6 +123,7 @@ class SnapshotNetworkConfig:
     dropout_on_skip: bool = MISSING
     lr: float = MISSING
     weight_decay: float = MISSING
+    optimizer: Optimizer = MISSING
     batch_size: int = MISSING
     epochs: int = MISSING
     warmup_epochs: int = MISSING

@@ -89,6 +89,7 @@ class SnapshotEstimator(Capabilities):
         dropout_on_skip: bool = False,
         lr: float = 0.01,
         weight_decay: float = 0.01,
+        optimizer: str = "adam",
         batch_size: int = 64,
         epochs: int = 500,
         warmup_epochs: int = 5,
@@ -103,6 +104,7 @@ class SnapshotEstimator(Capabilities):
         self.dropout_on_skip = dropout_on_skip
         self.lr = lr
         self.weight_decay = weight_decay
+        self.optimizer = optimizer
         self.batch_size = batch_size
         self.epochs = epochs
         self.warmup_epochs = warmup_epochs
@@ -133,7 +135,7 @@ class SnapshotEstimator(Capabilities):
             module = self._build(X.shape[1], n_outputs)
             self.snapshots_ = train_snapshots(
                 module, torch.as_tensor(X), targets, step_loss=self._step_loss(task_loss(self.kind_)), lr=self.lr,
-                weight_decay=self.weight_decay, batch_size=self.batch_size, epochs=self.epochs,
+                weight_decay=self.weight_decay, optimizer=self.optimizer, batch_size=self.batch_size, epochs=self.epochs,
                 warmup_epochs=self.warmup_epochs, t_mult=self.t_mult, n_restarts=self.n_restarts,
                 snapshots=self.snapshots, generator=generator, model_name=self.name,
             )

@@ -29,6 +29,9 @@ class TrainingDiverged(ValueError):
 
 
 SNAPSHOT_TIMINGS = ("cycle_ends", "authors_code")
+# "adam": weight decay as a coupled L2 term in the gradient (torch.optim.Adam), the paper's and
+# the authors' code; "adamw": decoupled weight decay (Loshchilov & Hutter 2019).
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ def train_snapshots(
     step_loss: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor],
     lr: float,
     weight_decay: float,
+    optimizer: str,
     batch_size: int,
     epochs: int,
     warmup_epochs: int,
@@ -118,8 +122,9 @@ def train_snapshots(
         raise ValueError(f"{model_name} needs at least 2 training rows (BatchNorm), got {len(X)}")
     schedule = RestartSchedule(iterations_per_epoch(len(X), batch_size), epochs, warmup_epochs, t_mult, n_restarts,
                                snapshots)
-    # Adam's weight_decay is the coupled L2 penalty the paper uses (not AdamW's decoupled one).
-    optimiser = torch.optim.Adam(module.parameters(), lr=lr, weight_decay=weight_decay)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {optimizer!r}")
+    optimiser = OPTIMIZERS[optimizer](module.parameters(), lr=lr, weight_decay=weight_decay)
     scheduler = schedule.scheduler(optimiser)
     pending = list(schedule.snapshot_iterations)
     snapshots, iteration = [], 0

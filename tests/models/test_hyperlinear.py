@@ -223,3 +223,12 @@ def test_a_single_class_is_refused():
 def test_unfitted_model_says_so():
     with pytest.raises(AttributeError, match="not fitted"):
         HyperLinear().explain(np.zeros((1, 2), np.float32))
+
+
+def test_the_optimizer_decides_how_weight_decay_applies():
+    X, y = classification_data(2)
+    coupled = HyperLinear(**SMALL).fit(X, y).predict_proba(X)
+    decoupled = HyperLinear(**SMALL, optimizer="adamw").fit(X, y).predict_proba(X)
+    assert not np.array_equal(coupled, decoupled)
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        HyperLinear(**SMALL, optimizer="sgd").fit(X, y)

@@ -215,6 +215,14 @@ class IntegratedGradientsConfig:
 
 
 @dataclass
+class LimeConfig:
+    _target_: str = "bench.explainers.LimeTabular"
+    num_samples: int = 5000  # perturbations per explained instance (lime's default)
+    discretize_continuous: bool = True  # lime's default: quartile-bin indicators; false: standardised features
+    kernel_width: Optional[float] = None  # None: lime's 0.75 * sqrt(d)
+
+
+@dataclass
 class NativeExplainerConfig:
     _target_: str = "bench.explainers.Native"
 
@@ -280,6 +288,7 @@ def register_configs() -> None:
     cs.store(name="schema_model_ebm", node=EBMConfig)
     cs.store(name="schema_explainer_kernel_shap", node=KernelShapConfig)
     cs.store(name="schema_explainer_ig", node=IntegratedGradientsConfig)
+    cs.store(name="schema_explainer_lime", node=LimeConfig)
     cs.store(name="schema_explainer_native", node=NativeExplainerConfig)
     cs.store(name="schema_explainer_random", node=RandomExplainerConfig)
     cs.store(name="schema_metric_deletion_auc", node=DeletionAUCConfig)

@@ -3,7 +3,8 @@
 from bench.explainers.base import Explainer
 from bench.explainers.integrated_gradients import IntegratedGradients
 from bench.explainers.kernel_shap import KernelShap
+from bench.explainers.lime_tabular import LimeTabular
 from bench.explainers.native import Native
 from bench.explainers.random import RandomExplainer
 
-__all__ = ["Explainer", "IntegratedGradients", "KernelShap", "Native", "RandomExplainer"]
+__all__ = ["Explainer", "IntegratedGradients", "KernelShap", "LimeTabular", "Native", "RandomExplainer"]

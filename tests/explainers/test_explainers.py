@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from bench.explainers import IntegratedGradients, KernelShap, Native, RandomExplainer
-from bench.models import LogisticRegression
+from bench.explainers import IntegratedGradients, KernelShap, LimeTabular, Native, RandomExplainer
+from bench.models import CNN, LogisticRegression
 
 
 class LinearRegressor:
@@ -110,3 +110,44 @@ def test_native_returns_the_models_own_explanation_for_the_requested_target(data
 def test_native_is_not_applicable_to_a_black_box():
     assert Native().not_applicable(LogisticRegression()) is None
     assert "not interpretable by design" in Native().not_applicable(LinearRegressor([1.0]))
+
+
+@pytest.fixture
+def linear_problem():
+    """Unit-variance features, so a linear surrogate's coefficients keep w's order."""
+    rng = np.random.default_rng(1)
+    return LinearRegressor([3.0, -2.0, 1.0, 0.5]), rng.normal(size=(3, 4)), rng.normal(size=(200, 4))
+
+
+def test_continuous_lime_recovers_the_sign_and_order_of_a_linear_models_weights(linear_problem):
+    model, X, background = linear_problem
+    e = LimeTabular(num_samples=2000, discretize_continuous=False).explain(
+        model, X, target=np.zeros(3, int), background=background, rng=np.random.default_rng(0))
+    assert e.values.shape == (3, 4)
+    for row in e.values:
+        np.testing.assert_array_equal(np.sign(row), np.sign(model.w))
+        np.testing.assert_array_equal(np.argsort(-np.abs(row)), np.argsort(-np.abs(model.w)))
+
+
+def test_discretised_lime_signs_follow_the_quartile_of_the_instance_and_are_seeded(linear_problem):
+    model, _, background = linear_problem
+    X = 1.5 * np.array([[1, -1, 1, -1], [-1, 1, 1, 1], [1, 1, -1, -1]])  # every value in an outer quartile
+    explain = lambda seed: LimeTabular(num_samples=2000).explain(  # noqa: E731
+        model, X, target=np.zeros(3, int), background=background, rng=np.random.default_rng(seed)).values
+    first = explain(0)
+    # In the top (bottom) quartile, "x in this bin" raises (lowers) f by the sign of w.
+    np.testing.assert_array_equal(np.sign(first), np.sign(model.w * X))
+    np.testing.assert_array_equal(first, explain(0))
+    assert not np.array_equal(first, explain(1))
+
+
+def test_lime_explains_the_requested_class_and_refuses_image_models(data):
+    X, background = data
+    y = (background[:, 0] > 0).astype(int)
+    model = LogisticRegression().fit(background, y)
+    to_one = LimeTabular(num_samples=500).explain(model, X, target=np.ones(5, int), background=background,
+                                                  rng=np.random.default_rng(0))
+    to_zero = LimeTabular(num_samples=500).explain(model, X, target=np.zeros(5, int), background=background,
+                                                   rng=np.random.default_rng(0))
+    np.testing.assert_allclose(to_one.values, -to_zero.values, atol=1e-10)  # p(0) = 1 - p(1)
+    assert "takes images" in LimeTabular().not_applicable(CNN())

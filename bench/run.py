@@ -21,7 +21,7 @@ from bench.data.task import Task
 from bench.errors import BenchError, DataUnavailable, IncompatibleModel, UnusableFold, one_line
 from bench.metrics.base import info_of
 from bench.metrics.cost import measure
-from bench.models.base import input_kind_problem, model_output, task_type_problem
+from bench.models.base import input_kind_problem, predicted_class, task_type_problem
 from bench.plan import Plan, make_plan
 from bench.prepare import Fold, prepare_fold, sample_rows, scores
 from bench.progress import progress
@@ -169,7 +169,7 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
     background = prepared.X_train[sample_rows(len(prepared.X_train), plan.cfg.explain.background_size,
                                               _rng(plan, fold_key + "/background"))]
     X = prepared.X_test[sample]
-    target = model_output(model, X).argmax(axis=1) if task.is_classification else np.zeros(len(X), dtype=int)
+    target = predicted_class(model, X)
     for name in progress(list(pending), desc=f"{task.name} fold {fold}: explainers"):
         _explain_unit(plan, pending[name], task, model, X, target, background, sample, prepared, base, summary)
 

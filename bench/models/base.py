@@ -51,3 +51,13 @@ def model_output(model, X: np.ndarray) -> np.ndarray:
     if is_classifier(model):
         return model.predict_proba(X)
     return np.asarray(model.predict(X), dtype=float).reshape(len(X), 1)
+
+
+def predicted_class(model, X: np.ndarray, target: np.ndarray | None = None) -> np.ndarray:
+    """The output an explanation is of: `target` when given, else the predicted class index
+    (into `classes_`), or 0, the single output of a regressor."""
+    if target is not None:
+        return np.asarray(target, dtype=int)
+    if not is_classifier(model):
+        return np.zeros(len(X), dtype=int)
+    return np.asarray(model.predict_proba(X)).argmax(axis=1)

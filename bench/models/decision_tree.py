@@ -13,8 +13,7 @@ from scipy import sparse
 from sklearn.tree import DecisionTreeClassifier
 
 from bench.explanation import Explanation
-from bench.models.base import Capabilities
-from bench.models.linear_explanation import predicted_class
+from bench.models.base import Capabilities, predicted_class
 
 
 class DecisionTree(Capabilities, DecisionTreeClassifier):

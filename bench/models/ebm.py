@@ -8,8 +8,7 @@ import numpy as np
 from interpret.glassbox import ExplainableBoostingClassifier
 
 from bench.explanation import Explanation
-from bench.models.base import Capabilities
-from bench.models.linear_explanation import predicted_class
+from bench.models.base import Capabilities, predicted_class
 
 
 class EBM(Capabilities, ExplainableBoostingClassifier):

@@ -15,7 +15,8 @@ import torch
 from torch import nn
 
 from bench.explanation import Explanation
-from bench.models.linear_explanation import linear_explanation, predicted_class
+from bench.models.base import predicted_class
+from bench.models.linear_explanation import linear_explanation
 from bench.models.residual import ResidualTrunk
 from bench.models.snapshot_estimator import SnapshotEstimator, StepLoss, in_chunks
 

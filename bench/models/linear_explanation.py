@@ -24,11 +24,3 @@ def linear_explanation(X: np.ndarray, models: np.ndarray, target: np.ndarray, *,
     return Explanation(np.asarray(X, dtype=np.float64) * weights, "attribution", target,
                        extras={"weights": weights, "bias": bias, "linear_models": models})
 
-
-def predicted_class(model, X: np.ndarray, target: np.ndarray | None) -> np.ndarray:
-    """The requested targets, or the model's predicted class indices (0 for a regressor)."""
-    if target is not None:
-        return np.asarray(target, dtype=int)
-    if getattr(model, "classes_", None) is None:
-        return np.zeros(len(X), dtype=int)
-    return np.asarray(model.predict_proba(X)).argmax(axis=1)

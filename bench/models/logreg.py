@@ -7,8 +7,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression as _SklearnLogisticRegression
 
 from bench.explanation import Explanation
-from bench.models.base import Capabilities
-from bench.models.linear_explanation import linear_explanation, predicted_class
+from bench.models.base import Capabilities, predicted_class
+from bench.models.linear_explanation import linear_explanation
 
 
 class LogisticRegression(Capabilities, _SklearnLogisticRegression):

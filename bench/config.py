@@ -198,8 +198,27 @@ class ShapLink(str, Enum):
     logit = "logit"
 
 
+class BackgroundSummary(str, Enum):
+    sample = "sample"  # training rows drawn without replacement
+    kmeans = "kmeans"  # k-means centres snapped to values seen in training (shap.kmeans)
+
+
+class ImageSegmentation(str, Enum):
+    grid = "grid"
+    quickshift = "quickshift"
+    slic = "slic"
+    felzenszwalb = "felzenszwalb"
+
+
 @dataclass
-class KernelShapConfig:
+class ExplainerConfig:
+    """Options every explainer has."""
+
+    batch_size: int = 4096  # rows per model evaluation (perturbations, interpolation steps)
+
+
+@dataclass
+class KernelShapConfig(ExplainerConfig):
     _target_: str = "bench.explainers.KernelShap"
     nsamples: Any = "auto"  # "auto" (shap's 2 * d + 2048) or a number of coalitions
     link: ShapLink = ShapLink.identity
@@ -207,7 +226,37 @@ class KernelShapConfig:
 
 
 @dataclass
-class IntegratedGradientsConfig:
+class PermutationShapConfig(ExplainerConfig):
+    _target_: str = "bench.explainers.PermutationShap"
+    n_permutations: int = 10  # each walked forwards and backwards: 2d + 1 evaluations per permutation
+
+
+@dataclass
+class ExactShapConfig(ExplainerConfig):
+    _target_: str = "bench.explainers.ExactShap"
+    max_features: int = 12  # 2^d coalitions per instance; n/a above this many features
+
+
+@dataclass
+class GradientShapConfig(ExplainerConfig):
+    _target_: str = "bench.explainers.GradientShap"
+    nsamples: int = 200  # shap's default
+    local_smoothing: float = 0.0
+
+
+@dataclass
+class DeepShapConfig(ExplainerConfig):
+    _target_: str = "bench.explainers.DeepShap"
+
+
+@dataclass
+class SaliencyConfig(ExplainerConfig):
+    _target_: str = "bench.explainers.Saliency"
+    absolute: bool = True  # Simonyan et al.: the gradient's magnitude
+
+
+@dataclass
+class IntegratedGradientsConfig(ExplainerConfig):
     _target_: str = "bench.explainers.IntegratedGradients"
     n_steps: int = 50
     baseline: Baseline = Baseline.mean
@@ -215,7 +264,54 @@ class IntegratedGradientsConfig:
 
 
 @dataclass
-class LimeConfig:
+class SmoothGradConfig(ExplainerConfig):
+    _target_: str = "bench.explainers.SmoothGrad"
+    n_samples: int = 50
+    noise_level: float = 0.15  # noise sd / range of the inputs; the paper finds 10-20% best
+
+
+@dataclass
+class InputXGradientConfig(ExplainerConfig):
+    _target_: str = "bench.explainers.InputXGradient"
+
+
+@dataclass
+class DeepLiftConfig(ExplainerConfig):
+    _target_: str = "bench.explainers.DeepLift"
+    baseline: Baseline = Baseline.mean
+    tolerance: float = 1e-3  # largest summation-to-delta miss, relative to the output scale, before n/a
+
+
+@dataclass
+class GradientShapCaptumConfig(ExplainerConfig):
+    _target_: str = "bench.explainers.GradientShapCaptum"
+    n_samples: int = 50
+    stdev: float = 0.0  # Gaussian noise added to the input before each sample
+
+
+@dataclass
+class FeatureAblationConfig(ExplainerConfig):
+    _target_: str = "bench.explainers.FeatureAblation"
+    baseline: Baseline = Baseline.mean
+
+
+@dataclass
+class OcclusionConfig(ExplainerConfig):
+    _target_: str = "bench.explainers.Occlusion"
+    window: int = 2  # side of the square patch, in pixels
+    stride: int = 1
+    baseline: Baseline = Baseline.mean
+
+
+@dataclass
+class ShapleySamplingConfig(ExplainerConfig):
+    _target_: str = "bench.explainers.ShapleyValueSampling"
+    n_samples: int = 25  # random feature orderings
+    baseline: Baseline = Baseline.mean
+
+
+@dataclass
+class LimeConfig(ExplainerConfig):
     _target_: str = "bench.explainers.LimeTabular"
     num_samples: int = 5000  # perturbations per explained instance (lime's default)
     discretize_continuous: bool = True  # lime's default: quartile-bin indicators; false: standardised features
@@ -223,13 +319,31 @@ class LimeConfig:
 
 
 @dataclass
-class NativeExplainerConfig:
+class LimeImageConfig(ExplainerConfig):
+    _target_: str = "bench.explainers.LimeImage"
+    num_samples: int = 1000  # lime's default
+    segmentation: ImageSegmentation = ImageSegmentation.grid
+    cell_size: int = 2  # grid cells' side in pixels
+    hide_color: Optional[float] = None  # None: a hidden superpixel takes its mean value (lime's default)
+    kernel_width: float = 0.25  # lime_image's default
+
+
+@dataclass
+class NativeExplainerConfig(ExplainerConfig):
     _target_: str = "bench.explainers.Native"
 
 
 @dataclass
-class RandomExplainerConfig:
+class RandomExplainerConfig(ExplainerConfig):
     _target_: str = "bench.explainers.RandomExplainer"
+
+
+@dataclass
+class ContextualDecompositionConfig(ExplainerConfig):
+    _target_: str = "bench.explainers.ContextualDecomposition"
+    batch_size: int = 1024  # rows of (instance, feature set); each carries two activations, beta and gamma
+    interactions: bool = True  # pairwise I(S1, S2) = CD(S1 u S2) - CD(S1) - CD(S2)
+    max_interaction_features: int = 64  # no interactions above this many input features (d^2 / 2 pairs)
 
 
 @dataclass
@@ -250,6 +364,7 @@ class MetricsConfig:
 class ExplainConfig:
     n_instances: int = 20  # test points explained per task and fold, the same for every explainer
     background_size: int = 50  # training rows given to explainers that need a background
+    background_summary: BackgroundSummary = BackgroundSummary.sample
 
 
 @dataclass
@@ -287,8 +402,22 @@ def register_configs() -> None:
     cs.store(name="schema_model_catboost", node=CatBoostConfig)
     cs.store(name="schema_model_ebm", node=EBMConfig)
     cs.store(name="schema_explainer_kernel_shap", node=KernelShapConfig)
+    cs.store(name="schema_explainer_permutation_shap", node=PermutationShapConfig)
+    cs.store(name="schema_explainer_exact_shap", node=ExactShapConfig)
+    cs.store(name="schema_explainer_gradient_shap", node=GradientShapConfig)
+    cs.store(name="schema_explainer_deep_shap", node=DeepShapConfig)
+    cs.store(name="schema_explainer_saliency", node=SaliencyConfig)
     cs.store(name="schema_explainer_ig", node=IntegratedGradientsConfig)
+    cs.store(name="schema_explainer_smoothgrad", node=SmoothGradConfig)
+    cs.store(name="schema_explainer_input_x_gradient", node=InputXGradientConfig)
+    cs.store(name="schema_explainer_deeplift", node=DeepLiftConfig)
+    cs.store(name="schema_explainer_gradient_shap_captum", node=GradientShapCaptumConfig)
+    cs.store(name="schema_explainer_feature_ablation", node=FeatureAblationConfig)
+    cs.store(name="schema_explainer_occlusion", node=OcclusionConfig)
+    cs.store(name="schema_explainer_shapley_sampling", node=ShapleySamplingConfig)
     cs.store(name="schema_explainer_lime", node=LimeConfig)
+    cs.store(name="schema_explainer_lime_image", node=LimeImageConfig)
     cs.store(name="schema_explainer_native", node=NativeExplainerConfig)
     cs.store(name="schema_explainer_random", node=RandomExplainerConfig)
+    cs.store(name="schema_explainer_cd", node=ContextualDecompositionConfig)
     cs.store(name="schema_metric_deletion_auc", node=DeletionAUCConfig)

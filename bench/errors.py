@@ -30,3 +30,9 @@ class IncompatibleModel(BenchError):
 class UnusableFold(ValueError):
     """A fold no model can learn from (a single training class, no usable column): the run
     records its units as n/a with this message rather than retrying them."""
+
+
+class NotApplicable(Exception):
+    """An explainer that finds, only once it sees the data, that it cannot explain it (exact
+    Shapley values of too many features, an image method on a table): the run records the
+    unit as n/a with this message, as for a model the explainer cannot explain."""

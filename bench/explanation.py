@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 KINDS = ("attribution", "concepts", "path")
 
@@ -29,3 +30,11 @@ class Explanation:
             raise ValueError(f"Explanation.values must be (n, d) or (n, C, d), got shape {self.values.shape}")
         if len(self.target) != len(self.values):
             raise ValueError(f"{len(self.values)} explained instances but {len(self.target)} targets")
+
+    def by_source_column(self, source_columns: list[str]) -> pd.DataFrame:
+        """(n, original columns) attributions: the model's input features summed per column of
+        the data they encode (a one-hot group sums to its categorical column)."""
+        if self.values.ndim != 2 or self.values.shape[1] != len(source_columns):
+            raise ValueError(f"{self.values.shape[1:]} attributions do not match {len(source_columns)} encoded columns")
+        frame = pd.DataFrame(self.values, columns=source_columns)
+        return frame.T.groupby(level=0, sort=False).sum().T

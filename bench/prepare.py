@@ -20,6 +20,7 @@ class Fold:
     y_test: np.ndarray
     classes: np.ndarray | None  # original labels of codes 0..C-1; None for regression
     feature_names: list[str] | None
+    source_columns: list[str] | None = None  # the original column each feature encodes (one-hot groups)
 
 
 def prepare_fold(task: Task, split: Split, preprocessor) -> Fold:
@@ -43,6 +44,7 @@ def prepare_fold(task: Task, split: Split, preprocessor) -> Fold:
         X_train=np.asarray(X_train, dtype=np.float32), y_train=y_train,
         X_test=np.asarray(preprocessor.transform(X_test_raw), dtype=np.float32), y_test=y_test,
         classes=classes, feature_names=getattr(preprocessor, "feature_names_out_", None),
+        source_columns=getattr(preprocessor, "source_columns_", None),
     )
 
 

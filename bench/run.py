@@ -18,7 +18,8 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from bench.data.source import TaskRef
 from bench.data.task import Task
-from bench.errors import BenchError, DataUnavailable, IncompatibleModel, UnusableFold, one_line
+from bench.errors import BenchError, DataUnavailable, IncompatibleModel, NotApplicable, UnusableFold, one_line
+from bench.explainers.background import summarize
 from bench.metrics.base import info_of
 from bench.metrics.cost import measure
 from bench.models.base import input_kind_problem, predicted_class, task_type_problem
@@ -166,8 +167,8 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
     # on the same test points.
     fold_key = f"{unit.data_id}/fold{fold}"
     sample = sample_rows(len(prepared.X_test), plan.cfg.explain.n_instances, _rng(plan, fold_key + "/sample"))
-    background = prepared.X_train[sample_rows(len(prepared.X_train), plan.cfg.explain.background_size,
-                                              _rng(plan, fold_key + "/background"))]
+    background = summarize(prepared.X_train, plan.cfg.explain.background_size, plan.cfg.explain.background_summary,
+                           _rng(plan, fold_key + "/background"))
     X = prepared.X_test[sample]
     target = predicted_class(model, X)
     for name in progress(list(pending), desc=f"{task.name} fold {fold}: explainers"):
@@ -237,6 +238,9 @@ def _explain_unit(plan: Plan, unit: ExplainUnit, task: Task, model, X, target, b
     try:
         explanation, cost = measure(
             lambda counted: explainer.explain(counted, X, target=target, background=background, rng=rng), model)
+    except NotApplicable as e:
+        _record(plan, unit, [{**rows_base, "status": "n/a", "error": str(e)}], summary)
+        return
     except Exception as e:
         log.error("%s %s failed: %s", task.name, unit.explainer, one_line(e))
         _record(plan, unit, [{**rows_base, "status": "failed", "error": one_line(e)}], summary)
@@ -255,8 +259,10 @@ def _explain_unit(plan: Plan, unit: ExplainUnit, task: Task, model, X, target, b
                          "duration_s": time.perf_counter() - start})
         except Exception as e:
             rows.append({**metric_row, "status": "failed", "error": one_line(e)})
-    plan.store.save_artifact(unit, "explanation.pkl", {"test_rows": sample, "feature_names": fold.feature_names,
-                                                      "explanation": explanation})
+    artifact = {"test_rows": sample, "feature_names": fold.feature_names, "explanation": explanation}
+    if fold.source_columns is not None:
+        artifact["by_source_column"] = explanation.by_source_column(fold.source_columns)
+    plan.store.save_artifact(unit, "explanation.pkl", artifact)
     log.info("%s %s: %s", task.name, unit.explainer,
              ", ".join(f"{r['metric']}={r['value']:.4g}" for r in rows if r["status"] == "ok"))
     _record(plan, unit, rows, summary)

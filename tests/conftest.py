@@ -20,7 +20,8 @@ from bench.paths import find_shared_data
 FAST = ["explain.n_instances=4", "explain.background_size=10", "data.n_train=200", "data.n_test=40"]
 # The default model (hyperlinear) at a size that trains in a fraction of a second.
 FAST_MODEL = ["model.epochs=8", "model.warmup_epochs=2", "model.hidden_size=32", "model.n_blocks=1"]
-FAST_EXPLAINERS = ["explainers.kernel_shap.nsamples=64", "explainers.ig.n_steps=8"]  # for explainers=default
+FAST_EXPLAINERS = ["explainers.kernel_shap.nsamples=64", "explainers.ig.n_steps=8",  # for explainers=default
+                   "explainers.lime.num_samples=200"]
 
 
 def compose_config(overrides: list[str], results: Path | None = None) -> DictConfig:

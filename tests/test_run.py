@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,7 @@ def tables(results) -> dict[str, pd.DataFrame]:
 
 def test_default_run_writes_accuracy_explanation_and_cost_tables(results):
     summary = bench_run.run(compose_config(SMALL, results))
-    assert summary.units_computed == 2 * (1 + 4)  # two tasks: one fit and four explainers each
+    assert summary.units_computed == 2 * (1 + 5)  # two tasks: one fit and five explainers each
     t = tables(results)
     accuracy = t["accuracy"].set_index(["dataset", "metric"])["value"]
     assert accuracy["wdbc", "accuracy"] > 0.85 and accuracy["wdbc", "roc_auc"] > 0.9
@@ -31,7 +32,7 @@ def test_default_run_writes_accuracy_explanation_and_cost_tables(results):
     assert set(t["accuracy"]["split_kind"]) == {"local", "generated"}
     explanations = t["explanations"]
     assert (explanations["status"] == "ok").all()
-    assert set(explanations["explainer"]) == {"native", "kernel_shap", "ig", "random"}
+    assert set(explanations["explainer"]) == {"native", "kernel_shap", "lime", "ig", "random"}
     assert set(explanations["metric"]) == {"deletion_auc"}
     assert (explanations["n_instances"] == 4).all()
     cost = t["cost"].set_index(["dataset", "explainer", "metric"])["value"]
@@ -60,21 +61,21 @@ def test_a_run_killed_midway_keeps_finished_units_and_computes_only_the_rest(res
     original = bench_run._explain_unit
     calls = []
 
-    def dies_on_the_sixth(*args, **kwargs):
+    def dies_on_the_seventh(*args, **kwargs):
         calls.append(args[1].key)
-        if len(calls) == 6:
+        if len(calls) == 7:
             raise KeyboardInterrupt  # as if the process were killed
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(bench_run, "_explain_unit", dies_on_the_sixth)
+    monkeypatch.setattr(bench_run, "_explain_unit", dies_on_the_seventh)
     with pytest.raises(KeyboardInterrupt):
         bench_run.run(cfg)
     stored = ResultStore(results).read_all()
-    assert stored["unit"].nunique() == (1 + 4) + (1 + 1)  # first task whole; second: fit + 1 explainer
+    assert stored["unit"].nunique() == (1 + 5) + (1 + 1)  # first task whole; second: fit + 1 explainer
     monkeypatch.setattr(bench_run, "_explain_unit", original)
     resumed = bench_run.run(cfg)
-    assert resumed.units_computed == 3  # the other three explainers of the second task
-    assert resumed.units_resumed == 7
+    assert resumed.units_computed == 4  # the other four explainers of the second task
+    assert resumed.units_resumed == 8
 
 
 def test_same_config_and_seed_give_the_same_table(tmp_path):
@@ -98,10 +99,10 @@ def test_inapplicable_models_and_explainers_give_na_rows_and_the_run_continues(r
     regression = t["accuracy"][t["accuracy"]["dataset"] == "gaussianLinear"]
     assert list(regression["status"]) == ["n/a"] and reason in regression["error"].iloc[0]
     unexplained = t["explanations"][t["explanations"]["dataset"] == "gaussianLinear"]
-    assert sorted(unexplained["explainer"]) == ["ig", "kernel_shap", "native", "random"]
+    assert sorted(unexplained["explainer"]) == ["ig", "kernel_shap", "lime", "native", "random"]
     assert set(unexplained["status"]) == {"n/a"} and all(reason in e for e in unexplained["error"])
     again = bench_run.run(cfg)  # an n/a unit is an answer: nothing is recomputed
-    assert again.units_computed == 0 and again.units_resumed == first.units_computed == 10
+    assert again.units_computed == 0 and again.units_resumed == first.units_computed == 12
     ig = t["explanations"][(t["explanations"]["dataset"] == "wdbc") & (t["explanations"]["explainer"] == "ig")]
     assert list(ig["status"]) == ["n/a"] and "not a torch model" in ig["error"].iloc[0]
     shap_rows = t["explanations"][(t["explanations"]["dataset"] == "wdbc") & (t["explanations"]["explainer"] == "kernel_shap")]
@@ -191,9 +192,23 @@ def test_a_fold_no_model_can_learn_from_gives_na_rows_and_the_run_continues(resu
 
     monkeypatch.setattr(EmbeddedSource, "load", one_training_class)
     summary = bench_run.run(compose_config(SMALL, results))
-    assert summary.units_computed == 2 * (1 + 4)
+    assert summary.units_computed == 2 * (1 + 5)
     t = tables(results)
     wdbc = pd.concat([t["accuracy"], t["explanations"]]).query("dataset == 'wdbc'")
     assert set(wdbc["status"]) == {"n/a"}
     assert all("training part of fold 0 has a single class ('malignant')" in e for e in wdbc["error"])
     assert set(t["accuracy"].query("dataset == 'gaussianLinear'")["status"]) == {"ok"}
+
+
+def test_explainers_that_find_the_data_or_network_beyond_them_give_na_rows_and_attributions_map_to_columns(results):
+    cfg = compose_config([*FAST, *FAST_MODEL, "data.datasets=[wdbc]", "explainers=[exact_shap,cd,saliency]",
+                          "explain.background_summary=kmeans"], results)
+    bench_run.run(cfg)
+    explained = tables(results)["explanations"].set_index("explainer")
+    assert explained.loc["exact_shap", "status"] == "n/a" and "2^30 coalitions" in explained.loc["exact_shap", "error"]
+    assert explained.loc["cd", "status"] == "n/a" and "no rule for SnapshotEnsemble" in explained.loc["cd", "error"]
+    assert explained.loc["saliency", "status"] == "ok"
+    artifact = pickle.loads(next((results / "artifacts").rglob("saliency-*.explanation.pkl")).read_bytes())
+    by_column = artifact["by_source_column"]
+    assert by_column.shape == (4, 30) and list(by_column.columns) == artifact["feature_names"]
+    np.testing.assert_allclose(by_column.to_numpy(), artifact["explanation"].values)  # all numeric: one each

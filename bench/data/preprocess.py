@@ -84,6 +84,7 @@ class TabularPreprocessor:
         )
         encoded = self.transformer_.fit_transform(self._prepared(X), y)
         self.feature_names_out_ = [str(n) for n in self.transformer_.get_feature_names_out()]
+        self.source_columns_ = self._source_columns()
         n_encoded = len(self.feature_names_out_) - len(self.numeric_)
         if self.categorical_encoding == "one_hot" and n_encoded > self.max_onehot_columns:
             raise UnusableFold(
@@ -96,6 +97,18 @@ class TabularPreprocessor:
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         return np.asarray(self.transformer_.transform(self._prepared(X)), dtype=np.float32)
+
+    def _source_columns(self) -> list[str]:
+        """The original column each output column encodes: explanations are computed per output
+        column and summed per original column (a one-hot group) for the tables."""
+        if self.categorical_encoding != "one_hot" or not self.categorical_:
+            return [str(c) for c in self.numeric_ + self.categorical_]
+        encoder = self.transformer_.named_transformers_["categorical"]
+        infrequent = encoder.infrequent_categories_
+        widths = [len(categories) - (0 if rare is None else len(rare) - 1)
+                  for categories, rare in zip(encoder.categories_, infrequent, strict=True)]
+        return [str(c) for c in self.numeric_] + [str(c) for c, w in zip(self.categorical_, widths, strict=True)
+                                                  for _ in range(w)]
 
     def _categorical_encoder(self, y: np.ndarray | None):
         if self.categorical_encoding == "one_hot":

@@ -1,10 +1,25 @@
 """Explainers, chosen in conf/explainers/ by `_target_`."""
 
 from bench.explainers.base import Explainer
-from bench.explainers.integrated_gradients import IntegratedGradients
-from bench.explainers.kernel_shap import KernelShap
-from bench.explainers.lime_tabular import LimeTabular
+from bench.explainers.captum_explainers import (
+    DeepLift,
+    FeatureAblation,
+    GradientShapCaptum,
+    InputXGradient,
+    IntegratedGradients,
+    Occlusion,
+    Saliency,
+    ShapleyValueSampling,
+    SmoothGrad,
+)
+from bench.explainers.cd import ContextualDecomposition
+from bench.explainers.lime_explainers import LimeImage, LimeTabular
 from bench.explainers.native import Native
 from bench.explainers.random import RandomExplainer
+from bench.explainers.shap_explainers import DeepShap, ExactShap, GradientShap, KernelShap, PermutationShap
 
-__all__ = ["Explainer", "IntegratedGradients", "KernelShap", "LimeTabular", "Native", "RandomExplainer"]
+__all__ = [
+    "ContextualDecomposition", "DeepLift", "DeepShap", "ExactShap", "Explainer", "FeatureAblation", "GradientShap", "GradientShapCaptum",
+    "InputXGradient", "IntegratedGradients", "KernelShap", "LimeImage", "LimeTabular", "Native", "Occlusion",
+    "PermutationShap", "RandomExplainer", "Saliency", "ShapleyValueSampling", "SmoothGrad",
+]

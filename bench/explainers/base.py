@@ -2,17 +2,35 @@
 
 `explain(model, X, *, target, background, rng) -> Explanation` explains the `target` output
 (class index, or 0 for a regressor's single output) of each row of X, using `background`
-(training rows) where the method needs a reference distribution.
+(training rows, or a summary of them) where the method needs a reference distribution.
+`not_applicable(model)` says why a model cannot be explained; a reason that only shows in the
+data is raised from `explain` as `bench.errors.NotApplicable`. Either way the run records n/a.
+
+What each family explains: gradient methods explain the network's output (logits, or the
+regression output); perturbation methods, which any model can answer, explain what
+`model_output` gives (class probabilities, or the regression output).
 """
 
 from __future__ import annotations
 
+import contextlib
+from typing import Iterator
+
 import numpy as np
+import torch
+from torch import nn
 
 from bench.explanation import Explanation
+from bench.models.base import model_output
 
 
 class Explainer:
+    def __init__(self, *, batch_size: int = 4096):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"an explainer's batch_size (rows per model evaluation) must be a positive integer, "
+                             f"got {batch_size!r}")
+        self.batch_size = batch_size
+
     def not_applicable(self, model) -> str | None:
         """Why this explainer cannot explain `model`, or None when it can."""
         return None
@@ -21,6 +39,45 @@ class Explainer:
                 rng: np.random.Generator) -> Explanation:
         raise NotImplementedError
 
+    def batched_output(self, model, rows: np.ndarray) -> np.ndarray:
+        """`model_output` over at most `batch_size` rows at a time (perturbation methods ask
+        for up to ~10^5 rows at once)."""
+        return np.concatenate([model_output(model, rows[i:i + self.batch_size])
+                               for i in range(0, len(rows), self.batch_size)])
+
 
 def flatten(X: np.ndarray) -> np.ndarray:
     return np.asarray(X).reshape(len(X), -1)
+
+
+def needs_torch(model, method: str) -> str | None:
+    """The n/a reason of a method that needs the model's torch network, or None."""
+    if not callable(getattr(model, "torch_module", None)):
+        return f"{type(model).__name__} is not a torch model: {method} needs its network"
+    return None
+
+
+def as_tensor(X: np.ndarray) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(X, dtype=np.float32))
+
+
+def eval_module(model) -> nn.Module:
+    """The model's network in eval mode (dropout off, batch-norm statistics frozen)."""
+    return model.torch_module().eval()
+
+
+def seed_from(rng: np.random.Generator) -> int:
+    """A seed for a library that takes one rather than a Generator."""
+    return int(rng.integers(2**31 - 1))
+
+
+@contextlib.contextmanager
+def numpy_global_seed(seed: int) -> Iterator[None]:
+    """shap's Kernel and Permutation explainers and captum's GradientShap sample from numpy's
+    global RNG; seed it for the call and give the caller its state back."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)

@@ -16,19 +16,25 @@ from torch import nn
 
 
 class CountingModel:
-    """Wraps a model and counts the input rows it evaluates, through predict/predict_proba and
-    through its torch module's forward (gradient explainers call the network directly)."""
+    """Wraps a model and counts its calls and the input rows they evaluate, through
+    predict/predict_proba and through its torch module's forward (gradient explainers call the
+    network directly)."""
 
     def __init__(self, model):
         self._model = model
         self.rows = 0
+        self.calls = 0
+
+    def count(self, n_rows: int) -> None:
+        self.rows += n_rows
+        self.calls += 1
 
     def predict(self, X):
-        self.rows += len(X)
+        self.count(len(X))
         return self._model.predict(X)
 
     def predict_proba(self, X):
-        self.rows += len(X)
+        self.count(len(X))
         return self._model.predict_proba(X)
 
     def __getattr__(self, name):
@@ -47,7 +53,7 @@ class _CountedModule(nn.Module):
         self.counter = counter
 
     def forward(self, inputs):
-        self.counter.rows += len(inputs)
+        self.counter.count(len(inputs))
         return self.inner(inputs)
 
 
@@ -79,7 +85,8 @@ class PeakMemory:
 class Cost:
     seconds: float
     peak_memory_bytes: int
-    model_evaluations: int
+    model_evaluations: int  # input rows the model evaluated
+    model_calls: int
 
     def per_instance(self, n_instances: int) -> dict[str, float]:
         """The cost rows of one explanation (lower is better). Peak memory is reported for the
@@ -90,6 +97,7 @@ class Cost:
             "peak_memory_mb": self.peak_memory_bytes / 2**20,
             "peak_memory_mb_per_instance": self.peak_memory_bytes / 2**20 / n_instances,
             "model_evaluations_per_instance": self.model_evaluations / n_instances,
+            "model_calls_per_instance": self.model_calls / n_instances,
         }
 
 
@@ -100,4 +108,4 @@ def measure(explain, model) -> tuple[object, Cost]:
         start = time.perf_counter()
         result = explain(counted)
         seconds = time.perf_counter() - start
-    return result, Cost(seconds, memory.peak_bytes, counted.rows)
+    return result, Cost(seconds, memory.peak_bytes, counted.rows, counted.calls)

@@ -201,3 +201,20 @@ def test_one_hot_training_rows_are_encoded_as_any_other_rows():
     X = pd.DataFrame({"c": pd.Series(["a", "b", "a", "c"], dtype="str"), "x": [1.0, 2.0, 3.0, 4.0]})
     pre = TabularPreprocessor()
     np.testing.assert_array_equal(pre.fit_transform(X), pre.transform(X))
+
+
+def test_each_encoded_column_names_the_original_column_it_encodes():
+    X = pd.DataFrame({
+        "colour": pd.Series(["red"] * 6 + ["blue"] * 6 + ["green", "pink"], dtype="str"),  # 2 rare -> infrequent
+        "size": np.arange(14, dtype=float),
+        "size_x": pd.Series(["s", "m"] * 7, dtype="str"),  # a name that prefixes nothing in particular
+    })
+    pre = TabularPreprocessor(max_categories=3).fit(X)
+    encoded = pre.transform(X)
+    assert pre.source_columns_ == ["size", "colour", "colour", "colour", "size_x", "size_x"]
+    assert encoded.shape[1] == len(pre.source_columns_)
+    # Each one-hot group has exactly one 1 per row: summing a group gives back one column.
+    groups = np.array(pre.source_columns_)
+    np.testing.assert_array_equal(encoded[:, groups == "colour"].sum(axis=1), 1)
+    assert TabularPreprocessor(categorical_encoding="authors").fit(X, np.arange(14) % 2).source_columns_ == \
+        ["size", "colour", "size_x"]

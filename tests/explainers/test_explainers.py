@@ -7,8 +7,28 @@ import pytest
 import torch
 from torch import nn
 
-from bench.explainers import IntegratedGradients, KernelShap, LimeTabular, Native, RandomExplainer
-from bench.models import CNN, LogisticRegression
+from bench.errors import NotApplicable
+from bench.explainers import (
+    DeepLift,
+    DeepShap,
+    ExactShap,
+    FeatureAblation,
+    GradientShap,
+    GradientShapCaptum,
+    InputXGradient,
+    IntegratedGradients,
+    KernelShap,
+    LimeImage,
+    LimeTabular,
+    Native,
+    Occlusion,
+    PermutationShap,
+    RandomExplainer,
+    Saliency,
+    ShapleyValueSampling,
+    SmoothGrad,
+)
+from bench.models import LogisticRegression
 
 
 class LinearRegressor:
@@ -82,7 +102,7 @@ def test_integrated_gradients_of_a_linear_model_is_w_times_x_minus_baseline(data
 
 def test_integrated_gradients_needs_a_torch_model():
     reason = IntegratedGradients().not_applicable(LogisticRegression())
-    assert "not a torch model" in reason
+    assert "not a torch model" in reason and "LogisticRegression" in reason
     assert IntegratedGradients().not_applicable(LinearRegressor([1.0])) is None
     with pytest.raises(ValueError, match="baseline"):
         IntegratedGradients(baseline="blur")
@@ -141,7 +161,7 @@ def test_discretised_lime_signs_follow_the_quartile_of_the_instance_and_are_seed
     assert not np.array_equal(first, explain(1))
 
 
-def test_lime_explains_the_requested_class_and_refuses_image_models(data):
+def test_lime_explains_the_requested_class_and_refuses_images(data):
     X, background = data
     y = (background[:, 0] > 0).astype(int)
     model = LogisticRegression().fit(background, y)
@@ -150,4 +170,117 @@ def test_lime_explains_the_requested_class_and_refuses_image_models(data):
     to_zero = LimeTabular(num_samples=500).explain(model, X, target=np.zeros(5, int), background=background,
                                                    rng=np.random.default_rng(0))
     np.testing.assert_allclose(to_one.values, -to_zero.values, atol=1e-10)  # p(0) = 1 - p(1)
-    assert "takes images" in LimeTabular().not_applicable(CNN())
+    with pytest.raises(NotApplicable, match="lime_image"):
+        LimeTabular().explain(model, np.zeros((2, 1, 4, 4)), target=np.zeros(2, int), background=background,
+                              rng=np.random.default_rng(0))
+
+
+ZERO = np.zeros(5, dtype=int)
+
+
+@pytest.mark.parametrize("explainer", [
+    ExactShap(), PermutationShap(n_permutations=3), ShapleyValueSampling(n_samples=3), FeatureAblation(),
+    DeepShap(), DeepLift(),
+], ids=lambda e: type(e).__name__)
+def test_shapley_and_removal_methods_on_a_linear_model_give_w_times_x_minus_the_background_mean(data, explainer):
+    # f is additive, so every coalition and ordering gives the same marginal contribution:
+    # sampled methods are exact too, and removal by the mean equals the Shapley value.
+    X, background = data
+    model = LinearRegressor([2.0, -1.0, 0.5, 0.0])
+    explanation = explainer.explain(model, X, target=ZERO, background=background, rng=np.random.default_rng(0))
+    np.testing.assert_allclose(explanation.values, (X - background.mean(axis=0)) * model.w, rtol=1e-2, atol=1e-5)
+
+
+def test_gradient_explainers_of_a_linear_model(data):
+    X, background = data
+    model = LinearRegressor([2.0, -1.0, 0.5, 0.0])
+    explain = lambda e, bg=background: e.explain(  # noqa: E731
+        model, X, target=ZERO, background=bg, rng=np.random.default_rng(0)).values
+    w = np.broadcast_to(model.w, X.shape)
+    np.testing.assert_allclose(explain(Saliency()), np.abs(w), rtol=1e-6)
+    np.testing.assert_allclose(explain(Saliency(absolute=False)), w, rtol=1e-6)
+    np.testing.assert_allclose(explain(SmoothGrad(n_samples=4)), w, rtol=1e-5)  # the gradient is constant
+    np.testing.assert_allclose(explain(InputXGradient()), X * model.w, rtol=1e-5, atol=1e-6)
+    # Against one background row b, expected gradients are w * (x - b) at any sampled point.
+    one_row = background[:1]
+    for e in (GradientShap(nsamples=8), GradientShapCaptum(n_samples=8)):
+        np.testing.assert_allclose(explain(e, one_row), (X - one_row) * model.w, rtol=1e-4, atol=1e-5)
+
+
+def test_occlusion_of_single_pixels_of_a_linear_image_model_is_w_times_x_minus_baseline():
+    rng = np.random.default_rng(0)
+    images, background = rng.normal(size=(3, 1, 4, 4)), rng.normal(size=(10, 1, 4, 4))
+    model = LinearRegressor(list(rng.normal(size=16)))
+    flat = lambda a: a.reshape(len(a), -1)  # noqa: E731
+    model.predict = (lambda predict: lambda X: predict(flat(X)))(model.predict)
+    values = Occlusion(window=1).explain(model, images, target=np.zeros(3, int), background=background,
+                                         rng=np.random.default_rng(0)).values
+    np.testing.assert_allclose(values, (flat(images) - flat(background).mean(axis=0)) * model.w, rtol=1e-4, atol=1e-5)
+    with pytest.raises(NotApplicable, match="images"):
+        Occlusion().explain(model, flat(images), target=np.zeros(3, int), background=flat(background),
+                            rng=np.random.default_rng(0))
+
+
+class ImageClassifier:
+    """Two classes; the logit of class 1 is the mean of the top-left 2x2 cell minus the rest's."""
+
+    classes_ = np.array([0, 1])
+
+    def predict_proba(self, images):
+        images = np.asarray(images)
+        logit = 4 * (images[:, 0, :2, :2].mean(axis=(1, 2)) - images[:, 0, 2:, 2:].mean(axis=(1, 2)))
+        p = 1 / (1 + np.exp(-logit))
+        return np.stack([1 - p, p], axis=1)
+
+
+def test_lime_image_weights_the_cells_the_classifier_reads_and_is_seeded():
+    images = np.ones((2, 1, 4, 4))
+    explain = lambda seed: LimeImage(num_samples=300, hide_color=0.0).explain(  # noqa: E731
+        ImageClassifier(), images, target=np.ones(2, int), background=images, rng=np.random.default_rng(seed)).values
+    values = explain(0).reshape(2, 4, 4)
+    assert (values[:, :2, :2] > 0.05).all() and (values[:, 2:, 2:] < -0.05).all()
+    assert np.abs(values[:, :2, 2:]).max() < 0.05  # a cell the model ignores
+    assert (values[:, 0, 0] == values[:, 1, 1]).all()  # one weight per cell (superpixel)
+    np.testing.assert_array_equal(explain(0), explain(0))
+    with pytest.raises(NotApplicable, match="images"):
+        LimeImage().explain(ImageClassifier(), np.ones((2, 16)), target=np.ones(2, int), background=np.ones((2, 16)),
+                            rng=np.random.default_rng(0))
+
+
+def test_integrated_gradients_is_complete_on_a_nonlinear_network(data):
+    X, background = data
+    torch.manual_seed(0)
+    model = LinearRegressor([0.0] * 4)
+    model.module = nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 3))
+    target = np.array([0, 1, 2, 1, 0])
+    e = IntegratedGradients(n_steps=64).explain(model, X, target=target, background=background,
+                                                rng=np.random.default_rng(0))
+    with torch.no_grad():
+        out = model.module(torch.as_tensor(X)).numpy()[np.arange(5), target]
+        base = model.module(torch.as_tensor(background.mean(axis=0, keepdims=True))).numpy()[0, target]
+    gap = e.values.sum(axis=1) - (out - base)
+    np.testing.assert_allclose(gap, e.extras["convergence_delta"], atol=1e-5)  # the delta is this gap
+    assert np.abs(gap).max() < 1e-3 * np.abs(out - base).max()
+
+
+def test_exact_shap_is_not_applicable_to_many_features_and_deeplift_to_a_product_of_activations(data):
+    X, background = data
+    model = LinearRegressor([1.0] * 4)
+    with pytest.raises(NotApplicable, match="max_features=3"):
+        ExactShap(max_features=3).explain(model, X, target=ZERO, background=background, rng=np.random.default_rng(0))
+
+    class Product(nn.Module):  # f = (a.x) * (b.x): no module for the product, so no DeepLIFT rule
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Linear(4, 1), nn.Linear(4, 1)
+
+        def forward(self, x):
+            return self.a(x) * self.b(x)
+
+    torch.manual_seed(0)
+    model.module = Product()
+    for explainer in (DeepLift(), DeepShap()):
+        with pytest.raises(NotApplicable, match="outside DeepLIFT's layer rules"):
+            explainer.explain(model, X, target=ZERO, background=background, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="batch_size"):
+        Saliency(batch_size=0)

@@ -1,0 +1,110 @@
+"""LIME (Ribeiro, Singh, Guestrin, KDD 2016) through `lime`: a locally weighted linear
+surrogate fitted on perturbations of each instance; its coefficients are the attributions of
+the target output (class probability, or the regression output)."""
+
+from __future__ import annotations
+
+import numpy as np
+from lime.lime_image import LimeImageExplainer
+from lime.lime_tabular import LimeTabularExplainer
+from lime.wrappers.scikit_image import SegmentationAlgorithm
+
+from bench.errors import NotApplicable
+from bench.explainers.base import Explainer, seed_from
+from bench.explanation import Explanation
+from bench.models.base import is_classifier
+
+# lime files a regressor's weights under label 1 (label 0 holds their negation).
+REGRESSION_LABEL = 1
+SEGMENTATIONS = ("grid", "quickshift", "slic", "felzenszwalb")
+
+
+class LimeTabular(Explainer):
+    """`discretize_continuous=True` (lime's default) explains with quartile-bin indicators;
+    False fits the surrogate on the standardised features. The perturbation statistics come from
+    the background (training) rows."""
+
+    def __init__(self, *, num_samples: int = 5000, discretize_continuous: bool = True,
+                 kernel_width: float | None = None, batch_size: int = 4096):
+        super().__init__(batch_size=batch_size)
+        self.num_samples = num_samples
+        self.discretize_continuous = discretize_continuous
+        self.kernel_width = kernel_width
+
+    def explain(self, model, X, *, target, background, rng) -> Explanation:
+        if X.ndim != 2:
+            raise NotApplicable(f"tabular LIME explains rows of features; these inputs have shape {X.shape} "
+                                "(use lime_image for images)")
+        classifier = is_classifier(model)
+        explainer = LimeTabularExplainer(
+            np.asarray(background, dtype=np.float64), mode="classification" if classifier else "regression",
+            discretize_continuous=self.discretize_continuous, kernel_width=self.kernel_width,
+            # Every feature is explained, so selecting features would pick them all: "none" fits
+            # the same surrogate once, where "auto" (forward selection for d <= 6) fits it d^2 times.
+            feature_selection="none", random_state=seed_from(rng),
+        )
+        output = lambda rows: self.batched_output(model, rows)  # noqa: E731
+        predict = output if classifier else (lambda rows: output(rows)[:, 0])
+        values, intercepts, scores = np.zeros(X.shape), np.zeros(len(X)), np.zeros(len(X))
+        for i, (x, t) in enumerate(zip(np.asarray(X, dtype=np.float64), target, strict=True)):
+            label = int(t) if classifier else REGRESSION_LABEL
+            surrogate = explainer.explain_instance(x, predict, labels=(label,), num_features=X.shape[1],
+                                                   num_samples=self.num_samples)
+            for feature, weight in surrogate.local_exp[label]:
+                values[i, feature] = weight
+            intercepts[i], scores[i] = surrogate.intercept[label], surrogate.score
+        return Explanation(values, "attribution", target, extras={"intercept": intercepts, "surrogate_r2": scores})
+
+
+class LimeImage(Explainer):
+    """Superpixels switched on and off; every pixel (and channel) of a superpixel gets its
+    weight. `segmentation="grid"` cuts square cells of `cell_size` pixels, which suits small
+    images (quickshift, lime's default, finds few segments in an 8x8 digit); the others are
+    scikit-image's algorithms with their default parameters. `hide_color=None` fills a hidden
+    superpixel with its mean value (lime's default)."""
+
+    def __init__(self, *, num_samples: int = 1000, segmentation: str = "grid", cell_size: int = 2,
+                 hide_color: float | None = None, kernel_width: float = 0.25, batch_size: int = 4096):
+        super().__init__(batch_size=batch_size)
+        if segmentation not in SEGMENTATIONS:
+            raise ValueError(f"lime_image segmentation must be one of {SEGMENTATIONS}, got {segmentation!r}")
+        self.num_samples = num_samples
+        self.segmentation = segmentation
+        self.cell_size = cell_size
+        self.hide_color = hide_color
+        self.kernel_width = kernel_width
+
+    def not_applicable(self, model) -> str | None:
+        if not is_classifier(model):
+            return f"{type(model).__name__} is a regressor: lime_image explains class probabilities"
+        return None
+
+    def _segments(self, seed: int):
+        if self.segmentation == "grid":
+            cell = self.cell_size
+            return lambda image: ((np.arange(image.shape[0])[:, None] // cell) * -(-image.shape[1] // cell)
+                                  + np.arange(image.shape[1])[None, :] // cell)
+        return SegmentationAlgorithm(self.segmentation, random_seed=seed)
+
+    def explain(self, model, X, *, target, background, rng) -> Explanation:
+        if X.ndim != 4 or X.shape[1] not in (1, 3):
+            raise NotApplicable(f"lime_image explains grey or RGB images (n, 1 or 3, height, width); these inputs "
+                                f"have shape {X.shape}")
+        channels = X.shape[1]
+
+        def predict(images: np.ndarray) -> np.ndarray:  # lime's (N, H, W, 3) back to (N, C, H, W)
+            images = images[..., :1] if channels == 1 else images
+            return self.batched_output(model, np.ascontiguousarray(images.transpose(0, 3, 1, 2), dtype=np.float32))
+
+        seed = seed_from(rng)
+        explainer = LimeImageExplainer(kernel_width=self.kernel_width, random_state=seed)
+        values = np.zeros(X.shape)
+        for i, (image, t) in enumerate(zip(np.asarray(X, dtype=np.float64), target, strict=True)):
+            rgb = np.repeat(image, 3, axis=0) if channels == 1 else image
+            surrogate = explainer.explain_instance(
+                rgb.transpose(1, 2, 0), predict, labels=(int(t),), top_labels=None, hide_color=self.hide_color,
+                num_features=10**6, num_samples=self.num_samples, batch_size=self.batch_size,
+                segmentation_fn=self._segments(seed), random_seed=seed)
+            for segment, weight in surrogate.local_exp[int(t)]:
+                values[i][:, surrogate.segments == segment] = weight
+        return Explanation(values.reshape(len(X), -1), "attribution", target, extras={"input_shape": X.shape[1:]})

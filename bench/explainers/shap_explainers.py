@@ -1,0 +1,137 @@
+"""SHAP explainers (Lundberg & Lee 2017) through `shap`.
+
+Model-agnostic ones explain `model_output` (class probabilities, or the regression output)
+against the background rows: `kernel_shap` (a weighted linear regression over sampled
+coalitions), `permutation_shap` (antithetic permutation sampling) and `exact_shap` (every
+coalition: exact interventional Shapley values, for few features). Torch ones explain the
+network's output: `gradient_shap` (expected gradients) and `deep_shap` (DeepLIFT's rescale
+rule averaged over the background).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import shap
+
+from bench.errors import NotApplicable
+from bench.explainers.base import Explainer, as_tensor, eval_module, flatten, needs_torch, numpy_global_seed, seed_from
+from bench.explanation import Explanation
+
+
+def _positive_int_or_auto(name: str, value) -> None:
+    if value != "auto" and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1):
+        raise ValueError(f"{name} must be 'auto' or a positive integer, got {value!r}")
+
+
+def _of_target(values, X: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(n, d) attributions of each row's target output, from shap's (n, *input, outputs) array
+    (or a list of per-output arrays, or no output axis for a single output)."""
+    if isinstance(values, list):
+        values = np.stack(values, axis=-1)
+    values = np.asarray(values, dtype=np.float64).reshape(len(X), flatten(X).shape[1], -1)
+    return values[np.arange(len(X)), :, target]
+
+
+class _ModelAgnosticShap(Explainer):
+    def _output_fn(self, model, shape: tuple[int, ...]):
+        # shap works on flat rows; the model sees them in its input shape.
+        return lambda rows: self.batched_output(model, np.asarray(rows).reshape((len(rows), *shape)))
+
+
+class KernelShap(_ModelAgnosticShap):
+    def __init__(self, *, nsamples: int | str = "auto", link: str = "identity",
+                 l1_reg: str | int | float | bool = "num_features(10)", batch_size: int = 4096):
+        super().__init__(batch_size=batch_size)
+        _positive_int_or_auto("kernel_shap nsamples (coalitions per instance)", nsamples)
+        self.nsamples = nsamples
+        self.link = link
+        self.l1_reg = l1_reg
+
+    def explain(self, model, X, *, target, background, rng) -> Explanation:
+        explainer = shap.KernelExplainer(self._output_fn(model, X.shape[1:]), flatten(background), link=self.link)
+        with numpy_global_seed(seed_from(rng)):
+            values = explainer.shap_values(flatten(X), nsamples=self.nsamples, l1_reg=self.l1_reg, silent=True)
+        expected = np.atleast_1d(explainer.expected_value)[target]
+        return Explanation(_of_target(values, X, target), "attribution", target,
+                           extras={"expected_value": expected, "input_shape": X.shape[1:]})
+
+
+class _MaskerShap(_ModelAgnosticShap):
+    """Permutation and exact SHAP: shap's Explainer API over an Independent masker, which
+    replaces a hidden feature by its value in each background row (interventional Shapley)."""
+
+    def _explain(self, explainer_class, model, X, target, background, rng, max_evals, **options) -> Explanation:
+        masker = shap.maskers.Independent(flatten(background), max_samples=len(background))
+        with numpy_global_seed(seed_from(rng)):
+            explainer = explainer_class(self._output_fn(model, X.shape[1:]), masker, **options)
+            result = explainer(flatten(X), max_evals=max_evals, batch_size=self.batch_size, silent=True)
+        base = np.asarray(result.base_values, dtype=np.float64).reshape(len(X), -1)
+        return Explanation(_of_target(result.values, X, target), "attribution", target,
+                           extras={"expected_value": base[np.arange(len(X)), target], "input_shape": X.shape[1:]})
+
+
+class PermutationShap(_MaskerShap):
+    def __init__(self, *, n_permutations: int = 10, batch_size: int = 4096):
+        super().__init__(batch_size=batch_size)
+        _positive_int_or_auto("permutation_shap n_permutations", n_permutations)
+        self.n_permutations = n_permutations
+
+    def explain(self, model, X, *, target, background, rng) -> Explanation:
+        # Each of shap's permutations is walked forwards and backwards: 2d + 1 evaluations.
+        max_evals = self.n_permutations * (2 * flatten(X).shape[1] + 1)
+        # shap reseeds numpy's global RNG from `seed`, from the OS when it is None.
+        return self._explain(shap.explainers.PermutationExplainer, model, X, target, background, rng, max_evals,
+                             seed=seed_from(rng))
+
+
+class ExactShap(_MaskerShap):
+    def __init__(self, *, max_features: int = 12, batch_size: int = 4096):
+        super().__init__(batch_size=batch_size)
+        self.max_features = max_features
+
+    def explain(self, model, X, *, target, background, rng) -> Explanation:
+        d = flatten(X).shape[1]
+        if d > self.max_features:
+            raise NotApplicable(f"exact Shapley values of {d} features take 2^{d} coalitions per instance; exact_shap "
+                                f"runs up to max_features={self.max_features} (raise it, or use permutation_shap)")
+        return self._explain(shap.explainers.ExactExplainer, model, X, target, background, rng, 2**d)
+
+
+class GradientShap(Explainer):
+    """Expected gradients: gradients at random points between the input and background rows."""
+
+    def __init__(self, *, nsamples: int = 200, local_smoothing: float = 0.0, batch_size: int = 4096):
+        super().__init__(batch_size=batch_size)
+        self.nsamples = nsamples
+        self.local_smoothing = local_smoothing
+
+    def not_applicable(self, model) -> str | None:
+        return needs_torch(model, "gradient_shap")
+
+    def explain(self, model, X, *, target, background, rng) -> Explanation:
+        explainer = shap.GradientExplainer(eval_module(model), as_tensor(background), batch_size=self.batch_size,
+                                           local_smoothing=self.local_smoothing)
+        values = explainer.shap_values(as_tensor(X), nsamples=self.nsamples, rseed=seed_from(rng))
+        return Explanation(_of_target(values, X, target), "attribution", target, extras={"input_shape": X.shape[1:]})
+
+
+class DeepShap(Explainer):
+    """DeepLIFT's multipliers averaged over background rows. shap follows a network's layers
+    through module hooks; a computation outside them (a product of activations, a functional
+    softmax) breaks additivity, and that is reported as n/a, not as attributions."""
+
+    def not_applicable(self, model) -> str | None:
+        return needs_torch(model, "deep_shap")
+
+    def explain(self, model, X, *, target, background, rng) -> Explanation:
+        explainer = shap.DeepExplainer(eval_module(model), as_tensor(background))
+        try:
+            values = explainer.shap_values(as_tensor(X), check_additivity=True)
+        except AssertionError as e:
+            raise NotApplicable("the network computes outside DeepLIFT's layer rules: DeepSHAP values do not add up "
+                                f"to its output ({' '.join(str(e).split()[-6:])})") from e
+        expected = np.atleast_1d(explainer.expected_value)[target]
+        return Explanation(_of_target(values, X, target), "attribution", target,
+                           extras={"expected_value": expected, "input_shape": X.shape[1:]})

@@ -1,0 +1,84 @@
+"""Every configured explainer (explainers=all) on a torch MLP, a random forest and a CNN: the
+attributions' shape, determinism for a seed, and a clear n/a where a method cannot apply."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hydra.utils import instantiate
+
+from bench.errors import NotApplicable
+from bench.metrics.cost import measure
+from bench.models import CNN, MLP, RandomForest
+from tests.conftest import compose_config
+
+# Options that keep each explainer to a fraction of a second on these tiny models.
+QUICK = ["explainers.kernel_shap.nsamples=64", "explainers.permutation_shap.n_permutations=2",
+         "explainers.gradient_shap.nsamples=8", "explainers.smoothgrad.n_samples=4",
+         "explainers.gradient_shap_captum.n_samples=4", "explainers.shapley_sampling.n_samples=2",
+         "explainers.lime.num_samples=200", "explainers.lime_image.num_samples=100", "explainers.ig.n_steps=8"]
+GRADIENT = {"saliency", "ig", "smoothgrad", "input_x_gradient", "deeplift", "gradient_shap", "gradient_shap_captum",
+            "deep_shap", "cd"}
+IMAGE_ONLY = {"lime_image", "occlusion"}
+
+
+def explainers() -> dict:
+    cfg = compose_config(["explainers=all", *QUICK])
+    return {name: instantiate(node) for name, node in cfg.explainers.items()}
+
+
+def tabular(seed=0, n=60, d=5):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    return X, (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(int)
+
+
+def images(n=60):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(n, 1, 6, 6)).astype(np.float32)
+    return X, (X[:, 0, :3].mean(axis=(1, 2)) > X[:, 0, 3:].mean(axis=(1, 2))).astype(int)
+
+
+CASES = {
+    # model, data, and the explainers expected to be n/a with a phrase of their reason
+    "mlp": (lambda: MLP(hidden_sizes=(8,), max_epochs=2), tabular,
+            {"native": "not interpretable by design", **{e: "images" for e in IMAGE_ONLY}}),
+    "rf": (lambda: RandomForest(n_estimators=5), tabular,
+           {"native": "not interpretable by design", **{e: "not a torch model" for e in GRADIENT - {"cd"}},
+            "cd": "RandomForest", **{e: "images" for e in IMAGE_ONLY}}),
+    "cnn": (lambda: CNN(channels=(4,), max_epochs=2), images,
+            {"native": "not interpretable by design", "lime": "lime_image", "exact_shap": "max_features",
+             "deeplift": "MaxPool rule"}),
+}
+
+
+@pytest.fixture(scope="module")
+def every_explainer():
+    return explainers()
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_explainer_explains_or_says_why_not(case, every_explainer):
+    make_model, make_data, expected_na = CASES[case]
+    X, y = make_data()
+    model = make_model().fit(X, y)
+    explained, background, target = X[:3], X[10:30], np.array([0, 1, 1])
+    for name, explainer in every_explainer.items():
+        reason = explainer.not_applicable(model)
+        explain = lambda seed: measure(lambda m: explainer.explain(  # noqa: E731
+            m, explained, target=target, background=background, rng=np.random.default_rng(seed)), model)
+        if reason is None:
+            try:
+                explanation, cost = explain(0)
+            except NotApplicable as e:
+                reason = str(e)
+        if name in expected_na:
+            assert reason is not None and expected_na[name] in reason, (name, reason)
+            continue
+        assert reason is None, (name, reason)
+        values = explanation.values
+        assert values.shape == (3, X[0].size) and np.isfinite(values).all(), name
+        np.testing.assert_array_equal(explain(0)[0].values, values, err_msg=name)
+        np.testing.assert_array_equal(explanation.target, target)
+        if name != "random":
+            assert cost.model_evaluations > 0 and cost.model_calls > 0, name

@@ -84,9 +84,9 @@ def test_the_default_run_prints_the_tables_and_a_rerun_computes_nothing(tmp_path
     for table in ("## accuracy", "## explanations", "## cost"):
         assert table in first.stdout
     assert "| wdbc" in first.stdout and "deletion_auc" in first.stdout
-    assert "20 unit(s) computed, 0 already stored" in first.stdout  # 4 tasks x (fit + 4 explainers)
+    assert "24 unit(s) computed, 0 already stored" in first.stdout  # 4 tasks x (fit + 5 explainers)
     again = bench(tmp_path=tmp_path)
-    assert "0 unit(s) computed, 20 already stored" in again.stdout
+    assert "0 unit(s) computed, 24 already stored" in again.stdout
 
 
 def test_list_option_check_leaves_sweeps_quotes_and_plain_options_to_hydra():

@@ -16,7 +16,13 @@ from bench.explainers.cd import ContextualDecomposition
 from bench.explainers.lime_explainers import LimeImage, LimeTabular
 from bench.explainers.native import Native
 from bench.explainers.random import RandomExplainer
-from bench.explainers.shap_explainers import DeepShap, ExactShap, GradientShap, KernelShap, PermutationShap
+from bench.explainers.shap_explainers import (
+    DeepShap,
+    ExactShap,
+    GradientShap,
+    KernelShap,
+    PermutationShap,
+)
 
 __all__ = [
     "ContextualDecomposition", "DeepLift", "DeepShap", "ExactShap", "Explainer", "FeatureAblation", "GradientShap", "GradientShapCaptum",

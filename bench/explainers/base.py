@@ -14,7 +14,7 @@ regression output); perturbation methods, which any model can answer, explain wh
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import torch

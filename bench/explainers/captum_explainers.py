@@ -12,13 +12,22 @@ outputs, so they explain any model's `model_output` (probabilities, or the regre
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from captum import attr
 from torch import nn
 
 from bench.errors import NotApplicable
-from bench.explainers.base import Explainer, as_tensor, eval_module, needs_torch, numpy_global_seed, seed_from
+from bench.explainers.base import (
+    Explainer,
+    as_tensor,
+    eval_module,
+    needs_torch,
+    numpy_global_seed,
+    seed_from,
+)
 from bench.explanation import Explanation
 from bench.models.torch_training import seeded
 
@@ -34,7 +43,12 @@ def _reference(X: torch.Tensor, background: np.ndarray, baseline: str) -> torch.
     """The reference input, one per row of X: the background mean, or zeros."""
     if baseline == "zero":
         return torch.zeros_like(X)
-    return as_tensor(np.asarray(background).mean(axis=0, keepdims=True)).expand_as(X).contiguous()
+    return as_tensor(np.asarray(background).mean(axis=0, keepdims=True)).expand(X.shape).contiguous()
+
+
+def _differentiable(X: np.ndarray) -> torch.Tensor:
+    """Inputs that captum's gradient methods differentiate with respect to."""
+    return as_tensor(X).requires_grad_()
 
 
 def _explanation(attributions: torch.Tensor, X: np.ndarray, target: np.ndarray, **extras) -> Explanation:
@@ -53,7 +67,8 @@ class Saliency(_GradientMethod):
         self.absolute = absolute
 
     def explain(self, model, X, *, target, background, rng) -> Explanation:
-        grads = attr.Saliency(eval_module(model)).attribute(as_tensor(X), target=torch.as_tensor(target), abs=self.absolute)
+        grads = attr.Saliency(eval_module(model)).attribute(_differentiable(X), target=torch.as_tensor(target),
+                                                            abs=self.absolute)
         return _explanation(grads, X, target)
 
 
@@ -97,8 +112,8 @@ class SmoothGrad(_GradientMethod):
 
 class InputXGradient(_GradientMethod):
     def explain(self, model, X, *, target, background, rng) -> Explanation:
-        return _explanation(attr.InputXGradient(eval_module(model)).attribute(as_tensor(X), target=torch.as_tensor(target)),
-                            X, target)
+        attributions = attr.InputXGradient(eval_module(model)).attribute(_differentiable(X), target=torch.as_tensor(target))
+        return _explanation(attributions, X, target)
 
 
 class DeepLift(_GradientMethod):
@@ -114,11 +129,13 @@ class DeepLift(_GradientMethod):
         self.tolerance = tolerance
 
     def explain(self, model, X, *, target, background, rng) -> Explanation:
-        inputs = as_tensor(X)
+        inputs = _differentiable(X)
         module = eval_module(model)
-        attributions, delta = attr.DeepLift(module).attribute(
-            inputs, baselines=_reference(inputs, background, self.baseline), target=torch.as_tensor(target),
-            return_convergence_delta=True)
+        with warnings.catch_warnings():  # captum announces the hooks it sets on every call
+            warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
+            attributions, delta = attr.DeepLift(module).attribute(
+                inputs, baselines=_reference(inputs, background, self.baseline), target=torch.as_tensor(target),
+                return_convergence_delta=True)
         with torch.no_grad():
             scale = module(inputs).abs().max().item()
         worst = delta.abs().max().item()

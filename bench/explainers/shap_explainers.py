@@ -16,7 +16,15 @@ import numpy as np
 import shap
 
 from bench.errors import NotApplicable
-from bench.explainers.base import Explainer, as_tensor, eval_module, flatten, needs_torch, numpy_global_seed, seed_from
+from bench.explainers.base import (
+    Explainer,
+    as_tensor,
+    eval_module,
+    flatten,
+    needs_torch,
+    numpy_global_seed,
+    seed_from,
+)
 from bench.explanation import Explanation
 
 

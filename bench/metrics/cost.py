@@ -17,8 +17,8 @@ from torch import nn
 
 class CountingModel:
     """Wraps a model and counts its calls and the input rows they evaluate, through
-    predict/predict_proba and through its torch module's forward (gradient explainers call the
-    network directly)."""
+    predict/predict_proba, its torch module's forward (gradient explainers call the network
+    directly) and an inherent model's own `explain`."""
 
     def __init__(self, model):
         self._model = model
@@ -43,6 +43,11 @@ class CountingModel:
         attribute = getattr(self._model, name)
         if name == "torch_module":
             return lambda: _CountedModule(attribute(), self)
+        if name == "explain":  # an inherent model's explanation: one evaluation of each row
+            def explain(X, *args, **kwargs):
+                self.count(len(X))
+                return attribute(X, *args, **kwargs)
+            return explain
         return attribute
 
 

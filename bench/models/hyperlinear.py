@@ -35,12 +35,13 @@ class HyperLinearNetwork(nn.Module):
         return self.head(self.trunk(x)).view(-1, self.n_features + 1, self.n_outputs)
 
     @staticmethod
-    def apply(x: torch.Tensor, models: torch.Tensor) -> torch.Tensor:
-        """(B, M), (B, M+1, C) -> (B, C) logits."""
+    def logits(x: torch.Tensor, models: torch.Tensor) -> torch.Tensor:
+        """(B, M), (B, M+1, C) -> (B, C) logits. (Not `apply`: that is nn.Module's, which
+        libraries such as captum call to walk the submodules.)"""
         return torch.einsum("bm,bmc->bc", x, models[:, :-1]) + models[:, -1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.apply(x, self.linear_models(x))
+        return self.logits(x, self.linear_models(x))
 
 
 class HyperLinear(SnapshotEstimator):
@@ -64,7 +65,7 @@ class HyperLinear(SnapshotEstimator):
     def _step_loss(self, loss) -> StepLoss:
         def step(module: HyperLinearNetwork, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             models = module.linear_models(X)
-            return loss(module.apply(X, models), y) + self.l1_penalty * models.abs().mean()
+            return loss(module.logits(X, models), y) + self.l1_penalty * models.abs().mean()
 
         return step
 

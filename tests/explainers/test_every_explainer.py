@@ -9,7 +9,7 @@ from hydra.utils import instantiate
 
 from bench.errors import NotApplicable
 from bench.metrics.cost import measure
-from bench.models import CNN, MLP, RandomForest
+from bench.models import CNN, MLP, HyperLinear, RandomForest
 from tests.conftest import compose_config
 
 # Options that keep each explainer to a fraction of a second on these tiny models.
@@ -46,6 +46,9 @@ CASES = {
     "rf": (lambda: RandomForest(n_estimators=5), tabular,
            {"native": "not interpretable by design", **{e: "not a torch model" for e in GRADIENT - {"cd"}},
             "cd": "RandomForest", **{e: "images" for e in IMAGE_ONLY}}),
+    "hyperlinear": (lambda: HyperLinear(epochs=2, warmup_epochs=0, hidden_size=8, n_blocks=1), tabular,
+                    {"cd": "no rule for SnapshotEnsemble", "deeplift": "outside DeepLIFT's layer rules",
+                     "deep_shap": "outside DeepLIFT's layer rules", **{e: "images" for e in IMAGE_ONLY}}),
     "cnn": (lambda: CNN(channels=(4,), max_epochs=2), images,
             {"native": "not interpretable by design", "lime": "lime_image", "exact_shap": "max_features",
              "deeplift": "MaxPool rule"}),

@@ -31,15 +31,27 @@ def test_a_model_without_a_torch_module_still_lacks_one():
             return X
 
     assert not hasattr(CountingModel(Plain()), "torch_module")
+    assert not hasattr(CountingModel(Plain()), "explain")  # a black box stays one
+
+
+def test_an_inherent_models_own_explanation_counts_one_evaluation_per_row():
+    class Inherent:
+        def explain(self, X, target=None):
+            return target
+
+    counted = CountingModel(Inherent())
+    assert counted.explain(np.zeros((7, 2)), target="t") == "t"
+    assert (counted.rows, counted.calls) == (7, 1)
 
 
 def test_measure_reports_the_explainer_s_evaluations():
     model, X = fitted_mlp()
     result, cost = measure(lambda m: m.predict_proba(X[:10]).shape, model)
     assert result == (10, 2)
-    assert cost.model_evaluations == 10
+    assert cost.model_evaluations == 10 and cost.model_calls == 1
     assert cost.seconds >= 0
     assert cost.per_instance(5)["model_evaluations_per_instance"] == 2
+    assert cost.per_instance(5)["model_calls_per_instance"] == 0.2
 
 
 def test_peak_memory_sees_a_large_allocation():

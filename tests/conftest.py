@@ -22,6 +22,13 @@ FAST = ["explain.n_instances=4", "explain.background_size=10", "data.n_train=200
 FAST_MODEL = ["model.epochs=8", "model.warmup_epochs=2", "model.hidden_size=32", "model.n_blocks=1"]
 FAST_EXPLAINERS = ["explainers.kernel_shap.nsamples=64", "explainers.ig.n_steps=8",  # for explainers=default
                    "explainers.lime.num_samples=200"]
+# explainers=all, each at a fraction of a second on small models.
+FAST_ALL_EXPLAINERS = [
+    "explainers=all", "explainers.kernel_shap.nsamples=64", "explainers.permutation_shap.n_permutations=2",
+    "explainers.gradient_shap.nsamples=8", "explainers.smoothgrad.n_samples=4", "explainers.gradient_shap_captum.n_samples=4",
+    "explainers.shapley_sampling.n_samples=2", "explainers.lime.num_samples=200", "explainers.lime_image.num_samples=100",
+    "explainers.ig.n_steps=8",
+]
 
 
 def compose_config(overrides: list[str], results: Path | None = None) -> DictConfig:

@@ -12,7 +12,7 @@ import pytest
 import bench.run as bench_run
 from bench.errors import BenchError, IncompatibleModel
 from bench.results import ResultStore
-from tests.conftest import FAST, FAST_EXPLAINERS, FAST_MODEL, compose_config
+from tests.conftest import FAST, FAST_ALL_EXPLAINERS, FAST_EXPLAINERS, FAST_MODEL, compose_config
 
 SMALL = [*FAST, *FAST_EXPLAINERS, *FAST_MODEL, "data.datasets=[wdbc,gaussianLinear]"]
 
@@ -212,3 +212,18 @@ def test_explainers_that_find_the_data_or_network_beyond_them_give_na_rows_and_a
     by_column = artifact["by_source_column"]
     assert by_column.shape == (4, 30) and list(by_column.columns) == artifact["feature_names"]
     np.testing.assert_allclose(by_column.to_numpy(), artifact["explanation"].values)  # all numeric: one each
+
+
+@pytest.mark.parametrize("model", ["mlp", "hyperlinear"])
+def test_every_explainer_runs_or_is_na_with_its_cost_rows(results, model):
+    size = ["model.max_epochs=3"] if model == "mlp" else FAST_MODEL
+    cfg = compose_config([*FAST, *FAST_ALL_EXPLAINERS, *size, f"model={model}", "data.datasets=[wdbc,gaussianLinear]"],
+                         results)
+    bench_run.run(cfg)
+    t = tables(results)
+    assert set(t["explanations"]["status"]) == {"ok", "n/a"}, t["explanations"].query("status == 'failed'")["error"]
+    ok = t["cost"].query("status == 'ok'")
+    assert len(ok.groupby(["dataset", "explainer"])) >= 2 * 12
+    per_explainer = ok.pivot_table(index=["dataset", "explainer"], columns="metric", values="value")
+    assert (per_explainer["wall_seconds_per_instance"] > 0).all()
+    assert (per_explainer.drop(index="random", level=1)["model_evaluations_per_instance"] >= 1).all()

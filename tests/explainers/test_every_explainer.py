@@ -10,20 +10,15 @@ from hydra.utils import instantiate
 from bench.errors import NotApplicable
 from bench.metrics.cost import measure
 from bench.models import CNN, MLP, HyperLinear, RandomForest
-from tests.conftest import compose_config
+from tests.conftest import FAST_ALL_EXPLAINERS, compose_config
 
-# Options that keep each explainer to a fraction of a second on these tiny models.
-QUICK = ["explainers.kernel_shap.nsamples=64", "explainers.permutation_shap.n_permutations=2",
-         "explainers.gradient_shap.nsamples=8", "explainers.smoothgrad.n_samples=4",
-         "explainers.gradient_shap_captum.n_samples=4", "explainers.shapley_sampling.n_samples=2",
-         "explainers.lime.num_samples=200", "explainers.lime_image.num_samples=100", "explainers.ig.n_steps=8"]
 GRADIENT = {"saliency", "ig", "smoothgrad", "input_x_gradient", "deeplift", "gradient_shap", "gradient_shap_captum",
             "deep_shap", "cd"}
 IMAGE_ONLY = {"lime_image", "occlusion"}
 
 
 def explainers() -> dict:
-    cfg = compose_config(["explainers=all", *QUICK])
+    cfg = compose_config(FAST_ALL_EXPLAINERS)
     return {name: instantiate(node) for name, node in cfg.explainers.items()}
 
 

@@ -14,6 +14,7 @@ regression output); perturbation methods, which any model can answer, explain wh
 from __future__ import annotations
 
 import contextlib
+import numbers
 from collections.abc import Iterator
 
 import numpy as np
@@ -26,9 +27,7 @@ from bench.models.base import model_output
 
 class Explainer:
     def __init__(self, *, batch_size: int = 4096):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"an explainer's batch_size (rows per model evaluation) must be a positive integer, "
-                             f"got {batch_size!r}")
+        check_positive_int("an explainer's batch_size (rows per model evaluation)", batch_size)
         self.batch_size = batch_size
 
     def not_applicable(self, model) -> str | None:
@@ -44,6 +43,11 @@ class Explainer:
         for up to ~10^5 rows at once)."""
         return np.concatenate([model_output(model, rows[i:i + self.batch_size])
                                for i in range(0, len(rows), self.batch_size)])
+
+
+def check_positive_int(what: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}")
 
 
 def flatten(X: np.ndarray) -> np.ndarray:

@@ -10,8 +10,6 @@ rule averaged over the background).
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import shap
 
@@ -19,6 +17,7 @@ from bench.errors import NotApplicable
 from bench.explainers.base import (
     Explainer,
     as_tensor,
+    check_positive_int,
     eval_module,
     flatten,
     needs_torch,
@@ -26,11 +25,6 @@ from bench.explainers.base import (
     seed_from,
 )
 from bench.explanation import Explanation
-
-
-def _positive_int_or_auto(name: str, value) -> None:
-    if value != "auto" and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1):
-        raise ValueError(f"{name} must be 'auto' or a positive integer, got {value!r}")
 
 
 def _of_target(values, X: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -52,7 +46,8 @@ class KernelShap(_ModelAgnosticShap):
     def __init__(self, *, nsamples: int | str = "auto", link: str = "identity",
                  l1_reg: str | int | float | bool = "num_features(10)", batch_size: int = 4096):
         super().__init__(batch_size=batch_size)
-        _positive_int_or_auto("kernel_shap nsamples (coalitions per instance)", nsamples)
+        if nsamples != "auto":
+            check_positive_int("kernel_shap nsamples (coalitions per instance, or 'auto')", nsamples)
         self.nsamples = nsamples
         self.link = link
         self.l1_reg = l1_reg
@@ -83,7 +78,7 @@ class _MaskerShap(_ModelAgnosticShap):
 class PermutationShap(_MaskerShap):
     def __init__(self, *, n_permutations: int = 10, batch_size: int = 4096):
         super().__init__(batch_size=batch_size)
-        _positive_int_or_auto("permutation_shap n_permutations", n_permutations)
+        check_positive_int("permutation_shap n_permutations", n_permutations)
         self.n_permutations = n_permutations
 
     def explain(self, model, X, *, target, background, rng) -> Explanation:

@@ -284,3 +284,7 @@ def test_exact_shap_is_not_applicable_to_many_features_and_deeplift_to_a_product
             explainer.explain(model, X, target=ZERO, background=background, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="batch_size"):
         Saliency(batch_size=0)
+    with pytest.raises(ValueError, match="n_permutations must be a positive integer"):
+        PermutationShap(n_permutations=0)
+    with pytest.raises(ValueError, match="nsamples"):
+        KernelShap(nsamples="many")

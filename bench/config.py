@@ -211,14 +211,14 @@ class ImageSegmentation(str, Enum):
 
 
 @dataclass
-class ExplainerConfig:
-    """Options every explainer has."""
+class BatchedExplainerConfig:
+    """Options of an explainer that evaluates many rows per instance."""
 
-    batch_size: int = 4096  # rows per model evaluation (perturbations, interpolation steps)
+    batch_size: int = 4096  # rows per model evaluation (perturbations, path points, feature sets); speed only
 
 
 @dataclass
-class KernelShapConfig(ExplainerConfig):
+class KernelShapConfig(BatchedExplainerConfig):
     _target_: str = "bench.explainers.KernelShap"
     nsamples: Any = "auto"  # "auto" (shap's 2 * d + 2048) or a number of coalitions
     link: ShapLink = ShapLink.identity
@@ -226,37 +226,37 @@ class KernelShapConfig(ExplainerConfig):
 
 
 @dataclass
-class PermutationShapConfig(ExplainerConfig):
+class PermutationShapConfig(BatchedExplainerConfig):
     _target_: str = "bench.explainers.PermutationShap"
     n_permutations: int = 10  # each walked forwards and backwards: 2d + 1 evaluations per permutation
 
 
 @dataclass
-class ExactShapConfig(ExplainerConfig):
+class ExactShapConfig(BatchedExplainerConfig):
     _target_: str = "bench.explainers.ExactShap"
     max_features: int = 12  # 2^d coalitions per instance; n/a above this many features
 
 
 @dataclass
-class GradientShapConfig(ExplainerConfig):
+class GradientShapConfig(BatchedExplainerConfig):
     _target_: str = "bench.explainers.GradientShap"
     nsamples: int = 200  # shap's default
     local_smoothing: float = 0.0
 
 
 @dataclass
-class DeepShapConfig(ExplainerConfig):
+class DeepShapConfig:
     _target_: str = "bench.explainers.DeepShap"
 
 
 @dataclass
-class SaliencyConfig(ExplainerConfig):
+class SaliencyConfig:
     _target_: str = "bench.explainers.Saliency"
     absolute: bool = True  # Simonyan et al.: the gradient's magnitude
 
 
 @dataclass
-class IntegratedGradientsConfig(ExplainerConfig):
+class IntegratedGradientsConfig(BatchedExplainerConfig):
     _target_: str = "bench.explainers.IntegratedGradients"
     n_steps: int = 50
     baseline: Baseline = Baseline.mean
@@ -264,39 +264,39 @@ class IntegratedGradientsConfig(ExplainerConfig):
 
 
 @dataclass
-class SmoothGradConfig(ExplainerConfig):
+class SmoothGradConfig:
     _target_: str = "bench.explainers.SmoothGrad"
     n_samples: int = 50
     noise_level: float = 0.15  # noise sd / range of the inputs; the paper finds 10-20% best
 
 
 @dataclass
-class InputXGradientConfig(ExplainerConfig):
+class InputXGradientConfig:
     _target_: str = "bench.explainers.InputXGradient"
 
 
 @dataclass
-class DeepLiftConfig(ExplainerConfig):
+class DeepLiftConfig:
     _target_: str = "bench.explainers.DeepLift"
     baseline: Baseline = Baseline.mean
     tolerance: float = 1e-3  # largest summation-to-delta miss, relative to the output scale, before n/a
 
 
 @dataclass
-class GradientShapCaptumConfig(ExplainerConfig):
+class GradientShapCaptumConfig:
     _target_: str = "bench.explainers.GradientShapCaptum"
     n_samples: int = 50
     stdev: float = 0.0  # Gaussian noise added to the input before each sample
 
 
 @dataclass
-class FeatureAblationConfig(ExplainerConfig):
+class FeatureAblationConfig(BatchedExplainerConfig):
     _target_: str = "bench.explainers.FeatureAblation"
     baseline: Baseline = Baseline.mean
 
 
 @dataclass
-class OcclusionConfig(ExplainerConfig):
+class OcclusionConfig(BatchedExplainerConfig):
     _target_: str = "bench.explainers.Occlusion"
     window: int = 2  # side of the square patch, in pixels
     stride: int = 1
@@ -304,14 +304,14 @@ class OcclusionConfig(ExplainerConfig):
 
 
 @dataclass
-class ShapleySamplingConfig(ExplainerConfig):
+class ShapleySamplingConfig(BatchedExplainerConfig):
     _target_: str = "bench.explainers.ShapleyValueSampling"
     n_samples: int = 25  # random feature orderings
     baseline: Baseline = Baseline.mean
 
 
 @dataclass
-class LimeConfig(ExplainerConfig):
+class LimeConfig(BatchedExplainerConfig):
     _target_: str = "bench.explainers.LimeTabular"
     num_samples: int = 5000  # perturbations per explained instance (lime's default)
     discretize_continuous: bool = True  # lime's default: quartile-bin indicators; false: standardised features
@@ -319,7 +319,7 @@ class LimeConfig(ExplainerConfig):
 
 
 @dataclass
-class LimeImageConfig(ExplainerConfig):
+class LimeImageConfig(BatchedExplainerConfig):
     _target_: str = "bench.explainers.LimeImage"
     num_samples: int = 1000  # lime's default
     segmentation: ImageSegmentation = ImageSegmentation.grid
@@ -329,17 +329,17 @@ class LimeImageConfig(ExplainerConfig):
 
 
 @dataclass
-class NativeExplainerConfig(ExplainerConfig):
+class NativeExplainerConfig:
     _target_: str = "bench.explainers.Native"
 
 
 @dataclass
-class RandomExplainerConfig(ExplainerConfig):
+class RandomExplainerConfig:
     _target_: str = "bench.explainers.RandomExplainer"
 
 
 @dataclass
-class ContextualDecompositionConfig(ExplainerConfig):
+class ContextualDecompositionConfig(BatchedExplainerConfig):
     _target_: str = "bench.explainers.ContextualDecomposition"
     batch_size: int = 1024  # rows of (instance, feature set); each carries two activations, beta and gamma
     interactions: bool = True  # pairwise I(S1, S2) = CD(S1 u S2) - CD(S1) - CD(S2)

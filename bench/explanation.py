@@ -9,6 +9,16 @@ import numpy as np
 import pandas as pd
 
 KINDS = ("attribution", "concepts", "path")
+REFERENCES = ("mean", "zero")  # what stands in for a removed feature
+
+
+def reference_input(background: np.ndarray, reference: str) -> np.ndarray:
+    """One input, shaped like a background row, that removal-based explainers and metrics put in
+    place of removed features: the background's mean, or zeros."""
+    if reference not in REFERENCES:
+        raise ValueError(f"baseline must be one of {REFERENCES}, got {reference!r}")
+    background = np.asarray(background, dtype=np.float64)
+    return background.mean(axis=0) if reference == "mean" else np.zeros(background.shape[1:])
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,6 @@ from bench.models.base import model_output
 
 
 class Explainer:
-    def __init__(self, *, batch_size: int = 4096):
-        check_positive_int("an explainer's batch_size (rows per model evaluation)", batch_size)
-        self.batch_size = batch_size
-
     def not_applicable(self, model) -> str | None:
         """Why this explainer cannot explain `model`, or None when it can."""
         return None
@@ -37,6 +33,16 @@ class Explainer:
     def explain(self, model, X: np.ndarray, *, target: np.ndarray, background: np.ndarray,
                 rng: np.random.Generator) -> Explanation:
         raise NotImplementedError
+
+
+class BatchedExplainer(Explainer):
+    """A method that evaluates many rows per explained instance (perturbations, path points,
+    feature sets): `batch_size` bounds the rows of one model evaluation. It changes speed and
+    memory, never the attributions."""
+
+    def __init__(self, *, batch_size: int = 4096):
+        check_positive_int("an explainer's batch_size (rows per model evaluation)", batch_size)
+        self.batch_size = batch_size
 
     def batched_output(self, model, rows: np.ndarray) -> np.ndarray:
         """`model_output` over at most `batch_size` rows at a time (perturbation methods ask
@@ -77,8 +83,9 @@ def seed_from(rng: np.random.Generator) -> int:
 
 @contextlib.contextmanager
 def numpy_global_seed(seed: int) -> Iterator[None]:
-    """shap's Kernel and Permutation explainers and captum's GradientShap sample from numpy's
-    global RNG; seed it for the call and give the caller its state back."""
+    """shap's Kernel, Permutation and Gradient explainers and captum's GradientShap sample from
+    numpy's global RNG (and some reseed it); seed it for the call and give the caller its state
+    back."""
     state = np.random.get_state()
     np.random.seed(seed)
     try:

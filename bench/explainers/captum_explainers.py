@@ -21,29 +21,27 @@ from torch import nn
 
 from bench.errors import NotApplicable
 from bench.explainers.base import (
+    BatchedExplainer,
     Explainer,
     as_tensor,
+    check_positive_int,
     eval_module,
     needs_torch,
     numpy_global_seed,
     seed_from,
 )
-from bench.explanation import Explanation
+from bench.explanation import REFERENCES, Explanation, reference_input
 from bench.models.torch_training import seeded
-
-BASELINES = ("mean", "zero")
 
 
 def _check_baseline(method: str, baseline: str) -> None:
-    if baseline not in BASELINES:
-        raise ValueError(f"{method} baseline must be one of {BASELINES}, got {baseline!r}")
+    if baseline not in REFERENCES:
+        raise ValueError(f"{method} baseline must be one of {REFERENCES}, got {baseline!r}")
 
 
 def _reference(X: torch.Tensor, background: np.ndarray, baseline: str) -> torch.Tensor:
     """The reference input, one per row of X: the background mean, or zeros."""
-    if baseline == "zero":
-        return torch.zeros_like(X)
-    return as_tensor(np.asarray(background).mean(axis=0, keepdims=True)).expand(X.shape).contiguous()
+    return as_tensor(reference_input(background, baseline)[None]).expand(X.shape).contiguous()
 
 
 def _differentiable(X: np.ndarray) -> torch.Tensor:
@@ -62,8 +60,7 @@ class _GradientMethod(Explainer):
 
 
 class Saliency(_GradientMethod):
-    def __init__(self, *, absolute: bool = True, batch_size: int = 4096):
-        super().__init__(batch_size=batch_size)
+    def __init__(self, *, absolute: bool = True):
         self.absolute = absolute
 
     def explain(self, model, X, *, target, background, rng) -> Explanation:
@@ -72,10 +69,11 @@ class Saliency(_GradientMethod):
         return _explanation(grads, X, target)
 
 
-class IntegratedGradients(_GradientMethod):
+class IntegratedGradients(_GradientMethod, BatchedExplainer):
     def __init__(self, *, n_steps: int = 50, baseline: str = "mean", method: str = "gausslegendre",
                  batch_size: int = 4096):
         super().__init__(batch_size=batch_size)
+        check_positive_int("ig n_steps", n_steps)
         _check_baseline("ig", baseline)
         self.n_steps = n_steps
         self.baseline = baseline
@@ -93,10 +91,11 @@ class IntegratedGradients(_GradientMethod):
 class SmoothGrad(_GradientMethod):
     """The gradient averaged over `n_samples` copies of the input with Gaussian noise of standard
     deviation `noise_level` times the range of the background's values (the paper's sigma /
-    (x_max - x_min), best at 10-20%)."""
+    (x_max - x_min), best at 10-20%). The noise of every instance is drawn in one go: captum
+    draws it per chunk, so chunking would make the attributions depend on the chunk size."""
 
-    def __init__(self, *, n_samples: int = 50, noise_level: float = 0.15, batch_size: int = 4096):
-        super().__init__(batch_size=batch_size)
+    def __init__(self, *, n_samples: int = 50, noise_level: float = 0.15):
+        check_positive_int("smoothgrad n_samples", n_samples)
         self.n_samples = n_samples
         self.noise_level = noise_level
 
@@ -105,7 +104,6 @@ class SmoothGrad(_GradientMethod):
         tunnel = attr.NoiseTunnel(attr.Saliency(eval_module(model)))
         with seeded(seed_from(rng)):
             grads = tunnel.attribute(as_tensor(X), nt_type="smoothgrad", nt_samples=self.n_samples, stdevs=stdev,
-                                     nt_samples_batch_size=max(1, self.batch_size // len(X)),
                                      target=torch.as_tensor(target), abs=False)
         return _explanation(grads, X, target, noise_stdev=stdev)
 
@@ -122,8 +120,7 @@ class DeepLift(_GradientMethod):
     MaxPool rule, whose attributions miss by a few percent), the unit is n/a rather than
     attributions that do not add up."""
 
-    def __init__(self, *, baseline: str = "mean", tolerance: float = 1e-3, batch_size: int = 4096):
-        super().__init__(batch_size=batch_size)
+    def __init__(self, *, baseline: str = "mean", tolerance: float = 1e-3):
         _check_baseline("deeplift", baseline)
         self.baseline = baseline
         self.tolerance = tolerance
@@ -136,14 +133,15 @@ class DeepLift(_GradientMethod):
             attributions, delta = attr.DeepLift(module).attribute(
                 inputs, baselines=_reference(inputs, background, self.baseline), target=torch.as_tensor(target),
                 return_convergence_delta=True)
-        with torch.no_grad():
-            scale = module(inputs).abs().max().item()
+        # delta = sum of attributions - (f(x) - f(baseline)): the explained change, without
+        # another (counted) forward pass.
+        change = (attributions.detach().flatten(1).sum(dim=1) - delta.detach()).abs().max().item()
         worst = delta.abs().max().item()
-        if worst > self.tolerance * max(1.0, scale):
+        if worst > self.tolerance * max(1.0, change):
             pooling = any(isinstance(m, nn.MaxPool2d) for m in module.modules())
             raise NotApplicable(
                 f"DeepLIFT attributions miss f(x) - f(baseline) by up to {worst:.3g} (tolerance {self.tolerance:g} "
-                f"of the output scale): " + ("captum's MaxPool rule does not keep summation-to-delta; deep_shap's does"
+                f"of that change): " + ("captum's MaxPool rule does not keep summation-to-delta; deep_shap's does"
                                              if pooling else "the network computes outside DeepLIFT's layer rules"))
         return _explanation(attributions, X, target, convergence_delta=delta.detach().numpy())
 
@@ -152,14 +150,14 @@ class GradientShapCaptum(_GradientMethod):
     """Captum's GradientShap: gradients at random points between the input (plus Gaussian
     noise of `stdev`) and random background rows, times (input - background row)."""
 
-    def __init__(self, *, n_samples: int = 50, stdev: float = 0.0, batch_size: int = 4096):
-        super().__init__(batch_size=batch_size)
+    def __init__(self, *, n_samples: int = 50, stdev: float = 0.0):
+        check_positive_int("gradient_shap_captum n_samples", n_samples)
         self.n_samples = n_samples
         self.stdev = stdev
 
     def explain(self, model, X, *, target, background, rng) -> Explanation:
         seed = seed_from(rng)
-        # captum draws the path points from torch's RNG and the background rows from numpy's.
+        # captum draws the path points and background rows from numpy's RNG, the noise from torch's.
         with seeded(seed), numpy_global_seed(seed):
             attributions = attr.GradientShap(eval_module(model)).attribute(
                 as_tensor(X), baselines=as_tensor(background), n_samples=self.n_samples, stdevs=self.stdev,
@@ -167,7 +165,7 @@ class GradientShapCaptum(_GradientMethod):
         return _explanation(attributions, X, target)
 
 
-class _PerturbationMethod(Explainer):
+class _PerturbationMethod(BatchedExplainer):
     def _forward(self, model, shape):
         return lambda inputs: torch.as_tensor(self.batched_output(model, inputs.detach().numpy().reshape((-1, *shape))))
 
@@ -197,6 +195,8 @@ class Occlusion(_PerturbationMethod):
 
     def __init__(self, *, window: int = 2, stride: int = 1, baseline: str = "mean", batch_size: int = 4096):
         super().__init__(batch_size=batch_size)
+        check_positive_int("occlusion window", window)
+        check_positive_int("occlusion stride", stride)
         _check_baseline("occlusion", baseline)
         self.window = window
         self.stride = stride
@@ -220,6 +220,7 @@ class ShapleyValueSampling(_PerturbationMethod):
 
     def __init__(self, *, n_samples: int = 25, baseline: str = "mean", batch_size: int = 4096):
         super().__init__(batch_size=batch_size)
+        check_positive_int("shapley_sampling n_samples", n_samples)
         _check_baseline("shapley_sampling", baseline)
         self.n_samples = n_samples
         self.baseline = baseline

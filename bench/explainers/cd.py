@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from bench.errors import NotApplicable
-from bench.explainers.base import Explainer, as_tensor, eval_module, needs_torch
+from bench.explainers.base import BatchedExplainer, as_tensor, eval_module, needs_torch
 from bench.explanation import Explanation
 
 Parts = tuple[Tensor, Tensor]
@@ -152,7 +152,7 @@ def feature_sets(d: int, pairs: bool) -> Tensor:
     return torch.cat(masks)
 
 
-class ContextualDecomposition(Explainer):
+class ContextualDecomposition(BatchedExplainer):
     """values[i, j] = CD({j}) at instance i's target output, for every input feature j (each
     pixel-channel value of an image). `interactions[i, j, k]` = CD({j, k}) - CD({j}) - CD({k})
     when there are at most `max_interaction_features` features (d(d-1)/2 extra feature sets).

@@ -10,7 +10,7 @@ from lime.lime_tabular import LimeTabularExplainer
 from lime.wrappers.scikit_image import SegmentationAlgorithm
 
 from bench.errors import NotApplicable
-from bench.explainers.base import Explainer, seed_from
+from bench.explainers.base import BatchedExplainer, check_positive_int, seed_from
 from bench.explanation import Explanation
 from bench.models.base import is_classifier
 
@@ -19,7 +19,7 @@ REGRESSION_LABEL = 1
 SEGMENTATIONS = ("grid", "quickshift", "slic", "felzenszwalb")
 
 
-class LimeTabular(Explainer):
+class LimeTabular(BatchedExplainer):
     """`discretize_continuous=True` (lime's default) explains with quartile-bin indicators;
     False fits the surrogate on the standardised features. The perturbation statistics come from
     the background (training) rows."""
@@ -27,6 +27,7 @@ class LimeTabular(Explainer):
     def __init__(self, *, num_samples: int = 5000, discretize_continuous: bool = True,
                  kernel_width: float | None = None, batch_size: int = 4096):
         super().__init__(batch_size=batch_size)
+        check_positive_int("lime num_samples", num_samples)
         self.num_samples = num_samples
         self.discretize_continuous = discretize_continuous
         self.kernel_width = kernel_width
@@ -56,7 +57,7 @@ class LimeTabular(Explainer):
         return Explanation(values, "attribution", target, extras={"intercept": intercepts, "surrogate_r2": scores})
 
 
-class LimeImage(Explainer):
+class LimeImage(BatchedExplainer):
     """Superpixels switched on and off; every pixel (and channel) of a superpixel gets its
     weight. `segmentation="grid"` cuts square cells of `cell_size` pixels, which suits small
     images (quickshift, lime's default, finds few segments in an 8x8 digit); the others are
@@ -68,6 +69,8 @@ class LimeImage(Explainer):
         super().__init__(batch_size=batch_size)
         if segmentation not in SEGMENTATIONS:
             raise ValueError(f"lime_image segmentation must be one of {SEGMENTATIONS}, got {segmentation!r}")
+        check_positive_int("lime_image num_samples", num_samples)
+        check_positive_int("lime_image cell_size", cell_size)
         self.num_samples = num_samples
         self.segmentation = segmentation
         self.cell_size = cell_size

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 import shap
+import torch
+from torch import nn
 
 from bench.errors import NotApplicable
 from bench.explainers.base import (
+    BatchedExplainer,
     Explainer,
     as_tensor,
     check_positive_int,
@@ -25,6 +28,7 @@ from bench.explainers.base import (
     seed_from,
 )
 from bench.explanation import Explanation
+from bench.models.torch_training import seeded
 
 
 def _of_target(values, X: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -36,7 +40,7 @@ def _of_target(values, X: np.ndarray, target: np.ndarray) -> np.ndarray:
     return values[np.arange(len(X)), :, target]
 
 
-class _ModelAgnosticShap(Explainer):
+class _ModelAgnosticShap(BatchedExplainer):
     def _output_fn(self, model, shape: tuple[int, ...]):
         # shap works on flat rows; the model sees them in its input shape.
         return lambda rows: self.batched_output(model, np.asarray(rows).reshape((len(rows), *shape)))
@@ -92,6 +96,7 @@ class PermutationShap(_MaskerShap):
 class ExactShap(_MaskerShap):
     def __init__(self, *, max_features: int = 12, batch_size: int = 4096):
         super().__init__(batch_size=batch_size)
+        check_positive_int("exact_shap max_features", max_features)
         self.max_features = max_features
 
     def explain(self, model, X, *, target, background, rng) -> Explanation:
@@ -102,11 +107,37 @@ class ExactShap(_MaskerShap):
         return self._explain(shap.explainers.ExactExplainer, model, X, target, background, rng, 2**d)
 
 
-class GradientShap(Explainer):
+class _Column(nn.Module):
+    """One output column of a network, kept 2-D. shap's torch explainers explain every output
+    of the network they are given; explaining each row's target alone keeps their cost (and
+    their cost rows) that of the explanation asked for."""
+
+    def __init__(self, network: nn.Module, column: int):
+        super().__init__()
+        self.network = network
+        self.column = column
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.network(inputs)[:, self.column:self.column + 1]
+
+
+def _by_target(explain_column, model, X: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n, d) attributions and (n,) expected values, explaining the rows of each target class
+    with `explain_column(network's column, rows) -> (values, expected value)`."""
+    network = eval_module(model)
+    values, expected = np.empty(flatten(X).shape), np.empty(len(X))
+    for column in np.unique(target):
+        rows = target == column
+        values[rows], expected[rows] = explain_column(_Column(network, int(column)), X[rows])
+    return values, expected
+
+
+class GradientShap(BatchedExplainer):
     """Expected gradients: gradients at random points between the input and background rows."""
 
     def __init__(self, *, nsamples: int = 200, local_smoothing: float = 0.0, batch_size: int = 4096):
         super().__init__(batch_size=batch_size)
+        check_positive_int("gradient_shap nsamples", nsamples)
         self.nsamples = nsamples
         self.local_smoothing = local_smoothing
 
@@ -114,10 +145,18 @@ class GradientShap(Explainer):
         return needs_torch(model, "gradient_shap")
 
     def explain(self, model, X, *, target, background, rng) -> Explanation:
-        explainer = shap.GradientExplainer(eval_module(model), as_tensor(background), batch_size=self.batch_size,
-                                           local_smoothing=self.local_smoothing)
-        values = explainer.shap_values(as_tensor(X), nsamples=self.nsamples, rseed=seed_from(rng))
-        return Explanation(_of_target(values, X, target), "attribution", target, extras={"input_shape": X.shape[1:]})
+        seed = seed_from(rng)
+
+        def explain_column(network, rows):
+            explainer = shap.GradientExplainer(network, as_tensor(background), batch_size=self.batch_size,
+                                               local_smoothing=self.local_smoothing)
+            values = explainer.shap_values(as_tensor(rows), nsamples=self.nsamples, rseed=seed)
+            return _of_target(values, rows, np.zeros(len(rows), dtype=int)), np.nan
+
+        # shap reseeds numpy's global RNG with rseed, and draws local smoothing from torch's.
+        with seeded(seed), numpy_global_seed(seed):
+            values, _ = _by_target(explain_column, model, X, target)
+        return Explanation(values, "attribution", target, extras={"input_shape": X.shape[1:]})
 
 
 class DeepShap(Explainer):
@@ -129,12 +168,14 @@ class DeepShap(Explainer):
         return needs_torch(model, "deep_shap")
 
     def explain(self, model, X, *, target, background, rng) -> Explanation:
-        explainer = shap.DeepExplainer(eval_module(model), as_tensor(background))
-        try:
-            values = explainer.shap_values(as_tensor(X), check_additivity=True)
-        except AssertionError as e:
-            raise NotApplicable("the network computes outside DeepLIFT's layer rules: DeepSHAP values do not add up "
-                                f"to its output ({' '.join(str(e).split()[-6:])})") from e
-        expected = np.atleast_1d(explainer.expected_value)[target]
-        return Explanation(_of_target(values, X, target), "attribution", target,
-                           extras={"expected_value": expected, "input_shape": X.shape[1:]})
+        def explain_column(network, rows):
+            explainer = shap.DeepExplainer(network, as_tensor(background))
+            try:
+                values = explainer.shap_values(as_tensor(rows), check_additivity=True)
+            except AssertionError as e:
+                raise NotApplicable("the network computes outside DeepLIFT's layer rules: DeepSHAP values do not add "
+                                    f"up to its output ({' '.join(str(e).split()[-6:])})") from e
+            return _of_target(values, rows, np.zeros(len(rows), dtype=int)), np.atleast_1d(explainer.expected_value)[0]
+
+        values, expected = _by_target(explain_column, model, X, target)
+        return Explanation(values, "attribution", target, extras={"expected_value": expected, "input_shape": X.shape[1:]})

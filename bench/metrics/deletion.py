@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.explanation import Explanation
+from bench.explanation import REFERENCES, Explanation, reference_input
 from bench.metrics.base import metric
 from bench.models.base import model_output
 
-BASELINES = ("mean", "zero")
 MAX_ELEMENTS_PER_CALL = 4_000_000  # bounds memory: instances x steps x features per model call
 
 
@@ -31,13 +30,12 @@ def deletion_steps(n_features: int, step: int) -> np.ndarray:
 def deletion_auc(model, X: np.ndarray, explanation: Explanation, *, background: np.ndarray,
                  rng: np.random.Generator, baseline: str = "mean", step: int = 1) -> np.ndarray:
     """Returns one area per explained instance, shape (n,)."""
-    if baseline not in BASELINES:
-        raise ValueError(f"deletion_auc baseline must be one of {BASELINES}, got {baseline!r}")
+    if baseline not in REFERENCES:
+        raise ValueError(f"deletion_auc baseline must be one of {REFERENCES}, got {baseline!r}")
     shape = X.shape[1:]
     flat = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
     n, d = flat.shape
-    reference = np.asarray(background, dtype=np.float64).reshape(len(background), -1).mean(axis=0) \
-        if baseline == "mean" else np.zeros(d)
+    reference = reference_input(background, baseline).reshape(d)
     steps = deletion_steps(d, step)
     # rank[i, j]: position of feature j in instance i's removal order (0 = most important).
     rank = np.argsort(np.argsort(-explanation.values, axis=1, kind="stable"), axis=1)

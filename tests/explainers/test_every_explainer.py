@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from hydra.utils import instantiate
 
 from bench.errors import NotApplicable
@@ -17,9 +18,8 @@ GRADIENT = {"saliency", "ig", "smoothgrad", "input_x_gradient", "deeplift", "gra
 IMAGE_ONLY = {"lime_image", "occlusion"}
 
 
-def explainers() -> dict:
-    cfg = compose_config(FAST_ALL_EXPLAINERS)
-    return {name: instantiate(node) for name, node in cfg.explainers.items()}
+def explainer_configs() -> dict:
+    return dict(compose_config(FAST_ALL_EXPLAINERS).explainers)
 
 
 def tabular(seed=0, n=60, d=5):
@@ -51,25 +51,35 @@ CASES = {
 
 
 @pytest.fixture(scope="module")
-def every_explainer():
-    return explainers()
+def configs():
+    return explainer_configs()
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_every_explainer_explains_or_says_why_not(case, every_explainer):
+def test_every_explainer_explains_or_says_why_not(case, configs):
     make_model, make_data, expected_na = CASES[case]
     X, y = make_data()
     model = make_model().fit(X, y)
     explained, background, target = X[:3], X[10:30], np.array([0, 1, 1])
-    for name, explainer in every_explainer.items():
+    for name, node in configs.items():
+        explainer = instantiate(node)
         reason = explainer.not_applicable(model)
-        explain = lambda seed: measure(lambda m: explainer.explain(  # noqa: E731
-            m, explained, target=target, background=background, rng=np.random.default_rng(seed)), model)
+
+        def explain(seed, explainer=explainer):
+            return measure(lambda m: explainer.explain(
+                m, explained, target=target, background=background, rng=np.random.default_rng(seed)), model)
+
+        numpy_state, torch_state = np.random.get_state(), torch.get_rng_state()
         if reason is None:
             try:
                 explanation, cost = explain(0)
             except NotApplicable as e:
                 reason = str(e)
+        # Explainers seed the libraries' global RNGs for their call only.
+        after = np.random.get_state()
+        np.testing.assert_array_equal(after[1], numpy_state[1], err_msg=name)
+        assert after[2] == numpy_state[2], name
+        assert torch.equal(torch.get_rng_state(), torch_state), name
         if name in expected_na:
             assert reason is not None and expected_na[name] in reason, (name, reason)
             continue
@@ -80,3 +90,8 @@ def test_every_explainer_explains_or_says_why_not(case, every_explainer):
         np.testing.assert_array_equal(explanation.target, target)
         if name != "random":
             assert cost.model_evaluations > 0 and cost.model_calls > 0, name
+        if "batch_size" in node:  # a speed setting: the attributions stay, the calls multiply
+            small = measure(lambda m, e=instantiate(node, batch_size=7): e.explain(
+                m, explained, target=target, background=background, rng=np.random.default_rng(0)), model)
+            np.testing.assert_allclose(small[0].values, values, rtol=1e-5, atol=1e-6, err_msg=name)
+            assert small[1].model_calls > cost.model_calls or cost.model_evaluations <= 7, name

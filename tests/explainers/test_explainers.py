@@ -283,8 +283,25 @@ def test_exact_shap_is_not_applicable_to_many_features_and_deeplift_to_a_product
         with pytest.raises(NotApplicable, match="outside DeepLIFT's layer rules"):
             explainer.explain(model, X, target=ZERO, background=background, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="batch_size"):
-        Saliency(batch_size=0)
+        KernelShap(batch_size=0)
     with pytest.raises(ValueError, match="n_permutations must be a positive integer"):
         PermutationShap(n_permutations=0)
     with pytest.raises(ValueError, match="nsamples"):
         KernelShap(nsamples="many")
+
+
+def test_deep_shap_explains_each_rows_own_class_and_adds_up_to_its_logit(data):
+    X, background = data
+    torch.manual_seed(0)
+    model = LinearRegressor([0.0] * 4)
+    model.module = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    target = np.array([2, 0, 1, 2, 0])
+    e = DeepShap().explain(model, X, target=target, background=background, rng=np.random.default_rng(0))
+    with torch.no_grad():
+        logits = model.module(torch.as_tensor(X)).numpy()[np.arange(5), target]
+        expected = model.module(torch.as_tensor(background)).numpy().mean(axis=0)[target]
+    np.testing.assert_allclose(e.extras["expected_value"], expected, rtol=1e-5)
+    np.testing.assert_allclose(e.values.sum(axis=1), logits - expected, atol=1e-4)
+    alone = [DeepShap().explain(model, X[i:i + 1], target=target[i:i + 1], background=background,
+                                rng=np.random.default_rng(0)).values[0] for i in range(5)]
+    np.testing.assert_allclose(e.values, alone, atol=1e-6)

@@ -28,6 +28,7 @@ from torch import Tensor, nn
 from bench.errors import NotApplicable
 from bench.explainers.base import BatchedExplainer, as_tensor, eval_module, needs_torch
 from bench.explanation import Explanation
+from bench.metrics.cost import network_and_count
 
 Parts = tuple[Tensor, Tensor]
 
@@ -128,15 +129,10 @@ def decompose(module: nn.Module, x: Tensor, relevant: Tensor, *, return_layers: 
     return parts if return_layers else (beta, gamma)
 
 
-def _network(model) -> tuple[nn.Module, object | None]:
-    """The model's network in eval mode, and the row counter of bench.metrics.cost's wrapper if
-    any. CD does not call the wrapper's forward (it needs the layers), so the explainer adds the
-    rows it decomposes to the counter itself."""
-    module = eval_module(model)
-    counter = getattr(module, "counter", None)
-    if counter is not None and isinstance(getattr(module, "inner", None), nn.Module):
-        return module.inner, counter
-    return module, None
+def _network(model) -> tuple[nn.Module, Callable[[int], None]]:
+    """The model's network in eval mode, and how to count the rows CD evaluates: CD runs the
+    layers itself, not the network's forward, so a cost measurement cannot see them."""
+    return network_and_count(eval_module(model))
 
 
 def feature_sets(d: int, pairs: bool) -> Tensor:
@@ -181,7 +177,7 @@ class ContextualDecomposition(BatchedExplainer):
         reason = self.not_applicable(model)
         if reason:
             raise NotApplicable(reason)
-        network, counter = _network(model)
+        network, count = _network(model)
         inputs, target = as_tensor(X), np.asarray(target, dtype=int)
         n, d = len(X), int(np.prod(X.shape[1:]))
         skipped = None
@@ -191,7 +187,7 @@ class ContextualDecomposition(BatchedExplainer):
             skipped = (f"{d} input features > max_interaction_features={self.max_interaction_features} "
                        f"({d * (d - 1) // 2} feature pairs per instance)")
         masks = feature_sets(d, pairs=skipped is None)
-        beta, gamma = self._target_parts(network, counter, inputs, masks, torch.as_tensor(target))
+        beta, gamma = self._target_parts(network, count, inputs, masks, torch.as_tensor(target))
         extras = {"input_shape": X.shape[1:], "cd_full": beta[:, d], "bias_share": gamma[:, d]}
         interactions = None
         if skipped is None:
@@ -203,7 +199,7 @@ class ContextualDecomposition(BatchedExplainer):
             extras["interactions_skipped"] = skipped
         return Explanation(beta[:, :d], "attribution", target, interactions=interactions, extras=extras)
 
-    def _target_parts(self, network: nn.Module, counter, inputs: Tensor, masks: Tensor,
+    def _target_parts(self, network: nn.Module, count: Callable[[int], None], inputs: Tensor, masks: Tensor,
                       target: Tensor) -> tuple[np.ndarray, np.ndarray]:
         """(n, s) float64 beta and gamma at each instance's target output for every feature set,
         `batch_size` rows at a time; row i * s + k holds instance i with feature set k."""
@@ -217,6 +213,5 @@ class ContextualDecomposition(BatchedExplainer):
                 out_beta, out_gamma = decompose(network, inputs[instance], relevant)
                 beta[rows] = out_beta[torch.arange(len(rows)), target[instance]]
                 gamma[rows] = out_gamma[torch.arange(len(rows)), target[instance]]
-                if counter is not None:
-                    counter.count(len(rows))
+                count(len(rows))
         return beta.view(n, s).double().numpy(), gamma.view(n, s).double().numpy()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import psutil
@@ -60,6 +61,15 @@ class _CountedModule(nn.Module):
     def forward(self, inputs):
         self.counter.count(len(inputs))
         return self.inner(inputs)
+
+
+def network_and_count(module: nn.Module) -> tuple[nn.Module, Callable[[int], None]]:
+    """For an explainer that runs a network's layers itself rather than its forward
+    (contextual decomposition): the network inside a counted module, and the function that
+    records the rows it evaluates (which does nothing when the module is not counted)."""
+    if isinstance(module, _CountedModule):
+        return module.inner, module.counter.count
+    return module, lambda n_rows: None
 
 
 class PeakMemory:

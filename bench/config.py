@@ -355,6 +355,27 @@ class DeletionAUCConfig:
 
 
 @dataclass
+class FaithfulnessCorrelationConfig:
+    _target_: str = "bench.metrics.faithfulness_correlation"
+    _partial_: bool = True
+    baseline: Baseline = Baseline.mean
+    n_subsets: int = 100  # random subsets per instance (Quantus' nr_runs)
+    subset_fraction: float = 0.25  # |S| / d
+
+
+@dataclass
+class SparsenessConfig:
+    _target_: str = "bench.metrics.sparseness"
+    _partial_: bool = True
+
+
+@dataclass
+class ComplexityConfig:
+    _target_: str = "bench.metrics.complexity"
+    _partial_: bool = True
+
+
+@dataclass
 class MetricsConfig:
     prediction: Dict[str, Any] = field(default_factory=dict)
     explanation: Dict[str, Any] = field(default_factory=dict)
@@ -421,3 +442,6 @@ def register_configs() -> None:
     cs.store(name="schema_explainer_random", node=RandomExplainerConfig)
     cs.store(name="schema_explainer_cd", node=ContextualDecompositionConfig)
     cs.store(name="schema_metric_deletion_auc", node=DeletionAUCConfig)
+    cs.store(name="schema_metric_faithfulness_correlation", node=FaithfulnessCorrelationConfig)
+    cs.store(name="schema_metric_sparseness", node=SparsenessConfig)
+    cs.store(name="schema_metric_complexity", node=ComplexityConfig)

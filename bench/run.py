@@ -254,9 +254,16 @@ def _explain_unit(plan: Plan, unit: ExplainUnit, task: Task, model, X, target, b
         start = time.perf_counter()
         metric_row = {**rows_base, "metric": name, "category": info.category, "higher_is_better": info.higher_is_better}
         try:
-            values = fn(model, X, explanation, background=background, rng=_rng(plan, f"{unit.key}/{name}"))
-            rows.append({**metric_row, "value": float(np.mean(values)), "status": "ok",
-                         "duration_s": time.perf_counter() - start})
+            values = np.asarray(fn(model, X, explanation, background=background, rng=_rng(plan, f"{unit.key}/{name}")),
+                                dtype=float)
+            # A metric returns NaN for an instance it is undefined on (a correlation with an
+            # output that does not vary): the mean is over the others, n/a when none is left.
+            defined = values[~np.isnan(values)]
+            if len(defined):
+                rows.append({**metric_row, "value": float(defined.mean()), "status": "ok",
+                             "duration_s": time.perf_counter() - start})
+            else:
+                rows.append({**metric_row, "status": "n/a", "error": f"{name} is undefined on every explained instance"})
         except Exception as e:
             rows.append({**metric_row, "status": "failed", "error": one_line(e)})
     artifact = {"test_rows": sample, "feature_names": fold.feature_names, "explanation": explanation}

@@ -227,3 +227,15 @@ def test_every_explainer_runs_or_is_na_with_its_cost_rows(results, model):
     per_explainer = ok.pivot_table(index=["dataset", "explainer"], columns="metric", values="value")
     assert (per_explainer["wall_seconds_per_instance"] > 0).all()
     assert (per_explainer.drop(index="random", level=1)["model_evaluations_per_instance"] >= 1).all()
+
+
+def test_metrics_all_scores_every_explanation_with_every_metric(results):
+    bench_run.run(compose_config([*FAST, *FAST_MODEL, "data.datasets=[wdbc]", "explainers=[native,random]",
+                                  "metrics=all"], results))
+    scores = tables(results)["explanations"].set_index(["explainer", "metric"])
+    assert set(scores.index.get_level_values("metric")) == {"deletion_auc", "faithfulness_correlation", "sparseness",
+                                                            "complexity"}
+    assert (scores["status"] == "ok").all()
+    # IMN's impacts track the model's response to removing features far better than noise does.
+    assert scores.loc[("native", "faithfulness_correlation"), "value"] > \
+        scores.loc[("random", "faithfulness_correlation"), "value"] + 0.2

@@ -14,9 +14,8 @@ import numpy as np
 
 from bench.explanation import REFERENCES, Explanation, reference_input
 from bench.metrics.base import metric
+from bench.metrics.deletion import MAX_ELEMENTS_PER_CALL  # one memory bound for perturbation metrics
 from bench.models.base import model_output
-
-MAX_ELEMENTS_PER_CALL = 4_000_000  # bounds memory: instances x subsets x features per model call
 
 
 @metric(category="faithfulness", higher_is_better=True)

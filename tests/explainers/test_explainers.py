@@ -51,6 +51,18 @@ class LinearRegressor:
         return self.module
 
 
+class Network:
+    """A model that is only its torch network: what gradient and DeepLIFT methods read."""
+
+    classes_ = None
+
+    def __init__(self, module: nn.Module):
+        self.module = module
+
+    def torch_module(self):
+        return self.module
+
+
 @pytest.fixture
 def data():
     rng = np.random.default_rng(0)
@@ -250,8 +262,7 @@ def test_lime_image_weights_the_cells_the_classifier_reads_and_is_seeded():
 def test_integrated_gradients_is_complete_on_a_nonlinear_network(data):
     X, background = data
     torch.manual_seed(0)
-    model = LinearRegressor([0.0] * 4)
-    model.module = nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 3))
+    model = Network(nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 3)))
     target = np.array([0, 1, 2, 1, 0])
     e = IntegratedGradients(n_steps=64).explain(model, X, target=target, background=background,
                                                 rng=np.random.default_rng(0))
@@ -278,10 +289,10 @@ def test_exact_shap_is_not_applicable_to_many_features_and_deeplift_to_a_product
             return self.a(x) * self.b(x)
 
     torch.manual_seed(0)
-    model.module = Product()
+    product = Network(Product())
     for explainer in (DeepLift(), DeepShap()):
         with pytest.raises(NotApplicable, match="outside DeepLIFT's layer rules"):
-            explainer.explain(model, X, target=ZERO, background=background, rng=np.random.default_rng(0))
+            explainer.explain(product, X, target=ZERO, background=background, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="batch_size"):
         KernelShap(batch_size=0)
     with pytest.raises(ValueError, match="n_permutations must be a positive integer"):
@@ -293,8 +304,7 @@ def test_exact_shap_is_not_applicable_to_many_features_and_deeplift_to_a_product
 def test_deep_shap_explains_each_rows_own_class_and_adds_up_to_its_logit(data):
     X, background = data
     torch.manual_seed(0)
-    model = LinearRegressor([0.0] * 4)
-    model.module = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    model = Network(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)))
     target = np.array([2, 0, 1, 2, 0])
     e = DeepShap().explain(model, X, target=target, background=background, rng=np.random.default_rng(0))
     with torch.no_grad():

@@ -49,6 +49,13 @@ class OpenMLDataConfig:
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
 
 
+class Compat(str, Enum):
+    """"correct": every definition as its paper gives it; "xaibench": the original XAI-Bench
+    code's quirks (XAIBENCH.md), to reproduce numbers published with it."""
+    correct = "correct"
+    xaibench = "xaibench"
+
+
 @dataclass
 class EmbeddedDataConfig:
     _target_: str = "bench.data.embedded.EmbeddedSource"
@@ -61,6 +68,7 @@ class EmbeddedDataConfig:
     n_test: int = 100
     noise_std: float = 0.01
     synthetic_mode: str = "regression"
+    compat: Compat = "${compat}"  # "xaibench": the original code's piecewise g1 (XAIBENCH.md)
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
 
 
@@ -346,12 +354,35 @@ class ContextualDecompositionConfig(BatchedExplainerConfig):
     max_interaction_features: int = 64  # no interactions above this many input features (d^2 / 2 pairs)
 
 
+class Replacement(str, Enum):
+    """What stands in for a removed feature in deletion and insertion curves."""
+    mean = "mean"  # the background's mean
+    zero = "zero"
+    conditional = "conditional"  # draws from p(x_removed | x_present): synthetic tasks only
+
+
 @dataclass
 class DeletionAUCConfig:
     _target_: str = "bench.metrics.deletion_auc"
     _partial_: bool = True
-    baseline: Baseline = Baseline.mean
+    replacement: Replacement = Replacement.mean
     step: int = 1  # features removed per point of the curve
+    n_samples: int = 1  # conditional draws averaged per point (conditional replacement only)
+
+
+@dataclass
+class InsertionAUCConfig(DeletionAUCConfig):
+    _target_: str = "bench.metrics.insertion_auc"
+
+
+@dataclass
+class DeletionLeRFAUCConfig(DeletionAUCConfig):
+    _target_: str = "bench.metrics.deletion_lerf_auc"
+
+
+@dataclass
+class InsertionLeRFAUCConfig(DeletionAUCConfig):
+    _target_: str = "bench.metrics.insertion_lerf_auc"
 
 
 @dataclass
@@ -406,6 +437,7 @@ class Config:
     seed: int = 0
     force: bool = False
     torch_threads: int = 1
+    compat: Compat = Compat.correct
 
 
 def register_configs() -> None:
@@ -442,6 +474,9 @@ def register_configs() -> None:
     cs.store(name="schema_explainer_random", node=RandomExplainerConfig)
     cs.store(name="schema_explainer_cd", node=ContextualDecompositionConfig)
     cs.store(name="schema_metric_deletion_auc", node=DeletionAUCConfig)
+    cs.store(name="schema_metric_insertion_auc", node=InsertionAUCConfig)
+    cs.store(name="schema_metric_deletion_lerf_auc", node=DeletionLeRFAUCConfig)
+    cs.store(name="schema_metric_insertion_lerf_auc", node=InsertionLeRFAUCConfig)
     cs.store(name="schema_metric_faithfulness_correlation", node=FaithfulnessCorrelationConfig)
     cs.store(name="schema_metric_sparseness", node=SparsenessConfig)
     cs.store(name="schema_metric_complexity", node=ComplexityConfig)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -21,7 +21,8 @@ from bench.data.task import Task
 from bench.errors import BenchError, DataUnavailable, IncompatibleModel, NotApplicable, UnusableFold, one_line
 from bench.explainers.background import summarize
 from bench.metrics.base import info_of
-from bench.metrics.cost import measure
+from bench.metrics.context import MetricContext
+from bench.metrics.cost import CountingModel, measure
 from bench.models.base import input_kind_problem, predicted_class, task_type_problem
 from bench.plan import Plan, make_plan
 from bench.prepare import Fold, prepare_fold, sample_rows, scores
@@ -171,8 +172,14 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
                            _rng(plan, fold_key + "/background"))
     X = prepared.X_test[sample]
     target = predicted_class(model, X)
+    # One context per fold: what the fold's metrics compute once (ground truth, a retrained
+    # model) is shared by every explainer.
+    context = MetricContext(background=background, task_type=task.task_type, X_train=prepared.X_train,
+                            y_train=prepared.y_train, explain=None,
+                            fit=lambda X_fit, y_fit: plan.model_factory().fit(X_fit, y_fit),
+                            seed=plan.cfg.seed, synthetic=task.metadata.get("truth"))
     for name in progress(list(pending), desc=f"{task.name} fold {fold}: explainers"):
-        _explain_unit(plan, pending[name], task, model, X, target, background, sample, prepared, base, summary)
+        _explain_unit(plan, pending[name], task, model, X, target, context, sample, prepared, base, summary)
 
 
 def _record_not_applicable(plan: Plan, task: Task, fold: int, units: list, base: dict, reason: str,
@@ -226,9 +233,10 @@ def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: 
     _record(plan, unit, rows, summary)
 
 
-def _explain_unit(plan: Plan, unit: ExplainUnit, task: Task, model, X, target, background, sample, fold: Fold,
-                  base: dict, summary: RunSummary) -> None:
+def _explain_unit(plan: Plan, unit: ExplainUnit, task: Task, model, X, target, context: MetricContext, sample,
+                  fold: Fold, base: dict, summary: RunSummary) -> None:
     explainer = plan.explainers[unit.explainer]
+    background = context.background
     rows_base = {**_unit_row(base, unit), "n_instances": len(X)}
     reason = explainer.not_applicable(model)
     if reason:
@@ -247,25 +255,14 @@ def _explain_unit(plan: Plan, unit: ExplainUnit, task: Task, model, X, target, b
         return
     rows = [{**rows_base, "metric": name, "category": "cost", "value": value, "higher_is_better": False,
              "status": "ok", "duration_s": cost.seconds} for name, value in cost.per_instance(len(X)).items()]
+    # The explainer again, with the same options and seed, for metrics that re-explain.
+    context = replace(context, explainer_cache={}, explain=lambda m, X_new, target_new: explainer.explain(
+        m, X_new, target=target_new, background=background, rng=_rng(plan, unit.key)))
     for name, fn in plan.explanation_metrics.items():
         info = info_of(fn)
         if explanation.kind not in info.kinds or task.task_type not in info.task_types:
             continue
-        start = time.perf_counter()
-        metric_row = {**rows_base, "metric": name, "category": info.category, "higher_is_better": info.higher_is_better}
-        try:
-            values = np.asarray(fn(model, X, explanation, background=background, rng=_rng(plan, f"{unit.key}/{name}")),
-                                dtype=float)
-            # A metric returns NaN for an instance it is undefined on (a correlation with an
-            # output that does not vary): the mean is over the others, n/a when none is left.
-            defined = values[~np.isnan(values)]
-            if len(defined):
-                rows.append({**metric_row, "value": float(defined.mean()), "status": "ok",
-                             "duration_s": time.perf_counter() - start})
-            else:
-                rows.append({**metric_row, "status": "n/a", "error": f"{name} is undefined on every explained instance"})
-        except Exception as e:
-            rows.append({**metric_row, "status": "failed", "error": one_line(e)})
+        rows.append(_metric_row(plan, unit, name, fn, model, X, explanation, context, rows_base))
     artifact = {"test_rows": sample, "feature_names": fold.feature_names, "explanation": explanation}
     if fold.source_columns is not None:
         artifact["by_source_column"] = explanation.by_source_column(fold.source_columns)
@@ -273,6 +270,28 @@ def _explain_unit(plan: Plan, unit: ExplainUnit, task: Task, model, X, target, b
     log.info("%s %s: %s", task.name, unit.explainer,
              ", ".join(f"{r['metric']}={r['value']:.4g}" for r in rows if r["status"] == "ok"))
     _record(plan, unit, rows, summary)
+
+
+def _metric_row(plan: Plan, unit: ExplainUnit, name: str, fn, model, X, explanation, context: MetricContext,
+                rows_base: dict) -> dict:
+    info = info_of(fn)
+    row = {**rows_base, "metric": name, "category": info.category, "higher_is_better": info.higher_is_better}
+    counted = CountingModel(model)
+    start = time.perf_counter()
+    try:
+        values = np.asarray(fn(counted, X, explanation, context=context, rng=_rng(plan, f"{unit.key}/{name}")),
+                            dtype=float)
+    except NotApplicable as e:
+        return {**row, "status": "n/a", "error": str(e)}
+    except Exception as e:
+        return {**row, "status": "failed", "error": one_line(e)}
+    # A metric returns NaN for an instance it is undefined on (a correlation with an output that
+    # does not vary): the mean is over the others, n/a when none is left.
+    defined = values[~np.isnan(values)]
+    if not len(defined):
+        return {**row, "status": "n/a", "error": f"{name} is undefined on every explained instance"}
+    return {**row, "value": float(defined.mean()), "status": "ok", "duration_s": time.perf_counter() - start,
+            "model_evaluations": counted.rows}
 
 
 def _record(plan: Plan, unit, rows: list[dict], summary: RunSummary) -> None:

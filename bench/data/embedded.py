@@ -14,6 +14,7 @@ from sklearn.datasets import load_breast_cancer, load_digits
 from bench.data import synthetic
 from bench.data.source import Source, TaskRef
 from bench.data.splits import local_splits
+from bench.data.gaussian import Gaussian
 from bench.data.task import Split, Task
 
 REAL = ("wdbc", "digits")
@@ -34,6 +35,7 @@ class EmbeddedSource(Source):
         noise_std: float,
         synthetic_mode: str,
         preprocess: Mapping[str, Any],
+        compat: str = "correct",
         seed: int = 0,
     ):
         super().__init__(suite=suite, folds=folds, preprocess=preprocess, seed=seed)
@@ -43,6 +45,7 @@ class EmbeddedSource(Source):
         if n_folds < 2:
             raise ValueError(f"data.n_folds must be at least 2, got {n_folds}")
         synthetic.covariance(rho)  # validates rho
+        synthetic.check_compat(compat)
         for name in datasets:
             if name in synthetic.GENERATORS:
                 synthetic.check_mode(name, synthetic_mode)
@@ -53,6 +56,7 @@ class EmbeddedSource(Source):
         self.n_test = n_test
         self.noise_std = noise_std
         self.synthetic_mode = synthetic_mode
+        self.compat = compat
 
     def refs(self) -> list[TaskRef]:
         return [TaskRef(self.suite, name, dataset_id=1510 if name == "wdbc" else None) for name in self.datasets]
@@ -83,14 +87,16 @@ class EmbeddedSource(Source):
         # Each dataset gets its own stream, so adding one to the list changes no other.
         rng = np.random.default_rng([self.seed, zlib.crc32(ref.name.encode())])
         X, y = synthetic.generate(ref.name, rho=self.rho, n_train=self.n_train, n_test=self.n_test,
-                                  noise_std=self.noise_std, mode=self.synthetic_mode, rng=rng)
+                                  noise_std=self.noise_std, mode=self.synthetic_mode, rng=rng,
+                                  compat=self.compat)
         n = self.n_train
         split = Split(fold=0, train=np.arange(n), test=np.arange(n, n + self.n_test), kind="generated", seed=self.seed)
         frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
         task_type = "binary" if self.synthetic_mode == "classification" else "regression"
         return Task(self.suite, ref.name, task_type, "tabular", frame, y, (split,), metadata={
             "source": "XAI-Bench generator", "generator": ref.name, "rho": self.rho, "noise_std": self.noise_std,
-            "mode": self.synthetic_mode,
-            "covariance": synthetic.covariance(self.rho).tolist(),
+            "mode": self.synthetic_mode, "compat": self.compat,
+            "truth": synthetic.SyntheticTruth(Gaussian(np.zeros(synthetic.N_FEATURES), synthetic.covariance(self.rho)), ref.name,
+                                    synthetic.PLANTED_INTERACTIONS.get(ref.name, ())),
             "preprocess": False,  # already N(0, Sigma); the ground truth lives in this space
         })

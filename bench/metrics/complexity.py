@@ -16,6 +16,7 @@ import numpy as np
 
 from bench.explanation import Explanation
 from bench.metrics.base import metric
+from bench.metrics.context import MetricContext
 
 
 def _magnitudes(explanation: Explanation) -> np.ndarray:
@@ -26,7 +27,7 @@ def _magnitudes(explanation: Explanation) -> np.ndarray:
 
 
 @metric(category="complexity", higher_is_better=True)
-def sparseness(model, X: np.ndarray, explanation: Explanation, *, background: np.ndarray,
+def sparseness(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
                rng: np.random.Generator) -> np.ndarray:
     magnitude = np.sort(_magnitudes(explanation), axis=1)
     d = magnitude.shape[1]
@@ -35,7 +36,7 @@ def sparseness(model, X: np.ndarray, explanation: Explanation, *, background: np
 
 
 @metric(category="complexity", higher_is_better=False)
-def complexity(model, X: np.ndarray, explanation: Explanation, *, background: np.ndarray,
+def complexity(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
                rng: np.random.Generator) -> np.ndarray:
     magnitude = _magnitudes(explanation)
     share = magnitude / magnitude.sum(axis=1, keepdims=True)

@@ -1,11 +1,19 @@
-"""Deletion curve (MoRF) area, Petsiuk et al. 2018 (RISE) / Samek et al. 2017.
+"""Deletion and insertion curves (Petsiuk et al. 2018, RISE; Samek et al. 2017, MoRF/LeRF).
 
-Features are removed (set to a baseline) in order of decreasing attribution, `step` at a
-time; the curve is the model's output for the explained target (class probability, or the
-regression output) after each removal, against the fraction of features removed, and the
-score is its area by the trapezoid rule over [0, 1]. A faithful explanation makes the output
-fall fast: lower is better. Every perturbed input of a chunk of instances goes through the
-model in one call.
+Deletion: starting from x, features are removed `step` at a time, in order of decreasing
+attribution (MoRF, most relevant first) or increasing attribution (LeRF). Insertion: starting
+from an input with every feature removed, features are put back in the same orders. The curve
+is the model's output for the explained target (class probability, or the regression output)
+against the fraction of features removed (inserted); the score is its area by the trapezoid
+rule over [0, 1], one value per instance.
+
+A faithful explanation makes MoRF deletion fall fast (low area) and MoRF insertion rise fast
+(high area); the LeRF orders reverse both. A removed feature is replaced by
+- "mean" or "zero": the background's mean, or 0 (`bench.explanation.reference_input`), or
+- "conditional": a draw from the data's conditional distribution given the features still
+  present (exact for synthetic Gaussian tasks; XAIBENCH.md), averaged over `n_samples` draws.
+Every curve point of a chunk of instances goes through the model in one call
+(bench/metrics/perturbation.py).
 """
 
 from __future__ import annotations
@@ -14,9 +22,10 @@ import numpy as np
 
 from bench.explanation import REFERENCES, Explanation, reference_input
 from bench.metrics.base import metric
-from bench.models.base import model_output
+from bench.metrics.context import MetricContext
+from bench.metrics.perturbation import explained_outputs
 
-MAX_ELEMENTS_PER_CALL = 4_000_000  # bounds memory: instances x steps x features per model call
+REPLACEMENTS = (*REFERENCES, "conditional")
 
 
 def deletion_steps(n_features: int, step: int) -> np.ndarray:
@@ -26,25 +35,71 @@ def deletion_steps(n_features: int, step: int) -> np.ndarray:
     return np.unique(np.append(np.arange(0, n_features, step), n_features))
 
 
-@metric(category="faithfulness", higher_is_better=False)
-def deletion_auc(model, X: np.ndarray, explanation: Explanation, *, background: np.ndarray,
-                 rng: np.random.Generator, baseline: str = "mean", step: int = 1) -> np.ndarray:
-    """Returns one area per explained instance, shape (n,)."""
-    if baseline not in REFERENCES:
-        raise ValueError(f"deletion_auc baseline must be one of {REFERENCES}, got {baseline!r}")
+def curve_area(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext, rng: np.random.Generator,
+               insertion: bool, most_relevant_first: bool, replacement: str, step: int, n_samples: int) -> np.ndarray:
+    """(n,) area under the deletion (insertion) curve; see the module docstring."""
+    if replacement not in REPLACEMENTS:
+        raise ValueError(f"replacement must be one of {REPLACEMENTS}, got {replacement!r}")
+    if n_samples < 1:
+        raise ValueError(f"n_samples must be at least 1, got {n_samples}")
     shape = X.shape[1:]
     flat = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
     n, d = flat.shape
-    reference = reference_input(background, baseline).reshape(d)
     steps = deletion_steps(d, step)
-    # rank[i, j]: position of feature j in instance i's removal order (0 = most important).
-    rank = np.argsort(np.argsort(-explanation.values, axis=1, kind="stable"), axis=1)
-    chunk = max(1, MAX_ELEMENTS_PER_CALL // (len(steps) * d))
-    curves = np.empty((n, len(steps)))
-    for start in range(0, n, chunk):
-        rows = slice(start, start + chunk)
-        removed = rank[rows, None, :] < steps[None, :, None]  # (chunk, steps, d)
-        perturbed = np.where(removed, reference, flat[rows, None, :]).reshape(-1, *shape)
-        outputs = model_output(model, perturbed).reshape(removed.shape[0], len(steps), -1)
-        curves[rows] = np.take_along_axis(outputs, explanation.target[rows, None, None], axis=2)[..., 0]
+    attributions = np.asarray(explanation.values, dtype=np.float64).reshape(n, d)
+    # rank[i, j]: position of feature j in instance i's order (0 = changed first).
+    order = np.argsort(-attributions if most_relevant_first else attributions, axis=1, kind="stable")
+    rank = np.argsort(order, axis=1)
+    draws = n_samples if replacement == "conditional" else 1
+    if replacement == "conditional":
+        distribution = context.require_synthetic("conditional replacement").distribution
+    else:
+        reference = reference_input(context.background, replacement).reshape(d)
+
+    def build(rows: slice) -> np.ndarray:
+        changed = rank[rows, None, :] < steps[None, :, None]  # (k, steps, d)
+        present = ~changed if not insertion else changed
+        if replacement != "conditional":
+            return np.where(present, flat[rows, None, :], reference).reshape(len(present), len(steps), *shape)
+        x = np.broadcast_to(flat[rows, None, :], present.shape)
+        sampled = distribution.sample_conditional(x, present, draws, rng)  # (k, steps, draws, d)
+        return sampled.reshape(len(present), len(steps) * draws, *shape)
+
+    outputs = explained_outputs(model, build, n_instances=n, n_perturbations=len(steps) * draws, n_features=d,
+                                target=explanation.target)
+    curves = outputs.reshape(n, len(steps), draws).mean(axis=2)
     return np.trapezoid(curves, x=steps / d, axis=1)
+
+
+@metric(category="faithfulness", higher_is_better=False)
+def deletion_auc(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext, rng: np.random.Generator,
+                 replacement: str = "mean", step: int = 1, n_samples: int = 1) -> np.ndarray:
+    """MoRF deletion: the output should fall as soon as the top features go. Lower is better."""
+    return curve_area(model, X, explanation, context=context, rng=rng, insertion=False, most_relevant_first=True,
+                      replacement=replacement, step=step, n_samples=n_samples)
+
+
+@metric(category="faithfulness", higher_is_better=True)
+def insertion_auc(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext, rng: np.random.Generator,
+                  replacement: str = "mean", step: int = 1, n_samples: int = 1) -> np.ndarray:
+    """MoRF insertion: the output should rise as soon as the top features return. Higher is better."""
+    return curve_area(model, X, explanation, context=context, rng=rng, insertion=True, most_relevant_first=True,
+                      replacement=replacement, step=step, n_samples=n_samples)
+
+
+@metric(category="faithfulness", higher_is_better=True)
+def deletion_lerf_auc(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
+                      rng: np.random.Generator, replacement: str = "mean", step: int = 1,
+                      n_samples: int = 1) -> np.ndarray:
+    """LeRF deletion: removing the least relevant features first should keep the output. Higher is better."""
+    return curve_area(model, X, explanation, context=context, rng=rng, insertion=False, most_relevant_first=False,
+                      replacement=replacement, step=step, n_samples=n_samples)
+
+
+@metric(category="faithfulness", higher_is_better=False)
+def insertion_lerf_auc(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
+                       rng: np.random.Generator, replacement: str = "mean", step: int = 1,
+                       n_samples: int = 1) -> np.ndarray:
+    """LeRF insertion: inserting the least relevant features first should change little. Lower is better."""
+    return curve_area(model, X, explanation, context=context, rng=rng, insertion=True, most_relevant_first=False,
+                      replacement=replacement, step=step, n_samples=n_samples)

@@ -4,8 +4,7 @@ For each instance: draw `n_subsets` random feature subsets S of a fixed size, se
 baseline, and take the Pearson correlation between the attributions' sum over S and the
 drop of the explained output, f(x)_y - f(x with S at the baseline)_y. 1 for attributions
 that add up to the model's response to removing features (a linear model's w * (x - baseline)),
-about 0 for attributions unrelated to the model. Every perturbed input of a chunk of instances
-goes through the model in one call.
+about 0 for attributions unrelated to the model.
 """
 
 from __future__ import annotations
@@ -14,12 +13,13 @@ import numpy as np
 
 from bench.explanation import REFERENCES, Explanation, reference_input
 from bench.metrics.base import metric
-from bench.metrics.deletion import MAX_ELEMENTS_PER_CALL  # one memory bound for perturbation metrics
-from bench.models.base import model_output
+from bench.metrics.context import MetricContext
+from bench.metrics.perturbation import explained_outputs
+from bench.metrics.rowwise import pearson_rows
 
 
 @metric(category="faithfulness", higher_is_better=True)
-def faithfulness_correlation(model, X: np.ndarray, explanation: Explanation, *, background: np.ndarray,
+def faithfulness_correlation(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
                              rng: np.random.Generator, baseline: str = "mean", n_subsets: int = 100,
                              subset_fraction: float = 0.25) -> np.ndarray:
     """Returns one correlation per explained instance, shape (n,); NaN where the output or the
@@ -33,25 +33,16 @@ def faithfulness_correlation(model, X: np.ndarray, explanation: Explanation, *, 
     flat = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
     n, d = flat.shape
     size = max(1, round(subset_fraction * d))
-    reference = reference_input(background, baseline).reshape(d)
+    reference = reference_input(context.background, baseline).reshape(d)
     # (n, subsets, d) masks of `size` features each: the first `size` of a random order.
     masks = np.argsort(rng.random((n, n_subsets, d)), axis=2) < size
     attributions = np.asarray(explanation.values, dtype=np.float64).reshape(n, d)
     subset_sums = np.einsum("nsd,nd->ns", masks, attributions)
-    drops = np.empty((n, n_subsets))
-    chunk = max(1, MAX_ELEMENTS_PER_CALL // ((n_subsets + 1) * d))
-    for start in range(0, n, chunk):
-        rows = slice(start, start + chunk)
+
+    def build(rows: slice) -> np.ndarray:
         perturbed = np.where(masks[rows], reference, flat[rows, None, :])
-        inputs = np.concatenate([flat[rows, None, :], perturbed], axis=1)  # the original first
-        outputs = model_output(model, inputs.reshape(-1, *shape)).reshape(len(inputs), n_subsets + 1, -1)
-        explained = np.take_along_axis(outputs, explanation.target[rows, None, None], axis=2)[..., 0]
-        drops[rows] = explained[:, :1] - explained[:, 1:]
-    return _pearson_rows(subset_sums, drops)
+        return np.concatenate([flat[rows, None, :], perturbed], axis=1).reshape(len(perturbed), n_subsets + 1, *shape)
 
-
-def _pearson_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a, b = a - a.mean(axis=1, keepdims=True), b - b.mean(axis=1, keepdims=True)
-    denominator = np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denominator > 0, (a * b).sum(axis=1) / denominator, np.nan)
+    outputs = explained_outputs(model, build, n_instances=n, n_perturbations=n_subsets + 1, n_features=d,
+                                target=explanation.target)  # the original input first
+    return pearson_rows(subset_sums, outputs[:, :1] - outputs[:, 1:])

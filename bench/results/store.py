@@ -14,7 +14,7 @@ from bench.results.units import ExplainUnit, FitUnit, LoadUnit, unit_path
 ROW_COLUMNS = [
     "run_id", "unit", "suite", "task_id", "dataset_id", "dataset", "fold", "split_kind", "split_seed", "seed", "model",
     "explainer", "metric", "category", "value", "higher_is_better", "n_instances", "status", "error",
-    "duration_s", "config_hash", "versions",
+    "duration_s", "model_evaluations", "config_hash", "versions",
 ]
 STATUSES = ("ok", "failed", "n/a")
 
@@ -28,7 +28,7 @@ def rows_frame(rows: list[dict]) -> pd.DataFrame:
         raise ValueError(f"result row status must be one of {STATUSES}, got {sorted(bad)}")
     frame = pd.DataFrame(rows, columns=ROW_COLUMNS)
     frame["value"] = frame["value"].astype(float)
-    for column in ("task_id", "dataset_id", "split_seed", "n_instances"):
+    for column in ("task_id", "dataset_id", "split_seed", "n_instances", "model_evaluations"):
         frame[column] = frame[column].astype("Int64")
     return frame
 
@@ -55,7 +55,8 @@ class ResultStore:
         files = sorted((self.root / "rows").rglob("*.parquet"))
         if not files:
             return rows_frame([])
-        return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        # reindex: rows stored before a column was added read as missing there.
+        return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True).reindex(columns=ROW_COLUMNS)
 
     def save_artifact(self, unit: FitUnit | ExplainUnit, what: str, obj) -> None:
         with atomic_path(unit_path(self.root, unit, what)) as tmp, open(tmp, "wb") as f:

@@ -12,7 +12,8 @@ from bench.results.store import ResultStore
 ID_COLUMNS = ["suite", "task_id", "dataset_id", "dataset", "fold", "split_kind", "split_seed", "seed", "model"]
 TABLE_COLUMNS = {
     "accuracy": ID_COLUMNS + ["metric", "value", "higher_is_better", "unit", "status", "error"],
-    "explanations": ID_COLUMNS + ["explainer", "metric", "value", "higher_is_better", "n_instances", "unit", "status", "error"],
+    "explanations": ID_COLUMNS + ["explainer", "metric", "value", "higher_is_better", "n_instances",
+                                  "model_evaluations", "unit", "status", "error"],
     "cost": ID_COLUMNS + ["explainer", "metric", "value", "n_instances", "unit", "status", "error"],
     "skipped": ["suite", "task_id", "dataset_id", "dataset", "error"],
 }

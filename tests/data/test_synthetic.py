@@ -9,9 +9,12 @@ import pytest
 from bench.data.embedded import EmbeddedSource
 from bench.data.source import TaskRef
 from bench.data.synthetic import (
+    INTERACTION_STRENGTH,
+    PLANTED_INTERACTIONS,
     covariance,
     gaussian_linear,
     gaussian_nonlinear_additive,
+    gaussian_pairwise_interaction,
     gaussian_piecewise_constant,
     generate,
 )
@@ -162,3 +165,30 @@ def test_unknown_dataset_is_refused_with_the_available_names():
         embedded(["wdbc", "nope"])
     for name in ("'nope'", "wdbc", "digits", "gaussianLinear", "gaussianNonLinearAdditive", "gaussianPiecewiseConstant"):
         assert name in str(error.value)
+
+
+def test_compat_reproduces_the_original_piecewise_g1_only_on_its_quirky_interval():
+    x = np.zeros((3, 5))
+    x[:, 1] = [-0.3, -0.7, 0.2]  # g1: the quirk's interval, then two others
+    correct = gaussian_piecewise_constant(x)
+    quirky = gaussian_piecewise_constant(x, compat="xaibench")
+    np.testing.assert_array_equal(quirky - correct, [1.0, 0.0, 0.0])  # 0 instead of -1 on [-0.5, 0)
+
+
+def test_pairwise_interaction_label_is_linear_plus_the_planted_product():
+    x = np.array([[1.0, 0.0, 2.0, 0.0, -1.5]])
+    (i, j), = PLANTED_INTERACTIONS["gaussianPairwiseInteraction"]
+    assert (i, j) == (2, 4)
+    assert gaussian_pairwise_interaction(x).tolist() == [4.0 + 2 * 2.0 + INTERACTION_STRENGTH * 2.0 * -1.5]
+
+
+def test_synthetic_tasks_carry_their_distribution_and_planted_pairs():
+    task = embedded(["gaussianPairwiseInteraction"], compat="xaibench").load(TaskRef("embedded", "gaussianPairwiseInteraction"))
+    truth = task.metadata["truth"]
+    np.testing.assert_array_equal(truth.distribution.cov, covariance(0.5))
+    assert truth.interactions == ((2, 4),) and task.metadata["compat"] == "xaibench"
+
+
+def test_an_unknown_compat_mode_is_named():
+    with pytest.raises(ValueError, match="compat must be one of"):
+        embedded(["gaussianLinear"], compat="original")

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from bench.explanation import Explanation
+from tests.metrics.conftest import make_context
 from bench.metrics import complexity, faithfulness_correlation, info_of, sparseness
 from tests.metrics.test_deletion import Linear
 
@@ -19,14 +20,14 @@ def test_sparseness_is_the_gini_index_of_the_magnitudes():
     e = explanation([[0, 0, 0, 5.0], [1, 1, 1, 1], [-3, 0, 0, 0], [1, 2, 3, 4], [0, 0, 0, 0]])
     d = 4
     # Gini of (1, 2, 3, 4): sum (2i - d - 1) a_i / (d sum a) = (-3 - 2 + 3 + 12) / (4 * 10) = 0.25.
-    np.testing.assert_allclose(sparseness(None, None, e, background=None, rng=None),
+    np.testing.assert_allclose(sparseness(None, None, e, context=make_context(), rng=None),
                                [(d - 1) / d, 0, (d - 1) / d, 0.25, 0])
     assert info_of(sparseness).category == "complexity" and info_of(sparseness).higher_is_better
 
 
 def test_complexity_is_the_entropy_of_the_normalised_magnitudes():
     e = explanation([[0, 0, 0, 5.0], [1, 1, 1, 1], [-2, 2, 0, 0], [0, 0, 0, 0]])
-    np.testing.assert_allclose(complexity(None, None, e, background=None, rng=None),
+    np.testing.assert_allclose(complexity(None, None, e, context=make_context(), rng=None),
                                [0, np.log(4), np.log(2), np.log(4)], atol=1e-12)
     assert not info_of(complexity).higher_is_better
 
@@ -41,7 +42,7 @@ def linear_case():
 def test_faithfulness_correlation_of_a_linear_models_exact_attributions_is_one(linear_case):
     model, X, background = linear_case
     exact = explanation((X - background.mean(axis=0)) * model.w)  # removing S drops f by their sum
-    values = faithfulness_correlation(model, X, exact, background=background, rng=np.random.default_rng(0))
+    values = faithfulness_correlation(model, X, exact, context=make_context(background), rng=np.random.default_rng(0))
     np.testing.assert_allclose(values, 1.0, atol=1e-12)
     assert model.calls == 1  # every perturbed input of the six instances in one call
 
@@ -50,19 +51,19 @@ def test_faithfulness_correlation_of_unrelated_attributions_is_about_zero_and_se
     model, X, background = linear_case
     noise = explanation(np.random.default_rng(5).normal(size=X.shape))
     score = lambda seed: faithfulness_correlation(  # noqa: E731
-        model, X, noise, background=background, rng=np.random.default_rng(seed), n_subsets=400)
+        model, X, noise, context=make_context(background), rng=np.random.default_rng(seed), n_subsets=400)
     assert abs(score(0).mean()) < 0.15
     np.testing.assert_array_equal(score(0), score(0))
     negated = explanation(-(X - background.mean(axis=0)) * model.w)
-    np.testing.assert_allclose(faithfulness_correlation(model, X, negated, background=background,
+    np.testing.assert_allclose(faithfulness_correlation(model, X, negated, context=make_context(background),
                                                         rng=np.random.default_rng(0)), -1.0, atol=1e-12)
 
 
 def test_faithfulness_correlation_is_undefined_for_a_constant_model_and_checks_its_options(linear_case):
     _, X, background = linear_case
     flat = Linear(np.zeros(8))
-    values = faithfulness_correlation(flat, X, explanation(X), background=background, rng=np.random.default_rng(0))
+    values = faithfulness_correlation(flat, X, explanation(X), context=make_context(background), rng=np.random.default_rng(0))
     assert np.isnan(values).all()
     with pytest.raises(ValueError, match="subset_fraction"):
-        faithfulness_correlation(flat, X, explanation(X), background=background, rng=np.random.default_rng(0),
+        faithfulness_correlation(flat, X, explanation(X), context=make_context(background), rng=np.random.default_rng(0),
                                  subset_fraction=0)

@@ -1,0 +1,19 @@
+"""Shared by the metric tests: a metric context with only what a test sets."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bench.metrics.context import MetricContext
+
+
+def make_context(background=None, *, X_train=None, y_train=None, explain=None, fit=None, synthetic=None,
+                 task_type: str = "regression") -> MetricContext:
+    def missing(*args, **kwargs):
+        raise AssertionError("this test's metric context has no such function")
+
+    background = np.zeros((1, 1)) if background is None else np.asarray(background, dtype=float)
+    return MetricContext(background=background, task_type=task_type,
+                         X_train=background if X_train is None else X_train,
+                         y_train=np.zeros(len(background)) if y_train is None else y_train,
+                         explain=explain or missing, fit=fit or missing, synthetic=synthetic)

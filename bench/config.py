@@ -376,16 +376,6 @@ class InsertionAUCConfig(DeletionAUCConfig):
 
 
 @dataclass
-class DeletionLeRFAUCConfig(DeletionAUCConfig):
-    _target_: str = "bench.metrics.deletion_lerf_auc"
-
-
-@dataclass
-class InsertionLeRFAUCConfig(DeletionAUCConfig):
-    _target_: str = "bench.metrics.insertion_lerf_auc"
-
-
-@dataclass
 class FaithfulnessCorrelationConfig:
     _target_: str = "bench.metrics.faithfulness_correlation"
     _partial_: bool = True
@@ -404,6 +394,119 @@ class SparsenessConfig:
 class ComplexityConfig:
     _target_: str = "bench.metrics.complexity"
     _partial_: bool = True
+
+
+@dataclass
+class FaithfulnessConfig:
+    """XAI-Bench faithfulness (bench/metrics/xaibench.py)."""
+    _target_: str = "bench.metrics.faithfulness"
+    _partial_: bool = True
+    n_samples: int = 100  # conditional draws of each removed feature
+
+
+@dataclass
+class MonotonicityConfig:
+    _target_: str = "bench.metrics.monotonicity"
+    _partial_: bool = True
+    n_samples: int = 100  # conditional draws of the absent features per step
+    compat: Compat = "${compat}"  # xaibench: steps stored by feature index, as the original code does
+
+
+@dataclass
+class RoarMonotonicityConfig:
+    _target_: str = "bench.metrics.roar_monotonicity"
+    _partial_: bool = True
+    # "mlp": sklearn's MLP with its defaults (XAI-Bench's retrained model); "same": the run's own
+    # model config; or a {_target_: ..., _partial_: true} node that builds an unfitted estimator.
+    retrained_model: Any = "mlp"
+    n_train_rows: Optional[int] = None  # retrain on the first k training rows (explained too); None: all
+
+
+@dataclass
+class RoarFaithfulnessConfig(RoarMonotonicityConfig):
+    _target_: str = "bench.metrics.roar_faithfulness"
+    compat: Compat = "${compat}"  # xaibench: the original code's row alignment (training |phi| vs test deltas)
+
+
+class InfidelityPerturbation(str, Enum):
+    noisy_baseline = "noisy_baseline"  # x - I = clip(-noise_std z, 0, 1): Yeh et al.'s code and XAI-Bench's
+    gaussian = "gaussian"  # I ~ N(0, noise_std^2): captum's documented example
+
+
+@dataclass
+class InfidelityConfig:
+    """Yeh et al.'s infidelity (bench/metrics/infidelity.py); the normalised form is XAI-Bench's."""
+    _target_: str = "bench.metrics.infidelity"
+    _partial_: bool = True
+    perturbation: InfidelityPerturbation = InfidelityPerturbation.noisy_baseline
+    noise_std: float = 0.2
+    n_perturbations: int = 1000
+
+
+@dataclass
+class PredictionGapConfig:
+    """OpenXAI's PGI / PGU (bench/metrics/prediction_gap.py)."""
+    _target_: str = "bench.metrics.pgi"
+    _partial_: bool = True
+    noise_std: float = 0.1
+    n_perturbations: int = 100
+    top_fraction: float = 0.25  # k = 25% of the features
+
+
+@dataclass
+class MaxSensitivityConfig:
+    """Max-sensitivity, RIS and ROS (bench/metrics/robustness.py) share one set of re-explained
+    points per explainer when radius, n_samples and n_instances agree."""
+    _target_: str = "bench.metrics.max_sensitivity"
+    _partial_: bool = True
+    radius: float = 0.1  # L_inf ball; captum's 0.02 suits pixels in [0, 1], our features have std 1
+    n_samples: int = 10  # points (re-explanations) per instance
+    n_instances: Optional[int] = None  # score the first k explained rows; None: all
+
+
+@dataclass
+class RelativeStabilityConfig(MaxSensitivityConfig):
+    """RIS / ROS (Agarwal et al. 2022)."""
+    _target_: str = "bench.metrics.relative_input_stability"
+    eps_min: float = 1e-6  # floor of the denominator (Quantus' default)
+
+
+@dataclass
+class ShapleyGroundTruthConfig:
+    """Metrics against the exact Shapley values of the trained model (bench/metrics/ground_truth.py).
+    They share one ground truth per fold only with the same n_samples and compat."""
+    _target_: str = "bench.metrics.shapley_corr"
+    _partial_: bool = True
+    n_samples: int = 2000  # conditional draws per coalition (XAI-Bench: 20,000)
+    compat: Compat = "${compat}"  # xaibench: the original solver's + v(empty)/d (changes the MSE only)
+
+
+@dataclass
+class TopKAgreementConfig(ShapleyGroundTruthConfig):
+    top_fraction: float = 0.25  # k = 25% of the features (OpenXAI)
+
+
+@dataclass
+class InteractionRecoveryConfig:
+    _target_: str = "bench.metrics.interaction_recovery"
+    _partial_: bool = True
+
+
+@dataclass
+class ModelParameterRandomisationConfig:
+    _target_: str = "bench.metrics.model_parameter_randomisation"
+    _partial_: bool = True
+    absolute: bool = True  # rank |phi| (Adebayo et al.'s main figures); false: signed phi
+    max_layers: Optional[int] = None  # cascade length from the output layer; None: every layer
+    n_instances: Optional[int] = None  # score the first k explained rows (each step re-explains them); None: all
+
+
+@dataclass
+class DataRandomisationConfig:
+    _target_: str = "bench.metrics.data_randomisation"
+    _partial_: bool = True
+    absolute: bool = True
+    n_instances: Optional[int] = None
 
 
 @dataclass
@@ -475,8 +578,24 @@ def register_configs() -> None:
     cs.store(name="schema_explainer_cd", node=ContextualDecompositionConfig)
     cs.store(name="schema_metric_deletion_auc", node=DeletionAUCConfig)
     cs.store(name="schema_metric_insertion_auc", node=InsertionAUCConfig)
-    cs.store(name="schema_metric_deletion_lerf_auc", node=DeletionLeRFAUCConfig)
-    cs.store(name="schema_metric_insertion_lerf_auc", node=InsertionLeRFAUCConfig)
+    cs.store(name="schema_metric_faithfulness", node=FaithfulnessConfig)
+    cs.store(name="schema_metric_monotonicity", node=MonotonicityConfig)
+    cs.store(name="schema_metric_roar_faithfulness", node=RoarFaithfulnessConfig)
+    cs.store(name="schema_metric_roar_monotonicity", node=RoarMonotonicityConfig)
+    for name in ("shapley_mse", "shapley_corr", "rank_correlation", "pairwise_rank_agreement"):
+        cs.store(name=f"schema_metric_{name}", node=ShapleyGroundTruthConfig(_target_=f"bench.metrics.{name}"))
+    for name in ("feature_agreement", "rank_agreement", "sign_agreement", "signed_rank_agreement"):
+        cs.store(name=f"schema_metric_{name}", node=TopKAgreementConfig(_target_=f"bench.metrics.{name}"))
+    cs.store(name="schema_metric_interaction_recovery", node=InteractionRecoveryConfig)
+    for name in ("infidelity", "infidelity_normalised"):
+        cs.store(name=f"schema_metric_{name}", node=InfidelityConfig(_target_=f"bench.metrics.{name}"))
+    for name in ("pgi", "pgu"):
+        cs.store(name=f"schema_metric_{name}", node=PredictionGapConfig(_target_=f"bench.metrics.{name}"))
+    cs.store(name="schema_metric_max_sensitivity", node=MaxSensitivityConfig)
+    for name in ("relative_input_stability", "relative_output_stability"):
+        cs.store(name=f"schema_metric_{name}", node=RelativeStabilityConfig(_target_=f"bench.metrics.{name}"))
+    cs.store(name="schema_metric_model_parameter_randomisation", node=ModelParameterRandomisationConfig)
+    cs.store(name="schema_metric_data_randomisation", node=DataRandomisationConfig)
     cs.store(name="schema_metric_faithfulness_correlation", node=FaithfulnessCorrelationConfig)
     cs.store(name="schema_metric_sparseness", node=SparsenessConfig)
     cs.store(name="schema_metric_complexity", node=ComplexityConfig)

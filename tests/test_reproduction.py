@@ -86,3 +86,72 @@ def test_the_reproduce_script_runs_compares_and_writes_tidy_rows(shared_data, tm
     assert (rows["diff"] == rows["ours"] - rows["paper"]).all()
     assert 0.7 < per_dataset.loc[("credit-g", "logreg"), "ours"] < 0.85  # the paper's number is 0.775
     assert "mean over 2 datasets (paired)" in capsys.readouterr().out
+
+
+# --- imn-table3 (XAI-Bench) -------------------------------------------------------------------
+
+def xaibench_rows() -> tuple[pd.DataFrame, dict]:
+    """Two seeds of native and kernel_shap faithfulness on gaussianLinear, in both modes at rho 0
+    and in the correct mode at rho 0.5."""
+    rows, tags = [], {}
+    for mode, rho, base in (("correct", 0.0, 0.9), ("xaibench", 0.0, 0.8), ("correct", 0.5, 0.7)):
+        for seed, noise in ((0, -0.01), (1, 0.01)):
+            for explainer, offset in (("native", 0.0), ("kernel_shap", 0.05)):
+                unit = f"{mode}/{rho}/{seed}/{explainer}"
+                tags[unit] = (mode, rho)
+                rows.append({"unit": unit, "dataset": "gaussianLinear", "explainer": explainer, "seed": seed,
+                             "metric": "faithfulness", "status": "ok", "value": base + offset + noise})
+    rows.append({**rows[0], "unit": "other run", "value": -5.0})  # not one of the tagged runs
+    return pd.DataFrame(rows), tags
+
+
+def test_table3_summary_is_mean_and_std_over_seeds_per_mode_and_rho():
+    from bench.xaibench_reproduction import summarise
+
+    rows, tags = xaibench_rows()
+    summary = summarise(rows, tags).set_index(["mode", "rho", "explainer"])
+    native = summary.loc[("correct", 0.0, "native")]
+    assert native["ours"] == pytest.approx(0.9) and native["ours_std"] == pytest.approx(0.01 * 2 ** 0.5)
+    assert native["n_seeds"] == 2
+    assert summary.loc[("xaibench", 0.0, "kernel_shap"), "ours"] == pytest.approx(0.85)
+
+
+def test_table3_comparison_names_the_paper_cell_in_both_modes(tmp_path):
+    from bench.xaibench_reproduction import COLUMNS as TABLE3_COLUMNS
+    from bench.xaibench_reproduction import compare as compare_table3
+    from bench.xaibench_reproduction import plot_over_rho, read_published, summarise
+
+    rows, tags = xaibench_rows()
+    summary = summarise(rows, tags)
+    result = compare_table3(summary, read_published())
+    assert list(result.columns) == TABLE3_COLUMNS
+    cell = result.set_index(["mode", "row", "column"])
+    # Published: faithfulness on gaussianLinear, IMN 0.987, Kernel SHAP 0.981.
+    assert cell.loc[("correct", "faithfulness / gaussianLinear", "imn"), ["ours", "paper"]].tolist() == \
+        pytest.approx([0.9, 0.987])
+    assert cell.loc[("xaibench", "faithfulness / gaussianLinear", "kernel_shap"), "diff"] == \
+        pytest.approx(0.85 - 0.981)
+    assert (result.loc[result["mode"] == "not run", "ours"].isna()).all()  # cells no run produced
+    plot_over_rho(summary, tmp_path / "figure.png")
+    assert (tmp_path / "figure.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_xaibench_experiment_is_the_papers_setting():
+    cfg = compose_config(["experiment=paper_imn_xaibench"])
+    assert (cfg.data.n_train, cfg.data.n_test, cfg.explain.n_instances) == (1000, 100, 100)
+    assert (cfg.model.name, cfg.model.epochs, cfg.model.hidden_size, cfg.model.n_blocks) == ("hyperlinear", 100, 128, 2)
+    assert {"native", "kernel_shap", "random"} <= set(cfg.explainers)
+    assert {"faithfulness", "roar_faithfulness", "infidelity_normalised", "roar_monotonicity",
+            "shapley_corr"} <= set(cfg.metrics.explanation)
+    quirky = compose_config(["experiment=paper_imn_xaibench", "compat=xaibench"])
+    assert quirky.data.compat == "xaibench" and quirky.metrics.explanation.roar_faithfulness.compat == "xaibench"
+    runs = sweep_overrides("paper_imn_xaibench")
+    assert len(runs) == 5 * 5
+
+
+def test_table3_runs_both_modes_at_rho_zero_and_the_papers_definitions_over_rho():
+    from bench.xaibench_reproduction import runs
+
+    planned = runs(2, [0.0, 0.5], figure_seeds=1)
+    assert [(mode, rho) for mode, rho, _ in planned] == [("correct", 0.0)] * 2 + [("correct", 0.5)] + [("xaibench", 0.0)] * 2
+    assert planned[-1][2] == ["experiment=paper_imn_xaibench", "compat=xaibench", "data.rho=0.0", "seed=1"]

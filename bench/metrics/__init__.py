@@ -2,9 +2,31 @@
 
 from bench.metrics.base import MetricInfo, info_of, metric
 from bench.metrics.complexity import complexity, sparseness
-from bench.metrics.deletion import deletion_auc, deletion_lerf_auc, insertion_auc, insertion_lerf_auc
+from bench.metrics.deletion import deletion_auc, insertion_auc
 from bench.metrics.faithfulness_correlation import faithfulness_correlation
+from bench.metrics.ground_truth import (
+    feature_agreement,
+    interaction_recovery,
+    pairwise_rank_agreement,
+    rank_agreement,
+    rank_correlation,
+    shapley_corr,
+    shapley_mse,
+    sign_agreement,
+    signed_rank_agreement,
+)
+from bench.metrics.infidelity import infidelity, infidelity_normalised
 from bench.metrics.prediction import accuracy, balanced_accuracy, log_loss, r2, rmse, roc_auc
+from bench.metrics.prediction_gap import pgi, pgu
+from bench.metrics.robustness import max_sensitivity, relative_input_stability, relative_output_stability
+from bench.metrics.sanity import data_randomisation, model_parameter_randomisation
+from bench.metrics.xaibench import faithfulness, monotonicity, roar_faithfulness, roar_monotonicity
 
-__all__ = ["MetricInfo", "accuracy", "balanced_accuracy", "complexity", "deletion_auc", "deletion_lerf_auc", "insertion_auc", "insertion_lerf_auc", "faithfulness_correlation", "info_of",
-           "log_loss", "metric", "r2", "rmse", "roc_auc", "sparseness"]
+__all__ = [
+    "MetricInfo", "accuracy", "balanced_accuracy", "complexity", "data_randomisation", "deletion_auc",
+    "faithfulness", "faithfulness_correlation", "feature_agreement", "info_of",
+    "infidelity", "infidelity_normalised", "insertion_auc", "interaction_recovery", "log_loss", "max_sensitivity", "metric",
+    "model_parameter_randomisation", "monotonicity", "pairwise_rank_agreement", "pgi", "pgu", "r2", "rank_agreement",
+    "rank_correlation", "relative_input_stability", "relative_output_stability", "rmse", "roar_faithfulness", "roar_monotonicity", "roc_auc", "shapley_corr", "shapley_mse",
+    "sign_agreement", "signed_rank_agreement", "sparseness",
+]

@@ -40,7 +40,10 @@ class CountingModel:
 
     def __getattr__(self, name):
         # Everything else is the model's own, torch_module included: a model without one
-        # must still look like it has none.
+        # must still look like it has none. Dunder and private lookups (copy and pickle probe
+        # them before __init__ has run) are not forwarded.
+        if name.startswith("_"):
+            raise AttributeError(name)
         attribute = getattr(self._model, name)
         if name == "torch_module":
             return lambda: _CountedModule(attribute(), self)

@@ -1,14 +1,17 @@
 """Deletion and insertion curves (Petsiuk et al. 2018, RISE; Samek et al. 2017, MoRF/LeRF).
 
-Deletion: starting from x, features are removed `step` at a time, in order of decreasing
-attribution (MoRF, most relevant first) or increasing attribution (LeRF). Insertion: starting
-from an input with every feature removed, features are put back in the same orders. The curve
-is the model's output for the explained target (class probability, or the regression output)
-against the fraction of features removed (inserted); the score is its area by the trapezoid
-rule over [0, 1], one value per instance.
+Deletion: starting from x, features are removed `step` at a time, most relevant first (MoRF,
+decreasing attribution). Insertion: starting from an input with every feature removed, they
+are put back most relevant first. The curve is the model's output for the explained target
+(class probability, or the regression output) against the fraction of features removed
+(inserted); the score is its area by the trapezoid rule over [0, 1], one value per instance.
+A faithful explanation makes deletion fall fast (low area) and insertion rise fast (high area).
 
-A faithful explanation makes MoRF deletion fall fast (low area) and MoRF insertion rise fast
-(high area); the LeRF orders reverse both. A removed feature is replaced by
+The LeRF (least relevant first) curves are these two read backwards: LeRF deletion visits the
+same sets of present features as MoRF insertion, in reverse, so its area is insertion_auc's
+(and LeRF insertion's is deletion_auc's); with `step` > 1 the grid differs only when d is not a
+multiple of it. Samek et al.'s area between the LeRF and MoRF deletion curves is therefore
+insertion_auc - deletion_auc. A removed feature is replaced by
 - "mean" or "zero": the background's mean, or 0 (`bench.explanation.reference_input`), or
 - "conditional": a draw from the data's conditional distribution given the features still
   present (exact for synthetic Gaussian tasks; XAIBENCH.md), averaged over `n_samples` draws.
@@ -36,7 +39,7 @@ def deletion_steps(n_features: int, step: int) -> np.ndarray:
 
 
 def curve_area(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext, rng: np.random.Generator,
-               insertion: bool, most_relevant_first: bool, replacement: str, step: int, n_samples: int) -> np.ndarray:
+               insertion: bool, replacement: str, step: int, n_samples: int) -> np.ndarray:
     """(n,) area under the deletion (insertion) curve; see the module docstring."""
     if replacement not in REPLACEMENTS:
         raise ValueError(f"replacement must be one of {REPLACEMENTS}, got {replacement!r}")
@@ -47,9 +50,8 @@ def curve_area(model, X: np.ndarray, explanation: Explanation, *, context: Metri
     n, d = flat.shape
     steps = deletion_steps(d, step)
     attributions = np.asarray(explanation.values, dtype=np.float64).reshape(n, d)
-    # rank[i, j]: position of feature j in instance i's order (0 = changed first).
-    order = np.argsort(-attributions if most_relevant_first else attributions, axis=1, kind="stable")
-    rank = np.argsort(order, axis=1)
+    # rank[i, j]: position of feature j in instance i's order (0 = most relevant, changed first).
+    rank = np.argsort(np.argsort(-attributions, axis=1, kind="stable"), axis=1)
     draws = n_samples if replacement == "conditional" else 1
     if replacement == "conditional":
         distribution = context.require_synthetic("conditional replacement").distribution
@@ -75,7 +77,7 @@ def curve_area(model, X: np.ndarray, explanation: Explanation, *, context: Metri
 def deletion_auc(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext, rng: np.random.Generator,
                  replacement: str = "mean", step: int = 1, n_samples: int = 1) -> np.ndarray:
     """MoRF deletion: the output should fall as soon as the top features go. Lower is better."""
-    return curve_area(model, X, explanation, context=context, rng=rng, insertion=False, most_relevant_first=True,
+    return curve_area(model, X, explanation, context=context, rng=rng, insertion=False,
                       replacement=replacement, step=step, n_samples=n_samples)
 
 
@@ -83,23 +85,5 @@ def deletion_auc(model, X: np.ndarray, explanation: Explanation, *, context: Met
 def insertion_auc(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext, rng: np.random.Generator,
                   replacement: str = "mean", step: int = 1, n_samples: int = 1) -> np.ndarray:
     """MoRF insertion: the output should rise as soon as the top features return. Higher is better."""
-    return curve_area(model, X, explanation, context=context, rng=rng, insertion=True, most_relevant_first=True,
-                      replacement=replacement, step=step, n_samples=n_samples)
-
-
-@metric(category="faithfulness", higher_is_better=True)
-def deletion_lerf_auc(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
-                      rng: np.random.Generator, replacement: str = "mean", step: int = 1,
-                      n_samples: int = 1) -> np.ndarray:
-    """LeRF deletion: removing the least relevant features first should keep the output. Higher is better."""
-    return curve_area(model, X, explanation, context=context, rng=rng, insertion=False, most_relevant_first=False,
-                      replacement=replacement, step=step, n_samples=n_samples)
-
-
-@metric(category="faithfulness", higher_is_better=False)
-def insertion_lerf_auc(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
-                       rng: np.random.Generator, replacement: str = "mean", step: int = 1,
-                       n_samples: int = 1) -> np.ndarray:
-    """LeRF insertion: inserting the least relevant features first should change little. Lower is better."""
-    return curve_area(model, X, explanation, context=context, rng=rng, insertion=True, most_relevant_first=False,
+    return curve_area(model, X, explanation, context=context, rng=rng, insertion=True,
                       replacement=replacement, step=step, n_samples=n_samples)

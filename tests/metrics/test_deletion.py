@@ -10,7 +10,7 @@ from bench.data.synthetic import SyntheticTruth, covariance
 from bench.errors import NotApplicable
 from bench.explanation import Explanation
 from tests.metrics.conftest import make_context
-from bench.metrics import deletion_auc, deletion_lerf_auc, info_of, insertion_auc, insertion_lerf_auc
+from bench.metrics import deletion_auc, info_of, insertion_auc
 from bench.metrics.deletion import deletion_steps
 
 
@@ -96,20 +96,18 @@ def test_metadata():
     assert info.category == "faithfulness" and not info.higher_is_better and info.kinds == ("attribution",)
 
 
-@pytest.mark.parametrize(("metric", "attribution_sign", "area"), [
-    # Insertion, most relevant first: outputs 0, 3, 5, 6 -> (1/3) * (1.5 + 4 + 5.5) = 11/3.
-    (insertion_auc, 1, 11 / 3),
-    # Deletion, least relevant first: 6, 5, 3, 0 -> 11/3.
-    (deletion_lerf_auc, 1, 11 / 3),
-    # Insertion, least relevant first: 0, 1, 3, 6 -> (1/3) * (0.5 + 2 + 4.5) = 7/3.
-    (insertion_lerf_auc, 1, 7 / 3),
-    # Reversing the attribution reverses the order: MoRF insertion of the reversed = LeRF insertion.
-    (insertion_auc, -1, 7 / 3),
+@pytest.mark.parametrize(("attribution_sign", "area"), [
+    # Most relevant first: outputs 0, 3, 5, 6 -> (1/3) * (1.5 + 4 + 5.5) = 11/3, which is also
+    # the area of the LeRF deletion curve 6, 5, 3, 0 (the same sets, read backwards).
+    (1, 11 / 3),
+    # The reversed attribution inserts the least relevant first: 0, 1, 3, 6 -> 7/3, the area of
+    # MoRF deletion (test_area_of_a_linear_model_with_its_exact_attribution).
+    (-1, 7 / 3),
 ])
-def test_insertion_and_lerf_curves_of_a_linear_model(metric, attribution_sign, area):
+def test_insertion_curve_of_a_linear_model(attribution_sign, area):
     model, x = Linear([3.0, 2.0, 1.0]), np.ones((1, 3))
-    value = metric(model, x, explanation(attribution_sign * x * model.w), context=make_context(np.zeros((2, 3))),
-                   rng=np.random.default_rng(0), replacement="zero")
+    value = insertion_auc(model, x, explanation(attribution_sign * x * model.w), context=make_context(np.zeros((2, 3))),
+                          rng=np.random.default_rng(0), replacement="zero")
     assert value == pytest.approx([area])
 
 

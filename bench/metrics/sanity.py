@@ -1,0 +1,153 @@
+"""Sanity checks ("reality checks"): Adebayo, Gilmer, Muelly, Goodfellow, Hardt, Kim, "Sanity
+Checks for Saliency Maps", NeurIPS 2018.
+
+An explanation of a model should depend on what the model learnt. Both checks destroy it and
+explain the same rows again, with the same explainer, options and seed (`context.explain`);
+the score of an instance is the Spearman rank correlation between its explanation of the
+trained model and of the destroyed one. By default the ranks are of |phi|, as in the paper's
+main figures (`absolute=False` ranks the signed attributions). Lower is better: 1 means the
+explanation did not notice that the model was destroyed.
+
+- `model_parameter_randomisation` (the paper's cascading randomisation, §3.1): the network's
+  layers are re-initialised one at a time from the output layer down, cumulatively, and the
+  rows are explained again after each step. The paper (and Quantus) report the curve over
+  the steps; a metric gives one number per instance, so the score is the mean of the curve
+  over the steps where the correlation is defined (an explanation of a randomised network
+  can be constant; NaN only where no step is defined). A layer is a module that owns
+  parameters and re-initialises them with `reset_parameters` (Linear, Conv, BatchNorm, ...);
+  the cascade takes them in reverse registration order, which is the reverse of the forward
+  order for the networks of bench.models (the tests check it). A BatchNorm layer returns to
+  its initial state (scale 1, shift 0, running statistics 0 and 1), as in Quantus. In a
+  snapshot ensemble the same layer of every member is one step.
+  Deliberate choice: the layers are re-initialised in the model itself, and their parameters
+  and buffers are restored exactly afterwards, however the metric ends, rather than in a deep
+  copy: run.py hands a metric a CountingModel, which cannot be deep-copied, and explaining
+  the model itself counts the re-explanations' model evaluations with the metric. The
+  re-initialisation draws from a torch RNG seeded from the metric's `rng` inside
+  `torch.random.fork_rng`, so torch's global RNG state is left as found.
+- `data_randomisation` (§3.2): a fresh model of the run's config is trained on a random
+  permutation of the training labels, once per fold (`context.cached`, the permutation from
+  `context.fold_rng`, so that it does not depend on which explainer asks first), and the rows
+  are explained with it. Any model: retraining needs no network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import numbers
+import re
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from torch import nn
+
+from bench.errors import NotApplicable
+from bench.explanation import Explanation
+from bench.metrics.base import metric
+from bench.metrics.context import MetricContext
+from bench.metrics.subsample import first_instances, padded
+from bench.metrics.rowwise import spearman_rows
+
+# A snapshot ensemble's members sit at `members.<i>` (bench/models/snapshot_estimator.py):
+# without the index, the paths of one layer of every member are the same.
+MEMBER_INDEX = re.compile(r"(?:^|(?<=\.))members\.\d+(?:\.|$)")
+
+
+@metric(category="sanity", higher_is_better=False)
+def model_parameter_randomisation(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
+                                  rng: np.random.Generator, absolute: bool = True,
+                                  max_layers: int | None = None, n_instances: int | None = None) -> np.ndarray:
+    """(n,) mean Spearman correlation over the cascade's steps (the first `max_layers` layers
+    from the output, all when None); see the module docstring. Only the first `n_instances`
+    rows are scored (bench/metrics/subsample.py), the rest are NaN."""
+    check_absolute("model_parameter_randomisation", absolute)
+    n = len(X)
+    X, explanation = first_instances(X, explanation, n_instances, "model_parameter_randomisation")
+    if max_layers is not None and (isinstance(max_layers, bool) or not isinstance(max_layers, numbers.Integral)
+                                   or max_layers < 1):
+        raise ValueError(f"model_parameter_randomisation max_layers must be a positive integer or None (all "
+                         f"layers), got {max_layers!r}")
+    if not callable(getattr(model, "torch_module", None)):
+        raise NotApplicable("model_parameter_randomisation re-initialises a network's layers, and the model has "
+                            "no torch network")
+    steps = cascade(model.torch_module())[:max_layers]
+    correlations = []
+    with parameters_restored([layer for step in steps for layer in step]):
+        for step in steps:
+            reinitialise(step, rng)
+            randomised = context.explain(model, X, explanation.target)
+            correlations.append(rank_correlation(explanation, randomised, absolute))
+    return padded(mean_where_defined(np.array(correlations)), n)
+
+
+@metric(category="sanity", higher_is_better=False)
+def data_randomisation(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
+                       rng: np.random.Generator, absolute: bool = True, n_instances: int | None = None) -> np.ndarray:
+    """(n,) Spearman correlation with the explanation of a model trained on permuted labels.
+    No randomness of its own: the permutation is the fold's (see the module docstring). Only
+    the first `n_instances` rows are scored, the rest are NaN."""
+    check_absolute("data_randomisation", absolute)
+    n = len(X)
+    X, explanation = first_instances(X, explanation, n_instances, "data_randomisation")
+    permuted_label_model = context.cached("permuted_label_model", lambda: fit_on_permuted_labels(context))
+    return padded(rank_correlation(explanation, context.explain(permuted_label_model, X, explanation.target),
+                                   absolute), n)
+
+
+def check_absolute(metric_name: str, absolute) -> None:
+    if not isinstance(absolute, bool):
+        raise ValueError(f"{metric_name} absolute must be true (rank |phi|) or false (rank phi), got {absolute!r}")
+
+
+def cascade(network: nn.Module) -> list[list[nn.Module]]:
+    """The layers to re-initialise, output first: one list per step, the modules at one path
+    (one per member of a snapshot ensemble)."""
+    steps: dict[str, list[nn.Module]] = {}
+    for path, module in network.named_modules():
+        if not any(True for _ in module.parameters(recurse=False)):
+            continue
+        if not callable(getattr(module, "reset_parameters", None)):
+            # Skipping it would leave trained parameters in a "randomised" network.
+            raise NotApplicable(f"model_parameter_randomisation cannot re-initialise the layer {path} "
+                                f"({type(module).__name__}): it has no reset_parameters")
+        steps.setdefault(MEMBER_INDEX.sub("", path), []).append(module)
+    if not steps:
+        raise NotApplicable("model_parameter_randomisation found no layer with parameters in the model's network")
+    return list(steps.values())[::-1]
+
+
+@contextlib.contextmanager
+def parameters_restored(modules: list[nn.Module]) -> Iterator[None]:
+    """The modules' own parameters and buffers as they were before the block, however it ends."""
+    saved = [{name: tensor.clone() for name, tensor in module.state_dict().items()} for module in modules]
+    try:
+        yield
+    finally:
+        for module, state in zip(modules, saved):
+            module.load_state_dict(state)
+
+
+def reinitialise(modules: list[nn.Module], rng: np.random.Generator) -> None:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(rng.integers(2**63)))
+        for module in modules:
+            module.reset_parameters()
+
+
+def rank_correlation(original: Explanation, other: Explanation, absolute: bool) -> np.ndarray:
+    a, b = (np.asarray(e.values, dtype=np.float64).reshape(len(e.values), -1) for e in (original, other))
+    return spearman_rows(np.abs(a), np.abs(b)) if absolute else spearman_rows(a, b)
+
+
+def mean_where_defined(values: np.ndarray) -> np.ndarray:
+    """(steps, n) -> (n,) mean over the defined (non-NaN) steps; NaN where none is."""
+    defined = ~np.isnan(values)
+    counts = defined.sum(axis=0)
+    totals = np.where(defined, values, 0.0).sum(axis=0)
+    return np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
+
+
+def fit_on_permuted_labels(context: MetricContext):
+    labels = context.fold_rng("permuted_labels").permutation(np.asarray(context.y_train))
+    return context.fit(context.X_train, labels)

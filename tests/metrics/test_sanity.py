@@ -1,0 +1,326 @@
+"""Sanity checks (Adebayo et al. 2018) on small untrained networks and fake explainers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from bench.errors import NotApplicable
+from bench.explanation import Explanation
+from bench.metrics.base import info_of
+from bench.metrics.cost import CountingModel
+from bench.metrics.sanity import cascade, data_randomisation, model_parameter_randomisation
+from bench.models import CNN, MLP, HyperLinear, TabResNet
+from bench.models.torch_estimator import TorchEstimator
+from bench.models.torch_training import seeded
+from tests.metrics.conftest import make_context
+from tests.metrics.test_deletion import Linear
+
+
+class Network(TorchEstimator):
+    """A torch regressor whose network is given rather than trained."""
+
+    def __init__(self, module: nn.Module):
+        super().__init__()
+        self.module_ = module.eval()
+        self.classes_ = None
+
+
+def mlp(seed: int = 0, d: int = 6) -> Network:
+    with seeded(seed):
+        return Network(nn.Sequential(nn.Linear(d, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1)))
+
+
+def snapshot_model(estimator, n_features: int = 3, n_snapshots: int = 2):
+    """A snapshot estimator (TabResNet, HyperLinear) with untrained snapshots, as if fitted."""
+    estimator.kind_, estimator.classes_, estimator.n_features_in_ = "regression", None, n_features
+    with seeded(0):
+        estimator.snapshots_ = [estimator._build(n_features, 1).eval() for _ in range(n_snapshots)]
+    return estimator
+
+
+def gradient_times_input(model, X, target) -> Explanation:
+    inputs = torch.as_tensor(X, dtype=torch.float32).requires_grad_()
+    outputs = model.torch_module()(inputs)
+    (gradient,) = torch.autograd.grad(outputs.gather(1, torch.as_tensor(target)[:, None]).sum(), inputs)
+    return Explanation((gradient * inputs).detach().numpy().astype(np.float64), "attribution", np.asarray(target))
+
+
+FIXED = np.random.default_rng(123).normal(size=(50, 6))
+
+
+def model_blind(model, X, target) -> Explanation:
+    """Knows nothing about the model: the same attributions whatever it is."""
+    return Explanation(FIXED[:len(X)].copy(), "attribution", np.asarray(target))
+
+
+def rows(n: int = 20, d: int = 6) -> np.ndarray:
+    return np.random.default_rng(1).normal(size=(n, d))
+
+
+def mprt(model, X, explain, rng_seed: int = 0, **params) -> np.ndarray:
+    original = explain(model, X, np.zeros(len(X), dtype=int))
+    return model_parameter_randomisation(model, X, original, context=make_context(explain=explain),
+                                         rng=np.random.default_rng(rng_seed), **params)
+
+
+def parameters(module: nn.Module) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def test_an_explanation_blind_to_the_model_fails_both_checks():
+    model, X = mlp(), rows()
+    np.testing.assert_allclose(mprt(model, X, model_blind), 1.0)
+    original = model_blind(model, X, np.zeros(len(X), dtype=int))
+    context = make_context(X_train=rows(40), y_train=rows(40)[:, 0], explain=model_blind, fit=lambda X, y: mlp(1))
+    np.testing.assert_allclose(data_randomisation(model, X, original, context=context, rng=np.random.default_rng(0)),
+                               1.0)
+
+
+def test_gradient_times_input_notices_the_randomised_layers():
+    values = mprt(mlp(), rows(), gradient_times_input)
+    assert values.shape == (20,) and np.all(values < 1)
+    assert values.mean() < 0.8  # |x| alone keeps part of the ranking (Adebayo et al. §4)
+
+
+def test_the_cascade_starts_at_the_output_layer_and_accumulates():
+    model, X = mlp(), rows()
+    trained = parameters(model.torch_module())  # weight, bias of the layers in forward order
+    seen = []
+
+    def recording(m, X, target):
+        seen.append(parameters(m.torch_module()))
+        return gradient_times_input(m, X, target)
+
+    mprt(model, X, recording)
+    seen = seen[1:]  # the first explains the trained model
+    assert len(seen) == 3
+    changed = [[not torch.equal(p, q) for p, q in zip(step, trained)] for step in seen]
+    assert changed == [[False] * 4 + [True] * 2, [False] * 2 + [True] * 4, [True] * 6]
+    # Cumulative: a layer randomised at one step keeps its random values in the next.
+    assert all(torch.equal(seen[0][i], seen[1][i]) for i in (4, 5))
+
+
+def test_max_layers_stops_the_cascade():
+    calls = []
+    mprt(mlp(), rows(), lambda m, X, t: calls.append(1) or gradient_times_input(m, X, t), max_layers=2)
+    assert len(calls) == 1 + 2  # the trained model, then two steps
+
+
+def test_the_score_is_the_mean_over_the_steps_where_it_is_defined():
+    base = np.array([[1.0, 2, 3, 4], [1, 2, 3, 4]])
+    scripted = iter([np.array([[1.0, 2, 3, 4], [2, 2, 2, 2]]),  # rho 1; undefined
+                     np.array([[4.0, 3, 2, 1], [2, 2, 2, 2]]),  # rho -1; undefined
+                     np.array([[2.0, 2, 2, 2], [2, 2, 2, 2]])])  # undefined; undefined
+
+    def explain(m, X, target):
+        return Explanation(next(scripted), "attribution", target)
+
+    original = Explanation(base, "attribution", np.zeros(2, dtype=int))
+    with seeded(0):
+        model = Network(nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 3), nn.Linear(3, 1)))
+    values = model_parameter_randomisation(model, np.ones((2, 4)), original, context=make_context(explain=explain),
+                                           rng=np.random.default_rng(0))
+    np.testing.assert_allclose(values, [0.0, np.nan])
+
+
+def test_the_model_and_torch_global_rng_are_as_found_afterwards():
+    model, X = snapshot_model(TabResNet(hidden_size=4, n_blocks=1)), rows(20, 3)
+    states = [{k: v.clone() for k, v in m.state_dict().items()} for m in model.snapshots_]  # BatchNorm stats too
+    predictions = model.predict(X)
+    rng_state = torch.get_rng_state()
+    assert mprt(model, X, gradient_times_input).mean() < 1
+    np.testing.assert_array_equal(model.predict(X), predictions)
+    for member, state in zip(model.snapshots_, states):
+        assert all(torch.equal(member.state_dict()[k], v) for k, v in state.items())
+    assert torch.equal(torch.get_rng_state(), rng_state)
+
+
+def test_the_model_is_restored_when_the_explainer_fails():
+    model = mlp()
+    trained = parameters(model.torch_module())
+
+    def failing(m, X, target):
+        raise RuntimeError("explainer broke")
+
+    with pytest.raises(RuntimeError, match="explainer broke"):
+        model_parameter_randomisation(model, rows(), model_blind(model, rows(), np.zeros(20, dtype=int)),
+                                      context=make_context(explain=failing), rng=np.random.default_rng(0))
+    assert all(torch.equal(p, q) for p, q in zip(parameters(model.torch_module()), trained))
+
+
+def test_a_snapshot_ensemble_randomises_one_layer_of_every_member_per_step():
+    model = snapshot_model(TabResNet(hidden_size=4, n_blocks=1))
+    steps = cascade(model.torch_module())
+    # Per member: trunk Linear + BatchNorm, block Linear, BatchNorm, Linear, BatchNorm, head.
+    assert [len(step) for step in steps] == [2] * 7
+    assert steps[0] == [member[1] for member in model.snapshots_]  # both heads first
+    trained = [parameters(member) for member in model.snapshots_]
+    seen = []
+
+    def recording(m, X, target):
+        seen.append([parameters(member) for member in m.snapshots_])
+        return gradient_times_input(m, X, target)
+
+    mprt(model, rows(10, 3), recording, max_layers=1)
+    assert len(seen) == 1 + 1
+    for member_now, member_trained in zip(seen[1], trained):
+        assert [not torch.equal(p, q) for p, q in zip(member_now, member_trained)][-2:] == [True, True]
+        assert all(torch.equal(p, q) for p, q in zip(member_now[:-2], member_trained[:-2]))
+
+
+def test_hyperlinear_native_explanation_is_sensitive_to_its_network():
+    model = snapshot_model(HyperLinear(hidden_size=8, n_blocks=1), n_features=6)
+    values = mprt(model, rows(), lambda m, X, target: m.explain(X, target=target))
+    assert values.mean() < 0.8
+
+
+@pytest.mark.parametrize("network, input_shape", [
+    (MLP(hidden_sizes=(4, 4))._build((3,), 2), (3,)),
+    (CNN(channels=(2, 3))._build((1, 6, 6), 2), (1, 6, 6)),
+    (TabResNet(hidden_size=4, n_blocks=2)._build(3, 2), (3,)),
+    (HyperLinear(hidden_size=4, n_blocks=2)._build(3, 2), (3,)),
+])
+def test_the_cascade_order_is_the_reverse_of_the_forward_order(network, input_shape):
+    layers = [module for step in cascade(network) for module in step]
+    called = []
+    hooks = [m.register_forward_hook(lambda m, inputs, output: called.append(m)) for m in layers]
+    network.eval()(torch.zeros(2, *input_shape))
+    for hook in hooks:
+        hook.remove()
+    assert called[::-1] == layers
+
+
+def test_through_the_counting_wrapper_of_a_run():
+    model, X = mlp(), rows()
+    counted = CountingModel(model)
+    np.testing.assert_array_equal(mprt(counted, X, gradient_times_input), mprt(model, X, gradient_times_input))
+    assert counted.rows == 4 * len(X)  # the original and three randomised explanations
+
+
+def test_the_same_rng_gives_the_same_randomisation():
+    model, X = mlp(), rows()
+    np.testing.assert_array_equal(mprt(model, X, gradient_times_input, rng_seed=5),
+                                  mprt(model, X, gradient_times_input, rng_seed=5))
+    assert not np.array_equal(mprt(model, X, gradient_times_input, rng_seed=5),
+                              mprt(model, X, gradient_times_input, rng_seed=6))
+
+
+def test_not_applicable_without_a_network_and_parameters_checked():
+    X = rows()
+    original = model_blind(None, X, np.zeros(len(X), dtype=int))
+    with pytest.raises(NotApplicable, match="torch network"):
+        model_parameter_randomisation(Linear(np.ones(6)), X, original, context=make_context(explain=model_blind),
+                                      rng=np.random.default_rng(0))
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="max_layers"):
+            mprt(mlp(), X, model_blind, max_layers=bad)
+    with pytest.raises(ValueError, match="absolute"):
+        mprt(mlp(), X, model_blind, absolute="yes")
+    with pytest.raises(ValueError, match="absolute"):
+        data_randomisation(mlp(), X, original, context=make_context(), rng=None, absolute=1)
+
+
+class LeastSquares:
+    """A linear regressor fitted by least squares, explained by w * x."""
+
+    classes_ = None
+
+    def fit(self, X, y):
+        self.w_ = np.linalg.lstsq(X, y, rcond=None)[0]
+        return self
+
+    def predict(self, X):
+        return X @ self.w_
+
+
+def linear_attribution(model, X, target) -> Explanation:
+    return Explanation(X * model.w_, "attribution", np.asarray(target))
+
+
+@pytest.fixture
+def regression():
+    rng = np.random.default_rng(0)
+    X_train = rng.normal(size=(200, 6))
+    y_train = X_train @ np.array([6.0, 5, 4, 3, 2, 1]) + rng.normal(scale=0.1, size=200)
+    return X_train, y_train
+
+
+def test_data_randomisation_of_a_linear_model(regression):
+    X_train, y_train = regression
+    fits = []
+
+    def fit(X, y):
+        fits.append(y)
+        return LeastSquares().fit(X, y)
+
+    model, X = LeastSquares().fit(X_train, y_train), rows()
+    original = linear_attribution(model, X, np.zeros(len(X), dtype=int))
+    context = make_context(X_train=X_train, y_train=y_train, explain=linear_attribution, fit=fit)
+    values = data_randomisation(model, X, original, context=context, rng=np.random.default_rng(0))
+    assert values.shape == (20,) and values.mean() < 0.7
+    assert np.array_equal(np.sort(fits[0]), np.sort(y_train)) and not np.array_equal(fits[0], y_train)
+
+
+def test_the_permuted_label_model_is_trained_once_per_fold(regression):
+    X_train, y_train = regression
+    fits = []
+
+    def fit(X, y):
+        fits.append(y)
+        return LeastSquares().fit(X, y)
+
+    model, X = LeastSquares().fit(X_train, y_train), rows()
+    context = make_context(X_train=X_train, y_train=y_train, explain=linear_attribution, fit=fit)
+    # A second explainer of the fold: its own explain, the fold's cache.
+    other = replace(context, explain=lambda m, X, target: model_blind(m, X, target))
+    for ctx, seed in ((context, 0), (other, 1)):
+        original = ctx.explain(model, X, np.zeros(len(X), dtype=int))
+        data_randomisation(model, X, original, context=ctx, rng=np.random.default_rng(seed))
+    assert len(fits) == 1
+    # The permutation is the fold's, not the metric rng's: a new fold context draws it again.
+    data_randomisation(model, X, linear_attribution(model, X, np.zeros(len(X), dtype=int)),
+                       context=replace(context, cache={}), rng=np.random.default_rng(99))
+    np.testing.assert_array_equal(fits[1], fits[0])
+
+
+def test_signed_ranks_with_absolute_false(regression):
+    X_train, y_train = regression
+    X = rows()
+    base = FIXED[:len(X)]
+
+    def sign_flipping(m, X, target):
+        return Explanation(base if m == "trained" else -base, "attribution", np.asarray(target))
+
+    original = sign_flipping("trained", X, np.zeros(len(X), dtype=int))
+    context = make_context(X_train=X_train, y_train=y_train, explain=sign_flipping, fit=lambda X, y: "permuted")
+    for absolute, expected in ((True, 1.0), (False, -1.0)):
+        values = data_randomisation("trained", X, original, context=replace(context, cache={}),
+                                    rng=np.random.default_rng(0), absolute=absolute)
+        np.testing.assert_allclose(values, expected)
+
+
+def test_metadata():
+    for fn in (model_parameter_randomisation, data_randomisation):
+        info = info_of(fn)
+        assert info.category == "sanity" and not info.higher_is_better and info.kinds == ("attribution",)
+
+
+def test_n_instances_scores_and_re_explains_only_the_first_rows():
+    explained = []
+
+    def recording(model, X, target):
+        explained.append(len(X))
+        return model_blind(model, X, target)
+
+    model, X = mlp(), rows()
+    values = mprt(model, X, recording, n_instances=3, max_layers=2)
+    assert explained == [20, 3, 3]  # the original explanation, then one per cascade step
+    np.testing.assert_allclose(values[:3], 1.0)
+    assert np.isnan(values[3:]).all()
+    with pytest.raises(ValueError, match="n_instances"):
+        mprt(model, X, model_blind, n_instances=0)

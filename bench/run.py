@@ -177,7 +177,7 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
     context = MetricContext(background=background, task_type=task.task_type, X_train=prepared.X_train,
                             y_train=prepared.y_train, explain=None,
                             fit=lambda X_fit, y_fit: plan.model_factory().fit(X_fit, y_fit),
-                            seed=plan.cfg.seed, synthetic=task.metadata.get("truth"))
+                            seed=plan.cfg.seed, stream=fold_key, synthetic=task.metadata.get("truth"))
     for name in progress(list(pending), desc=f"{task.name} fold {fold}: explainers"):
         _explain_unit(plan, pending[name], task, model, X, target, context, sample, prepared, base, summary)
 
@@ -279,8 +279,11 @@ def _metric_row(plan: Plan, unit: ExplainUnit, name: str, fn, model, X, explanat
     counted = CountingModel(model)
     start = time.perf_counter()
     try:
-        values = np.asarray(fn(counted, X, explanation, context=context, rng=_rng(plan, f"{unit.key}/{name}")),
-                            dtype=float)
+        # Common random numbers: every explainer of the fold is scored with the same stream
+        # (the same perturbations, conditional draws, retraining seeds), so that differences
+        # between explainers are not differences between random draws.
+        metric_rng = _rng(plan, f"{unit.fit.data_id}/fold{unit.fit.fold}/metric/{name}")
+        values = np.asarray(fn(counted, X, explanation, context=context, rng=metric_rng), dtype=float)
     except NotApplicable as e:
         return {**row, "status": "n/a", "error": str(e)}
     except Exception as e:

@@ -35,6 +35,7 @@ class MetricContext:
     # fit(X, y) -> a fresh, fitted model of the run's model config (data randomisation).
     fit: Callable[[np.ndarray, np.ndarray], Any]
     seed: int = 0  # the run's seed
+    stream: str = ""  # names the fold (data id and fold), so that folds and datasets draw apart
     synthetic: SyntheticTruth | None = None
     cache: dict = field(default_factory=dict)
     explainer_cache: dict = field(default_factory=dict)
@@ -59,4 +60,4 @@ class MetricContext:
 
     def fold_rng(self, key: str) -> np.random.Generator:
         """A stream for something cached per fold, the same whichever explainer computes it."""
-        return np.random.default_rng([self.seed, zlib.crc32(key.encode())])
+        return np.random.default_rng([self.seed, zlib.crc32(f"{self.stream}/{key}".encode())])

@@ -34,13 +34,15 @@ def faithfulness_correlation(model, X: np.ndarray, explanation: Explanation, *, 
     n, d = flat.shape
     size = max(1, round(subset_fraction * d))
     reference = reference_input(context.background, baseline).reshape(d)
-    # (n, subsets, d) masks of `size` features each: the first `size` of a random order.
-    masks = np.argsort(rng.random((n, n_subsets, d)), axis=2) < size
     attributions = np.asarray(explanation.values, dtype=np.float64).reshape(n, d)
-    subset_sums = np.einsum("nsd,nd->ns", masks, attributions)
+    subset_sums = np.empty((n, n_subsets))
 
     def build(rows: slice) -> np.ndarray:
-        perturbed = np.where(masks[rows], reference, flat[rows, None, :])
+        # (k, subsets, d) masks of `size` features each, the first `size` of a random order:
+        # drawn chunk by chunk, so memory stays bounded for images too.
+        masks = np.argsort(rng.random((rows.stop - rows.start, n_subsets, d)), axis=2) < size
+        subset_sums[rows] = np.einsum("nsd,nd->ns", masks, attributions[rows])
+        perturbed = np.where(masks, reference, flat[rows, None, :])
         return np.concatenate([flat[rows, None, :], perturbed], axis=1).reshape(len(perturbed), n_subsets + 1, *shape)
 
     outputs = explained_outputs(model, build, n_instances=n, n_perturbations=n_subsets + 1, n_features=d,

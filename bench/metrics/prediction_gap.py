@@ -27,13 +27,14 @@ import numpy as np
 from bench.explanation import Explanation
 from bench.metrics.base import metric
 from bench.metrics.context import MetricContext
+from bench.metrics.ground_truth import top_k_size
 from bench.metrics.perturbation import explained_outputs
 
 
 def top_k_mask(attributions: np.ndarray, top_fraction: float) -> np.ndarray:
     """(n, d) True for the k = max(1, round(top_fraction * d)) features of largest |phi|."""
     d = attributions.shape[1]
-    k = max(1, round(top_fraction * d))
+    k = top_k_size(top_fraction, d)
     order = np.argsort(-np.abs(attributions), axis=1, kind="stable")
     return np.argsort(order, axis=1) < k
 
@@ -45,8 +46,6 @@ def prediction_gap(model, X: np.ndarray, explanation: Explanation, *, rng: np.ra
         raise ValueError(f"prediction gap noise_std must be positive, got {noise_std}")
     if n_perturbations < 1:
         raise ValueError(f"prediction gap n_perturbations must be at least 1, got {n_perturbations}")
-    if not 0 < top_fraction <= 1:
-        raise ValueError(f"prediction gap top_fraction must be in (0, 1], got {top_fraction}")
     shape = X.shape[1:]
     flat = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
     n, d = flat.shape

@@ -12,8 +12,8 @@ explanation did not notice that the model was destroyed.
   layers are re-initialised one at a time from the output layer down, cumulatively, and the
   rows are explained again after each step. The paper (and Quantus) report the curve over
   the steps; a metric gives one number per instance, so the score is the mean of the curve
-  over the steps where the correlation is defined (an explanation of a randomised network
-  can be constant; NaN only where no step is defined). A layer is a module that owns
+  (a step where one explanation is constant, as a randomised network's often is, counts as
+  0: see `explanation_similarity`). A layer is a module that owns
   parameters and re-initialises them with `reset_parameters` (Linear, Conv, BatchNorm, ...);
   the cascade takes them in reverse registration order, which is the reverse of the forward
   order for the networks of bench.models (the tests check it). A BatchNorm layer returns to
@@ -21,9 +21,10 @@ explanation did not notice that the model was destroyed.
   snapshot ensemble the same layer of every member is one step.
   Deliberate choice: the layers are re-initialised in the model itself, and their parameters
   and buffers are restored exactly afterwards, however the metric ends, rather than in a deep
-  copy: run.py hands a metric a CountingModel, which cannot be deep-copied, and explaining
-  the model itself counts the re-explanations' model evaluations with the metric. The
-  re-initialisation draws from a torch RNG seeded from the metric's `rng` inside
+  copy: explaining the model the run hands the metric (a CountingModel) counts the
+  re-explanations' model evaluations with the metric. The re-initialisation draws from a
+  torch RNG seeded from the metric's `rng` (the same stream for every explainer of the fold,
+  so that all are checked against the same randomised networks) inside
   `torch.random.fork_rng`, so torch's global RNG state is left as found.
 - `data_randomisation` (§3.2): a fresh model of the run's config is trained on a random
   permutation of the training labels, once per fold (`context.cached`, the permutation from
@@ -77,8 +78,8 @@ def model_parameter_randomisation(model, X: np.ndarray, explanation: Explanation
         for step in steps:
             reinitialise(step, rng)
             randomised = context.explain(model, X, explanation.target)
-            correlations.append(rank_correlation(explanation, randomised, absolute))
-    return padded(mean_where_defined(np.array(correlations)), n)
+            correlations.append(explanation_similarity(explanation, randomised, absolute))
+    return padded(np.mean(correlations, axis=0), n)
 
 
 @metric(category="sanity", higher_is_better=False)
@@ -91,8 +92,8 @@ def data_randomisation(model, X: np.ndarray, explanation: Explanation, *, contex
     n = len(X)
     X, explanation = first_instances(X, explanation, n_instances, "data_randomisation")
     permuted_label_model = context.cached("permuted_label_model", lambda: fit_on_permuted_labels(context))
-    return padded(rank_correlation(explanation, context.explain(permuted_label_model, X, explanation.target),
-                                   absolute), n)
+    return padded(explanation_similarity(explanation, context.explain(permuted_label_model, X, explanation.target),
+                                         absolute), n)
 
 
 def check_absolute(metric_name: str, absolute) -> None:
@@ -135,17 +136,14 @@ def reinitialise(modules: list[nn.Module], rng: np.random.Generator) -> None:
             module.reset_parameters()
 
 
-def rank_correlation(original: Explanation, other: Explanation, absolute: bool) -> np.ndarray:
+def explanation_similarity(original: Explanation, other: Explanation, absolute: bool) -> np.ndarray:
+    """(n,) Spearman correlation of the two explanations, row by row. Where one is constant (a
+    randomised network often gives all-zero gradients) the correlation is undefined and counts
+    as 0, no rank agreement: leaving those rows out would drop exactly the instances where the
+    explanation reacted to the randomisation, and bias the mean towards failing the check."""
     a, b = (np.asarray(e.values, dtype=np.float64).reshape(len(e.values), -1) for e in (original, other))
-    return spearman_rows(np.abs(a), np.abs(b)) if absolute else spearman_rows(a, b)
-
-
-def mean_where_defined(values: np.ndarray) -> np.ndarray:
-    """(steps, n) -> (n,) mean over the defined (non-NaN) steps; NaN where none is."""
-    defined = ~np.isnan(values)
-    counts = defined.sum(axis=0)
-    totals = np.where(defined, values, 0.0).sum(axis=0)
-    return np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
+    correlation = spearman_rows(np.abs(a), np.abs(b)) if absolute else spearman_rows(a, b)
+    return np.nan_to_num(correlation, nan=0.0)
 
 
 def fit_on_permuted_labels(context: MetricContext):

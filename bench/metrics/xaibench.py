@@ -210,6 +210,10 @@ def training_importance(model, context: MetricContext, n_train_rows: int | None
     if n_train_rows is not None and n_train_rows < 2:
         raise ValueError(f"n_train_rows must be at least 2 training rows or null (all), got {n_train_rows}")
     X_train, y_train = context.X_train[:n_train_rows], context.y_train[:n_train_rows]
+    if context.task_type != "regression" and len(np.unique(y_train)) != len(np.unique(context.y_train)):
+        # A retrained classifier missing a class would index the wrong predict_proba column.
+        raise NotApplicable(f"the first {n_train_rows} training rows miss a class; raise n_train_rows or set it "
+                            "to null (all rows)")
 
     def explain_training_rows() -> Explanation:
         return context.explain(model, X_train, predicted_class(model, X_train))

@@ -111,7 +111,7 @@ def test_max_layers_stops_the_cascade():
     assert len(calls) == 1 + 2  # the trained model, then two steps
 
 
-def test_the_score_is_the_mean_over_the_steps_where_it_is_defined():
+def test_the_score_is_the_mean_over_the_steps_an_undefined_step_counting_as_zero():
     base = np.array([[1.0, 2, 3, 4], [1, 2, 3, 4]])
     scripted = iter([np.array([[1.0, 2, 3, 4], [2, 2, 2, 2]]),  # rho 1; undefined
                      np.array([[4.0, 3, 2, 1], [2, 2, 2, 2]]),  # rho -1; undefined
@@ -125,7 +125,8 @@ def test_the_score_is_the_mean_over_the_steps_where_it_is_defined():
         model = Network(nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 3), nn.Linear(3, 1)))
     values = model_parameter_randomisation(model, np.ones((2, 4)), original, context=make_context(explain=explain),
                                            rng=np.random.default_rng(0))
-    np.testing.assert_allclose(values, [0.0, np.nan])
+    # (1 - 1 + 0) / 3 and (0 + 0 + 0) / 3: a constant explanation agrees with no ranking.
+    np.testing.assert_allclose(values, [0.0, 0.0])
 
 
 def test_the_model_and_torch_global_rng_are_as_found_afterwards():
@@ -252,17 +253,23 @@ def regression():
 
 def test_data_randomisation_of_a_linear_model(regression):
     X_train, y_train = regression
+    model = LeastSquares().fit(X_train, y_train)
     fits = []
 
     def fit(X, y):
+        # The model "learnt" from the permuted labels: the original weights in reverse order,
+        # so the expected correlation is known exactly.
         fits.append(y)
-        return LeastSquares().fit(X, y)
+        reversed_model = LeastSquares()
+        reversed_model.w_ = model.w_[::-1].copy()
+        return reversed_model
 
-    model, X = LeastSquares().fit(X_train, y_train), rows()
+    X = np.ones((3, 6))
     original = linear_attribution(model, X, np.zeros(len(X), dtype=int))
     context = make_context(X_train=X_train, y_train=y_train, explain=linear_attribution, fit=fit)
     values = data_randomisation(model, X, original, context=context, rng=np.random.default_rng(0))
-    assert values.shape == (20,) and values.mean() < 0.7
+    # |w| is ordered 6 > 5 > ... > 1 (least squares on a nearly noiseless target), reversed: rho = -1.
+    np.testing.assert_allclose(values, -1.0)
     assert np.array_equal(np.sort(fits[0]), np.sort(y_train)) and not np.array_equal(fits[0], y_train)
 
 

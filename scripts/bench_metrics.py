@@ -24,6 +24,7 @@ import torch
 from bench.compose import compose
 from bench.data.embedded import EmbeddedSource
 from bench.data.source import TaskRef
+from bench.errors import NotApplicable
 from bench.metrics.base import info_of
 from bench.metrics.context import MetricContext
 from bench.metrics.cost import CountingModel
@@ -73,7 +74,11 @@ def main() -> None:
         fn = build(node, f"metrics.explanation.{name}")
         counted = CountingModel(model)
         start = time.perf_counter()
-        fn(counted, X, explanation, context=context, rng=np.random.default_rng(0))
+        try:
+            fn(counted, X, explanation, context=context, rng=np.random.default_rng(0))
+        except NotApplicable as e:
+            print(f"{name:<32}{'n/a':>9}  {e}")
+            continue
         seconds = time.perf_counter() - start
         if counted.rows == 0:
             print(f"{name:<32}{seconds:>9.4f}{0:>13}{'':>9}{'no model calls':>16}")

@@ -37,14 +37,29 @@ NOT_FORWARD_BOUND = {"roar_faithfulness", "roar_monotonicity", "data_randomisati
                      "max_sensitivity", "relative_input_stability", "relative_output_stability"}
 
 
+def best_seconds(run, repeats: int = 3) -> float:
+    """The fastest of `repeats` runs (one when a run takes a second or more): sub-second timings
+    otherwise carry the first call's warm-up."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+        if times[-1] >= 1.0:
+            break
+    return min(times)
+
+
 def floor_seconds(model, n_rows: int, X: np.ndarray) -> float:
     """Plain forward passes over n_rows rows, in the engine's chunk size, on rows like X."""
     chunk = max(1, MAX_ELEMENTS_PER_CALL // X.shape[1])
     rows = np.resize(X, (min(n_rows, chunk), X.shape[1]))
-    start = time.perf_counter()
-    for begin in range(0, n_rows, chunk):
-        model_output(model, rows[: min(chunk, n_rows - begin)])
-    return time.perf_counter() - start
+
+    def forward() -> None:
+        for begin in range(0, n_rows, chunk):
+            model_output(model, rows[: min(chunk, n_rows - begin)])
+
+    return best_seconds(forward)
 
 
 def main() -> None:
@@ -79,7 +94,13 @@ def main() -> None:
         except NotApplicable as e:
             print(f"{name:<32}{'n/a':>9}  {e}")
             continue
-        seconds = time.perf_counter() - start
+        # A sub-second perturbation metric is timed again (best of 3) to leave out the first
+        # call's warm-up; what the context caches after a first call (the ground truth, the
+        # robustness neighbourhood) keeps the time of that first, uncached call.
+        first_seconds = time.perf_counter() - start
+        cached = first_seconds >= 1.0 or info_of(fn).name in NOT_FORWARD_BOUND
+        seconds = first_seconds if cached else min(first_seconds, best_seconds(
+            lambda: fn(model, X, explanation, context=context, rng=np.random.default_rng(0))))
         if counted.rows == 0:
             print(f"{name:<32}{seconds:>9.4f}{0:>13}{'':>9}{'no model calls':>16}")
             continue

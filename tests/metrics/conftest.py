@@ -1,10 +1,31 @@
-"""Shared by the metric tests: a metric context with only what a test sets."""
+"""Shared by the metric tests: a linear regressor whose every output is known, explanations of
+it, and a metric context with only what a test sets."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from bench.explanation import Explanation
 from bench.metrics.context import MetricContext
+
+
+class Linear:
+    """f(x) = x @ w, a regressor: calls counts its predict calls."""
+
+    classes_ = None
+
+    def __init__(self, w):
+        self.w = np.asarray(w, dtype=float)
+        self.calls = 0
+
+    def predict(self, X):
+        self.calls += 1
+        return np.asarray(X).reshape(len(X), -1) @ self.w
+
+
+def explanation(values, target=None):
+    values = np.asarray(values, dtype=float)
+    return Explanation(values, "attribution", np.zeros(len(values), dtype=int) if target is None else target)
 
 
 def make_context(background=None, *, X_train=None, y_train=None, explain=None, fit=None, synthetic=None,

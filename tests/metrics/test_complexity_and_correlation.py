@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from bench.explanation import Explanation
-from tests.metrics.conftest import make_context
 from bench.metrics import complexity, faithfulness_correlation, info_of, sparseness
-from tests.metrics.test_deletion import Linear
+from tests.metrics.conftest import Linear, make_context
 
 
 def explanation(values, target=None):

@@ -8,29 +8,9 @@ import pytest
 from bench.data.gaussian import Gaussian
 from bench.data.synthetic import SyntheticTruth, covariance
 from bench.errors import NotApplicable
-from bench.explanation import Explanation
-from tests.metrics.conftest import make_context
 from bench.metrics import deletion_auc, info_of, insertion_auc
 from bench.metrics.deletion import deletion_steps
-
-
-class Linear:
-    """f(x) = x @ w, a regressor: its output is what the curve follows."""
-
-    classes_ = None
-
-    def __init__(self, w):
-        self.w = np.asarray(w, dtype=float)
-        self.calls = 0
-
-    def predict(self, X):
-        self.calls += 1
-        return np.asarray(X).reshape(len(X), -1) @ self.w
-
-
-def explanation(values, target=None):
-    values = np.asarray(values, dtype=float)
-    return Explanation(values, "attribution", np.zeros(len(values), dtype=int) if target is None else target)
+from tests.metrics.conftest import Linear, explanation, make_context
 
 
 def test_area_of_a_linear_model_with_its_exact_attribution():

@@ -9,22 +9,12 @@ from captum.metrics import infidelity as captum_infidelity
 
 from bench.explanation import Explanation
 from bench.metrics.base import info_of
-from bench.metrics.infidelity import draw_perturbations, infidelity, infidelity_normalised
-from tests.metrics.conftest import make_context
-
-
-class Linear:
-    """f(x) = x @ w, a regressor."""
-
-    classes_ = None
-
-    def __init__(self, w):
-        self.w = np.asarray(w, dtype=float)
-        self.calls = 0
-
-    def predict(self, X):
-        self.calls += 1
-        return np.asarray(X).reshape(len(X), -1) @ self.w
+from bench.metrics.infidelity import (
+    draw_perturbations,
+    infidelity,
+    infidelity_normalised,
+)
+from tests.metrics.conftest import Linear, make_context
 
 
 class Curved:

@@ -5,29 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.explanation import Explanation
 from bench.metrics.base import info_of
 from bench.metrics.prediction_gap import pgi, pgu, top_k_mask
-from tests.metrics.conftest import make_context
-
-
-class Linear:
-    """f(x) = x @ w, a regressor."""
-
-    classes_ = None
-
-    def __init__(self, w):
-        self.w = np.asarray(w, dtype=float)
-        self.calls = 0
-
-    def predict(self, X):
-        self.calls += 1
-        return np.asarray(X).reshape(len(X), -1) @ self.w
-
-
-def explanation(values, target=None):
-    values = np.asarray(values, dtype=float)
-    return Explanation(values, "attribution", np.zeros(len(values), dtype=int) if target is None else target)
+from tests.metrics.conftest import Linear, explanation, make_context
 
 
 def score(fn, model, X, values, target=None, **params):

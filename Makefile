@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-full report clean
+.PHONY: help setup run test test-full report nightly clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ test-full: $(STAMP) ## every test, the slow ones too
 
 report: $(STAMP) ## tables from every stored result row
 	$(PY) -m bench.report
+
+nightly: $(STAMP) ## the nightly leaderboard: sweep experiment=nightly, then results/leaderboard/ (offline on ../shared/data)
+	$(PY) scripts/nightly.py $(ARGS)
 
 clean: ## remove the virtualenv, results and caches
 	rm -rf $(VENV) results/rows results/artifacts results/tables results/hydra .pytest_cache

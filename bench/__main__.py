@@ -47,7 +47,8 @@ def print_summary(summary) -> None:
         print(f"## skipped {len(skipped)}: {reason}\n\n{', '.join(label for label, _ in skipped)}\n")
         print(f"e.g. {skipped[0][1]}\n")
     print(f"{summary.units_computed} unit(s) computed, {summary.units_resumed} already stored (resumed); "
-          f"tables in {summary.results}/tables/")
+          f"tables in {summary.results}/tables/; `python -m bench.report --results {summary.results}` "
+          f"builds the leaderboard of every stored row")
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")

@@ -30,6 +30,7 @@ class Plan:
     model_factory: Callable[[], Any]
     model_probe: Any  # an unfitted instance: what the model declares it can handle
     model_hash: str  # model config and the data options that change the training data
+    model_config: str  # the model config alone: tells two configurations of one model apart across tasks
     metrics_hash: str  # prediction metrics
     explainers: dict[str, Any]
     explainer_hashes: dict[str, str]  # explainer config, explanation metrics, sample sizes
@@ -83,6 +84,7 @@ def make_plan(cfg: DictConfig) -> Plan:
     return Plan(
         cfg=cfg, source=source, model_name=model_name, model_factory=model_factory, model_probe=model_probe,
         model_hash=config_hash(model_cfg, data_identity),
+        model_config=config_hash(model_cfg),
         metrics_hash=config_hash(plain(cfg.metrics.prediction)),
         explainers=explainers,
         explainer_hashes={name: config_hash(plain(node), shared) for name, node in cfg.explainers.items()},

@@ -7,9 +7,11 @@ rerun skips the finished units (`force=true` recomputes them).
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 import zlib
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -28,7 +30,9 @@ from bench.plan import Plan, make_plan
 from bench.prepare import Fold, prepare_fold, sample_rows, scores
 from bench.progress import progress
 from bench.results import ExplainUnit, FitUnit, config_hash
-from bench.results.tables import write_report
+from bench.results.leaderboard import build_leaderboard
+from bench.results.publish import write_figures
+from bench.results.tables import build_tables, write_report
 from bench.results.units import LoadUnit
 from bench.versions import versions
 
@@ -57,10 +61,22 @@ def run(cfg: DictConfig) -> RunSummary:
         with logging_redirect_tqdm():  # log lines print above the progress bar, not through it
             for ref in progress(refs, desc="tasks"):
                 _run_task(plan, ref, summary)
+        rows = plan.store.read_all()
+        summary.tables = write_report(rows, cfg.paths.results, only=summary.unit_keys)
+        _report_to_tracker(plan, rows[rows["unit"].isin(summary.unit_keys)])
     finally:
         plan.tracker.finish()
-    summary.tables = write_report(plan.store, cfg.paths.results, only=summary.unit_keys)
     return summary
+
+
+def _report_to_tracker(plan: Plan, rows) -> None:
+    """This run's tables, and its leaderboard figures for a tracker that keeps images."""
+    images: dict[str, Path] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        if plan.tracker.wants_images:
+            board = build_leaderboard(rows)
+            images = {} if board.empty else write_figures(board, Path(folder))
+        plan.tracker.log_report(build_tables(rows), images)
 
 
 def _data_id(ref: TaskRef) -> str:
@@ -144,7 +160,8 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
     split = task.split(fold)
     base = {"run_id": plan.run_id, "suite": unit.suite, "task_id": task.task_id, "dataset_id": task.dataset_id,
             "dataset": task.name, "fold": fold, "split_kind": split.kind, "split_seed": split.seed,
-            "seed": plan.cfg.seed, "model": plan.model_name, "versions": versions()}
+            "seed": plan.cfg.seed, "model": plan.model_name, "model_config": plan.model_config,
+            "versions": versions()}
     not_done = ([] if fit_done else [unit]) + list(pending.values())
     problem = task_type_problem(plan.model_probe, plan.model_name, task)
     if problem:

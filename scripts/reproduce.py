@@ -33,10 +33,9 @@ from pathlib import Path
 import pandas as pd
 
 from bench.compose import compose, sweep_overrides
+from bench.plan import build
 from bench import xaibench_reproduction
-from bench.data import openml_cache
 from bench.io import atomic_path
-from bench.paths import project_path
 from bench.reproduction import compare, mean_over_seeds, read_published
 from bench.results import ResultStore
 
@@ -115,8 +114,8 @@ def write_result(result: pd.DataFrame, args: argparse.Namespace) -> None:
 
 
 def import_shared_datasets(experiment: str, cache: str) -> None:
-    manifest = pd.read_csv(project_path(compose([f"experiment={experiment}"]).data.manifest))
-    imported = openml_cache.import_missing_from_shared(cache, manifest["dataset_id"].tolist())
+    cfg = compose([f"experiment={experiment}", f"paths.openml_cache={cache}"])
+    imported = build(cfg.data, "data", seed=cfg.seed).import_from_shared()
     if imported:
         print(f"imported {len(imported)} dataset(s) from the shared data folder into {cache}")
 

@@ -117,6 +117,12 @@ class OpenMLSource(Source):
         self.target = target
         self.cache_root = Path(cache_root).expanduser() if cache_root else None
 
+    def import_from_shared(self) -> list[dict]:
+        """For offline runs: imports into the cache the selected datasets (and their CC18 tasks)
+        that it lacks and that ../shared/data holds; nothing without a shared folder."""
+        ids = [ref.dataset_id for ref in self.refs() if ref.dataset_id is not None]
+        return openml_cache.import_missing_from_shared(self.cache_root, ids)
+
     # -- suite resolution ---------------------------------------------------------------
     def refs(self) -> list[TaskRef]:
         if self.task_id is not None:

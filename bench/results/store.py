@@ -13,7 +13,7 @@ from bench.results.units import ExplainUnit, FitUnit, LoadUnit, unit_path
 
 ROW_COLUMNS = [
     "run_id", "unit", "suite", "task_id", "dataset_id", "dataset", "fold", "split_kind", "split_seed", "seed", "model",
-    "explainer", "metric", "category", "value", "higher_is_better", "n_instances", "status", "error",
+    "model_config", "explainer", "metric", "category", "value", "higher_is_better", "n_instances", "status", "error",
     "duration_s", "model_evaluations", "config_hash", "versions",
 ]
 STATUSES = ("ok", "failed", "n/a")

@@ -7,7 +7,6 @@ from pathlib import Path
 import pandas as pd
 
 from bench.io import atomic_path
-from bench.results.store import ResultStore
 
 ID_COLUMNS = ["suite", "task_id", "dataset_id", "dataset", "fold", "split_kind", "split_seed", "seed", "model"]
 TABLE_COLUMNS = {
@@ -82,10 +81,9 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: str | Path) -> dict[st
     return texts
 
 
-def write_report(store: ResultStore, results_root: str | Path, only: set[str] | None = None) -> dict[str, str]:
-    """Writes the tables of every stored row under `results_root`/tables; returns the markdown
-    of `only` these units (all of them when None)."""
-    rows = store.read_all()
+def write_report(rows: pd.DataFrame, results_root: str | Path, only: set[str] | None = None) -> dict[str, str]:
+    """Writes the tables of every stored row (`rows`) under `results_root`/tables; returns the
+    markdown of `only` these units (all of them when None)."""
     write_tables(build_tables(rows), Path(results_root) / "tables")
     shown = rows if only is None else rows[rows["unit"].isin(only)]
     return {name: to_markdown(name, table) for name, table in build_tables(shown).items()}

@@ -1,0 +1,95 @@
+"""The leaderboard's figures, each a PNG: critical-difference diagrams, accuracy against
+faithfulness, explainer cost on a log scale, and a per-task heatmap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: never a window, also on machines without a display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from bench.io import atomic_path  # noqa: E402
+from bench.results.statistics import RankTest  # noqa: E402
+
+
+def _save(figure, path: Path) -> Path:
+    figure.tight_layout()
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=110)
+    plt.close(figure)
+    return path
+
+
+def cd_diagram(test: RankTest, path: Path) -> Path | None:
+    """Demšar's diagram: mean ranks on an axis, entries within the critical difference joined by a
+    bar. Drawn by autorank; None where there was no Friedman test."""
+    if test.autorank_result is None:
+        return None
+    from autorank import plot_stats
+
+    k = test.matrix.shape[1]
+    figure, ax = plt.subplots(figsize=(max(7.0, 0.35 * k + 3), 1.2 + 0.3 * k))  # room for k rank ticks
+    plot_stats(test.autorank_result, allow_insignificant=True, ax=ax)
+    ax.set_title(f"{test.name}: CD = {test.critical_difference:.2f}, Friedman p = {test.pvalue:.2g}, "
+                 f"{test.n_tasks} tasks", fontsize=9)
+    return _save(figure, path)
+
+
+def accuracy_vs_quality(summary: pd.DataFrame, primary: pd.DataFrame, metric: str, path: Path) -> Path | None:
+    """One point per (model, explainer): the model's mean headline accuracy over the tasks the
+    pair was scored on, against the pair's mean `metric`."""
+    quality = summary[(summary["section"] == "explanations") & (summary["metric"] == metric)]
+    if quality.empty or primary.empty:
+        return None
+    accuracy = primary.mean()
+    figure, ax = plt.subplots(figsize=(9.5, 4.5))
+    markers = dict(zip(sorted(quality["explainer"].unique()), "osD^vP*Xhp<>"))
+    colours = dict(zip(sorted(quality["model"].unique()), plt.get_cmap("tab10").colors))
+    for row in quality.itertuples():
+        if row.model in accuracy.index:
+            ax.scatter(accuracy[row.model], row.mean, marker=markers.get(row.explainer, "o"),
+                       color=colours[row.model], s=60, label=f"{row.model} · {row.explainer}")
+    ax.set_xlabel("mean headline accuracy of the model (AUROC or R²)")
+    better = "higher" if quality["higher_is_better"].iloc[0] else "lower"
+    ax.set_ylabel(f"mean {metric} ({better} is better)")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), ncol=1 + len(quality) // 18)
+    ax.grid(alpha=0.3)
+    return _save(figure, path)
+
+
+def cost_per_explainer(cells: pd.DataFrame, path: Path) -> Path | None:
+    """Seconds per explained instance, one box per explainer over its (model, task, fold) cells,
+    on a log scale: explainers differ by orders of magnitude."""
+    seconds = cells[cells["metric"] == "wall_seconds_per_instance"]
+    seconds = seconds[seconds["value"] > 0]
+    if seconds.empty:
+        return None
+    order = seconds.groupby("explainer")["value"].median().sort_values().index
+    figure, ax = plt.subplots(figsize=(6.5, 0.8 + 0.45 * len(order)))
+    ax.boxplot([seconds.loc[seconds["explainer"] == e, "value"] for e in order], orientation="horizontal",
+               tick_labels=list(order))
+    ax.set_xscale("log")
+    ax.set_xlabel("wall seconds per explained instance (log scale)")
+    ax.grid(alpha=0.3, axis="x")
+    return _save(figure, path)
+
+
+def task_heatmap(primary: pd.DataFrame, path: Path) -> Path | None:
+    """Tasks x models: the headline accuracy written in each cell, coloured by its rank on the
+    task (darker is better), so that tasks of different difficulty share one scale."""
+    if primary.empty:
+        return None
+    ranks = primary.rank(axis=1, ascending=False)
+    shade = 1 - (ranks - 1).div((primary.notna().sum(axis=1) - 1).clip(lower=1), axis=0)
+    figure, ax = plt.subplots(figsize=(1.2 + 1.1 * primary.shape[1], 0.9 + 0.35 * primary.shape[0]))
+    ax.imshow(shade.to_numpy(dtype=float), cmap="Greens", vmin=-0.2, vmax=1.2, aspect="auto")
+    for (i, j), value in np.ndenumerate(primary.to_numpy(dtype=float)):
+        ax.text(j, i, "–" if np.isnan(value) else f"{value:.3f}", ha="center", va="center", fontsize=7)
+    ax.set_xticks(range(primary.shape[1]), [str(c) for c in primary.columns], rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(primary.shape[0]), [str(t) for t in primary.index], fontsize=8)
+    ax.set_title("headline accuracy per task (colour: rank on the task)", fontsize=9)
+    return _save(figure, path)

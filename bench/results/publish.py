@@ -1,0 +1,251 @@
+"""Writes a leaderboard out: `leaderboard.{md,csv}`, `statistics.csv`, the figures, and
+`index.html`, a self-contained page (figures inline, no network at view time)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from bench.io import atomic_path
+from bench.results import plots
+from bench.results.leaderboard import COST_METRICS, PRIMARY_METRICS, Leaderboard
+from bench.results.statistics import ALPHA
+
+CI_NOTE = ("mean ± half-width of the 95% Student-t interval over the (task, fold, seed) cells; "
+           "tasks: those with a value, of all tasks in the section.")
+COST_NAMES = {"wall_seconds_per_instance": "seconds / instance", "model_evaluations_per_instance": "evaluations / instance"}
+
+
+def _arrow(higher_is_better: bool) -> str:
+    return "↑" if higher_is_better else "↓"
+
+
+def _format(mean: float, ci: float) -> str:
+    if math.isnan(mean):
+        return ""
+    text = f"{mean:.4g}"
+    return text if math.isnan(ci) else f"{text} ± {ci:.2g}"
+
+
+def wide_table(board: Leaderboard, section: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The section as people read it, one row per entry and one column per metric: the text
+    shown and, of the same shape, the number each cell sorts by."""
+    keys = ["model"] if section == "accuracy" else ["model", "explainer"]
+    rows = board.summary[board.summary["section"] == section]
+    if section == "explanations":
+        rows = pd.concat([rows, board.summary[board.summary["section"] == "cost"]])
+    if rows.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    headline = [m for m in PRIMARY_METRICS if m in set(rows["metric"])]
+    order = headline + sorted(set(rows["metric"]) - set(headline) - set(COST_METRICS)) + \
+        [m for m in COST_METRICS if m in set(rows["metric"])]
+    header = {m: COST_NAMES.get(m) or f"{m} {_arrow(bool(rows.loc[rows['metric'] == m, 'higher_is_better'].iloc[0]))}"
+              for m in order}
+    coverage = rows.groupby(keys).apply(lambda g: f"{g['entry_tasks'].max()}/{g['n_tasks_total'].max()}",
+                                        include_groups=False).rename("tasks")
+    shown = rows.assign(text=[_format(m, c) for m, c in zip(rows["mean"], rows["ci95"])])
+    text = shown.pivot_table(index=keys, columns="metric", values="text", aggfunc="first")[order]
+    value = rows.pivot_table(index=keys, columns="metric", values="mean", aggfunc="first")[order]
+    text, value = text.rename(columns=header), value.rename(columns=header)
+    text.insert(0, "tasks", coverage)
+    value.insert(0, "tasks", coverage.str.split("/").str[0].astype(int))
+    if section == "accuracy":
+        rank = rows.groupby("model")["mean_rank"].first().astype(float)
+        value["mean rank ↓"] = rank
+        text["mean rank ↓"] = rank.map(lambda r: "" if math.isnan(r) else f"{r:.2f}")
+        value, text = value.sort_values("mean rank ↓"), text.loc[value.sort_values("mean rank ↓").index]
+    return text.fillna("").reset_index(), value.reset_index()
+
+
+def per_task_table(board: Leaderboard) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Tasks x models, each task's headline accuracy: the text shown and the numbers."""
+    if board.primary.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    value = board.primary.rename_axis(index="task", columns=None).reset_index()
+    text = value.map(lambda v: f"{v:.4f}" if isinstance(v, float) and not math.isnan(v) else
+                     ("" if isinstance(v, float) else v))
+    return text, value
+
+
+def statistics_frame(board: Leaderboard) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "compared": name, "test": test.test or "", "statistic": test.statistic, "pvalue": test.pvalue,
+        "critical_difference": test.critical_difference, "alpha": ALPHA, "n_tasks": test.n_tasks,
+        "n_entries": test.matrix.shape[1], "higher_is_better": test.higher_is_better,
+        "mean_ranks": "; ".join(f"{entry}: {rank:.3f}" for entry, rank in test.mean_ranks.items()),
+        "dropped_tasks": "; ".join(test.dropped_tasks), "dropped_entries": "; ".join(test.dropped_entries),
+        "problem": test.problem or "",
+    } for name, test in board.tests.items()])
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
+
+
+def write_figures(board: Leaderboard, folder: Path) -> dict[str, Path]:
+    """name -> PNG, only the figures there is data for."""
+    figures = {}
+    for name, test in board.tests.items():
+        figures[f"cd-{name}"] = plots.cd_diagram(test, folder / f"cd-{_slug(name)}.png")
+    figures["heatmap"] = plots.task_heatmap(board.primary, folder / "accuracy-per-task.png")
+    if board.scatter_metric:
+        figures["accuracy-vs-quality"] = plots.accuracy_vs_quality(
+            board.summary, board.primary, board.scatter_metric, folder / f"accuracy-vs-{_slug(board.scatter_metric)}.png")
+    figures["cost"] = plots.cost_per_explainer(board.cost_cells, folder / "cost-per-explainer.png")
+    return {name: path for name, path in figures.items() if path is not None}
+
+
+def to_markdown(board: Leaderboard) -> str:
+    parts = ["# Leaderboard\n", f"Cells: {CI_NOTE}\n"]
+    for section, title in (("accuracy", "Accuracy per model"), ("explanations", "Explanation quality and cost")):
+        text, _ = wide_table(board, section)
+        parts.append(f"## {title}\n")
+        parts.append(text.to_markdown(index=False) + "\n" if not text.empty else f"_no {section} rows_\n")
+        parts += [f"- {test.describe()}" for name, test in board.tests.items()
+                  if (name == "accuracy") == (section == "accuracy")]
+        parts += [f"- {note}" for note in board.notes.get(section, [])]
+        parts.append("")
+        if section == "accuracy" and not board.primary.empty:
+            parts += ["### Headline accuracy per task (AUROC, or R² for regression)\n",
+                      per_task_table(board)[0].to_markdown(index=False), ""]
+    if board.notes.get("data"):
+        parts += ["## About the rows\n", *[f"- {note}" for note in board.notes["data"]], ""]
+    return "\n".join(parts)
+
+
+def write_leaderboard(board: Leaderboard, folder: str | Path, *, source: str = "") -> dict[str, Path]:
+    """Every file of the leaderboard in `folder`; returns name -> path."""
+    folder = Path(folder)
+    files = {}
+    for name, frame in (("leaderboard.csv", board.summary), ("statistics.csv", statistics_frame(board))):
+        with atomic_path(folder / name) as tmp:
+            frame.to_csv(tmp, index=False)
+        files[name] = folder / name
+    with atomic_path(folder / "leaderboard.md") as tmp:
+        tmp.write_text(to_markdown(board))
+    files["leaderboard.md"] = folder / "leaderboard.md"
+    figures = write_figures(board, folder)
+    with atomic_path(folder / "index.html") as tmp:
+        tmp.write_text(to_html(board, figures, source=source), encoding="utf-8")
+    files["index.html"] = folder / "index.html"
+    return files | figures
+
+
+# The page: one file, styles and script inline, figures as data URIs.
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #222; }
+table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.85rem; }
+th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: right; }
+th { background: #f2f2f2; cursor: pointer; user-select: none; white-space: nowrap; }
+th[aria-sort="ascending"]::after { content: " ▲"; } th[aria-sort="descending"]::after { content: " ▼"; }
+td.text, th.text { text-align: left; }
+p.stats, ul.notes { font-size: 0.85rem; color: #444; max-width: 70rem; }
+figure { display: inline-block; margin: 0.5rem 1rem 1rem 0; vertical-align: top; }
+figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { font-size: 0.8rem; color: #555; }
+"""
+
+# Click a header to sort by it; again to reverse. Cells sort by data-sort (a number) when they
+# have one, else by their text; empty cells sort last either way.
+SCRIPT = """
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  table.querySelectorAll("th").forEach(function (th, column) {
+    th.addEventListener("click", function () {
+      var ascending = th.getAttribute("aria-sort") !== "ascending";
+      table.querySelectorAll("th").forEach(function (other) { other.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+      var body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      function key(row) {
+        var cell = row.cells[column];
+        var number = cell.getAttribute("data-sort");
+        return number === null || number === "" ? cell.textContent.trim() : parseFloat(number);
+      }
+      rows.sort(function (a, b) {
+        var x = key(a), y = key(b);
+        if (x === "" || y === "") { return x === "" ? (y === "" ? 0 : 1) : -1; }
+        var order = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
+        return ascending ? order : -order;
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+    });
+  });
+});
+"""
+
+
+def _html_table(text: pd.DataFrame, value: pd.DataFrame, table_id: str) -> str:
+    if text.empty:
+        return "<p><em>no rows</em></p>"
+    numeric = {c for c in value.columns if pd.api.types.is_numeric_dtype(value[c])}
+    head = "".join(f'<th class="{"num" if c in numeric else "text"}">{html.escape(str(c))}</th>' for c in text.columns)
+    body = []
+    for i in range(len(text)):
+        cells = []
+        for c in text.columns:
+            shown = html.escape(str(text[c].iloc[i]))
+            if c in numeric and pd.notna(value[c].iloc[i]):
+                cells.append(f'<td data-sort="{float(value[c].iloc[i])!r}">{shown}</td>')
+            else:
+                cells.append(f'<td class="text">{shown}</td>')
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return (f'<table class="sortable" id="{table_id}"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def _figure(path: Path, caption: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return (f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+
+def _notes(lines: list[str], css: str = "notes") -> str:
+    return f'<ul class="{css}">' + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>" if lines else ""
+
+
+def to_html(board: Leaderboard, figures: dict[str, Path], *, source: str = "") -> str:
+    """Every string from the rows (dataset, model, explainer and metric names, notes) is escaped:
+    dataset names come from OpenML and are not ours to trust."""
+    parts = [
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        "<title>bench leaderboard</title>", f"<style>{STYLE}</style></head><body>",
+        "<h1>bench leaderboard</h1>",
+        f"<p>Built {html.escape(time.strftime('%Y-%m-%d %H:%M'))} from the rows in "
+        f"<code>{html.escape(source)}</code>. Cells: {html.escape(CI_NOTE)} Click a column header to sort.</p>",
+    ]
+    text, value = wide_table(board, "accuracy")
+    parts += ["<h2 id=\"accuracy\">Accuracy per model</h2>", _html_table(text, value, "accuracy-table")]
+    if "accuracy" in board.tests:
+        parts.append(f'<p class="stats">{html.escape(board.tests["accuracy"].describe())}</p>')
+    parts.append(_notes(board.notes.get("accuracy", [])))
+    text, value = per_task_table(board)
+    if not text.empty:
+        parts += ["<h3>Headline accuracy per task (AUROC, or R² for regression)</h3>",
+                  _html_table(text, value, "tasks-table")]
+    for name, caption in (("cd-accuracy", "critical-difference diagram of accuracy"),
+                          ("heatmap", "headline accuracy per task")):
+        if name in figures:
+            parts.append(_figure(figures[name], caption))
+
+    text, value = wide_table(board, "explanations")
+    parts += ["<h2 id=\"explanations\">Explanation quality and cost per (model, explainer)</h2>",
+              _html_table(text, value, "explanations-table")]
+    parts.append(_notes([test.describe() for name, test in board.tests.items() if name != "accuracy"], "notes stats"))
+    parts.append(_notes(board.notes.get("explanations", [])))
+    if "accuracy-vs-quality" in figures:
+        parts.append(_figure(figures["accuracy-vs-quality"], f"accuracy against {board.scatter_metric}"))
+    if "cost" in figures:
+        parts.append(_figure(figures["cost"], "explainer cost, seconds per instance (log scale)"))
+    for name, test in board.tests.items():
+        if name != "accuracy" and f"cd-{name}" in figures:
+            parts.append(_figure(figures[f"cd-{name}"], f"critical-difference diagram of {name}"))
+    if board.notes.get("data"):
+        parts += ["<h2 id=\"rows\">About the rows</h2>", _notes(board.notes["data"])]
+    parts += [f"<script>{SCRIPT}</script>", "</body></html>"]
+    return "\n".join(parts)

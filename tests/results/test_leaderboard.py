@@ -1,0 +1,130 @@
+"""The leaderboard on hand-made rows whose ranks and test statistics are known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from bench.report import main as report_main
+from bench.results.leaderboard import build_leaderboard
+from bench.results.publish import statistics_frame, write_leaderboard
+from bench.results.statistics import ALPHA, complete_block, mean_ci, rank_test
+from bench.results.store import rows_frame
+from tests.results.conftest import KNOWN, TASKS, grid, row
+
+def test_ranks_friedman_and_nemenyi_match_a_direct_computation():
+    board = build_leaderboard(rows_frame(grid(KNOWN)))
+    test = board.tests["accuracy"]
+    # Ranks by hand: a is 1 everywhere; b is 2 on five tasks and 2.5 on task5; c 3 and 2.5.
+    assert test.mean_ranks.to_dict() == pytest.approx({"a": 1.0, "b": (5 * 2 + 2.5) / 6, "c": (5 * 3 + 2.5) / 6})
+    direct = stats.friedmanchisquare(*[KNOWN[m] for m in "abc"])
+    assert test.test == "Friedman"
+    assert test.statistic == pytest.approx(direct.statistic)
+    assert test.pvalue == pytest.approx(direct.pvalue)
+    # Nemenyi: q_alpha of the studentized range over sqrt(2), times sqrt(k(k+1) / 6N).
+    k, n = 3, 6
+    q = stats.studentized_range.ppf(1 - ALPHA, k, np.inf) / np.sqrt(2)
+    assert test.critical_difference == pytest.approx(q * np.sqrt(k * (k + 1) / (6 * n)), rel=1e-3)
+    summary = board.summary.set_index(["model", "metric"])
+    assert summary.loc[("a", "roc_auc"), "mean_rank"] == 1.0
+    assert summary.loc[("a", "roc_auc"), "mean"] == pytest.approx(np.mean(KNOWN["a"]))
+
+
+def test_identical_rankings_on_every_task_give_the_largest_friedman_statistic():
+    # Analytically, chi2 = 12 / (N k (k+1)) * sum_j R_j^2 - 3 N (k+1) = N (k-1) when all agree.
+    values = {"a": [3.0] * 6, "b": [2.0] * 6, "c": [1.0] * 6, "d": [0.0] * 6}
+    test = rank_test("x", pd.DataFrame(values, index=TASKS), higher_is_better=True)
+    assert test.statistic == pytest.approx(6 * 3)
+    assert test.mean_ranks.tolist() == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_lower_is_better_ranks_the_smallest_value_first():
+    rows = grid(KNOWN, explainer="e", metric="deletion_auc", higher_is_better=False) + grid(KNOWN)
+    test = build_leaderboard(rows_frame(rows)).tests["deletion_auc"]
+    assert test.mean_ranks.index[0] == "c · e" and test.mean_ranks.iloc[0] == pytest.approx((5 * 1 + 1.5) / 6)
+    assert not test.higher_is_better
+
+
+def test_mean_ci_is_the_student_t_interval():
+    mean, half = mean_ci([1.0, 2.0, 3.0, np.nan])
+    assert mean == 2.0
+    assert half == pytest.approx(stats.t.ppf(0.975, 2) * 1.0 / np.sqrt(3))
+    assert np.isnan(mean_ci([5.0])[1])
+
+
+def test_complete_block_drops_whichever_loses_fewer_cells():
+    matrix = pd.DataFrame(KNOWN, index=TASKS)
+    straggler = matrix.assign(d=[0.5] + [np.nan] * 5)  # d on 1 task: dropping d loses 1 cell
+    full, tasks, entries = complete_block(straggler)
+    assert entries == ["d"] and tasks == [] and full.shape == (6, 3)
+    one_hole = matrix.assign(d=[np.nan] + [0.5] * 5)  # dropping task0 loses 3 cells, d 5
+    full, tasks, entries = complete_block(one_hole)
+    assert tasks == ["task0"] and entries == [] and full.shape == (5, 4)
+
+
+def test_an_incomplete_grid_is_reported_and_left_out_of_the_test():
+    values = dict(KNOWN, d=[0.99, 0.99, 0.99, 0.99, 0.99, np.nan])
+    board = build_leaderboard(rows_frame(grid(values)))
+    assert any(note.startswith("d: no accuracy on 1 of 6 tasks (task5)") for note in board.notes["accuracy"])
+    test = board.tests["accuracy"]
+    assert test.dropped_tasks == ["task5"] and test.n_tasks == 5
+    assert "task5" in test.describe()
+    assert board.summary.set_index("model").loc["d", "entry_tasks"] == 5
+
+
+def test_too_few_tasks_gives_ranks_without_a_test():
+    rows = [r for r in grid(KNOWN) if r["dataset"] in TASKS[:3]]
+    test = build_leaderboard(rows_frame(rows)).tests["accuracy"]
+    assert test.test is None and "at least 5" in test.problem
+    assert test.mean_ranks["a"] == 1.0
+
+
+def test_the_latest_run_wins_a_cell_and_configurations_stay_apart():
+    rows = grid(KNOWN) + [row("task0", "a", 0.1, run_id="run-2")]
+    board = build_leaderboard(rows_frame(rows))
+    assert board.primary.loc["task0", "a"] == 0.1
+    assert any("1 row(s) stored by an earlier run" in note for note in board.notes["data"])
+    other = build_leaderboard(rows_frame(grid(KNOWN) + grid({"a": [0.5] * 6}, model_config="c2")))
+    assert {"a [c1]", "a [c2]", "b", "c"} == set(other.primary.columns)
+
+
+def test_the_page_escapes_names_from_the_data(tmp_path):
+    evil = "<script>alert(1)</script>"
+    rows = grid(KNOWN) + [row(evil, m, 0.5) for m in KNOWN] + [row(evil, "a", 0.2, explainer=evil, metric="deletion_auc")]
+    files = write_leaderboard(build_leaderboard(rows_frame(rows)), tmp_path, source=evil)
+    page = files["index.html"].read_text()
+    assert evil not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert page.count("<script>") == 1  # only the page's own sorting script
+
+
+def test_report_writes_the_leaderboard_of_every_stored_row(tmp_path, capsys):
+    rows = grid(KNOWN) + grid(KNOWN, explainer="e", metric="deletion_auc", higher_is_better=False) \
+        + grid({m: [0.01] * 6 for m in KNOWN}, explainer="e", metric="wall_seconds_per_instance", category="cost")
+    (tmp_path / "rows").mkdir()
+    rows_frame(rows).to_parquet(tmp_path / "rows" / "hand.parquet")
+    assert report_main(["--results", str(tmp_path)]) == 0
+    folder = tmp_path / "leaderboard"
+    for name in ("leaderboard.md", "leaderboard.csv", "statistics.csv", "index.html", "cd-accuracy.png",
+                 "cd-deletion_auc.png", "accuracy-per-task.png", "accuracy-vs-deletion_auc.png",
+                 "cost-per-explainer.png"):
+        assert (folder / name).stat().st_size > 0, name
+    statistics = pd.read_csv(folder / "statistics.csv", keep_default_na=False).set_index("compared")
+    assert statistics.loc["accuracy", "test"] == "Friedman"
+    assert statistics.loc["deletion_auc", "n_tasks"] == 6
+    page = (folder / "index.html").read_text()
+    assert page.count("data:image/png;base64,") == 5
+    assert "Friedman test over 6 tasks × 3 entries" in capsys.readouterr().out
+
+
+def test_report_on_an_empty_folder_says_what_to_do(tmp_path, capsys):
+    assert report_main(["--results", str(tmp_path)]) == 1
+    assert "run `python -m bench` first" in capsys.readouterr().out
+
+
+def test_statistics_frame_lists_every_test():
+    board = build_leaderboard(rows_frame(grid(KNOWN)))
+    frame = statistics_frame(board)
+    assert frame["compared"].tolist() == ["accuracy"] and frame["n_entries"].iloc[0] == 3

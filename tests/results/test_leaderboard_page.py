@@ -1,0 +1,74 @@
+"""index.html in a real browser (headless Chromium through Selenium): the tables and figures
+are there, sorting works, an injected script does not run. Saves a screenshot."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from bench.results.leaderboard import build_leaderboard
+from bench.results.publish import write_leaderboard
+from bench.results.store import rows_frame
+from tests.results.conftest import KNOWN, grid, row
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+EVIL = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def browser():
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed: pip install -e '.[dev]'")
+    binary = next((path for path in map(shutil.which, BROWSERS) if path), None)
+    driver = shutil.which("chromedriver")
+    if binary is None or driver is None:
+        pytest.skip("no headless Chromium here: apt-get install chromium chromium-driver (.ci/run does)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1300,1000"):
+        options.add_argument(argument)
+    # The driver's path given explicitly: Selenium Manager would otherwise try to download one.
+    session = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver))
+    yield session
+    session.quit()
+
+
+def column(browser, table_id: str, index: int) -> list[str]:
+    return [cell.text for cell in browser.find_elements("css selector", f"#{table_id} tbody tr td:nth-child({index})")]
+
+
+@pytest.mark.e2e
+def test_the_leaderboard_page_renders_sorts_and_runs_no_injected_script(browser, tmp_path):
+    rows = grid(KNOWN) + [row(EVIL, m, 0.5) for m in KNOWN] \
+        + grid(KNOWN, explainer="e", metric="deletion_auc", higher_is_better=False) \
+        + grid({m: [0.01] * 6 for m in KNOWN}, explainer="e", metric="wall_seconds_per_instance", category="cost")
+    files = write_leaderboard(build_leaderboard(rows_frame(rows)), tmp_path / "leaderboard")
+    browser.get(files["index.html"].as_uri())
+
+    assert browser.find_element("tag name", "h1").text == "bench leaderboard"
+    assert len(browser.find_elements("css selector", "table.sortable")) == 3  # accuracy, per task, explanations
+    images = browser.find_elements("tag name", "img")
+    assert len(images) >= 4
+    assert all(browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img)
+               for img in images)
+    assert EVIL in browser.find_element("tag name", "body").text  # shown as text, not run
+    assert browser.execute_script("return document.querySelectorAll('script').length") == 1
+
+    # Ranked best first; sorting by the model name, then by AUROC both ways.
+    assert column(browser, "accuracy-table", 1) == ["a", "b", "c"]
+    headers = browser.find_elements("css selector", "#accuracy-table th")
+    auroc = next(h for h in headers if h.text.startswith("roc_auc"))
+    auroc.click()
+    assert auroc.get_attribute("aria-sort") == "ascending"
+    assert column(browser, "accuracy-table", 1) == ["c", "b", "a"]
+    auroc.click()
+    assert column(browser, "accuracy-table", 1) == ["a", "b", "c"]
+    headers[0].click()
+    assert column(browser, "accuracy-table", 1) == ["a", "b", "c"]
+    headers[0].click()
+    assert column(browser, "accuracy-table", 1) == ["c", "b", "a"]
+
+    height = browser.execute_script("return document.body.scrollHeight")
+    browser.set_window_size(1300, height + 100)
+    screenshot = tmp_path / "leaderboard.png"
+    assert browser.save_screenshot(str(screenshot)) and screenshot.stat().st_size > 10_000

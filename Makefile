@@ -30,12 +30,12 @@ test: $(STAMP) ## the fast test suite
 test-full: $(STAMP) ## every test, the slow ones too
 	$(PY) -m pytest -q
 
-report: $(STAMP) ## tables from every stored result row
+report: $(STAMP) ## tables and the leaderboard from every stored result row
 	$(PY) -m bench.report
 
 nightly: $(STAMP) ## the nightly leaderboard: sweep experiment=nightly, then results/leaderboard/ (offline on ../shared/data)
 	$(PY) scripts/nightly.py $(ARGS)
 
 clean: ## remove the virtualenv, results and caches
-	rm -rf $(VENV) results/rows results/artifacts results/tables results/hydra .pytest_cache
+	rm -rf $(VENV) results/rows results/artifacts results/tables results/hydra results/nightly .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -226,8 +226,10 @@ def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, sum
                               "duration_s": time.perf_counter() - start}], summary)
         return None
     predictions = {"y_test": fold.y_test, "y_score": y_score, "classes": fold.classes, "fit_seconds": fit_seconds}
-    plan.store.save_artifact(unit, "model.pkl", model)
+    # Predictions before the model: a stored model is what a rerun takes as "fitted", so a kill
+    # between the two writes must leave no model without its predictions.
     plan.store.save_artifact(unit, "predictions.pkl", predictions)
+    plan.store.save_artifact(unit, "model.pkl", model)
     _score_unit(plan, unit, task, predictions, base, summary)
     return model
 

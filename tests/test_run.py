@@ -177,6 +177,26 @@ def test_a_failed_fit_leaves_its_explainers_for_the_rerun(results, monkeypatch):
     assert (retried.units_computed, retried.units_resumed) == (2, 0)
 
 
+def test_a_kill_between_the_fit_artifacts_is_refitted_by_the_rerun(results, monkeypatch):
+    cfg = compose_config([*FAST, "data.datasets=[wdbc]", "model=logreg", "explainers=[random]"], results)
+    save = ResultStore.save_artifact
+    written = []
+
+    def killed_after_the_first(store, unit, what, obj):
+        if written:
+            raise KeyboardInterrupt  # the process dies between the fit unit's two writes
+        written.append(what)
+        save(store, unit, what, obj)
+
+    monkeypatch.setattr(ResultStore, "save_artifact", killed_after_the_first)
+    with pytest.raises(KeyboardInterrupt):
+        bench_run.run(cfg)
+    monkeypatch.undo()
+    rerun = bench_run.run(cfg)
+    assert (rerun.units_computed, rerun.units_resumed) == (2, 0)
+    assert list(tables(results)["accuracy"]["status"].unique()) == ["ok"]
+
+
 def test_a_fold_no_model_can_learn_from_gives_na_rows_and_the_run_continues(results, monkeypatch):
     from bench.data.embedded import EmbeddedSource
 

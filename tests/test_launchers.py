@@ -1,0 +1,157 @@
+"""Sweeps through Hydra's launchers, as `python -m bench -m ... hydra/launcher=...` runs them:
+joblib's worker processes side by side, a sweep killed midway and resumed from its stored rows,
+submitit's local executor, and the batch script our SLURM config hands to sbatch."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import psutil
+
+from bench.paths import PROJECT_ROOT
+from bench.results import ResultStore
+from tests.conftest import FAST
+
+JOBLIB = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
+# 2 models x 4 embedded tasks x (fit + 3 explainers): 32 units, the mlp's over several seconds.
+RESUMABLE_SWEEP = ["model=logreg,mlp", *JOBLIB, "explainers=[native,kernel_shap,random]",
+                   "explainers.kernel_shap.nsamples=64"]
+# The process id on every line of the jobs' logs: which process ran a job.
+JOB_LOG_FORMAT = "hydra.job_logging.formatters.simple.format='pid %(process)d %(message)s'"
+SUMMARY = re.compile(r"(\d+) unit\(s\) computed, (\d+) already stored")
+
+
+def bench_command(results: Path, *overrides: str) -> list[str]:
+    return [sys.executable, "-m", "bench", "-m", *overrides, *FAST, f"paths.results={results}"]
+
+
+def bench_env(**extra: str) -> dict[str, str]:
+    return {**{k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}, **extra}
+
+
+def bench(results: Path, *overrides: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(bench_command(results, *overrides), cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          env=env or bench_env(), timeout=300)
+
+
+def unit_files(results: Path) -> dict[str, int]:
+    """Each stored unit's rows file (relative path) and when it was written."""
+    return {str(path.relative_to(results)): path.stat().st_mtime_ns for path in results.glob("rows/**/*.parquet")}
+
+
+def job_span(job: Path) -> tuple[int, int, int]:
+    """(process id, start, end) of a job of the sweep, logged with JOB_LOG_FORMAT: it starts
+    when Hydra writes its .hydra/config.yaml, before the job's own imports, and ends with its
+    last log line."""
+    pids = set(re.findall(r"^pid (\d+) ", (job / "__main__.log").read_text(), re.MULTILINE))
+    assert len(pids) == 1, f"{job}: one job, one process"
+    return int(pids.pop()), (job / ".hydra" / "config.yaml").stat().st_mtime_ns, (job / "__main__.log").stat().st_mtime_ns
+
+
+def test_joblib_runs_the_jobs_side_by_side_and_the_report_aggregates_them(tmp_path):
+    results = tmp_path / "results"
+    done = bench(results, "model=logreg,mlp", *JOBLIB, "explainers=[native,random]", JOB_LOG_FORMAT)
+    assert done.returncode == 0, done.stderr
+    assert len(SUMMARY.findall(done.stdout)) == 2  # the workers' output reaches the command's
+
+    (pid_a, start_a, end_a), (pid_b, start_b, end_b) = map(job_span, sorted(results.glob("hydra/multirun/*/[0-9]")))
+    assert pid_a != pid_b, "both jobs ran in one process"
+    assert max(start_a, start_b) < min(end_a, end_b), "the jobs ran one after the other"
+
+    (results / "tables" / "accuracy.csv").unlink()  # written by the jobs themselves: the report's must be new
+    report = subprocess.run([sys.executable, "-m", "bench.report", "--results", str(results)], cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert report.returncode == 0, report.stderr
+    accuracy = pd.read_csv(results / "tables" / "accuracy.csv", keep_default_na=False)
+    assert set(accuracy.loc[accuracy["status"] == "ok", "model"]) == {"logreg", "mlp"}
+
+
+def survivors(pgid: int) -> list[int]:
+    """Processes of the group still running (zombies waiting for a reaper have stopped)."""
+    alive = []
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error, ProcessLookupError):
+            if os.getpgid(process.pid) == pgid and process.status() != psutil.STATUS_ZOMBIE:
+                alive.append(process.pid)
+    return alive
+
+
+def test_a_killed_multirun_recomputes_only_what_is_missing(tmp_path):
+    killed = tmp_path / "killed"
+    with open(tmp_path / "killed.log", "w") as log:
+        # Its own session, so that one SIGKILL takes joblib's workers too: nothing gets to clean
+        # up, as when a machine dies or the OOM killer strikes.
+        sweep = subprocess.Popen(bench_command(killed, *RESUMABLE_SWEEP), cwd=PROJECT_ROOT, env=bench_env(),
+                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            while not unit_files(killed):
+                assert sweep.poll() is None, "the sweep ended before storing a unit"
+                time.sleep(0.05)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(sweep.pid, signal.SIGKILL)
+            sweep.wait()
+    deadline = time.monotonic() + 10
+    while survivors(sweep.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not survivors(sweep.pid)
+    at_kill = unit_files(killed)
+
+    reference = tmp_path / "reference"
+    clean = bench(reference, *RESUMABLE_SWEEP)
+    assert clean.returncode == 0, clean.stderr
+    expected = set(unit_files(reference))
+    assert set(at_kill) < expected, "killed after it had finished"
+
+    resumed = bench(killed, *RESUMABLE_SWEEP)
+    assert resumed.returncode == 0, resumed.stderr
+    final = unit_files(killed)
+    assert set(final) == expected
+    assert {path: final[path] for path in at_kill} == at_kill, "a unit stored before the kill was computed again"
+    counts = [tuple(map(int, found)) for found in SUMMARY.findall(resumed.stdout)]
+    assert len(counts) == 2
+    assert sum(stored for _, stored in counts) == len(at_kill) > 0
+    assert sum(computed for computed, _ in counts) == len(expected) - len(at_kill)
+
+
+def test_submitit_local_runs_a_sweep_to_completion(tmp_path):
+    results = tmp_path / "results"
+    done = bench(results, "model=logreg,dtree", "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=5",
+                 "explainers=[native]")
+    assert done.returncode == 0, done.stderr
+    rows = ResultStore(results).read_all()
+    assert set(rows.loc[rows["status"] == "ok", "model"]) == {"logreg", "dtree"}
+    # Each job's output goes to its own log in the submitit folder, under the sweep's folder.
+    job_logs = sorted(results.glob("hydra/multirun/*/.submitit/*/*_log.out"))
+    assert len(job_logs) == 2 and all(SUMMARY.search(log.read_text()) for log in job_logs)
+
+
+def test_the_slurm_config_reaches_sbatch(tmp_path):
+    """No cluster here: stand-ins for srun (submitit only checks that it exists) and sbatch
+    (which keeps the batch script it is given and refuses it)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    scripts = {"srun": "exit 1\n",
+               "sbatch": f'cp "$1" "{tmp_path}/batch.sh"\necho "sbatch: error: no cluster here" >&2\nexit 1\n'}
+    for name, body in scripts.items():
+        (bin_dir / name).write_text("#!/bin/sh\n" + body)
+        (bin_dir / name).chmod(stat.S_IRWXU)
+    results = tmp_path / "results"
+    submitted = bench(results, "model=logreg,mlp", "hydra/launcher=slurm", "hydra.launcher.partition=cpu-short",
+                      "hydra.launcher.account=xai", env=bench_env(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}"))
+    assert submitted.returncode != 0 and "no cluster here" in submitted.stderr
+    batch = (tmp_path / "batch.sh").read_text()
+    for line in ("--partition=cpu-short", "--account=xai", "--array=0-1%2", "--cpus-per-task=1", "--mem=16GB",
+                 "--time=240", "--job-name=bench"):
+        assert f"#SBATCH {line}\n" in batch
+    assert "export OMP_NUM_THREADS=$SLURM_CPUS_PER_TASK" in batch
+    assert f"{sys.executable} -u -m submitit.core._submit {results}/hydra/multirun/" in batch

@@ -70,13 +70,17 @@ def run(cfg: DictConfig) -> RunSummary:
 
 
 def _report_to_tracker(plan: Plan, rows) -> None:
-    """This run's tables, and its leaderboard figures for a tracker that keeps images."""
-    images: dict[str, Path] = {}
-    with tempfile.TemporaryDirectory() as folder:
-        if plan.tracker.wants_images:
-            board = build_leaderboard(rows)
-            images = {} if board.empty else write_figures(board, Path(folder))
-        plan.tracker.log_report(build_tables(rows), images)
+    """This run's tables, and its leaderboard figures for a tracker that keeps images. Every
+    unit is stored by now: a failure here is a warning, never a failed run."""
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            images: dict[str, Path] = {}
+            if plan.tracker.wants_images:
+                board = build_leaderboard(rows)
+                images = {} if board.empty else write_figures(board, Path(folder))
+            plan.tracker.log_report(build_tables(rows), images)
+    except Exception as e:
+        log.warning("the run's tables and figures were not sent to the tracker: %s", one_line(e))
 
 
 def _data_id(ref: TaskRef) -> str:

@@ -10,7 +10,7 @@ budget, no explainers), each training on one CPU thread for ~25 s, so that the f
 small beside the work: Hydra's start-up, then ~7 s of imports (torch, shap, ...), which joblib
 pays once in the calling process at n_jobs=1 (it runs the jobs there, one after the other) and
 once per worker, side by side, at n_jobs=2. OVERRIDES replace the default of the same key
-(`model.epochs=200`) or add to the sweep (`model=logreg,mlp`). BLAS and OpenMP get one thread
+(`model.epochs=200`) or add to the sweep (`model=hyperlinear,tabresnet`). BLAS and OpenMP get one thread
 per process, as torch does (`torch_threads: 1`): two jobs on 2 cores, not two jobs each racing
 for both. Anything else busy on the machine slows the 2-worker run more than the 1-worker one;
 the load average is printed with each time.

@@ -32,6 +32,10 @@ from bench.plan import build
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 
+def find_chromium() -> str | None:
+    return next((path for path in map(shutil.which, BROWSERS) if path), None)
+
+
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=2, help="parallel jobs of the joblib launcher (default: 2)")
@@ -43,7 +47,7 @@ def parser() -> argparse.ArgumentParser:
     return parser
 
 
-def sweep(args: argparse.Namespace) -> None:
+def sweep(args: argparse.Namespace) -> int:
     options = [f"paths.results={args.results}", f"paths.openml_cache={args.cache}", "data.skip_missing=true",
                f"data.offline={str(not args.online).lower()}", *args.overrides]
     if not args.online:
@@ -53,12 +57,12 @@ def sweep(args: argparse.Namespace) -> None:
     command = [sys.executable, "-m", "bench", "-m", "experiment=nightly", "hydra/launcher=joblib",
                f"hydra.launcher.n_jobs={args.jobs}", *options]
     print("$", " ".join(command), flush=True)
-    subprocess.run(command, cwd=PROJECT_ROOT, check=True)
+    return subprocess.run(command, cwd=PROJECT_ROOT).returncode
 
 
 def screenshot(page: Path, out: Path) -> Path | None:
     """The whole page as Chromium draws it: a tall window, then the blank bottom cropped."""
-    browser = next((path for path in map(shutil.which, BROWSERS) if path), None)
+    browser = find_chromium()
     if browser is None:
         print("no Chromium here (apt-get install chromium): no screenshot")
         return None
@@ -77,7 +81,8 @@ def screenshot(page: Path, out: Path) -> Path | None:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     started = time.perf_counter()
-    sweep(args)
+    # A job that failed stops the sweep, not the leaderboard of every unit stored so far.
+    swept_code = sweep(args)
     swept = time.perf_counter()
     code = report.main(["--results", args.results, "--out", args.out])
     if code != 0:
@@ -85,7 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     shot = screenshot(Path(args.out) / "index.html", Path(args.out) / "screenshot.png")
     print(f"\nnightly: sweep {swept - started:.0f} s, report {time.perf_counter() - swept:.0f} s; "
           f"leaderboard in {args.out}/" + (f", screenshot {shot}" if shot else ""))
-    return 0
+    if swept_code != 0:
+        print(f"the sweep failed (exit code {swept_code}): the leaderboard lacks its unfinished units", file=sys.stderr)
+    return swept_code
 
 
 if __name__ == "__main__":

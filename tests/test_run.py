@@ -197,6 +197,14 @@ def test_a_kill_between_the_fit_artifacts_is_refitted_by_the_rerun(results, monk
     assert list(tables(results)["accuracy"]["status"].unique()) == ["ok"]
 
 
+def test_a_report_that_fails_at_the_end_is_a_warning_not_a_failed_run(results, monkeypatch, caplog):
+    monkeypatch.setattr(bench_run, "build_tables", lambda rows: 1 / 0)
+    summary = bench_run.run(compose_config([*FAST, "data.datasets=[wdbc]", "model=logreg", "explainers=[random]"],
+                                           results))
+    assert summary.units_computed == 2
+    assert "not sent to the tracker: ZeroDivisionError" in caplog.text
+
+
 def test_a_fold_no_model_can_learn_from_gives_na_rows_and_the_run_continues(results, monkeypatch):
     from bench.data.embedded import EmbeddedSource
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from bench.results.statistics import RankTest, mean_ci, rank_test
@@ -18,7 +19,7 @@ CELL_KEYS = ["suite", "dataset", "fold", "seed", "model", "model_config", "expla
 PRIMARY_METRICS = ("roc_auc", "r2", "accuracy")
 # The quality metric set against accuracy in the scatter plot, the first of these present.
 FAITHFULNESS_PREFERENCE = ("deletion_auc", "faithfulness_correlation", "faithfulness", "insertion_auc")
-COST_METRICS = ("wall_seconds_per_instance", "model_evaluations_per_instance")
+COST_METRICS = ("wall_seconds_per_instance", "model_evaluations_per_instance", "peak_memory_mb")
 # n_tasks: tasks with a value of this metric; entry_tasks: with any value in the section.
 SUMMARY_COLUMNS = ["section", "model", "explainer", "metric", "higher_is_better", "mean", "ci95", "n_cells",
                    "n_tasks", "entry_tasks", "n_tasks_total", "mean_rank"]
@@ -39,15 +40,25 @@ class Leaderboard:
 
 
 def ok_cells(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    """The ok rows, one per cell: where a cell was stored by several runs (a rerun with another
-    explainer set or metric set), the latest run's row. Returns the cells and how many rows
-    were superseded."""
-    ok = rows[(rows["status"] == "ok") & rows["model"].notna() & rows["metric"].notna()].copy()
+    """The ok rows with a finite value, one per cell: where a cell was stored by several runs (a
+    rerun with another explainer set or metric set), the latest run's row. Returns the cells and
+    how many rows were superseded."""
+    ok = rows[(rows["status"] == "ok") & rows["model"].notna() & rows["metric"].notna()
+              & np.isfinite(rows["value"].astype(float))].copy()
     ok["explainer"] = ok["explainer"].fillna("")
-    ok["model_config"] = ok["model_config"].fillna("")
+    ok["model_config"] = _known_configs(ok)
     ok = ok.sort_values("run_id", kind="stable")
     cells = ok.drop_duplicates(CELL_KEYS, keep="last")
     return cells, len(ok) - len(cells)
+
+
+def _known_configs(rows: pd.DataFrame) -> pd.Series:
+    """Rows stored before model configs were recorded belong to the model's one recorded config
+    when it has one; they stay apart ("") only beside several."""
+    configs = rows["model_config"].fillna("")
+    recorded = rows.assign(model_config=configs).loc[configs != ""].groupby("model")["model_config"].unique()
+    only = {model: found[0] for model, found in recorded.items() if len(found) == 1}
+    return configs.where(configs != "", rows["model"].map(only).fillna(""))
 
 
 def _labels(cells: pd.DataFrame) -> pd.DataFrame:
@@ -83,17 +94,29 @@ def _summarise(section: str, cells: pd.DataFrame, ranks: dict[str, pd.Series]) -
 
 
 def _missing_cells(cells: pd.DataFrame, what: str) -> list[str]:
-    """One line per entry that lacks tasks the others have: an incomplete grid is reported,
-    and its averages are over fewer tasks."""
-    tasks = sorted(cells["task"].unique())
-    notes = []
-    for label, group in cells.groupby("label"):
-        have = set(group["task"])
-        missing = [t for t in tasks if t not in have]
-        if missing:
-            notes.append(f"{label}: no {what} on {len(missing)} of {len(tasks)} tasks ({', '.join(missing)}); "
-                         f"its mean is over the other {len(have)}.")
-    return notes
+    """One line per entry that lacks, for some metrics, tasks on which other entries have them:
+    an incomplete grid is reported, and those means are over fewer tasks."""
+    gaps: dict[tuple[str, tuple[str, ...], int], list[str]] = {}
+    for metric, by_metric in cells.groupby("metric"):
+        tasks = sorted(by_metric["task"].unique())
+        for label, group in by_metric.groupby("label"):
+            missing = tuple(t for t in tasks if t not in set(group["task"]))
+            if missing:
+                gaps.setdefault((label, missing, len(tasks)), []).append(metric)
+    return [f"{label}: no {what} ({', '.join(metrics)}) on {len(missing)} of {n} tasks ({', '.join(missing)}); "
+            f"those means are over the other {n - len(missing)}."
+            for (label, missing, n), metrics in sorted(gaps.items())]
+
+
+def _not_applicable(rows: pd.DataFrame) -> list[str]:
+    """What could not be scored, and why: n/a is an answer, not a missing cell."""
+    na = rows[(rows["status"] == "n/a") & rows["model"].notna()]
+    if na.empty:
+        return []
+    reasons = na.assign(explainer=na["explainer"].fillna("(fit)")).groupby(["explainer", "error"]).size()
+    listed = "; ".join(f"{explainer}: {error} ({n} rows)" for (explainer, error), n in reasons.head(5).items())
+    more = f"; and {len(reasons) - 5} other reasons" if len(reasons) > 5 else ""
+    return [f"{len(na)} row(s) are n/a (the method cannot apply), so not on the leaderboard: {listed}{more}."]
 
 
 def build_leaderboard(rows: pd.DataFrame) -> Leaderboard:
@@ -110,6 +133,7 @@ def build_leaderboard(rows: pd.DataFrame) -> Leaderboard:
     failed = rows[rows["status"] == "failed"]
     if not failed.empty:
         notes["data"].append(f"{len(failed)} failed row(s) are missing cells here (see tables/).")
+    notes["data"] += _not_applicable(rows)
 
     fits = cells[(cells["explainer"] == "") & (cells["category"] == "prediction")]
     fits = fits.assign(label=fits["entry"])

@@ -26,8 +26,9 @@ def _save(figure, path: Path) -> Path:
 
 def cd_diagram(test: RankTest, path: Path) -> Path | None:
     """Demšar's diagram: mean ranks on an axis, entries within the critical difference joined by a
-    bar. Drawn by autorank; None where there was no Friedman test."""
-    if test.autorank_result is None:
+    bar. Drawn by autorank; None where there was no Friedman test or it found no difference
+    (a post-hoc comparison only follows a significant omnibus test)."""
+    if test.autorank_result is None or not test.significant:
         return None
     from autorank import plot_stats
 
@@ -40,15 +41,16 @@ def cd_diagram(test: RankTest, path: Path) -> Path | None:
 
 
 def accuracy_vs_quality(summary: pd.DataFrame, primary: pd.DataFrame, metric: str, path: Path) -> Path | None:
-    """One point per (model, explainer): the model's mean headline accuracy over the tasks the
-    pair was scored on, against the pair's mean `metric`."""
+    """One point per (model, explainer): the model's mean headline accuracy over all its tasks,
+    against the pair's mean `metric`."""
     quality = summary[(summary["section"] == "explanations") & (summary["metric"] == metric)]
     if quality.empty or primary.empty:
         return None
     accuracy = primary.mean()
     figure, ax = plt.subplots(figsize=(9.5, 4.5))
     markers = dict(zip(sorted(quality["explainer"].unique()), "osD^vP*Xhp<>"))
-    colours = dict(zip(sorted(quality["model"].unique()), plt.get_cmap("tab10").colors))
+    palette = plt.get_cmap("tab10").colors
+    colours = {model: palette[i % len(palette)] for i, model in enumerate(sorted(quality["model"].unique()))}
     for row in quality.itertuples():
         if row.model in accuracy.index:
             ax.scatter(accuracy[row.model], row.mean, marker=markers.get(row.explainer, "o"),

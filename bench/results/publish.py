@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import math
 import time
@@ -11,14 +12,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.errors import one_line
 from bench.io import atomic_path
 from bench.results import plots
 from bench.results.leaderboard import COST_METRICS, PRIMARY_METRICS, Leaderboard
 from bench.results.statistics import ALPHA
+from bench.results.units import slug
 
 CI_NOTE = ("mean ± half-width of the 95% Student-t interval over the (task, fold, seed) cells; "
            "tasks: those with a value, of all tasks in the section.")
-COST_NAMES = {"wall_seconds_per_instance": "seconds / instance", "model_evaluations_per_instance": "evaluations / instance"}
+COST_NAMES = {"wall_seconds_per_instance": "seconds / instance", "model_evaluations_per_instance": "evaluations / instance",
+              "peak_memory_mb": "peak MB"}
+HEADLINE = "headline accuracy per task (AUROC; R² for regression; accuracy where neither)"
 
 
 def _arrow(higher_is_better: bool) -> str:
@@ -49,8 +54,8 @@ def wide_table(board: Leaderboard, section: str) -> tuple[pd.DataFrame, pd.DataF
     coverage = rows.groupby(keys).apply(lambda g: f"{g['entry_tasks'].max()}/{g['n_tasks_total'].max()}",
                                         include_groups=False).rename("tasks")
     shown = rows.assign(text=[_format(m, c) for m, c in zip(rows["mean"], rows["ci95"])])
-    text = shown.pivot_table(index=keys, columns="metric", values="text", aggfunc="first")[order]
-    value = rows.pivot_table(index=keys, columns="metric", values="mean", aggfunc="first")[order]
+    text = shown.pivot_table(index=keys, columns="metric", values="text", aggfunc="first").reindex(columns=order)
+    value = rows.pivot_table(index=keys, columns="metric", values="mean", aggfunc="first").reindex(columns=order)
     text, value = text.rename(columns=header), value.rename(columns=header)
     text.insert(0, "tasks", coverage)
     value.insert(0, "tasks", coverage.str.split("/").str[0].astype(int))
@@ -83,20 +88,23 @@ def statistics_frame(board: Leaderboard) -> pd.DataFrame:
     } for name, test in board.tests.items()])
 
 
-def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
-
-
 def write_figures(board: Leaderboard, folder: Path) -> dict[str, Path]:
-    """name -> PNG, only the figures there is data for."""
-    figures = {}
-    for name, test in board.tests.items():
-        figures[f"cd-{name}"] = plots.cd_diagram(test, folder / f"cd-{_slug(name)}.png")
-    figures["heatmap"] = plots.task_heatmap(board.primary, folder / "accuracy-per-task.png")
+    """name -> PNG, only the figures there is data for. A figure that cannot be drawn is a note
+    on the page, not a lost leaderboard."""
+    drawings = {f"cd-{name}": (plots.cd_diagram, test, folder / f"cd-{slug(name)}.png")
+                for name, test in board.tests.items()}
+    drawings["heatmap"] = (plots.task_heatmap, board.primary, folder / "accuracy-per-task.png")
     if board.scatter_metric:
-        figures["accuracy-vs-quality"] = plots.accuracy_vs_quality(
-            board.summary, board.primary, board.scatter_metric, folder / f"accuracy-vs-{_slug(board.scatter_metric)}.png")
-    figures["cost"] = plots.cost_per_explainer(board.cost_cells, folder / "cost-per-explainer.png")
+        drawings["accuracy-vs-quality"] = (
+            functools.partial(plots.accuracy_vs_quality, board.summary, board.primary, board.scatter_metric),
+            folder / f"accuracy-vs-{slug(board.scatter_metric)}.png")
+    drawings["cost"] = (plots.cost_per_explainer, board.cost_cells, folder / "cost-per-explainer.png")
+    figures = {}
+    for name, (draw, *arguments) in drawings.items():
+        try:
+            figures[name] = draw(*arguments)
+        except Exception as e:
+            board.notes.setdefault("data", []).append(f"figure {name} could not be drawn: {one_line(e)}")
     return {name: path for name, path in figures.items() if path is not None}
 
 
@@ -111,7 +119,7 @@ def to_markdown(board: Leaderboard) -> str:
         parts += [f"- {note}" for note in board.notes.get(section, [])]
         parts.append("")
         if section == "accuracy" and not board.primary.empty:
-            parts += ["### Headline accuracy per task (AUROC, or R² for regression)\n",
+            parts += [f"### {HEADLINE.capitalize()}\n",
                       per_task_table(board)[0].to_markdown(index=False), ""]
     if board.notes.get("data"):
         parts += ["## About the rows\n", *[f"- {note}" for note in board.notes["data"]], ""]
@@ -121,6 +129,7 @@ def to_markdown(board: Leaderboard) -> str:
 def write_leaderboard(board: Leaderboard, folder: str | Path, *, source: str = "") -> dict[str, Path]:
     """Every file of the leaderboard in `folder`; returns name -> path."""
     folder = Path(folder)
+    figures = write_figures(board, folder)  # first: a figure that fails adds a note to the texts
     files = {}
     for name, frame in (("leaderboard.csv", board.summary), ("statistics.csv", statistics_frame(board))):
         with atomic_path(folder / name) as tmp:
@@ -129,7 +138,6 @@ def write_leaderboard(board: Leaderboard, folder: str | Path, *, source: str = "
     with atomic_path(folder / "leaderboard.md") as tmp:
         tmp.write_text(to_markdown(board))
     files["leaderboard.md"] = folder / "leaderboard.md"
-    figures = write_figures(board, folder)
     with atomic_path(folder / "index.html") as tmp:
         tmp.write_text(to_html(board, figures, source=source), encoding="utf-8")
     files["index.html"] = folder / "index.html"
@@ -226,10 +234,10 @@ def to_html(board: Leaderboard, figures: dict[str, Path], *, source: str = "") -
     parts.append(_notes(board.notes.get("accuracy", [])))
     text, value = per_task_table(board)
     if not text.empty:
-        parts += ["<h3>Headline accuracy per task (AUROC, or R² for regression)</h3>",
+        parts += [f"<h3>{html.escape(HEADLINE.capitalize())}</h3>",
                   _html_table(text, value, "tasks-table")]
     for name, caption in (("cd-accuracy", "critical-difference diagram of accuracy"),
-                          ("heatmap", "headline accuracy per task")):
+                          ("heatmap", HEADLINE)):
         if name in figures:
             parts.append(_figure(figures[name], caption))
 

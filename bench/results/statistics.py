@@ -35,7 +35,8 @@ def mean_ci(values) -> tuple[float, float]:
 
 def complete_block(matrix: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[str]]:
     """The Friedman test needs every entry (column) on every task (row). Drops, one step at a
-    time, whichever loses fewer cells: the least covered entry, or the tasks it misses.
+    time, the least covered entry or the tasks it misses: whichever loses fewer cells, unless
+    dropping the tasks would leave too few for a test while dropping the entry would not.
     Returns the complete matrix, the dropped tasks and the dropped entries."""
     dropped_tasks: list[str] = []
     dropped_entries: list[str] = []
@@ -43,7 +44,9 @@ def complete_block(matrix: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[
         coverage = matrix.notna().sum()
         worst = coverage.idxmin()
         missing_tasks = matrix.index[matrix[worst].isna()]
-        if coverage[worst] <= matrix.loc[missing_tasks].notna().sum().sum():
+        fewer_cells_lost = coverage[worst] <= matrix.loc[missing_tasks].notna().sum().sum()
+        keeps_a_test = len(matrix) - len(missing_tasks) < MIN_TASKS <= len(matrix) and matrix.shape[1] > 2
+        if fewer_cells_lost or keeps_a_test:
             dropped_entries.append(str(worst))
             matrix = matrix.drop(columns=worst)
         else:
@@ -73,15 +76,22 @@ class RankTest:
     def n_tasks(self) -> int:
         return len(self.matrix)
 
+    @property
+    def significant(self) -> bool:
+        return bool(self.pvalue < ALPHA)  # False for NaN: no test
+
     def describe(self) -> str:
         direction = "higher" if self.higher_is_better else "lower"
         parts = [f"Ranks of {self.name} ({direction} is better) on each of {self.n_tasks} task(s), ties sharing "
                  f"their average rank; a task's value is its mean over folds and seeds."]
         if self.test == "Friedman":
             parts.append(f"Friedman test over {self.n_tasks} tasks × {self.matrix.shape[1]} entries: "
-                         f"χ² = {self.statistic:.3f}, p = {self.pvalue:.3g} (alpha {ALPHA}). "
-                         f"Nemenyi post-hoc: mean ranks closer than CD = {self.critical_difference:.3f} "
-                         f"are not significantly different.")
+                         f"χ² = {self.statistic:.3f}, p = {self.pvalue:.3g} (alpha {ALPHA}).")
+            if self.significant:
+                parts.append(f"Nemenyi post-hoc: mean ranks closer than CD = {self.critical_difference:.3f} "
+                             f"are not significantly different.")
+            else:
+                parts.append("Not significant, so no post-hoc test (Demšar 2006): the ranks may differ by chance.")
         elif self.test == "Wilcoxon signed-rank":
             parts.append(f"Two entries: Wilcoxon signed-rank test over {self.n_tasks} tasks: "
                          f"W = {self.statistic:.3f}, p = {self.pvalue:.3g} (alpha {ALPHA}).")
@@ -105,8 +115,8 @@ def rank_test(name: str, matrix: pd.DataFrame, higher_is_better: bool) -> RankTe
         result.problem = f"{k} entry with values on every task; at least 2 are needed"
     elif n < MIN_TASKS:
         result.problem = f"{n} task(s) with every entry; at least {MIN_TASKS} are needed"
-    elif np.ptp(full.to_numpy()) == 0:
-        result.problem = "every value is the same"
+    elif (full.nunique(axis=1) == 1).all():
+        result.problem = "every entry ties on every task"
     elif k == 2:
         result.test = "Wilcoxon signed-rank"
         test = stats.wilcoxon(full.iloc[:, 0], full.iloc[:, 1])

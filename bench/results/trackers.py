@@ -65,11 +65,11 @@ def _untracked_on_error(what: str):
     which the run goes on untracked."""
     def wrap(method):
         @functools.wraps(method)
-        def guarded(self, *args):
+        def guarded(self, *args, **kwargs):
             if self._run is None:
                 return
             try:
-                method(self, *args)
+                method(self, *args, **kwargs)
             except Exception as e:
                 log.warning("logger=wandb: %s failed (%s); the run goes on untracked, its results are on disk as ever "
                             "(use logger=none or WANDB_MODE=disabled to skip wandb)", what, one_line(e))

@@ -17,7 +17,8 @@ def config_hash(*parts: Any) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:10]
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """`text` safe as a file or folder name."""
     return re.sub(r"[^A-Za-z0-9_.=-]+", "_", str(text)).strip("_") or "_"
 
 
@@ -40,8 +41,8 @@ class FitUnit:
 
     @property
     def folder(self) -> Path:
-        return (Path(_slug(self.suite)) / _slug(f"{self.dataset}-{self.data_id}") / f"fold{self.fold}-seed{self.seed}"
-                / _slug(f"{self.model}-{self.model_hash}"))
+        return (Path(slug(self.suite)) / slug(f"{self.dataset}-{self.data_id}") / f"fold{self.fold}-seed{self.seed}"
+                / slug(f"{self.model}-{self.model_hash}"))
 
     @property
     def name(self) -> str:
@@ -66,7 +67,7 @@ class ExplainUnit:
 
     @property
     def name(self) -> str:
-        return _slug(f"{self.explainer}-{self.explainer_hash}")
+        return slug(f"{self.explainer}-{self.explainer_hash}")
 
     @property
     def key(self) -> str:
@@ -92,7 +93,7 @@ class LoadUnit:
 
     @property
     def folder(self) -> Path:
-        return Path(_slug(self.suite)) / _slug(f"{self.dataset}-{self.data_id}")
+        return Path(slug(self.suite)) / slug(f"{self.dataset}-{self.data_id}")
 
     @property
     def name(self) -> str:

@@ -8,6 +8,7 @@ import pytest
 from scipy import stats
 
 from bench.report import main as report_main
+from bench.results import plots
 from bench.results.leaderboard import build_leaderboard
 from bench.results.publish import statistics_frame, write_leaderboard
 from bench.results.statistics import ALPHA, complete_block, mean_ci, rank_test
@@ -67,11 +68,66 @@ def test_complete_block_drops_whichever_loses_fewer_cells():
 def test_an_incomplete_grid_is_reported_and_left_out_of_the_test():
     values = dict(KNOWN, d=[0.99, 0.99, 0.99, 0.99, 0.99, np.nan])
     board = build_leaderboard(rows_frame(grid(values)))
-    assert any(note.startswith("d: no accuracy on 1 of 6 tasks (task5)") for note in board.notes["accuracy"])
+    assert any(note.startswith("d: no accuracy (roc_auc) on 1 of 6 tasks (task5)") for note in board.notes["accuracy"])
     test = board.tests["accuracy"]
     assert test.dropped_tasks == ["task5"] and test.n_tasks == 5
     assert "task5" in test.describe()
     assert board.summary.set_index("model").loc["d", "entry_tasks"] == 5
+
+
+def test_complete_block_keeps_enough_tasks_for_a_test():
+    # Dropping task4 loses 4 cells and dropping d loses 4, but only dropping d leaves 5 tasks.
+    matrix = pd.DataFrame(KNOWN, index=TASKS).iloc[:5].assign(d=[0.5, 0.5, 0.5, 0.5, np.nan])
+    full, tasks, entries = complete_block(matrix)
+    assert entries == ["d"] and tasks == [] and full.shape == (5, 3)
+    assert rank_test("x", matrix, higher_is_better=True).test == "Friedman"
+
+
+def test_two_entries_get_a_wilcoxon_signed_rank_test():
+    values = {"a": KNOWN["a"], "b": KNOWN["b"]}
+    test = rank_test("x", pd.DataFrame(values, index=TASKS), higher_is_better=True)
+    direct = stats.wilcoxon(values["a"], values["b"])
+    assert test.test == "Wilcoxon signed-rank"
+    assert (test.statistic, test.pvalue) == pytest.approx((direct.statistic, direct.pvalue))
+
+
+def test_no_post_hoc_after_an_insignificant_friedman_test(tmp_path):
+    # Each entry wins on two tasks: no difference in mean ranks at all.
+    values = {"a": [3, 2, 1, 3, 2, 1], "b": [2, 1, 3, 2, 1, 3], "c": [1, 3, 2, 1, 3, 2]}
+    test = rank_test("x", pd.DataFrame(values, index=TASKS, dtype=float), higher_is_better=True)
+    assert test.test == "Friedman" and test.statistic == pytest.approx(0.0) and not test.significant
+    assert "no post-hoc test" in test.describe() and "CD =" not in test.describe()
+    assert plots.cd_diagram(test, tmp_path / "cd.png") is None
+
+
+def test_entries_that_tie_on_every_task_are_not_tested():
+    test = rank_test("x", pd.DataFrame({"a": np.arange(6.0), "b": np.arange(6.0)}, index=TASKS), True)
+    assert test.test is None and test.problem == "every entry ties on every task"
+
+
+def test_a_metric_missing_for_one_pair_is_reported_with_its_tasks():
+    rows = grid(KNOWN, explainer="e", metric="deletion_auc", higher_is_better=False) \
+        + grid({m: [0.5] * 6 if m != "a" else [0.5, 0.5, 0.5] + [np.nan] * 3 for m in KNOWN},
+               explainer="e", metric="sparseness", category="complexity")
+    notes = build_leaderboard(rows_frame(rows)).notes["explanations"]
+    assert notes == ["a · e: no explanation scores (sparseness) on 3 of 6 tasks (task3, task4, task5); "
+                     "those means are over the other 3."]
+
+
+def test_rows_stored_before_model_configs_were_recorded_join_the_recorded_one():
+    rows = grid(KNOWN, model_config=None) + grid(KNOWN, explainer="e", metric="deletion_auc", higher_is_better=False)
+    board = build_leaderboard(rows_frame(rows))
+    assert set(board.primary.columns) == {"a", "b", "c"}
+    assert set(board.summary["model"]) == {"a", "b", "c"}
+
+
+def test_non_finite_values_and_many_models_still_give_every_file(tmp_path):
+    models = {f"m{i:02d}": [0.5 + 0.01 * i] * 6 for i in range(12)}  # more models than colours
+    rows = grid(models) + grid(models, explainer="e", metric="deletion_auc", higher_is_better=False) \
+        + [row("task0", "m00", np.nan, metric="log_loss", higher_is_better=False),
+           row("task1", "m00", np.inf, metric="log_loss", higher_is_better=False)]
+    files = write_leaderboard(build_leaderboard(rows_frame(rows)), tmp_path)
+    assert "accuracy-vs-quality" in files and "log_loss" not in files["leaderboard.md"].read_text()
 
 
 def test_too_few_tasks_gives_ranks_without_a_test():

@@ -10,16 +10,16 @@ import pytest
 from bench.results.leaderboard import build_leaderboard
 from bench.results.publish import write_leaderboard
 from bench.results.store import rows_frame
+from scripts.nightly import find_chromium
 from tests.results.conftest import KNOWN, grid, row
 
-BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 EVIL = "<script>alert(1)</script>"
 
 
 @pytest.fixture
 def browser():
     webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed: pip install -e '.[dev]'")
-    binary = next((path for path in map(shutil.which, BROWSERS) if path), None)
+    binary = find_chromium()
     driver = shutil.which("chromedriver")
     if binary is None or driver is None:
         pytest.skip("no headless Chromium here: apt-get install chromium chromium-driver (.ci/run does)")

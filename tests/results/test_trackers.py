@@ -152,4 +152,9 @@ def test_logger_wandb_tracks_a_whole_run_offline_under_the_results_folder(result
     (run,) = offline_runs(results) - planned
     (records,) = run.glob("run-*.wandb")
     assert b"wdbc/hyperlinear/native/deletion_auc" in records.read_bytes()
-    assert list((run / "files" / "media" / "table" / "tables").glob("rows_*.table.json"))
+    tables = run / "files" / "media" / "table" / "tables"
+    for name in ("rows", "accuracy", "explanations", "cost"):
+        assert list(tables.glob(f"{name}_*.table.json")), name
+    # The run's leaderboard figures: its 4 embedded tasks give the heatmap, the scatter and the cost plot.
+    images = {path.name.split("_")[0] for path in (run / "files" / "media" / "images" / "leaderboard").glob("*.png")}
+    assert {"heatmap", "accuracy-vs-quality", "cost"} <= images

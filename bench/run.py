@@ -32,7 +32,7 @@ from bench.progress import progress
 from bench.results import ExplainUnit, FitUnit, config_hash
 from bench.results.leaderboard import build_leaderboard
 from bench.results.publish import write_figures
-from bench.results.tables import build_tables, write_report
+from bench.results.tables import to_markdown, write_report
 from bench.results.units import LoadUnit
 from bench.versions import versions
 
@@ -62,14 +62,15 @@ def run(cfg: DictConfig) -> RunSummary:
             for ref in progress(refs, desc="tasks"):
                 _run_task(plan, ref, summary)
         rows = plan.store.read_all()
-        summary.tables = write_report(rows, cfg.paths.results, only=summary.unit_keys)
-        _report_to_tracker(plan, rows[rows["unit"].isin(summary.unit_keys)])
+        tables = write_report(rows, cfg.paths.results, only=summary.unit_keys)
+        summary.tables = {name: to_markdown(name, table) for name, table in tables.items()}
+        _report_to_tracker(plan, rows[rows["unit"].isin(summary.unit_keys)], tables)
     finally:
         plan.tracker.finish()
     return summary
 
 
-def _report_to_tracker(plan: Plan, rows) -> None:
+def _report_to_tracker(plan: Plan, rows, tables: dict) -> None:
     """This run's tables, and its leaderboard figures for a tracker that keeps images. Every
     unit is stored by now: a failure here is a warning, never a failed run."""
     try:
@@ -78,7 +79,7 @@ def _report_to_tracker(plan: Plan, rows) -> None:
             if plan.tracker.wants_images:
                 board = build_leaderboard(rows)
                 images = {} if board.empty else write_figures(board, Path(folder))
-            plan.tracker.log_report(build_tables(rows), images)
+            plan.tracker.log_report(tables, images)
     except Exception as e:
         log.warning("the run's tables and figures were not sent to the tracker: %s", one_line(e))
 

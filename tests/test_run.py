@@ -198,7 +198,8 @@ def test_a_kill_between_the_fit_artifacts_is_refitted_by_the_rerun(results, monk
 
 
 def test_a_report_that_fails_at_the_end_is_a_warning_not_a_failed_run(results, monkeypatch, caplog):
-    monkeypatch.setattr(bench_run, "build_tables", lambda rows: 1 / 0)
+    monkeypatch.setattr(bench_run, "build_leaderboard", lambda rows: 1 / 0)
+    monkeypatch.setattr("bench.results.trackers.NullTracker.wants_images", True)
     summary = bench_run.run(compose_config([*FAST, "data.datasets=[wdbc]", "model=logreg", "explainers=[random]"],
                                            results))
     assert summary.units_computed == 2

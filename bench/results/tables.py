@@ -81,9 +81,9 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: str | Path) -> dict[st
     return texts
 
 
-def write_report(rows: pd.DataFrame, results_root: str | Path, only: set[str] | None = None) -> dict[str, str]:
+def write_report(rows: pd.DataFrame, results_root: str | Path, only: set[str] | None = None) -> dict[str, pd.DataFrame]:
     """Writes the tables of every stored row (`rows`) under `results_root`/tables; returns the
-    markdown of `only` these units (all of them when None)."""
-    write_tables(build_tables(rows), Path(results_root) / "tables")
-    shown = rows if only is None else rows[rows["unit"].isin(only)]
-    return {name: to_markdown(name, table) for name, table in build_tables(shown).items()}
+    tables of `only` these units (all of them when None)."""
+    tables = build_tables(rows)
+    write_tables(tables, Path(results_root) / "tables")
+    return tables if only is None else build_tables(rows[rows["unit"].isin(only)])

@@ -6,20 +6,27 @@ STAMP := $(VENV)/.installed
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test test-full report nightly clean
+.PHONY: help setup lock run test test-full report nightly clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first and pinned: 2.13.0 is the local CPU wheel here; anything looser pulls CUDA.
 	$(PY) -m pip install --quiet "torch==2.13.0"
-	$(PY) -m pip install --quiet -e ".[dev]"
+	# Then the locked versions of everything else, so that every set-up runs the same code.
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-setup: $(STAMP) ## create .venv and install the project (once; again when pyproject.toml changes)
+setup: $(STAMP) ## create .venv and install the project at the locked versions (again when the lock changes)
+
+lock: ## refresh requirements.lock from pyproject.toml's ranges (torch stays pinned apart), on purpose
+	$(PY) -m pip install --quiet "pip-tools>=7.4"
+	$(PY) -m piptools compile --quiet --upgrade --extra dev --strip-extras --unsafe-package torch \
+		--no-emit-index-url --no-emit-find-links --output-file requirements.lock pyproject.toml
 
 run: $(STAMP) ## run the main job on the embedded default (ARGS="model=logreg ..." to override)
 	$(PY) -m bench $(ARGS)

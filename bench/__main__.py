@@ -1,4 +1,5 @@
-"""`python -m bench [overrides]`: a thin Hydra wrapper around bench.run.run(cfg)."""
+"""`python -m bench [overrides]`: a thin Hydra wrapper around bench.run.run(cfg). Each job leaves
+a summary in its Hydra output folder (bench.multirun)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,30 @@ import os
 import sys
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig
 
 from bench.compose import CONF_DIR
 from bench.config import register_configs
 from bench.errors import BenchError
+from bench.multirun import write_job_summary
+
 register_configs()
+
+
+def empty_results_folder(argv: list[str]) -> str | None:
+    """`paths.results=` (empty) would put Hydra's folder at the filesystem root before the run
+    could refuse it."""
+    parser = OverridesParser.create()
+    for arg in argv:
+        try:
+            override = parser.parse_overrides([arg])[0]
+        except Exception:
+            continue
+        if override.key_or_group == "paths.results" and not str(override.value() or "").strip():
+            return f"{arg}: paths.results is empty; name the folder for the results, e.g. paths.results=results"
+    return None
 
 
 def unknown_list_options(argv: list[str]) -> str | None:
@@ -53,7 +71,7 @@ def print_summary(summary) -> None:
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def main(cfg: DictConfig) -> None:
-    from bench.run import run  # after Hydra has parsed the command line: --help stays fast
+    from bench.run import run  # after Hydra has parsed the command line: --help skips the plotting libraries
 
     try:
         summary = run(cfg)
@@ -63,10 +81,17 @@ def main(cfg: DictConfig) -> None:
         print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
         sys.exit(2)
     print_summary(summary)
+    # Into the job's own output folder: the script that launched a sweep reads what each job did.
+    job = HydraConfig.get()
+    write_job_summary(summary, job.runtime.output_dir, job.overrides.task)
+    if summary.every_fit_failed:  # the rows say why; a script or a sweep must not take this for success
+        print(f"error: every model fit of this run failed ({len(summary.fits_failed)}), e.g. "
+              f"{summary.fits_failed[0]}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
-    problem = unknown_list_options(sys.argv[1:])
+    problem = empty_results_folder(sys.argv[1:]) or unknown_list_options(sys.argv[1:])
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         sys.exit(2)

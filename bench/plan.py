@@ -3,6 +3,9 @@ a bad option fails here, not after hours of work."""
 
 from __future__ import annotations
 
+import difflib
+import functools
+import inspect
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -12,9 +15,12 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from bench.config import Config
 from bench.data.source import Source
+from bench.device import describe_device, resolve_device
 from bench.errors import BenchError
 from bench.metrics.base import info_of
+from bench.models.base import for_task
 from bench.results import ResultStore, config_hash
 
 # Data options that choose which units run but do not change what a unit computes.
@@ -27,17 +33,19 @@ class Plan:
     cfg: DictConfig
     source: Source
     model_name: str
-    model_factory: Callable[[], Any]
+    model_factory: Callable[[str], Any]  # task type -> an unfitted estimator for it
     model_probe: Any  # an unfitted instance: what the model declares it can handle
     model_hash: str  # model config and the data options that change the training data
     model_config: str  # the model config alone: tells two configurations of one model apart across tasks
     metrics_hash: str  # prediction metrics
     explainers: dict[str, Any]
-    explainer_hashes: dict[str, str]  # explainer config, explanation metrics, sample sizes
+    explainer_hashes: dict[str, str]  # explainer config and the explained sample's options
     prediction_metrics: dict[str, Callable]
     explanation_metrics: dict[str, Callable]
+    metric_hashes: dict[str, str]  # each explanation metric's options
     store: ResultStore
     tracker: Any
+    device: str  # where the model computes, as rows record it
     run_id: str = field(default_factory=lambda: time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6])
 
 
@@ -46,9 +54,10 @@ def plain(node: Any) -> Any:
 
 
 def build(node: Any, what: str, **kwargs) -> Any:
-    """hydra.utils.instantiate, with a constructor's complaint as a one-line BenchError."""
+    """hydra.utils.instantiate of the plain node (options that are Enums in the schema arrive as
+    the strings the code compares with), a constructor's complaint as a one-line BenchError."""
     try:
-        return instantiate(node, **kwargs)
+        return instantiate(plain(node), **kwargs)
     except InstantiationException as e:
         cause = e.__cause__ or e
         raise BenchError(f"{what}: {' '.join(str(cause).split())}") from e
@@ -62,34 +71,90 @@ def check_run_options(cfg: DictConfig) -> None:
             raise BenchError(f"explain.{key} must be at least 1, got {cfg.explain[key]}")
     if cfg.torch_threads < 1:
         raise BenchError(f"torch_threads must be at least 1, got {cfg.torch_threads}")
+    if not str(cfg.paths.results).strip():
+        raise BenchError("paths.results is empty: name the folder for the results, e.g. paths.results=results")
+    try:
+        resolve_device(cfg.device)
+    except ValueError as e:
+        raise BenchError(str(e)) from e
+
+
+def check_known_keys(cfg: DictConfig) -> None:
+    """Hydra lets `+key=value` past a schema on purpose (it adds keys); a key that neither the
+    run's schema nor a constructor reads would be ignored, so it fails here, named. (Model, data,
+    explainer and logger options are checked by their constructors, metric options by `build`'s
+    binding to the metric's signature.)"""
+    schema = OmegaConf.structured(Config)
+    for path, node, known in [("", cfg, schema), ("explain.", cfg.explain, schema.explain),
+                              ("paths.", cfg.paths, schema.paths), ("metrics.", cfg.metrics, schema.metrics)]:
+        known = [str(key) for key in known.keys()]  # keys whose value is MISSING are not `in` a schema
+        for key in node:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), known, n=1)
+                hint = f"did you mean {path}{close[0]}?" if close else f"{path or 'the run'} has {', '.join(known)}"
+                raise BenchError(f"unknown option {path}{key}: no schema or constructor reads it ({hint})")
+
+
+def build_metric(node: Any, what: str) -> Callable:
+    """A metric as a partial function of its options, each option checked against its signature."""
+    fn = build(node, what)
+    info_of(fn)
+    if isinstance(fn, functools.partial):
+        try:
+            inspect.signature(fn.func).bind_partial(**fn.keywords)
+        except TypeError as e:
+            raise BenchError(f"{what}: {e}; its options: "
+                             f"{', '.join(p for p in inspect.signature(fn.func).parameters if p not in ('model', 'X'))}")
+    return fn
+
+
+def model_builder(cfg: DictConfig, model_cfg: dict, model_name: str) -> Callable[[], Any]:
+    """Builds the model with the run's seed (and device, for a torch model), checking its options
+    as scikit-learn does (parameter constraints), so that a bad value fails before any data loads."""
+    def make():
+        model = build(model_cfg, f"model={model_name}", random_state=cfg.seed)
+        if "device" in model.get_params():
+            model.set_params(device=cfg.device)
+        return model
+
+    probe = make()
+    if getattr(probe, "_parameter_constraints", None) is not None:  # interpret's EBM checks its own, at fit
+        try:
+            probe._validate_params()
+        except (ValueError, TypeError) as e:
+            raise BenchError(f"model={model_name}: {' '.join(str(e).split())}") from e
+    return make
 
 
 def make_plan(cfg: DictConfig) -> Plan:
+    check_known_keys(cfg)
     check_run_options(cfg)
     source = build(cfg.data, "data", seed=cfg.seed)
     model_cfg = plain(cfg.model)
     model_name = model_cfg.pop("name")
-
-    def model_factory():
-        return build(model_cfg, f"model={model_name}", random_state=cfg.seed)
-
-    model_probe = model_factory()  # fails on a bad option now, not after the data has loaded
-    prediction_metrics = {name: build(node, f"metrics.prediction.{name}") for name, node in cfg.metrics.prediction.items()}
-    explanation_metrics = {name: build(node, f"metrics.explanation.{name}") for name, node in cfg.metrics.explanation.items()}
-    for fn in [*prediction_metrics.values(), *explanation_metrics.values()]:
-        info_of(fn)
-    explainers = {name: build(node, f"explainers.{name}") for name, node in cfg.explainers.items()}
+    if "device" in model_cfg or "random_state" in model_cfg:
+        raise BenchError(f"model.device and model.random_state are the run's: set device=... and seed=... "
+                         f"(model={model_name})")
+    make_model = model_builder(cfg, model_cfg, model_name)
+    model_probe = make_model()
+    explanation_metrics = {name: build_metric(node, f"metrics.explanation.{name}")
+                           for name, node in cfg.metrics.explanation.items()}
     data_identity = {k: v for k, v in plain(cfg.data).items() if k not in SELECTION_KEYS}
-    shared = {"metrics": plain(cfg.metrics.explanation), "explain": plain(cfg.explain)}
     return Plan(
-        cfg=cfg, source=source, model_name=model_name, model_factory=model_factory, model_probe=model_probe,
+        cfg=cfg, source=source, model_name=model_name,
+        model_factory=lambda task_type: for_task(make_model(), task_type), model_probe=model_probe,
         model_hash=config_hash(model_cfg, data_identity),
         model_config=config_hash(model_cfg),
         metrics_hash=config_hash(plain(cfg.metrics.prediction)),
-        explainers=explainers,
-        explainer_hashes={name: config_hash(plain(node), shared) for name, node in cfg.explainers.items()},
-        prediction_metrics=prediction_metrics, explanation_metrics=explanation_metrics,
+        explainers={name: build(node, f"explainers.{name}") for name, node in cfg.explainers.items()},
+        explainer_hashes={name: config_hash(plain(node), {"explain": plain(cfg.explain)})
+                          for name, node in cfg.explainers.items()},
+        prediction_metrics={name: build_metric(node, f"metrics.prediction.{name}")
+                            for name, node in cfg.metrics.prediction.items()},
+        explanation_metrics=explanation_metrics,
+        metric_hashes={name: config_hash(plain(node)) for name, node in cfg.metrics.explanation.items()},
         store=ResultStore(cfg.paths.results),
+        device=describe_device(resolve_device(cfg.device) if "device" in model_probe.get_params() else "cpu"),
         # _recursive_=False: the run's config is data for the tracker, not objects to build.
         tracker=build(cfg.logger, "logger", _recursive_=False, _convert_="all",
                       run_config=OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)),

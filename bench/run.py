@@ -9,26 +9,24 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 from omegaconf import DictConfig, ListConfig
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from bench.data.source import TaskRef
 from bench.data.task import Task
-from bench.errors import BenchError, DataUnavailable, IncompatibleModel, NotApplicable, UnusableFold, one_line
+from bench.errors import BenchError, DataUnavailable, IncompatibleModel, UnusableFold, one_line
 from bench.explainers.background import summarize
 from bench.metrics.base import info_of
 from bench.metrics.context import MetricContext
-from bench.metrics.cost import CountingModel, measure
-from bench.models.base import input_kind_problem, predicted_class, task_type_problem
+from bench.models.base import input_kind_problem, task_type_problem
 from bench.plan import Plan, make_plan
 from bench.prepare import Fold, prepare_fold, sample_rows, scores
 from bench.progress import progress
+from bench.explanation_units import FoldExplanations, FoldWork, stream, unit_row
 from bench.results import ExplainUnit, FitUnit, config_hash
 from bench.results.leaderboard import build_leaderboard
 from bench.results.publish import write_figures
@@ -45,9 +43,19 @@ class RunSummary:
     results: str
     units_computed: int = 0
     units_resumed: int = 0
+    fits: int = 0  # models trained by this run
+    fits_failed: list[str] = field(default_factory=list)  # why, for each that failed
     skipped: list[tuple[str, DataUnavailable]] = field(default_factory=list)  # (task label, why)
     unit_keys: set[str] = field(default_factory=set)
     tables: dict[str, str] = field(default_factory=dict)  # markdown of this run's units
+
+    def resumed(self, units: list) -> None:
+        self.unit_keys.update(unit.key for unit in units)
+        self.units_resumed += len(units)
+
+    @property
+    def every_fit_failed(self) -> bool:
+        return self.fits > 0 and len(self.fits_failed) == self.fits
 
 
 def run(cfg: DictConfig) -> RunSummary:
@@ -97,22 +105,16 @@ def _units(plan: Plan, ref: TaskRef, fold: int, split_identity: dict) -> tuple[F
     return unit, {name: ExplainUnit(unit, name, plan.explainer_hashes[name]) for name in plan.explainers}
 
 
-def _is_done(plan: Plan, unit) -> bool:
-    """The one resume check: stored, no failed row, and not forced."""
-    return not plan.cfg.force and plan.store.is_done(unit)
-
-
 def _finished_without_loading(plan: Plan, ref: TaskRef, split_identity: dict, summary: RunSummary) -> bool:
     """With the folds listed, a task whose units are all stored needs no loading at all."""
     folds = plan.cfg.data.folds
     if not isinstance(folds, ListConfig):
         return False
-    units = [u for fold in dict.fromkeys(folds) for fit, explain in [_units(plan, ref, fold, split_identity)]
-             for u in (fit, *explain.values())]
-    if not all(_is_done(plan, u) for u in units):
+    works = [FoldWork.of(plan, *_units(plan, ref, fold, split_identity)) for fold in dict.fromkeys(folds)]
+    if not all(work.finished for work in works):
         return False
-    summary.unit_keys.update(u.key for u in units)
-    summary.units_resumed += len(units)
+    for work in works:
+        summary.resumed(work.done)
     return True
 
 
@@ -147,27 +149,18 @@ def _run_task(plan: Plan, ref: TaskRef, summary: RunSummary) -> None:
         _run_fold(plan, task, fold, *_units(plan, ref, fold, split_identity), summary)
 
 
-def _rng(plan: Plan, key: str) -> np.random.Generator:
-    # One stream per purpose, from the run's seed and a key: results do not depend on the
-    # order units run in, or on which of them were resumed.
-    return np.random.default_rng([plan.cfg.seed, zlib.crc32(key.encode())])
-
-
 def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: dict[str, ExplainUnit],
               summary: RunSummary) -> None:
-    fit_done = _is_done(plan, unit)
-    pending = {name: u for name, u in explain_units.items() if not _is_done(plan, u)}
-    done = ([unit] if fit_done else []) + [u for name, u in explain_units.items() if name not in pending]
-    summary.unit_keys.update(u.key for u in done)
-    summary.units_resumed += len(done)
-    if fit_done and not pending:
+    work = FoldWork.of(plan, unit, explain_units)
+    summary.resumed(work.done)
+    if work.finished:
         return
     split = task.split(fold)
     base = {"run_id": plan.run_id, "suite": unit.suite, "task_id": task.task_id, "dataset_id": task.dataset_id,
             "dataset": task.name, "fold": fold, "split_kind": split.kind, "split_seed": split.seed,
             "seed": plan.cfg.seed, "model": plan.model_name, "model_config": plan.model_config,
-            "versions": versions()}
-    not_done = ([] if fit_done else [unit]) + list(pending.values())
+            "versions": versions(), "device": plan.device}
+    not_done = ([] if work.fit_done else [unit]) + [explain_units[name] for name in work.explain_pending]
     problem = task_type_problem(plan.model_probe, plan.model_name, task)
     if problem:
         _record_not_applicable(plan, task, fold, not_done, base, problem, summary)
@@ -182,44 +175,39 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
         model = _fit_unit(plan, unit, task, prepared, base, summary)
         if model is None:
             return  # failed: the explainers wait for a rerun
-    elif not fit_done:
+    elif not work.fit_done:
         # The model is stored but these prediction metrics are new (or failed before): score
         # the stored predictions rather than train again.
         _score_unit(plan, unit, task, plan.store.load_artifact(unit, "predictions.pkl"), base, summary)
     # The sample depends on the task, fold and seed only: every model and explainer is scored
     # on the same test points.
     fold_key = f"{unit.data_id}/fold{fold}"
-    sample = sample_rows(len(prepared.X_test), plan.cfg.explain.n_instances, _rng(plan, fold_key + "/sample"))
+    sample = sample_rows(len(prepared.X_test), plan.cfg.explain.n_instances, stream(plan, fold_key + "/sample"))
     background = summarize(prepared.X_train, plan.cfg.explain.background_size, plan.cfg.explain.background_summary,
-                           _rng(plan, fold_key + "/background"))
-    X = prepared.X_test[sample]
-    target = predicted_class(model, X)
+                           stream(plan, fold_key + "/background"))
     # One context per fold: what the fold's metrics compute once (ground truth, a retrained
     # model) is shared by every explainer.
     context = MetricContext(background=background, task_type=task.task_type, X_train=prepared.X_train,
                             y_train=prepared.y_train, explain=None,
-                            fit=lambda X_fit, y_fit: plan.model_factory().fit(X_fit, y_fit),
+                            fit=lambda X_fit, y_fit: plan.model_factory(task.task_type).fit(X_fit, y_fit),
                             seed=plan.cfg.seed, stream=fold_key, synthetic=task.metadata.get("truth"))
-    for name in progress(list(pending), desc=f"{task.name} fold {fold}: explainers"):
-        _explain_unit(plan, pending[name], task, model, X, target, context, sample, prepared, base, summary)
+    fold_explanations = FoldExplanations(plan, task, model, prepared, sample, context, base,
+                                         record=lambda u, rows: _record(plan, u, rows, summary))
+    for name in progress(work.to_explain_or_score, desc=f"{task.name} fold {fold}: explainers"):
+        fold_explanations.run(explain_units[name], explain=name in work.explain_pending,
+                              metric_units=work.metrics_pending.get(name, []))
 
 
 def _record_not_applicable(plan: Plan, task: Task, fold: int, units: list, base: dict, reason: str,
                            summary: RunSummary) -> None:
     log.warning("%s fold %d: %s", task.name, fold, reason)
     for unit in units:
-        _record(plan, unit, [_unit_row(base, unit) | {"status": "n/a", "error": reason}], summary)
-
-
-def _unit_row(base: dict, unit: FitUnit | ExplainUnit) -> dict:
-    """The columns every row of `unit` shares."""
-    if isinstance(unit, ExplainUnit):
-        return {**base, "unit": unit.key, "explainer": unit.explainer, "config_hash": unit.explainer_hash}
-    return {**base, "unit": unit.key, "config_hash": f"{unit.model_hash}-{unit.metrics_hash}"}
+        _record(plan, unit, [unit_row(base, unit) | {"status": "n/a", "error": reason}], summary)
 
 
 def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, summary: RunSummary):
-    model = plan.model_factory()
+    model = plan.model_factory(task.task_type)
+    summary.fits += 1
     start = time.perf_counter()
     try:
         model.fit(fold.X_train, fold.y_train)
@@ -227,7 +215,8 @@ def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, sum
         y_score = scores(model, fold.X_test, None if fold.classes is None else len(fold.classes))
     except Exception as e:  # a model that crashes is a failed row, not a failed run
         log.error("%s fold %d %s failed: %s", task.name, unit.fold, plan.model_name, one_line(e))
-        _record(plan, unit, [{**_unit_row(base, unit), "status": "failed", "error": one_line(e),
+        summary.fits_failed.append(f"{task.name} fold {unit.fold}: {one_line(e)}")
+        _record(plan, unit, [{**unit_row(base, unit), "status": "failed", "error": one_line(e),
                               "duration_s": time.perf_counter() - start}], summary)
         return None
     predictions = {"y_test": fold.y_test, "y_score": y_score, "classes": fold.classes, "fit_seconds": fit_seconds}
@@ -245,7 +234,7 @@ def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: 
         info = info_of(fn)
         if task.task_type not in info.task_types:
             continue
-        row = {**_unit_row(base, unit), "metric": name, "category": info.category,
+        row = {**unit_row(base, unit), "metric": name, "category": info.category,
                "higher_is_better": info.higher_is_better, "n_instances": len(predictions["y_test"]),
                "duration_s": predictions["fit_seconds"]}
         try:
@@ -255,70 +244,6 @@ def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: 
     log.info("%s fold %d %s: fitted in %.1fs, %s", task.name, unit.fold, plan.model_name, predictions["fit_seconds"],
              ", ".join(f"{r['metric']}={r['value']:.4f}" for r in rows if r["status"] == "ok"))
     _record(plan, unit, rows, summary)
-
-
-def _explain_unit(plan: Plan, unit: ExplainUnit, task: Task, model, X, target, context: MetricContext, sample,
-                  fold: Fold, base: dict, summary: RunSummary) -> None:
-    explainer = plan.explainers[unit.explainer]
-    background = context.background
-    rows_base = {**_unit_row(base, unit), "n_instances": len(X)}
-    reason = explainer.not_applicable(model)
-    if reason:
-        _record(plan, unit, [{**rows_base, "status": "n/a", "error": reason}], summary)
-        return
-    rng = _rng(plan, unit.key)
-    try:
-        explanation, cost = measure(
-            lambda counted: explainer.explain(counted, X, target=target, background=background, rng=rng), model)
-    except NotApplicable as e:
-        _record(plan, unit, [{**rows_base, "status": "n/a", "error": str(e)}], summary)
-        return
-    except Exception as e:
-        log.error("%s %s failed: %s", task.name, unit.explainer, one_line(e))
-        _record(plan, unit, [{**rows_base, "status": "failed", "error": one_line(e)}], summary)
-        return
-    rows = [{**rows_base, "metric": name, "category": "cost", "value": value, "higher_is_better": False,
-             "status": "ok", "duration_s": cost.seconds} for name, value in cost.per_instance(len(X)).items()]
-    # The explainer again, with the same options and seed, for metrics that re-explain.
-    context = replace(context, explainer_cache={}, explain=lambda m, X_new, target_new: explainer.explain(
-        m, X_new, target=target_new, background=background, rng=_rng(plan, unit.key)))
-    for name, fn in plan.explanation_metrics.items():
-        info = info_of(fn)
-        if explanation.kind not in info.kinds or task.task_type not in info.task_types:
-            continue
-        rows.append(_metric_row(plan, unit, name, fn, model, X, explanation, context, rows_base))
-    artifact = {"test_rows": sample, "feature_names": fold.feature_names, "explanation": explanation}
-    if fold.source_columns is not None:
-        artifact["by_source_column"] = explanation.by_source_column(fold.source_columns)
-    plan.store.save_artifact(unit, "explanation.pkl", artifact)
-    log.info("%s %s: %s", task.name, unit.explainer,
-             ", ".join(f"{r['metric']}={r['value']:.4g}" for r in rows if r["status"] == "ok"))
-    _record(plan, unit, rows, summary)
-
-
-def _metric_row(plan: Plan, unit: ExplainUnit, name: str, fn, model, X, explanation, context: MetricContext,
-                rows_base: dict) -> dict:
-    info = info_of(fn)
-    row = {**rows_base, "metric": name, "category": info.category, "higher_is_better": info.higher_is_better}
-    counted = CountingModel(model)
-    start = time.perf_counter()
-    try:
-        # Common random numbers: every explainer of the fold is scored with the same stream
-        # (the same perturbations, conditional draws, retraining seeds), so that differences
-        # between explainers are not differences between random draws.
-        metric_rng = _rng(plan, f"{unit.fit.data_id}/fold{unit.fit.fold}/metric/{name}")
-        values = np.asarray(fn(counted, X, explanation, context=context, rng=metric_rng), dtype=float)
-    except NotApplicable as e:
-        return {**row, "status": "n/a", "error": str(e)}
-    except Exception as e:
-        return {**row, "status": "failed", "error": one_line(e)}
-    # A metric returns NaN for an instance it is undefined on (a correlation with an output that
-    # does not vary): the mean is over the others, n/a when none is left.
-    defined = values[~np.isnan(values)]
-    if not len(defined):
-        return {**row, "status": "n/a", "error": f"{name} is undefined on every explained instance"}
-    return {**row, "value": float(defined.mean()), "status": "ok", "duration_s": time.perf_counter() - start,
-            "model_evaluations": counted.rows}
 
 
 def _record(plan: Plan, unit, rows: list[dict], summary: RunSummary) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 from importlib.metadata import PackageNotFoundError, version
 
-PACKAGES = ("bench", "torch", "scikit-learn", "shap", "captum", "openml", "numpy")
+# Distribution names, as pip knows them: interpret-core provides the `interpret` module.
+PACKAGES = ("bench", "torch", "scikit-learn", "shap", "captum", "lime", "interpret-core", "catboost", "openml",
+            "numpy", "pandas")
 
 
 @functools.cache

@@ -25,15 +25,19 @@ EXPLAINERS = {"imn": "native", "kernel_shap": "kernel_shap", "shap": "kernel_sha
 TABLE3_RHO = 0.0
 
 
-def runs(seeds: int, rhos: list[float], figure_seeds: int | None = None) -> list[tuple[str, float, list[str]]]:
-    """(mode, rho, overrides) of every run: the paper's definitions at every rho (Figure 11),
-    the original code's quirks at Table 3's rho only; `figure_seeds` (default: `seeds`) seeds
-    at the other rhos."""
+def sweeps(seeds: int, rhos: list[float], figure_seeds: int | None = None) -> dict[str, list[str]]:
+    """The Hydra multiruns of `experiment=paper_imn_xaibench`, name -> sweep overrides: Table 3's,
+    the paper's definitions (when `rhos` holds Table 3's rho) and the original code's quirks at
+    rho = 0 over `seeds` seeds; Figure 11's, the paper's definitions at the other rhos over
+    `figure_seeds` (default: `seeds`) seeds."""
     figure_seeds = seeds if figure_seeds is None else figure_seeds
-    planned = [("correct", rho, seeds if rho == TABLE3_RHO else figure_seeds) for rho in rhos]
-    planned.append(("xaibench", TABLE3_RHO, seeds))
-    return [(mode, rho, ["experiment=paper_imn_xaibench", f"compat={mode}", f"data.rho={rho}", f"seed={seed}"])
-            for mode, rho, n in planned for seed in range(n)]
+    modes = "correct,xaibench" if TABLE3_RHO in rhos else "xaibench"
+    planned = {"table3": [f"compat={modes}", f"data.rho={TABLE3_RHO}", f"seed=range({seeds})"]}
+    others = [rho for rho in rhos if rho != TABLE3_RHO]
+    if others and figure_seeds:
+        planned["figure11"] = ["compat=correct", f"data.rho={','.join(map(str, others))}",
+                               f"seed=range({figure_seeds})"]
+    return planned
 
 
 def summarise(rows: pd.DataFrame, tags: dict[str, tuple[str, float]]) -> pd.DataFrame:

@@ -64,7 +64,7 @@ def main() -> None:
     plan = make_plan(cfg)
     task = plan.source.load(plan.source.refs()[0])
     fold = prepare_fold(task, task.split(0), plan.source.preprocessor(task))
-    model = plan.model_factory().fit(fold.X_train, fold.y_train)
+    model = plan.model_factory(task.task_type).fit(fold.X_train, fold.y_train)
     rng = np.random.default_rng(cfg.seed)
     X = fold.X_test[: cfg.explain.n_instances]
     background = summarize(fold.X_train, cfg.explain.background_size, cfg.explain.background_summary, rng)

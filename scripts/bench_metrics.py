@@ -29,7 +29,7 @@ from bench.metrics.base import info_of
 from bench.metrics.context import MetricContext
 from bench.metrics.cost import CountingModel
 from bench.metrics.perturbation import MAX_ELEMENTS_PER_CALL
-from bench.models import HyperLinear
+from bench.models import HyperLinearRegressor
 from bench.models.base import model_output
 from bench.plan import build
 
@@ -69,18 +69,17 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=20)
     args, overrides = parser.parse_known_args()
     torch.set_num_threads(1)
-    source = EmbeddedSource(suite="embedded", datasets=[args.dataset], folds=[0], n_folds=5, rho=0.0, n_train=1000,
-                            n_test=args.instances, noise_std=0.01, synthetic_mode="regression", preprocess={})
+    source = EmbeddedSource(suite="embedded", datasets=[args.dataset], n_test=args.instances)
     task = source.load(TaskRef("embedded", args.dataset))
     split = task.split(0)
     X_train, y_train = task.X.to_numpy()[split.train], task.y[split.train]
     X = task.X.to_numpy()[split.test]
-    model = HyperLinear(epochs=args.epochs).fit(X_train, y_train)
+    model = HyperLinearRegressor(epochs=args.epochs).fit(X_train, y_train)
     explanation = model.explain(X)
     cfg = compose(["metrics=all", *overrides])
     context = MetricContext(background=X_train[:50], task_type=task.task_type, X_train=X_train, y_train=y_train,
                             explain=lambda m, rows, target: m.explain(rows, target),
-                            fit=lambda X_fit, y_fit: HyperLinear(epochs=args.epochs).fit(X_fit, y_fit),
+                            fit=lambda X_fit, y_fit: HyperLinearRegressor(epochs=args.epochs).fit(X_fit, y_fit),
                             synthetic=task.metadata["truth"])
     print(f"hyperlinear ({args.epochs} epochs) on {args.dataset}, {len(X)} explained points, native explanation, "
           "one torch thread")

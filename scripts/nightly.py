@@ -3,14 +3,17 @@
     python scripts/nightly.py [--jobs 2] [--results results/nightly] [--out results/leaderboard]
                               [--cache results/openml-cache] [--online] [OVERRIDE ...]
 
-1. the sweep `python -m bench -m experiment=nightly` with the joblib launcher (`--jobs` workers),
-   resuming every unit already stored under --results;
+1. the sweep `python -m bench -m experiment=nightly` through Hydra's launcher, resuming every
+   unit already stored under --results: joblib with `--jobs` workers by default, or the one an
+   override picks (`hydra/launcher=slurm hydra.launcher.partition=cpu`);
 2. `python -m bench.report`: the leaderboard of every row under --results, into --out;
 3. a screenshot of the page, --out/screenshot.png, where Chromium is installed.
 
 Offline (the default) the tasks come from ../shared/data, imported into --cache first; a task
 that is not there is listed and skipped. `--online` lets openml download them instead (CI).
-Extra Hydra overrides go to the sweep, e.g. `data.tasks=[31,37]`.
+Extra Hydra overrides go to the sweep, e.g. `data.tasks=[31,37]`. Its jobs write into a fresh
+--results/hydra/nightly/<time>-*/; when one fails, the leaderboard is still built from every
+stored unit, and the script names the jobs that did not finish and exits non-zero.
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from bench import report
-from bench.compose import compose
-from bench.paths import PROJECT_ROOT
-from bench.plan import build
+from bench.data.offline import import_for_experiment
+from bench.errors import BenchError
+from bench.multirun import Sweep, launcher_overrides, run_sweep, sweep_dir
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
@@ -38,7 +41,7 @@ def find_chromium() -> str | None:
 
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--jobs", type=int, default=2, help="parallel jobs of the joblib launcher (default: 2)")
+    parser.add_argument("--jobs", type=int, help="worker processes of the default launcher, joblib (default: 2)")
     parser.add_argument("--results", default="results/nightly", help="where the sweep stores its rows")
     parser.add_argument("--out", default="results/leaderboard", help="where the leaderboard is written")
     parser.add_argument("--cache", default="results/openml-cache", help="openml cache folder")
@@ -47,17 +50,13 @@ def parser() -> argparse.ArgumentParser:
     return parser
 
 
-def sweep(args: argparse.Namespace) -> int:
+def sweep(args: argparse.Namespace, launcher: list[str]) -> Sweep:
     options = [f"paths.results={args.results}", f"paths.openml_cache={args.cache}", "data.skip_missing=true",
                f"data.offline={str(not args.online).lower()}", *args.overrides]
     if not args.online:
-        cfg = compose(["experiment=nightly", *options])
-        imported = build(cfg.data, "data", seed=cfg.seed).import_from_shared()
+        imported = import_for_experiment("nightly", options)
         print(f"imported {len(imported)} dataset(s) from the shared data folder into {args.cache}")
-    command = [sys.executable, "-m", "bench", "-m", "experiment=nightly", "hydra/launcher=joblib",
-               f"hydra.launcher.n_jobs={args.jobs}", *options]
-    print("$", " ".join(command), flush=True)
-    return subprocess.run(command, cwd=PROJECT_ROOT).returncode
+    return run_sweep("nightly", options, sweep_dir(args.results, "nightly"), launcher)
 
 
 def screenshot(page: Path, out: Path) -> Path | None:
@@ -79,10 +78,15 @@ def screenshot(page: Path, out: Path) -> Path | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
+    try:
+        launcher = launcher_overrides(args.overrides, args.jobs, default_jobs=2)
+    except BenchError as e:
+        p.error(str(e))
     started = time.perf_counter()
     # A job that failed stops the sweep, not the leaderboard of every unit stored so far.
-    swept_code = sweep(args)
+    result = sweep(args, launcher)
     swept = time.perf_counter()
     code = report.main(["--results", args.results, "--out", args.out])
     if code != 0:
@@ -90,9 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     shot = screenshot(Path(args.out) / "index.html", Path(args.out) / "screenshot.png")
     print(f"\nnightly: sweep {swept - started:.0f} s, report {time.perf_counter() - swept:.0f} s; "
           f"leaderboard in {args.out}/" + (f", screenshot {shot}" if shot else ""))
-    if swept_code != 0:
-        print(f"the sweep failed (exit code {swept_code}): the leaderboard lacks its unfinished units", file=sys.stderr)
-    return swept_code
+    failure = result.failure()
+    if failure:
+        print(f"{failure}: the leaderboard lacks its unfinished units", file=sys.stderr)
+        return result.exit_code or 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,9 +1,13 @@
 """Fixtures shared by the tests: the real configs composed as a run would, a results folder
-of the test's own, sockets that refuse to connect, and ../shared/data when it exists."""
+of the test's own, sockets that refuse to connect, ../shared/data when it exists, and stand-ins
+for SLURM's commands."""
 
 from __future__ import annotations
 
+import os
 import socket
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 import openml
@@ -22,9 +26,10 @@ FAST = ["explain.n_instances=4", "explain.background_size=10", "data.n_train=200
 FAST_MODEL = ["model.epochs=8", "model.warmup_epochs=2", "model.hidden_size=32", "model.n_blocks=1"]
 FAST_EXPLAINERS = ["explainers.kernel_shap.nsamples=64", "explainers.ig.n_steps=8",  # for explainers=default
                    "explainers.lime.num_samples=200"]
-# explainers=all, each at a fraction of a second on small models.
+# explainers=all, each at a fraction of a second on small models. Kernel SHAP's least squares
+# needs a few times more coalitions than features (36 on the tests' 6x6 images).
 FAST_ALL_EXPLAINERS = [
-    "explainers=all", "explainers.kernel_shap.nsamples=64", "explainers.permutation_shap.n_permutations=2",
+    "explainers=all", "explainers.kernel_shap.nsamples=160", "explainers.permutation_shap.n_permutations=2",
     "explainers.gradient_shap.nsamples=8", "explainers.smoothgrad.n_samples=4", "explainers.gradient_shap_captum.n_samples=4",
     "explainers.shapley_sampling.n_samples=2", "explainers.lime.num_samples=200", "explainers.lime_image.num_samples=100",
     "explainers.ig.n_steps=8",
@@ -110,3 +115,24 @@ def shared_data() -> Path:
     if found is None:
         pytest.skip("../shared/data is absent (set BENCH_SHARED_DATA to its path to run the real-data tests)")
     return found
+
+
+@dataclass
+class FakeSlurm:
+    path: str  # $PATH with the stand-ins first
+    batch: Path  # the batch script sbatch was given
+
+
+@pytest.fixture
+def fake_slurm(tmp_path: Path) -> FakeSlurm:
+    """No cluster here: stand-ins for srun (submitit only checks that it exists) and sbatch
+    (which keeps the batch script it is given and refuses it)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    batch = tmp_path / "batch.sh"
+    scripts = {"srun": "exit 1\n",
+               "sbatch": f'cp "$1" "{batch}"\necho "sbatch: error: no cluster here" >&2\nexit 1\n'}
+    for name, body in scripts.items():
+        (bin_dir / name).write_text("#!/bin/sh\n" + body)
+        (bin_dir / name).chmod(stat.S_IRWXU)
+    return FakeSlurm(f"{bin_dir}{os.pathsep}{os.environ['PATH']}", batch)

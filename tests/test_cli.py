@@ -85,9 +85,10 @@ def test_the_default_run_prints_the_tables_and_a_rerun_computes_nothing(tmp_path
     for table in ("## accuracy", "## explanations", "## cost"):
         assert table in first.stdout
     assert "| wdbc" in first.stdout and "deletion_auc" in first.stdout
-    assert "24 unit(s) computed, 0 already stored" in first.stdout  # 4 tasks x (fit + 5 explainers)
+    # 4 tasks x (a fit, 5 explanations and their 5 deletion scores)
+    assert "44 unit(s) computed, 0 already stored" in first.stdout
     again = bench(tmp_path=tmp_path)
-    assert "0 unit(s) computed, 24 already stored" in again.stdout
+    assert "0 unit(s) computed, 44 already stored" in again.stdout
 
 
 def test_list_option_check_leaves_sweeps_quotes_and_plain_options_to_hydra():
@@ -95,3 +96,35 @@ def test_list_option_check_leaves_sweeps_quotes_and_plain_options_to_hydra():
 
     assert unknown_list_options(["explainers=[ig],[random]", "explainers=['ig']", "model=mlp", "--cfg", "job"]) is None
     assert "unknown explainers option(s) shap" in unknown_list_options(["explainers=[shap,ig]"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["model=logreg", "+explain.n_instanses=5"], "unknown option explain.n_instanses"),
+    (["model=logreg", "model.C=-1"], "The 'C' parameter of LogisticRegression must be"),
+])
+def test_an_unread_key_or_a_bad_model_option_exits_non_zero_naming_it(args, message, tmp_path):
+    result = bench(*args, tmp_path=tmp_path)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert message in result.stderr
+    assert not (tmp_path / "results" / "rows").exists()
+
+
+def test_an_empty_results_folder_is_refused_before_hydra_makes_a_folder(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "bench", "paths.results="], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300, env={k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"})
+    assert result.returncode == 2 and "paths.results is empty" in result.stderr
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has CUDA: device=cuda is valid")
+def test_device_cuda_on_a_machine_without_one_is_a_clear_error(tmp_path):
+    result = bench("device=cuda", tmp_path=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "device='cuda', but torch sees no CUDA device here" in result.stderr and "device=cpu" in result.stderr
+
+
+def test_a_run_whose_every_fit_failed_exits_non_zero(tmp_path):
+    result = bench("data.datasets=[wdbc]", "model.lr=1e30", "model.epochs=3", "model.warmup_epochs=0",
+                   "explainers=[random]", tmp_path=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "every model fit of this run failed (1), e.g. wdbc fold 0: TrainingDiverged" in result.stderr

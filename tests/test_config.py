@@ -6,6 +6,7 @@ import logging
 import sys
 
 import pytest
+import torch
 from hydra.errors import ConfigCompositionException, MissingConfigException
 from omegaconf.errors import ValidationError
 
@@ -26,7 +27,7 @@ def test_every_option_composes_and_builds(group, option, results):
     needs = {("data", "openml"): ["data.task_id=3"], ("model", "cnn"): ["data=digits"],
              ("logger", "wandb"): ["logger.mode=disabled"]}
     plan = make_plan(compose_config([f"{group}={option}", *needs.get((group, option), [])], results))
-    assert plan.model_factory() is not None and plan.source.refs()
+    assert plan.model_factory("binary") is not None and plan.source.refs()
     plan.tracker.finish()
 
 
@@ -50,7 +51,7 @@ def test_explainers_compose_as_a_list_or_a_named_set():
 def test_a_misspelt_key_fails_at_composition():
     with pytest.raises(ConfigCompositionException) as error:
         compose_config(["data=openml", "data.taskid=3"])
-    assert "Key 'taskid' not in 'OpenMLDataConfig'" in str(error.value.__cause__)
+    assert "Key 'taskid' not in 'OpenMLSourceSchema'" in str(error.value.__cause__)
 
 
 def test_an_unknown_option_of_an_untyped_node_fails_before_any_work(results):
@@ -94,3 +95,52 @@ def test_the_wandb_logger_without_wandb_plans_an_untracked_run_and_names_the_ext
         plan = make_plan(compose_config(["logger=wandb"], results))
     assert isinstance(plan.tracker, NullTracker)
     assert "pip install -e '.[wandb]'" in caplog.text
+
+
+@pytest.mark.parametrize("override, message", [
+    ("+explain.n_instanses=5", "unknown option explain.n_instanses: no schema or constructor reads it (did you mean "
+                               "explain.n_instances?)"),
+    ("+sed=3", "unknown option sed: no schema or constructor reads it (did you mean seed?)"),
+    ("+metrics.explanation.deletion_auc.stepz=2", "metrics.explanation.deletion_auc: got an unexpected keyword "
+                                                  "argument 'stepz'"),
+    ("+model.device=cpu", "model.device and model.random_state are the run's"),
+    ("device=gpu", "device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'gpu'"),
+])
+def test_an_option_nothing_reads_or_a_bad_run_option_fails_before_any_work(override, message, results):
+    with pytest.raises(BenchError) as error:
+        make_plan(compose_config([override], results))
+    assert message in str(error.value)
+    assert not results.exists()
+
+
+def test_an_empty_results_folder_is_refused():
+    with pytest.raises(BenchError, match="paths.results is empty"):
+        make_plan(compose_config(["paths.results=''"]))
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["model=logreg", "model.C=-1"], "model=logreg: The 'C' parameter of LogisticRegression must be a float in the "
+                                     "range (0.0, inf]. Got -1 instead."),
+    (["model=mlp", "model.batch_size=0"], "The 'batch_size' parameter of MLP must be an int in the range [1, inf)"),
+    (["model=mlp", "model.epochs=0"], "The 'epochs' parameter of MLP must be an int in the range [1, inf)"),
+    (["model=mlp", "model.hidden_sizes=[16,0]"], "hidden_sizes must be positive integers, got [16, 0]"),
+    (["model=catboost", "model.depth=40"], "The 'depth' parameter of CatBoost must be an int in the range [1, 16]"),
+    (["model=hyperlinear", "model.patience=5"], "early stopping (patience=5) would cut the cosine restarts"),
+])
+def test_a_bad_model_option_is_named_when_the_plan_is_made(overrides, message, results):
+    with pytest.raises(BenchError) as error:
+        make_plan(compose_config(overrides, results))
+    assert message in str(error.value)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA: device=cuda is valid here")
+def test_device_cuda_without_a_gpu_says_so_before_any_work(results):
+    with pytest.raises(BenchError, match="device='cuda', but torch sees no CUDA device here"):
+        make_plan(compose_config(["device=cuda"], results))
+
+
+def test_rows_record_the_device_and_the_versions_that_decide_them(results):
+    plan = make_plan(compose_config(["model=logreg"], results))
+    assert plan.device.startswith("cpu (")  # a scikit-learn model computes on the CPU whatever `device` says
+    torch_plan = make_plan(compose_config(["device=cpu"], results))
+    assert torch_plan.model_probe.device == "cpu" and torch_plan.device.startswith("cpu (")

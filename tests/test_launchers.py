@@ -8,7 +8,6 @@ import contextlib
 import os
 import re
 import signal
-import stat
 import subprocess
 import sys
 import time
@@ -135,21 +134,12 @@ def test_submitit_local_runs_a_sweep_to_completion(tmp_path):
     assert len(job_logs) == 2 and all(SUMMARY.search(log.read_text()) for log in job_logs)
 
 
-def test_the_slurm_config_reaches_sbatch(tmp_path):
-    """No cluster here: stand-ins for srun (submitit only checks that it exists) and sbatch
-    (which keeps the batch script it is given and refuses it)."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    scripts = {"srun": "exit 1\n",
-               "sbatch": f'cp "$1" "{tmp_path}/batch.sh"\necho "sbatch: error: no cluster here" >&2\nexit 1\n'}
-    for name, body in scripts.items():
-        (bin_dir / name).write_text("#!/bin/sh\n" + body)
-        (bin_dir / name).chmod(stat.S_IRWXU)
+def test_the_slurm_config_reaches_sbatch(tmp_path, fake_slurm):
     results = tmp_path / "results"
     submitted = bench(results, "model=logreg,mlp", "hydra/launcher=slurm", "hydra.launcher.partition=cpu-short",
-                      "hydra.launcher.account=xai", env=bench_env(PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}"))
+                      "hydra.launcher.account=xai", env=bench_env(PATH=fake_slurm.path))
     assert submitted.returncode != 0 and "no cluster here" in submitted.stderr
-    batch = (tmp_path / "batch.sh").read_text()
+    batch = fake_slurm.batch.read_text()
     for line in ("--partition=cpu-short", "--account=xai", "--array=0-1%2", "--cpus-per-task=1", "--mem=16GB",
                  "--time=240", "--job-name=bench"):
         assert f"#SBATCH {line}\n" in batch

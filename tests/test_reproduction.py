@@ -1,17 +1,23 @@
-"""The comparison with a paper's table, on numbers small enough to check by hand, and the
-experiment configs that stand for the paper's protocol."""
+"""The comparison with a paper's table, on numbers small enough to check by hand, the
+experiment configs that stand for the paper's protocol, and scripts/reproduce.py, whose runs
+go through Hydra's launchers."""
 
 from __future__ import annotations
 
-import importlib
+import sys
 
 import pandas as pd
 import pytest
 
-from bench.compose import sweep_overrides
-from bench.paths import PROJECT_ROOT
+from bench.compose import compose
 from bench.reproduction import COLUMNS, compare, mean_over_seeds, read_published
+from scripts import reproduce
 from tests.conftest import compose_config
+
+
+def sweep_params(experiment: str) -> dict[str, str]:
+    """What `python -m bench -m experiment=<experiment>` sweeps: one job per combination."""
+    return dict(compose([f"experiment={experiment}"], with_hydra=True).hydra.sweeper.params)
 
 
 def result_rows(values: dict[tuple[int, str, int], float]) -> pd.DataFrame:
@@ -58,34 +64,69 @@ def test_the_paper_experiment_is_the_paper_protocol():
     cfg = compose_config(["experiment=paper_imn_accuracy"])
     assert cfg.data.suite == "amlb" and list(cfg.data.folds) == [0] and cfg.data.n_folds == 5  # one 80/20 split
     assert cfg.data.preprocess.categorical_encoding == "one_hot" and len(cfg.explainers) == 0
-    runs = sweep_overrides("paper_imn_accuracy")
-    assert len(runs) == 6 * 10
-    assert ["experiment=paper_imn_accuracy", "model=hyperlinear", "seed=9"] in runs
+    assert sweep_params("paper_imn_accuracy") == {"model": "hyperlinear,tabresnet,logreg,dtree,rf,catboost",
+                                                  "seed": "range(10)"}  # 6 methods x seeds 0..9
 
 
 def test_the_cpu_variant_trains_the_networks_less_on_fewer_seeds():
-    runs = sweep_overrides("paper_imn_accuracy_cpu")
-    assert len(runs) == 6 * 3
-    cfg = compose_config(runs[0])
+    assert sweep_params("paper_imn_accuracy_cpu") == {
+        "model": "cpu/hyperlinear,cpu/tabresnet,logreg,dtree,rf,catboost", "seed": "range(3)"}  # seeds 0..2
+    cfg = compose_config(["experiment=paper_imn_accuracy_cpu", "model=cpu/hyperlinear", "seed=0"])
     assert (cfg.model.name, cfg.model.epochs, cfg.seed) == ("hyperlinear", 100, 0)
     assert compose_config(["experiment=paper_imn_accuracy_cpu", "model=cpu/tabresnet"]).model.epochs == 100
 
 
-def test_the_reproduce_script_runs_compares_and_writes_tidy_rows(shared_data, tmp_path, monkeypatch, capsys):
-    monkeypatch.syspath_prepend(str(PROJECT_ROOT / "scripts"))  # the spawned worker imports the script too
-    reproduce = importlib.import_module("reproduce")
-    one_run = [["experiment=paper_imn_accuracy_cpu", "model=logreg", "seed=0", "data.tasks=[31,54]"]]
-    monkeypatch.setattr(reproduce, "sweep_overrides", lambda experiment: one_run)
-    results = tmp_path / "results"
-    assert reproduce.main(["imn-table8", "--results", str(results), "--cache", str(tmp_path / "cache")]) == 0
-    rows = pd.read_csv(results / "reproduction" / "imn-table8.csv")
+def reproduce_table8(tmp_path, *overrides: str) -> int:
+    return reproduce.main(["imn-table8", "--results", str(tmp_path / "results"), "--cache", str(tmp_path / "cache"),
+                           *overrides])
+
+
+def test_the_reproduce_script_runs_compares_and_writes_tidy_rows(shared_data, tmp_path, capsys):
+    # A corner of the real sweep, one job through Hydra's (default) joblib launcher.
+    assert reproduce_table8(tmp_path, "model=logreg", "seed=0", "data.tasks=[31,54]") == 0
+    rows = pd.read_csv(tmp_path / "results" / "reproduction" / "imn-table8.csv")
     assert list(rows.columns) == COLUMNS
     per_dataset = rows.set_index(["row", "column"])
     assert per_dataset.loc[("credit-g", "logreg"), "paper"] == 0.775
     assert per_dataset.loc[("vehicle", "logreg"), "paper"] == 0.938
     assert (rows["diff"] == rows["ours"] - rows["paper"]).all()
     assert 0.7 < per_dataset.loc[("credit-g", "logreg"), "ours"] < 0.85  # the paper's number is 0.775
-    assert "mean over 2 datasets (paired)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "1 of 1 job(s) finished" in out and "mean over 2 datasets (paired)" in out
+
+
+def test_a_failed_job_is_named_and_what_finished_is_still_compared(shared_data, tmp_path, capsys):
+    assert reproduce_table8(tmp_path, "model=logreg", "seed=0,-1", "data.tasks=[31]") == 1  # no seed -1
+    out, err = capsys.readouterr()
+    assert "job 0 (seed=0): 1 computed, 0 resumed" in out and "job 1 (seed=-1): did not finish" in out
+    assert "mean over 1 datasets (paired)" in out
+    assert "failed (exit code 2); unfinished: job 1 (seed=-1)" in err
+
+
+def test_the_reproduce_script_submits_its_sweep_through_slurm(tmp_path, fake_slurm, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", fake_slurm.path)  # the sweep's process finds the stand-ins
+    assert reproduce_table8(tmp_path, "hydra/launcher=slurm", "hydra.launcher.partition=cpu") == 1
+    batch = fake_slurm.batch.read_text()
+    assert "#SBATCH --array=0-17%18\n" in batch  # 6 methods x 3 seeds, one array task each, all at once
+    assert "#SBATCH --partition=cpu\n" in batch
+    assert f"{sys.executable} -u -m submitit.core._submit {tmp_path}/results/hydra/imn-table8/" in batch
+    assert "no job started" in capsys.readouterr().err
+
+
+def test_the_help_says_the_runs_go_through_hydras_launchers(capsys):
+    with pytest.raises(SystemExit) as done:
+        reproduce.main(["imn-table8", "--help"])
+    assert done.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "The runs go through Hydra's launchers" in text and "joblib launcher by default" in text
+    assert "hydra/launcher=slurm hydra.launcher.partition=cpu" in text
+
+
+def test_jobs_belong_to_the_default_launcher_only(capsys):
+    with pytest.raises(SystemExit) as done:
+        reproduce.main(["imn-table8", "--jobs", "4", "hydra/launcher=slurm"])
+    assert done.value.code == 2
+    assert "--jobs sets the workers of the default joblib launcher" in capsys.readouterr().err
 
 
 # --- imn-table3 (XAI-Bench) -------------------------------------------------------------------
@@ -145,13 +186,13 @@ def test_the_xaibench_experiment_is_the_papers_setting():
             "shapley_corr"} <= set(cfg.metrics.explanation)
     quirky = compose_config(["experiment=paper_imn_xaibench", "compat=xaibench"])
     assert quirky.data.compat == "xaibench" and quirky.metrics.explanation.roar_faithfulness.compat == "xaibench"
-    runs = sweep_overrides("paper_imn_xaibench")
-    assert len(runs) == 5 * 5
+    assert sweep_params("paper_imn_xaibench") == {"seed": "range(5)", "data.rho": "0.0,0.25,0.5,0.75,0.99"}
 
 
 def test_table3_runs_both_modes_at_rho_zero_and_the_papers_definitions_over_rho():
-    from bench.xaibench_reproduction import runs
+    from bench.xaibench_reproduction import sweeps
 
-    planned = runs(2, [0.0, 0.5], figure_seeds=1)
-    assert [(mode, rho) for mode, rho, _ in planned] == [("correct", 0.0)] * 2 + [("correct", 0.5)] + [("xaibench", 0.0)] * 2
-    assert planned[-1][2] == ["experiment=paper_imn_xaibench", "compat=xaibench", "data.rho=0.0", "seed=1"]
+    assert sweeps(2, [0.0, 0.5, 0.75], figure_seeds=1) == {
+        "table3": ["compat=correct,xaibench", "data.rho=0.0", "seed=range(2)"],
+        "figure11": ["compat=correct", "data.rho=0.5,0.75", "seed=range(1)"]}
+    assert sweeps(3, [0.0]) == {"table3": ["compat=correct,xaibench", "data.rho=0.0", "seed=range(3)"]}

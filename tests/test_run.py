@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import bench.run as bench_run
+from bench.explanation_units import FoldExplanations
 from bench.errors import BenchError, IncompatibleModel
 from bench.results import ResultStore
 from tests.conftest import FAST, FAST_ALL_EXPLAINERS, FAST_EXPLAINERS, FAST_MODEL, compose_config
@@ -24,7 +25,7 @@ def tables(results) -> dict[str, pd.DataFrame]:
 
 def test_default_run_writes_accuracy_explanation_and_cost_tables(results):
     summary = bench_run.run(compose_config(SMALL, results))
-    assert summary.units_computed == 2 * (1 + 5)  # two tasks: one fit and five explainers each
+    assert summary.units_computed == 2 * (1 + 5 + 5)  # two tasks: a fit, five explanations, five deletion scores
     t = tables(results)
     accuracy = t["accuracy"].set_index(["dataset", "metric"])["value"]
     assert accuracy["wdbc", "accuracy"] > 0.85 and accuracy["wdbc", "roc_auc"] > 0.9
@@ -58,24 +59,25 @@ def test_a_rerun_skips_every_finished_unit_and_force_recomputes(results):
 
 def test_a_run_killed_midway_keeps_finished_units_and_computes_only_the_rest(results, monkeypatch):
     cfg = compose_config(SMALL, results)
-    original = bench_run._explain_unit
+    original = FoldExplanations._explain
     calls = []
 
-    def dies_on_the_seventh(*args, **kwargs):
-        calls.append(args[1].key)
+    def dies_on_the_seventh(self, unit, X):
+        calls.append(unit.key)
         if len(calls) == 7:
             raise KeyboardInterrupt  # as if the process were killed
-        return original(*args, **kwargs)
+        return original(self, unit, X)
 
-    monkeypatch.setattr(bench_run, "_explain_unit", dies_on_the_seventh)
+    monkeypatch.setattr(FoldExplanations, "_explain", dies_on_the_seventh)
     with pytest.raises(KeyboardInterrupt):
         bench_run.run(cfg)
     stored = ResultStore(results).read_all()
-    assert stored["unit"].nunique() == (1 + 5) + (1 + 1)  # first task whole; second: fit + 1 explainer
-    monkeypatch.setattr(bench_run, "_explain_unit", original)
+    # The first task whole; the second: its fit, one explanation and its deletion score.
+    assert stored["unit"].nunique() == (1 + 5 + 5) + (1 + 1 + 1)
+    monkeypatch.setattr(FoldExplanations, "_explain", original)
     resumed = bench_run.run(cfg)
-    assert resumed.units_computed == 4  # the other four explainers of the second task
-    assert resumed.units_resumed == 8
+    assert resumed.units_computed == 4 + 4  # the other four explainers of the second task, and their scores
+    assert resumed.units_resumed == 14
 
 
 def test_same_config_and_seed_give_the_same_table(tmp_path):
@@ -102,7 +104,8 @@ def test_inapplicable_models_and_explainers_give_na_rows_and_the_run_continues(r
     assert sorted(unexplained["explainer"]) == ["ig", "kernel_shap", "lime", "native", "random"]
     assert set(unexplained["status"]) == {"n/a"} and all(reason in e for e in unexplained["error"])
     again = bench_run.run(cfg)  # an n/a unit is an answer: nothing is recomputed
-    assert again.units_computed == 0 and again.units_resumed == first.units_computed == 12
+    # wdbc: a fit, five explanations (ig's n/a) and four scores; gaussianLinear: six n/a units.
+    assert again.units_computed == 0 and again.units_resumed == first.units_computed == 16
     ig = t["explanations"][(t["explanations"]["dataset"] == "wdbc") & (t["explanations"]["explainer"] == "ig")]
     assert list(ig["status"]) == ["n/a"] and "not a torch model" in ig["error"].iloc[0]
     shap_rows = t["explanations"][(t["explanations"]["dataset"] == "wdbc") & (t["explanations"]["explainer"] == "kernel_shap")]
@@ -118,16 +121,16 @@ def test_a_model_for_images_is_refused_on_tabular_data_before_training(results):
 
 
 def test_the_image_path_on_digits(results):
-    cfg = compose_config(["data=digits", "model=cnn", "model.max_epochs=5", "explainers=[ig,random]",
+    cfg = compose_config(["data=digits", "model=cnn", "model.epochs=5", "explainers=[ig,random]",
                           "explain.n_instances=4", "explainers.ig.n_steps=8"], results)
     bench_run.run(cfg)
     t = tables(results)
     assert t["accuracy"].set_index("metric")["value"]["accuracy"] > 0.5
     assert (t["explanations"]["status"] == "ok").all()
     stored = ResultStore(results).read_all()
-    ig_unit = stored[stored["explainer"] == "ig"]["unit"].iloc[0]
-    artifact = pd.read_pickle(results / "artifacts" / f"{ig_unit}.explanation.pkl")
-    assert artifact["explanation"].values.shape == (4, 64)  # flattened 1 x 8 x 8 pixels
+    ig_unit = stored[(stored["explainer"] == "ig") & (stored["category"] == "cost")]["unit"].iloc[0]
+    explanation = pd.read_pickle(results / "artifacts" / f"{ig_unit}.explanation.pkl")["explanation"]
+    assert explanation.values.shape == (4, 64) and explanation.input_shape == (1, 8, 8)  # flattened pixels
 
 
 @pytest.mark.parametrize(("override", "message"), [
@@ -151,7 +154,7 @@ def test_every_model_explains_the_same_test_points(results):
     for model in ("mlp", "logreg"):
         bench_run.run(compose_config([*FAST, "data.datasets=[wdbc]", f"model={model}", "explainers=[random]"], results))
     stored = ResultStore(results).read_all()
-    units = stored[stored["explainer"] == "random"]["unit"].unique()
+    units = stored[(stored["explainer"] == "random") & (stored["category"] == "cost")]["unit"].unique()
     samples = [pd.read_pickle(results / "artifacts" / f"{unit}.explanation.pkl")["test_rows"] for unit in units]
     assert len(samples) == 2
     np.testing.assert_array_equal(*samples)
@@ -162,7 +165,8 @@ def test_a_new_prediction_metric_is_scored_from_stored_predictions(results, monk
     bench_run.run(compose_config([*small, "~metrics.prediction.log_loss"], results))
     monkeypatch.setattr(bench_run, "_fit_unit", lambda *args: pytest.fail("refitted a stored model"))
     again = bench_run.run(compose_config(small, results))
-    assert again.units_computed == 2 and again.units_resumed == 2  # two fit units rescored, explanations kept
+    # Two fit units rescored; the explanations and their scores kept.
+    assert again.units_computed == 2 and again.units_resumed == 4
     assert "log_loss" in set(tables(results)["accuracy"]["metric"])
 
 
@@ -174,7 +178,7 @@ def test_a_failed_fit_leaves_its_explainers_for_the_rerun(results, monkeypatch):
     assert list(tables(results)["accuracy"]["status"]) == ["failed"]
     monkeypatch.undo()
     retried = bench_run.run(cfg)
-    assert (retried.units_computed, retried.units_resumed) == (2, 0)
+    assert (retried.units_computed, retried.units_resumed) == (3, 0)  # the fit, the explanation, its score
 
 
 def test_a_kill_between_the_fit_artifacts_is_refitted_by_the_rerun(results, monkeypatch):
@@ -193,7 +197,7 @@ def test_a_kill_between_the_fit_artifacts_is_refitted_by_the_rerun(results, monk
         bench_run.run(cfg)
     monkeypatch.undo()
     rerun = bench_run.run(cfg)
-    assert (rerun.units_computed, rerun.units_resumed) == (2, 0)
+    assert (rerun.units_computed, rerun.units_resumed) == (3, 0)
     assert list(tables(results)["accuracy"]["status"].unique()) == ["ok"]
 
 
@@ -202,7 +206,7 @@ def test_a_report_that_fails_at_the_end_is_a_warning_not_a_failed_run(results, m
     monkeypatch.setattr("bench.results.trackers.NullTracker.wants_images", True)
     summary = bench_run.run(compose_config([*FAST, "data.datasets=[wdbc]", "model=logreg", "explainers=[random]"],
                                            results))
-    assert summary.units_computed == 2
+    assert summary.units_computed == 3
     assert "not sent to the tracker: ZeroDivisionError" in caplog.text
 
 
@@ -221,7 +225,7 @@ def test_a_fold_no_model_can_learn_from_gives_na_rows_and_the_run_continues(resu
 
     monkeypatch.setattr(EmbeddedSource, "load", one_training_class)
     summary = bench_run.run(compose_config(SMALL, results))
-    assert summary.units_computed == 2 * (1 + 5)
+    assert summary.units_computed == (1 + 5) + (1 + 5 + 5)  # wdbc's are n/a, with no scores
     t = tables(results)
     wdbc = pd.concat([t["accuracy"], t["explanations"]]).query("dataset == 'wdbc'")
     assert set(wdbc["status"]) == {"n/a"}
@@ -235,7 +239,7 @@ def test_explainers_that_find_the_data_or_network_beyond_them_give_na_rows_and_a
     bench_run.run(cfg)
     explained = tables(results)["explanations"].set_index("explainer")
     assert explained.loc["exact_shap", "status"] == "n/a" and "2^30 coalitions" in explained.loc["exact_shap", "error"]
-    assert explained.loc["cd", "status"] == "n/a" and "no rule for SnapshotEnsemble" in explained.loc["cd", "error"]
+    assert explained.loc["cd", "status"] == "n/a" and "no rule for Ensemble" in explained.loc["cd", "error"]
     assert explained.loc["saliency", "status"] == "ok"
     artifact = pickle.loads(next((results / "artifacts").rglob("saliency-*.explanation.pkl")).read_bytes())
     by_column = artifact["by_source_column"]
@@ -245,7 +249,7 @@ def test_explainers_that_find_the_data_or_network_beyond_them_give_na_rows_and_a
 
 @pytest.mark.parametrize("model", ["mlp", "hyperlinear"])
 def test_every_explainer_runs_or_is_na_with_its_cost_rows(results, model):
-    size = ["model.max_epochs=3"] if model == "mlp" else FAST_MODEL
+    size = ["model.epochs=3"] if model == "mlp" else FAST_MODEL
     cfg = compose_config([*FAST, *FAST_ALL_EXPLAINERS, *size, f"model={model}", "data.datasets=[wdbc,gaussianLinear]"],
                          results)
     bench_run.run(cfg)
@@ -287,3 +291,26 @@ def test_metrics_all_scores_every_explanation_with_every_metric(results):
     for metric in ("faithfulness_correlation", "shapley_corr", "faithfulness"):
         dataset = "wdbc" if metric == "faithfulness_correlation" else "gaussianLinear"
         assert scores.loc[(dataset, "native", metric), "value"] > scores.loc[(dataset, "random", metric), "value"] + 0.2
+
+
+def test_a_metric_added_to_a_finished_run_scores_the_stored_explanations_without_explaining(results, monkeypatch):
+    from bench.explainers import KernelShap, RandomExplainer
+
+    small = [*FAST, *FAST_MODEL, "data.datasets=[wdbc]", "explainers=[kernel_shap,random]",
+             "explainers.kernel_shap.nsamples=64"]
+    first = bench_run.run(compose_config(small, results))
+    calls = []
+    for explainer in (KernelShap, RandomExplainer):
+        original = explainer.explain
+        monkeypatch.setattr(explainer, "explain", lambda self, *a, original=original, **k: (
+            calls.append(type(self).__name__), original(self, *a, **k))[1])
+    # metrics=nightly: deletion (stored) plus insertion, faithfulness correlation and sparseness.
+    more = bench_run.run(compose_config([*small, "metrics=nightly"], results))
+    assert calls == []
+    assert (more.units_computed, more.units_resumed) == (2 * 3, first.units_computed)
+    scored = tables(results)["explanations"]
+    assert set(scored["metric"]) == {"deletion_auc", "insertion_auc", "faithfulness_correlation", "sparseness"}
+    assert (scored["status"] == "ok").all()
+    # Another option of one explainer: it explains again, and its metrics score the new explanation.
+    changed = bench_run.run(compose_config([*small, "metrics=nightly", "explainers.kernel_shap.nsamples=80"], results))
+    assert calls == ["KernelShap"] and changed.units_computed == 1 + 4

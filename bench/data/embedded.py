@@ -22,20 +22,25 @@ AVAILABLE = REAL + tuple(synthetic.GENERATORS)
 
 
 class EmbeddedSource(Source):
+    """`datasets` of AVAILABLE; `folds` (a list of fold indices, or "all") of `n_folds` seeded,
+    stratified folds for the real sets. The synthetic sets draw `n_train` + `n_test` rows of
+    x ~ N(0, I + rho(11^T - I)) with label noise of `noise_std`, as a regression or, for
+    CLASSIFIABLE sets, a classification (`synthetic_mode`); `compat` is the run's switch."""
+
     def __init__(
         self,
         *,
         suite: str,
         datasets: Sequence[str],
-        folds: Any,
-        n_folds: int,
-        rho: float,
-        n_train: int,
-        n_test: int,
-        noise_std: float,
-        synthetic_mode: str,
-        preprocess: Mapping[str, Any],
-        compat: str = "correct",
+        folds: Any = (0,),
+        n_folds: int = 5,
+        rho: float = 0.0,
+        n_train: int = 1000,
+        n_test: int = 100,
+        noise_std: float = 0.01,
+        synthetic_mode: synthetic.SyntheticMode = "regression",
+        preprocess: Mapping[str, Any] | None = None,
+        compat: synthetic.Compat = "correct",
         seed: int = 0,
     ):
         super().__init__(suite=suite, folds=folds, preprocess=preprocess, seed=seed)

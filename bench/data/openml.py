@@ -81,6 +81,13 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
 
 
 class OpenMLSource(Source):
+    """One OpenML task (`task_id`) or dataset (`dataset_id`), or a suite's `manifest` (a CSV,
+    relative to the project root) with an optional subset of its ids (`tasks`) or the first
+    `max_tasks`. `folds`: a list of fold indices, or "all"; a dataset without an OpenML task is
+    split locally into `n_folds` seeded, stratified folds. `target` overrides the dataset's
+    default target column. `offline`: never touch the network; `skip_missing`: run the tasks
+    that load and list the rest. `cache_root`: openml's cache (None: its usual user cache)."""
+
     def __init__(
         self,
         *,
@@ -95,7 +102,7 @@ class OpenMLSource(Source):
         folds: Any = (0,),
         n_folds: int = 5,
         target: str | None = None,
-        preprocess: Mapping[str, Any],
+        preprocess: Mapping[str, Any] | None = None,
         cache_root: str | None = None,
         seed: int = 0,
     ):

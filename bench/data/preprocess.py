@@ -14,6 +14,8 @@ tabular net would mostly learn noise, and the fix is an option away.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
@@ -21,11 +23,12 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
 
-from bench.config import CategoricalEncoding
 from bench.errors import UnusableFold
 
 MISSING_CATEGORY = "__missing__"
-CATEGORICAL_ENCODINGS = tuple(e.value for e in CategoricalEncoding)
+# "one_hot": the paper; "authors": the authors' code: target encoding for binary tasks, ordinal otherwise.
+CategoricalEncoding = Literal["one_hot", "authors"]
+CATEGORICAL_ENCODINGS = get_args(CategoricalEncoding)
 
 
 def is_categorical(column: pd.Series) -> bool:
@@ -39,7 +42,13 @@ def _as_category_strings(frame: pd.DataFrame) -> pd.DataFrame:
 
 class TabularPreprocessor:
     """`fit(X_train, y_train)` then `transform(X)` -> float32 array of shape (n, n_features_out_).
-    `y_train` is only read by the authors' target encoding."""
+    `y_train` is only read by the authors' target encoding.
+
+    Options (`data.preprocess.*`): columns missing in more than `max_missing_fraction` of the
+    rows are dropped, and categoricals with more unique values than `id_unique_fraction` of the
+    rows (IDs); one-hot encoding keeps at most `max_categories` per column (rarer categories
+    share one "infrequent" column) and refuses to make more than `max_onehot_columns` columns,
+    naming the options that help; `categorical_encoding` is CategoricalEncoding's."""
 
     def __init__(
         self,
@@ -47,7 +56,7 @@ class TabularPreprocessor:
         max_missing_fraction: float = 0.9,
         id_unique_fraction: float = 0.9,
         max_categories: int = 20,
-        categorical_encoding: str = "one_hot",
+        categorical_encoding: CategoricalEncoding = "one_hot",
         max_onehot_columns: int = 1000,
     ):
         if categorical_encoding not in CATEGORICAL_ENCODINGS:

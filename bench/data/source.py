@@ -43,10 +43,11 @@ class IdentityPreprocessor:
 
 
 class Source(ABC):
-    def __init__(self, *, suite: str, folds: Any, preprocess: Mapping[str, Any], seed: int = 0):
+    def __init__(self, *, suite: str, folds: Any, preprocess: Mapping[str, Any] | None, seed: int = 0):
+        """`preprocess`: options of TabularPreprocessor (None: its defaults)."""
         self.suite = suite
         self.folds = folds
-        self.preprocess = dict(preprocess)
+        self.preprocess = dict(preprocess or {})
         self.seed = seed
 
     @abstractmethod

@@ -14,6 +14,7 @@ recovery.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -57,7 +58,11 @@ GENERATORS = {
 }
 # XAI-Bench's classification mode, and ours for the interaction set.
 CLASSIFIABLE = ("gaussianLinear", "gaussianPiecewiseConstant", "gaussianPairwiseInteraction")
-COMPAT_MODES = ("correct", "xaibench")
+# "correct": every definition as its paper gives it; "xaibench": the original XAI-Bench code's
+# quirks (XAIBENCH.md), to reproduce numbers published with it. The run's `compat` switch.
+Compat = Literal["correct", "xaibench"]
+COMPAT_MODES = get_args(Compat)
+SyntheticMode = Literal["regression", "classification"]  # XAI-Bench's two modes
 
 
 @dataclass(frozen=True)
@@ -92,8 +97,8 @@ def covariance(rho: float, d: int = N_FEATURES) -> np.ndarray:
 def check_mode(name: str, mode: str) -> None:
     if name not in GENERATORS:
         raise ValueError(f"unknown synthetic dataset {name!r}; available: {sorted(GENERATORS)}")
-    if mode not in ("regression", "classification"):
-        raise ValueError(f"synthetic_mode must be 'regression' or 'classification', got {mode!r}")
+    if mode not in get_args(SyntheticMode):
+        raise ValueError(f"synthetic_mode must be one of {get_args(SyntheticMode)}, got {mode!r}")
     if mode == "classification" and name not in CLASSIFIABLE:
         raise ValueError(f"{name} has no classification mode in XAI-Bench; use one of {CLASSIFIABLE} "
                          "(data.datasets=[...]) or synthetic_mode=regression")

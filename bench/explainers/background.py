@@ -10,6 +10,8 @@ the training mean, not the training mean itself.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances_argmin
@@ -17,7 +19,8 @@ from sklearn.metrics import pairwise_distances_argmin
 from bench.explainers.base import seed_from
 from bench.prepare import sample_rows
 
-SUMMARIES = ("sample", "kmeans")
+BackgroundSummary = Literal["sample", "kmeans"]
+SUMMARIES = get_args(BackgroundSummary)
 
 
 def summarize(X_train: np.ndarray, size: int, method: str, rng: np.random.Generator) -> np.ndarray:

@@ -14,6 +14,7 @@ regression output); perturbation methods, which any model can answer, explain wh
 from __future__ import annotations
 
 import contextlib
+import itertools
 import numbers
 from collections.abc import Iterator
 
@@ -67,13 +68,20 @@ def needs_torch(model, method: str) -> str | None:
     return None
 
 
-def as_tensor(X: np.ndarray) -> torch.Tensor:
-    return torch.as_tensor(np.asarray(X, dtype=np.float32))
+def as_tensor(X: np.ndarray, device: torch.device | None = None) -> torch.Tensor:
+    """float32 inputs for a network, on its device (`module_device`)."""
+    return torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)
 
 
 def eval_module(model) -> nn.Module:
     """The model's network in eval mode (dropout off, batch-norm statistics frozen)."""
     return model.torch_module().eval()
+
+
+def module_device(module: nn.Module) -> torch.device:
+    """Where a network computes, so that its inputs go there (the model's `device` option)."""
+    tensor = next(itertools.chain(module.parameters(), module.buffers()), None)
+    return torch.device("cpu") if tensor is None else tensor.device
 
 
 def seed_from(rng: np.random.Generator) -> int:

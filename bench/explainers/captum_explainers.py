@@ -13,6 +13,7 @@ outputs, so they explain any model's `model_output` (probabilities, or the regre
 from __future__ import annotations
 
 import warnings
+from typing import Literal
 
 import numpy as np
 import torch
@@ -26,12 +27,17 @@ from bench.explainers.base import (
     as_tensor,
     check_positive_int,
     eval_module,
+    module_device,
     needs_torch,
     numpy_global_seed,
     seed_from,
 )
-from bench.explanation import REFERENCES, Explanation, reference_input
-from bench.models.torch_training import seeded
+from bench.explanation import REFERENCES, Baseline, Explanation, reference_input
+from bench.models.training import seeded
+
+
+# captum's quadrature rules for the path integral
+IntegrationMethod = Literal["gausslegendre", "riemann_right", "riemann_left", "riemann_middle", "riemann_trapezoid"]
 
 
 def _check_baseline(method: str, baseline: str) -> None:
@@ -40,37 +46,46 @@ def _check_baseline(method: str, baseline: str) -> None:
 
 
 def _reference(X: torch.Tensor, background: np.ndarray, baseline: str) -> torch.Tensor:
-    """The reference input, one per row of X: the background mean, or zeros."""
-    return as_tensor(reference_input(background, baseline)[None]).expand(X.shape).contiguous()
-
-
-def _differentiable(X: np.ndarray) -> torch.Tensor:
-    """Inputs that captum's gradient methods differentiate with respect to."""
-    return as_tensor(X).requires_grad_()
+    """The reference input, one per row of X (on X's device): the background mean, or zeros."""
+    return as_tensor(reference_input(background, baseline)[None], X.device).expand(X.shape).contiguous()
 
 
 def _explanation(attributions: torch.Tensor, X: np.ndarray, target: np.ndarray, **extras) -> Explanation:
-    values = attributions.detach().numpy().reshape(len(X), -1).astype(np.float64)
-    return Explanation(values, "attribution", target, extras={"input_shape": X.shape[1:], **extras})
+    values = attributions.detach().cpu().numpy().reshape(len(X), -1).astype(np.float64)
+    return Explanation(values, "attribution", target, input_shape=X.shape[1:], extras=extras)
 
 
 class _GradientMethod(Explainer):
+    """Explains the model's network where it lives: inputs, baselines and targets go to its device."""
+
     def not_applicable(self, model) -> str | None:
         return needs_torch(model, "a gradient method")
 
+    @staticmethod
+    def _network(model, X: np.ndarray, target: np.ndarray, *, differentiable: bool = False):
+        """(network in eval mode, inputs, targets), the inputs and targets on its device."""
+        module = eval_module(model)
+        device = module_device(module)
+        inputs = as_tensor(X, device)
+        return module, inputs.requires_grad_() if differentiable else inputs, torch.as_tensor(target, device=device)
+
 
 class Saliency(_GradientMethod):
+    """The gradient; `absolute`: its magnitude, as Simonyan et al. define saliency."""
+
     def __init__(self, *, absolute: bool = True):
         self.absolute = absolute
 
     def explain(self, model, X, *, target, background, rng) -> Explanation:
-        grads = attr.Saliency(eval_module(model)).attribute(_differentiable(X), target=torch.as_tensor(target),
-                                                            abs=self.absolute)
-        return _explanation(grads, X, target)
+        module, inputs, targets = self._network(model, X, target, differentiable=True)
+        return _explanation(attr.Saliency(module).attribute(inputs, target=targets, abs=self.absolute), X, target)
 
 
 class IntegratedGradients(_GradientMethod, BatchedExplainer):
-    def __init__(self, *, n_steps: int = 50, baseline: str = "mean", method: str = "gausslegendre",
+    """The gradient integrated along the straight path from the `baseline` to the input, with
+    `n_steps` points of the quadrature `method`."""
+
+    def __init__(self, *, n_steps: int = 50, baseline: Baseline = "mean", method: IntegrationMethod = "gausslegendre",
                  batch_size: int = 4096):
         super().__init__(batch_size=batch_size)
         check_positive_int("ig n_steps", n_steps)
@@ -80,19 +95,20 @@ class IntegratedGradients(_GradientMethod, BatchedExplainer):
         self.method = method
 
     def explain(self, model, X, *, target, background, rng) -> Explanation:
-        inputs = as_tensor(X)
-        attributions, delta = attr.IntegratedGradients(eval_module(model)).attribute(
-            inputs, baselines=_reference(inputs, background, self.baseline), target=torch.as_tensor(target),
-            n_steps=self.n_steps, method=self.method, internal_batch_size=self.batch_size,
-            return_convergence_delta=True)
-        return _explanation(attributions, X, target, convergence_delta=delta.detach().numpy())
+        module, inputs, targets = self._network(model, X, target)
+        attributions, delta = attr.IntegratedGradients(module).attribute(
+            inputs, baselines=_reference(inputs, background, self.baseline), target=targets, n_steps=self.n_steps,
+            method=self.method, internal_batch_size=self.batch_size, return_convergence_delta=True)
+        return _explanation(attributions, X, target, convergence_delta=delta.detach().cpu().numpy())
 
 
 class SmoothGrad(_GradientMethod):
     """The gradient averaged over `n_samples` copies of the input with Gaussian noise of standard
     deviation `noise_level` times the range of the background's values (the paper's sigma /
-    (x_max - x_min), best at 10-20%). The noise of every instance is drawn in one go: captum
-    draws it per chunk, so chunking would make the attributions depend on the chunk size."""
+    (x_max - x_min), best at 10-20%). What captum's NoiseTunnel(Saliency) computes, but the noise
+    of every instance is drawn in one go from the unit's `rng`: captum draws it per chunk (the
+    attributions would depend on the chunk size) and with torch's RNG on the network's device
+    (a GPU run would draw other noise than a CPU run)."""
 
     def __init__(self, *, n_samples: int = 50, noise_level: float = 0.15):
         check_positive_int("smoothgrad n_samples", n_samples)
@@ -101,37 +117,37 @@ class SmoothGrad(_GradientMethod):
 
     def explain(self, model, X, *, target, background, rng) -> Explanation:
         stdev = self.noise_level * float(np.ptp(background))
-        tunnel = attr.NoiseTunnel(attr.Saliency(eval_module(model)))
-        with seeded(seed_from(rng)):
-            grads = tunnel.attribute(as_tensor(X), nt_type="smoothgrad", nt_samples=self.n_samples, stdevs=stdev,
-                                     target=torch.as_tensor(target), abs=False)
-        return _explanation(grads, X, target, noise_stdev=stdev)
+        noisy = np.asarray(X, dtype=np.float32)[None] + rng.normal(0.0, stdev, size=(self.n_samples, *X.shape))
+        flat = noisy.reshape(self.n_samples * len(X), *X.shape[1:])
+        module, inputs, targets = self._network(model, flat, np.tile(target, self.n_samples), differentiable=True)
+        grads = attr.Saliency(module).attribute(inputs, target=targets, abs=False)
+        return _explanation(grads.view(self.n_samples, *X.shape).mean(dim=0), X, target, noise_stdev=stdev)
 
 
 class InputXGradient(_GradientMethod):
     def explain(self, model, X, *, target, background, rng) -> Explanation:
-        attributions = attr.InputXGradient(eval_module(model)).attribute(_differentiable(X), target=torch.as_tensor(target))
-        return _explanation(attributions, X, target)
+        module, inputs, targets = self._network(model, X, target, differentiable=True)
+        return _explanation(attr.InputXGradient(module).attribute(inputs, target=targets), X, target)
 
 
 class DeepLift(_GradientMethod):
-    """Captum follows nonlinearities through module hooks. Where its rules do not keep
+    """DeepLIFT's rescale rule against the `baseline`. Captum follows nonlinearities through module hooks. Where its rules do not keep
     summation-to-delta (a product of activations, a functional softmax, and captum 0.9's
     MaxPool rule, whose attributions miss by a few percent), the unit is n/a rather than
-    attributions that do not add up."""
+    attributions that do not add up: `tolerance` is the largest miss, relative to the output's
+    change, that is accepted."""
 
-    def __init__(self, *, baseline: str = "mean", tolerance: float = 1e-3):
+    def __init__(self, *, baseline: Baseline = "mean", tolerance: float = 1e-3):
         _check_baseline("deeplift", baseline)
         self.baseline = baseline
         self.tolerance = tolerance
 
     def explain(self, model, X, *, target, background, rng) -> Explanation:
-        inputs = _differentiable(X)
-        module = eval_module(model)
+        module, inputs, targets = self._network(model, X, target, differentiable=True)
         with warnings.catch_warnings():  # captum announces the hooks it sets on every call
             warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
             attributions, delta = attr.DeepLift(module).attribute(
-                inputs, baselines=_reference(inputs, background, self.baseline), target=torch.as_tensor(target),
+                inputs, baselines=_reference(inputs, background, self.baseline), target=targets,
                 return_convergence_delta=True)
         # delta = sum of attributions - (f(x) - f(baseline)): the explained change, without
         # another (counted) forward pass.
@@ -143,12 +159,13 @@ class DeepLift(_GradientMethod):
                 f"DeepLIFT attributions miss f(x) - f(baseline) by up to {worst:.3g} (tolerance {self.tolerance:g} "
                 f"of that change): " + ("captum's MaxPool rule does not keep summation-to-delta; deep_shap's does"
                                              if pooling else "the network computes outside DeepLIFT's layer rules"))
-        return _explanation(attributions, X, target, convergence_delta=delta.detach().numpy())
+        return _explanation(attributions, X, target, convergence_delta=delta.detach().cpu().numpy())
 
 
 class GradientShapCaptum(_GradientMethod):
-    """Captum's GradientShap: gradients at random points between the input (plus Gaussian
-    noise of `stdev`) and random background rows, times (input - background row)."""
+    """Captum's GradientShap: gradients at `n_samples` random points between the input (plus
+    Gaussian noise of `stdev`) and random background rows, times (input - background row). Captum draws
+    the noise on the network's device: with stdev > 0 a GPU run draws other noise than a CPU run."""
 
     def __init__(self, *, n_samples: int = 50, stdev: float = 0.0):
         check_positive_int("gradient_shap_captum n_samples", n_samples)
@@ -157,11 +174,12 @@ class GradientShapCaptum(_GradientMethod):
 
     def explain(self, model, X, *, target, background, rng) -> Explanation:
         seed = seed_from(rng)
+        module, inputs, targets = self._network(model, X, target)
         # captum draws the path points and background rows from numpy's RNG, the noise from torch's.
         with seeded(seed), numpy_global_seed(seed):
-            attributions = attr.GradientShap(eval_module(model)).attribute(
-                as_tensor(X), baselines=as_tensor(background), n_samples=self.n_samples, stdevs=self.stdev,
-                target=torch.as_tensor(target))
+            attributions = attr.GradientShap(module).attribute(
+                inputs, baselines=as_tensor(background, inputs.device), n_samples=self.n_samples, stdevs=self.stdev,
+                target=targets)
         return _explanation(attributions, X, target)
 
 
@@ -177,7 +195,7 @@ class _PerturbationMethod(BatchedExplainer):
 class FeatureAblation(_PerturbationMethod):
     """Each feature replaced by the baseline's value: the output's change is its attribution."""
 
-    def __init__(self, *, baseline: str = "mean", batch_size: int = 4096):
+    def __init__(self, *, baseline: Baseline = "mean", batch_size: int = 4096):
         super().__init__(batch_size=batch_size)
         _check_baseline("feature_ablation", baseline)
         self.baseline = baseline
@@ -191,9 +209,10 @@ class FeatureAblation(_PerturbationMethod):
 
 
 class Occlusion(_PerturbationMethod):
-    """Square patches (all channels) slid over an image and replaced by the baseline."""
+    """Square patches of `window` pixels (all channels), slid by `stride` over an image and
+    replaced by the baseline."""
 
-    def __init__(self, *, window: int = 2, stride: int = 1, baseline: str = "mean", batch_size: int = 4096):
+    def __init__(self, *, window: int = 2, stride: int = 1, baseline: Baseline = "mean", batch_size: int = 4096):
         super().__init__(batch_size=batch_size)
         check_positive_int("occlusion window", window)
         check_positive_int("occlusion stride", stride)
@@ -218,7 +237,7 @@ class ShapleyValueSampling(_PerturbationMethod):
     """Shapley values from `n_samples` random feature orderings, a removed feature taking the
     baseline's value."""
 
-    def __init__(self, *, n_samples: int = 25, baseline: str = "mean", batch_size: int = 4096):
+    def __init__(self, *, n_samples: int = 25, baseline: Baseline = "mean", batch_size: int = 4096):
         super().__init__(batch_size=batch_size)
         check_positive_int("shapley_sampling n_samples", n_samples)
         _check_baseline("shapley_sampling", baseline)

@@ -11,7 +11,8 @@ input splits as beta = x * m_S, gamma = x * (1 - m_S); each layer then has a rul
 - ReLU: beta' = relu(beta), gamma' = relu(beta + gamma) - relu(beta);
 - MaxPool2d: both parts are taken where the whole activation has its maximum;
 - AvgPool2d, AdaptiveAvgPool2d (our extension; linear without a bias), Dropout (eval), Flatten,
-  Unflatten, Identity: applied to both parts.
+  Unflatten, Identity, and a binary model's BinaryLogits (bench/models/torch_estimator.py):
+  applied to both parts.
 
 CD(S) is beta at the output; the interaction of S1 and S2 is CD(S1 ∪ S2) - CD(S1) - CD(S2).
 """
@@ -26,9 +27,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from bench.errors import NotApplicable
-from bench.explainers.base import BatchedExplainer, as_tensor, eval_module, needs_torch
+from bench.explainers.base import BatchedExplainer, as_tensor, eval_module, module_device, needs_torch
 from bench.explanation import Explanation
 from bench.metrics.cost import network_and_count
+from bench.models.torch_estimator import BinaryLogits
 
 Parts = tuple[Tensor, Tensor]
 
@@ -87,6 +89,7 @@ RULES: dict[type, Callable[[nn.Module, Tensor, Tensor], Parts]] = {
     nn.Linear: _linear, nn.Conv2d: _conv2d, nn.BatchNorm1d: _batch_norm, nn.BatchNorm2d: _batch_norm,
     nn.ReLU: _relu, nn.MaxPool2d: _max_pool2d, nn.AvgPool2d: _both, nn.AdaptiveAvgPool2d: _both,
     nn.Flatten: _both, nn.Unflatten: _both, nn.Identity: _identity, nn.Dropout: _identity,
+    BinaryLogits: _both,  # a binary model's (-z, z): linear, without a bias
 }
 
 
@@ -153,9 +156,11 @@ class ContextualDecomposition(BatchedExplainer):
     pixel-channel value of an image). `interactions[i, j, k]` = CD({j, k}) - CD({j}) - CD({k})
     when there are at most `max_interaction_features` features (d(d-1)/2 extra feature sets).
 
-    extras: `input_shape`; `cd_full`, CD of all features; `bias_share`, the full set's gamma
-    (the biases' share assigned to the irrelevant side, ~0 since its input is zero), so that
-    cd_full + bias_share is the output; `interactions_skipped`, why interactions is None.
+    extras: `cd_full`, CD of all features; `bias_share`, the full set's gamma at
+    the target output, so that cd_full + bias_share is the output; `interactions_skipped`, why
+    interactions is None. gamma's input is zero, but bias_share is not zero in general: where a
+    layer's beta is exactly zero too (a unit whose inputs a ReLU has all zeroed), ACD's rule
+    splits that unit's bias evenly, and later layers carry gamma's half to the output.
 
     Each row of a model evaluation is one (instance, feature set) pair; `batch_size` bounds the
     rows decomposed at once (each carries two activations, beta and gamma, hence a smaller
@@ -178,7 +183,8 @@ class ContextualDecomposition(BatchedExplainer):
         if reason:
             raise NotApplicable(reason)
         network, count = _network(model)
-        inputs, target = as_tensor(X), np.asarray(target, dtype=int)
+        device = module_device(network)
+        inputs, target = as_tensor(X, device), np.asarray(target, dtype=int)
         n, d = len(X), int(np.prod(X.shape[1:]))
         skipped = None
         if not self.interactions:
@@ -186,9 +192,9 @@ class ContextualDecomposition(BatchedExplainer):
         elif d > self.max_interaction_features:
             skipped = (f"{d} input features > max_interaction_features={self.max_interaction_features} "
                        f"({d * (d - 1) // 2} feature pairs per instance)")
-        masks = feature_sets(d, pairs=skipped is None)
-        beta, gamma = self._target_parts(network, count, inputs, masks, torch.as_tensor(target))
-        extras = {"input_shape": X.shape[1:], "cd_full": beta[:, d], "bias_share": gamma[:, d]}
+        masks = feature_sets(d, pairs=skipped is None).to(device)
+        beta, gamma = self._target_parts(network, count, inputs, masks, torch.as_tensor(target, device=device))
+        extras = {"cd_full": beta[:, d], "bias_share": gamma[:, d]}
         interactions = None
         if skipped is None:
             single, pair = beta[:, :d], beta[:, d + 1:]
@@ -197,21 +203,22 @@ class ContextualDecomposition(BatchedExplainer):
             interactions[:, j, k] = interactions[:, k, j] = pair - single[:, j] - single[:, k]
         else:
             extras["interactions_skipped"] = skipped
-        return Explanation(beta[:, :d], "attribution", target, interactions=interactions, extras=extras)
+        return Explanation(beta[:, :d], "attribution", target, interactions=interactions, extras=extras,
+                           input_shape=X.shape[1:])
 
     def _target_parts(self, network: nn.Module, count: Callable[[int], None], inputs: Tensor, masks: Tensor,
                       target: Tensor) -> tuple[np.ndarray, np.ndarray]:
         """(n, s) float64 beta and gamma at each instance's target output for every feature set,
         `batch_size` rows at a time; row i * s + k holds instance i with feature set k."""
         n, s = len(inputs), len(masks)
-        beta, gamma = torch.empty(n * s), torch.empty(n * s)
+        beta, gamma = torch.empty(n * s, device=inputs.device), torch.empty(n * s, device=inputs.device)
         with torch.no_grad():
             for start in range(0, n * s, self.batch_size):
-                rows = torch.arange(start, min(start + self.batch_size, n * s))
+                rows = torch.arange(start, min(start + self.batch_size, n * s), device=inputs.device)
                 instance = rows // s
                 relevant = masks[rows % s].view(len(rows), *inputs.shape[1:])
                 out_beta, out_gamma = decompose(network, inputs[instance], relevant)
                 beta[rows] = out_beta[torch.arange(len(rows)), target[instance]]
                 gamma[rows] = out_gamma[torch.arange(len(rows)), target[instance]]
                 count(len(rows))
-        return beta.view(n, s).double().numpy(), gamma.view(n, s).double().numpy()
+        return beta.view(n, s).double().cpu().numpy(), gamma.view(n, s).double().cpu().numpy()

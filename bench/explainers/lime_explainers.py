@@ -4,6 +4,8 @@ the target output (class probability, or the regression output)."""
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import numpy as np
 from lime.lime_image import LimeImageExplainer
 from lime.lime_tabular import LimeTabularExplainer
@@ -16,13 +18,15 @@ from bench.models.base import is_classifier
 
 # lime files a regressor's weights under label 1 (label 0 holds their negation).
 REGRESSION_LABEL = 1
-SEGMENTATIONS = ("grid", "quickshift", "slic", "felzenszwalb")
+Segmentation = Literal["grid", "quickshift", "slic", "felzenszwalb"]
+SEGMENTATIONS = get_args(Segmentation)
 
 
 class LimeTabular(BatchedExplainer):
-    """`discretize_continuous=True` (lime's default) explains with quartile-bin indicators;
-    False fits the surrogate on the standardised features. The perturbation statistics come from
-    the background (training) rows."""
+    """`num_samples` perturbations per instance (lime's default 5000), weighted by an exponential
+    kernel of `kernel_width` (None: lime's 0.75 sqrt(d)). `discretize_continuous=True` (lime's
+    default) explains with quartile-bin indicators; False fits the surrogate on the standardised
+    features. The perturbation statistics come from the background (training) rows."""
 
     def __init__(self, *, num_samples: int = 5000, discretize_continuous: bool = True,
                  kernel_width: float | None = None, batch_size: int = 4096):
@@ -58,13 +62,14 @@ class LimeTabular(BatchedExplainer):
 
 
 class LimeImage(BatchedExplainer):
-    """Superpixels switched on and off; every pixel (and channel) of a superpixel gets its
+    """Superpixels switched on and off in `num_samples` perturbations (lime's default 1000),
+    weighted by a kernel of `kernel_width` (lime_image's 0.25); every pixel (and channel) of a superpixel gets its
     weight. `segmentation="grid"` cuts square cells of `cell_size` pixels, which suits small
     images (quickshift, lime's default, finds few segments in an 8x8 digit); the others are
     scikit-image's algorithms with their default parameters. `hide_color=None` fills a hidden
     superpixel with its mean value (lime's default)."""
 
-    def __init__(self, *, num_samples: int = 1000, segmentation: str = "grid", cell_size: int = 2,
+    def __init__(self, *, num_samples: int = 1000, segmentation: Segmentation = "grid", cell_size: int = 2,
                  hide_color: float | None = None, kernel_width: float = 0.25, batch_size: int = 4096):
         super().__init__(batch_size=batch_size)
         if segmentation not in SEGMENTATIONS:
@@ -110,4 +115,4 @@ class LimeImage(BatchedExplainer):
                 segmentation_fn=self._segments(seed), random_seed=seed)
             for segment, weight in surrogate.local_exp[int(t)]:
                 values[i][:, surrogate.segments == segment] = weight
-        return Explanation(values.reshape(len(X), -1), "attribution", target, extras={"input_shape": X.shape[1:]})
+        return Explanation(values.reshape(len(X), -1), "attribution", target, input_shape=X.shape[1:])

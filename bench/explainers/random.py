@@ -9,4 +9,4 @@ from bench.explanation import Explanation
 class RandomExplainer(Explainer):
     def explain(self, model, X, *, target, background, rng) -> Explanation:
         values = rng.standard_normal(flatten(X).shape)
-        return Explanation(values, "attribution", target, extras={"input_shape": X.shape[1:]})
+        return Explanation(values, "attribution", target, input_shape=X.shape[1:])

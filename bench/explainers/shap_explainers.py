@@ -10,6 +10,9 @@ rule averaged over the background).
 
 from __future__ import annotations
 
+import warnings
+from typing import Literal
+
 import numpy as np
 import shap
 import torch
@@ -23,12 +26,13 @@ from bench.explainers.base import (
     check_positive_int,
     eval_module,
     flatten,
+    module_device,
     needs_torch,
     numpy_global_seed,
     seed_from,
 )
 from bench.explanation import Explanation
-from bench.models.torch_training import seeded
+from bench.models.training import seeded
 
 
 def _of_target(values, X: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -36,7 +40,7 @@ def _of_target(values, X: np.ndarray, target: np.ndarray) -> np.ndarray:
     (or a list of per-output arrays, or no output axis for a single output)."""
     if isinstance(values, list):
         values = np.stack(values, axis=-1)
-    values = np.asarray(values, dtype=np.float64).reshape(len(X), flatten(X).shape[1], -1)
+    values = np.asarray(values, dtype=np.float64).reshape(len(X), int(np.prod(X.shape[1:])), -1)
     return values[np.arange(len(X)), :, target]
 
 
@@ -47,8 +51,14 @@ class _ModelAgnosticShap(BatchedExplainer):
 
 
 class KernelShap(_ModelAgnosticShap):
-    def __init__(self, *, nsamples: int | str = "auto", link: str = "identity",
-                 l1_reg: str | int | float | bool = "num_features(10)", batch_size: int = 4096):
+    """`nsamples`: coalitions per instance ("auto": shap's 2d + 2048); `link`: the space the
+    regression fits (identity, or logit for probabilities). `l1_reg` is shap's feature selection before its regression; the default, False, keeps every
+    feature. shap's own default, "num_features(10)", keeps the 10 features LARS picks first and
+    sets every other attribution to exactly 0: above 10 features a benchmark would credit that as
+    sparseness and charge it as error against the exact Shapley values."""
+
+    def __init__(self, *, nsamples: int | str = "auto", link: Literal["identity", "logit"] = "identity",
+                 l1_reg: str | int | float | bool = False, batch_size: int = 4096):
         super().__init__(batch_size=batch_size)
         if nsamples != "auto":
             check_positive_int("kernel_shap nsamples (coalitions per instance, or 'auto')", nsamples)
@@ -62,7 +72,7 @@ class KernelShap(_ModelAgnosticShap):
             values = explainer.shap_values(flatten(X), nsamples=self.nsamples, l1_reg=self.l1_reg, silent=True)
         expected = np.atleast_1d(explainer.expected_value)[target]
         return Explanation(_of_target(values, X, target), "attribution", target,
-                           extras={"expected_value": expected, "input_shape": X.shape[1:]})
+                           extras={"expected_value": expected}, input_shape=X.shape[1:])
 
 
 class _MaskerShap(_ModelAgnosticShap):
@@ -76,10 +86,13 @@ class _MaskerShap(_ModelAgnosticShap):
             result = explainer(flatten(X), max_evals=max_evals, batch_size=self.batch_size, silent=True)
         base = np.asarray(result.base_values, dtype=np.float64).reshape(len(X), -1)
         return Explanation(_of_target(result.values, X, target), "attribution", target,
-                           extras={"expected_value": base[np.arange(len(X)), target], "input_shape": X.shape[1:]})
+                           extras={"expected_value": base[np.arange(len(X)), target]}, input_shape=X.shape[1:])
 
 
 class PermutationShap(_MaskerShap):
+    """`n_permutations` feature orderings, each walked forwards and backwards: 2d + 1 evaluations
+    per permutation and background row."""
+
     def __init__(self, *, n_permutations: int = 10, batch_size: int = 4096):
         super().__init__(batch_size=batch_size)
         check_positive_int("permutation_shap n_permutations", n_permutations)
@@ -94,6 +107,8 @@ class PermutationShap(_MaskerShap):
 
 
 class ExactShap(_MaskerShap):
+    """All 2^d coalitions per instance: n/a above `max_features` features."""
+
     def __init__(self, *, max_features: int = 12, batch_size: int = 4096):
         super().__init__(batch_size=batch_size)
         check_positive_int("exact_shap max_features", max_features)
@@ -121,19 +136,24 @@ class _Column(nn.Module):
         return self.network(inputs)[:, self.column:self.column + 1]
 
 
-def _by_target(explain_column, model, X: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _by_target(explain_column, model, X: np.ndarray, target: np.ndarray,
+               background: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(n, d) attributions and (n,) expected values, explaining the rows of each target class
-    with `explain_column(network's column, rows) -> (values, expected value)`."""
+    with `explain_column(network's column, rows, background) -> (values, expected value)`, the
+    rows and background as tensors on the network's device."""
     network = eval_module(model)
+    device = module_device(network)
     values, expected = np.empty(flatten(X).shape), np.empty(len(X))
     for column in np.unique(target):
         rows = target == column
-        values[rows], expected[rows] = explain_column(_Column(network, int(column)), X[rows])
+        values[rows], expected[rows] = explain_column(_Column(network, int(column)), as_tensor(X[rows], device),
+                                                      as_tensor(background, device))
     return values, expected
 
 
 class GradientShap(BatchedExplainer):
-    """Expected gradients: gradients at random points between the input and background rows."""
+    """Expected gradients: gradients at `nsamples` random points between the input and background
+    rows (shap's default 200), with Gaussian noise of `local_smoothing` added to the input."""
 
     def __init__(self, *, nsamples: int = 200, local_smoothing: float = 0.0, batch_size: int = 4096):
         super().__init__(batch_size=batch_size)
@@ -147,16 +167,16 @@ class GradientShap(BatchedExplainer):
     def explain(self, model, X, *, target, background, rng) -> Explanation:
         seed = seed_from(rng)
 
-        def explain_column(network, rows):
-            explainer = shap.GradientExplainer(network, as_tensor(background), batch_size=self.batch_size,
+        def explain_column(network, rows, reference):
+            explainer = shap.GradientExplainer(network, reference, batch_size=self.batch_size,
                                                local_smoothing=self.local_smoothing)
-            values = explainer.shap_values(as_tensor(rows), nsamples=self.nsamples, rseed=seed)
+            values = explainer.shap_values(rows, nsamples=self.nsamples, rseed=seed)
             return _of_target(values, rows, np.zeros(len(rows), dtype=int)), np.nan
 
         # shap reseeds numpy's global RNG with rseed, and draws local smoothing from torch's.
         with seeded(seed), numpy_global_seed(seed):
-            values, _ = _by_target(explain_column, model, X, target)
-        return Explanation(values, "attribution", target, extras={"input_shape": X.shape[1:]})
+            values, _ = _by_target(explain_column, model, X, target, background)
+        return Explanation(values, "attribution", target, input_shape=X.shape[1:])
 
 
 class DeepShap(Explainer):
@@ -168,14 +188,18 @@ class DeepShap(Explainer):
         return needs_torch(model, "deep_shap")
 
     def explain(self, model, X, *, target, background, rng) -> Explanation:
-        def explain_column(network, rows):
-            explainer = shap.DeepExplainer(network, as_tensor(background))
+        def explain_column(network, rows, reference):
+            explainer = shap.DeepExplainer(network, reference)
             try:
-                values = explainer.shap_values(as_tensor(rows), check_additivity=True)
+                with warnings.catch_warnings():
+                    # A binary model's BinaryLogits is linear: shap's plain gradient through a module
+                    # it does not know is DeepLIFT's rule for it (the additivity check confirms).
+                    warnings.filterwarnings("ignore", message="unrecognized nn.Module: BinaryLogits")
+                    values = explainer.shap_values(rows, check_additivity=True)
             except AssertionError as e:
                 raise NotApplicable("the network computes outside DeepLIFT's layer rules: DeepSHAP values do not add "
                                     f"up to its output ({' '.join(str(e).split()[-6:])})") from e
             return _of_target(values, rows, np.zeros(len(rows), dtype=int)), np.atleast_1d(explainer.expected_value)[0]
 
-        values, expected = _by_target(explain_column, model, X, target)
-        return Explanation(values, "attribution", target, extras={"expected_value": expected, "input_shape": X.shape[1:]})
+        values, expected = _by_target(explain_column, model, X, target, background)
+        return Explanation(values, "attribution", target, extras={"expected_value": expected}, input_shape=X.shape[1:])

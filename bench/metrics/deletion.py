@@ -21,14 +21,19 @@ Every curve point of a chunk of instances goes through the model in one call
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import numpy as np
 
-from bench.explanation import REFERENCES, Explanation, reference_input
+from bench.explanation import Baseline, Explanation, reference_input
 from bench.metrics.base import metric
 from bench.metrics.context import MetricContext
 from bench.metrics.perturbation import explained_outputs
 
-REPLACEMENTS = (*REFERENCES, "conditional")
+# What stands in for a removed feature: a Baseline, or draws from p(x_removed | x_present)
+# ("conditional": synthetic tasks only).
+Replacement = Literal[Baseline, "conditional"]
+REPLACEMENTS = get_args(Replacement)
 
 
 def deletion_steps(n_features: int, step: int) -> np.ndarray:
@@ -75,15 +80,18 @@ def curve_area(model, X: np.ndarray, explanation: Explanation, *, context: Metri
 
 @metric(category="faithfulness", higher_is_better=False)
 def deletion_auc(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext, rng: np.random.Generator,
-                 replacement: str = "mean", step: int = 1, n_samples: int = 1) -> np.ndarray:
-    """MoRF deletion: the output should fall as soon as the top features go. Lower is better."""
+                 replacement: Replacement = "mean", step: int = 1, n_samples: int = 1) -> np.ndarray:
+    """MoRF deletion: the output should fall as soon as the top features go. Lower is better.
+    `replacement` stands in for a removed feature (Replacement); `step` features go per point of
+    the curve; `n_samples` conditional draws are averaged per point (conditional only)."""
     return curve_area(model, X, explanation, context=context, rng=rng, insertion=False,
                       replacement=replacement, step=step, n_samples=n_samples)
 
 
 @metric(category="faithfulness", higher_is_better=True)
 def insertion_auc(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext, rng: np.random.Generator,
-                  replacement: str = "mean", step: int = 1, n_samples: int = 1) -> np.ndarray:
-    """MoRF insertion: the output should rise as soon as the top features return. Higher is better."""
+                  replacement: Replacement = "mean", step: int = 1, n_samples: int = 1) -> np.ndarray:
+    """MoRF insertion: the output should rise as soon as the top features return. Higher is better.
+    Options as deletion_auc's."""
     return curve_area(model, X, explanation, context=context, rng=rng, insertion=True,
                       replacement=replacement, step=step, n_samples=n_samples)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.explanation import REFERENCES, Explanation, reference_input
+from bench.explanation import REFERENCES, Baseline, Explanation, reference_input
 from bench.metrics.base import metric
 from bench.metrics.context import MetricContext
 from bench.metrics.perturbation import explained_outputs
@@ -20,10 +20,11 @@ from bench.metrics.rowwise import pearson_rows
 
 @metric(category="faithfulness", higher_is_better=True)
 def faithfulness_correlation(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
-                             rng: np.random.Generator, baseline: str = "mean", n_subsets: int = 100,
+                             rng: np.random.Generator, baseline: Baseline = "mean", n_subsets: int = 100,
                              subset_fraction: float = 0.25) -> np.ndarray:
     """Returns one correlation per explained instance, shape (n,); NaN where the output or the
-    subset sums do not vary (a correlation is undefined there)."""
+    subset sums do not vary (a correlation is undefined there). `n_subsets` random subsets of
+    `subset_fraction` * d features (Quantus' nr_runs and subset size) are set to the `baseline`."""
     if baseline not in REFERENCES:
         raise ValueError(f"faithfulness_correlation baseline must be one of {REFERENCES}, got {baseline!r}")
     if not 0 < subset_fraction <= 1 or n_subsets < 2:

@@ -18,7 +18,7 @@ Against phi_GT (Liu et al., NeurIPS 2021 D&B, XAI-Bench; ../shared/docs/XAIBENCH
 
 Agreement between phi and phi_GT (Krishna et al. 2022, "The Disagreement Problem in Explainable
 Machine Learning"; as OpenXAI's openxai/metrics.py computes it, Agarwal et al. 2022). Features
-rank by |value|; top-k is the first k of that ranking, k = max(1, round(top_fraction * d)).
+rank by |value|; top-k is the first k of that ranking, k = ceil(top_fraction * d) (`top_k_size`).
 All are fractions in [0, 1], higher is better:
 - feature_agreement (FA): |top_k(phi) ∩ top_k(phi_GT)| / k.
 - rank_agreement (RA): positions of the top k holding the same feature in both, / k. As in
@@ -44,10 +44,12 @@ of P among the top |P| pairs; ties rank a planted pair last, so a flat I recover
 from __future__ import annotations
 
 import hashlib
+import math
 
 import numpy as np
 from scipy.stats import rankdata
 
+from bench.data.synthetic import Compat
 from bench.errors import NotApplicable
 from bench.explanation import Explanation
 from bench.metrics.base import metric
@@ -59,7 +61,7 @@ DEFAULT_SAMPLES = 500  # draws per coalition; XAI-Bench used 20000
 
 
 def ground_truth_shapley(model, X: np.ndarray, explanation: Explanation, context: MetricContext, *,
-                         n_samples: int, compat: str, metric_name: str) -> np.ndarray:
+                         n_samples: int, compat: Compat, metric_name: str) -> np.ndarray:
     """(n, d) the exact Shapley values of the explained outputs, computed once per fold."""
     distribution = context.require_synthetic(metric_name).distribution
     target = np.asarray(explanation.target, dtype=np.int64)
@@ -70,7 +72,7 @@ def ground_truth_shapley(model, X: np.ndarray, explanation: Explanation, context
 
 
 def attributions_and_truth(model, X: np.ndarray, explanation: Explanation, context: MetricContext, *,
-                           n_samples: int, compat: str, metric_name: str) -> tuple[np.ndarray, np.ndarray]:
+                           n_samples: int, compat: Compat, metric_name: str) -> tuple[np.ndarray, np.ndarray]:
     """(n, d) the explanation's attributions and (n, d) the ground truth they are judged by."""
     truth = ground_truth_shapley(model, X, explanation, context, n_samples=n_samples, compat=compat,
                                  metric_name=metric_name)
@@ -78,9 +80,13 @@ def attributions_and_truth(model, X: np.ndarray, explanation: Explanation, conte
 
 
 def top_k_size(top_fraction: float, n_features: int) -> int:
+    """k = ceil(top_fraction * d), at least 1: OpenXAI's "top k% of features (rounded up)"
+    (openxai/experiment_utils.py, convert_k_to_int), the one k of every top-k metric here."""
     if not 0 < top_fraction <= 1:
         raise ValueError(f"top_fraction must lie in (0, 1], the share of features in the top k, got {top_fraction}")
-    return max(1, round(top_fraction * n_features))
+    # Rounded to 9 decimals first: a product that binary floating point puts a hair above an
+    # integer (0.07 * 100 = 7.000000000000001) must stay that integer, not round up to the next.
+    return max(1, math.ceil(round(top_fraction * n_features, 9)))
 
 
 def top_k_agreement(a: np.ndarray, b: np.ndarray, k: int, *, same_rank: bool, same_sign: bool) -> np.ndarray:
@@ -130,7 +136,7 @@ def planted_pair_recovery(interactions: np.ndarray, planted: tuple[tuple[int, in
 
 @metric(category="ground_truth", higher_is_better=False)
 def shapley_mse(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext, rng: np.random.Generator,
-                n_samples: int = DEFAULT_SAMPLES, compat: str = "correct") -> np.ndarray:
+                n_samples: int = DEFAULT_SAMPLES, compat: Compat = "correct") -> np.ndarray:
     phi, truth = attributions_and_truth(model, X, explanation, context, n_samples=n_samples, compat=compat,
                                         metric_name="shapley_mse")
     return ((phi - truth) ** 2).mean(axis=1)
@@ -138,7 +144,7 @@ def shapley_mse(model, X: np.ndarray, explanation: Explanation, *, context: Metr
 
 @metric(category="ground_truth", higher_is_better=True)
 def shapley_corr(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext, rng: np.random.Generator,
-                 n_samples: int = DEFAULT_SAMPLES, compat: str = "correct") -> np.ndarray:
+                 n_samples: int = DEFAULT_SAMPLES, compat: Compat = "correct") -> np.ndarray:
     phi, truth = attributions_and_truth(model, X, explanation, context, n_samples=n_samples, compat=compat,
                                         metric_name="shapley_corr")
     return np.nan_to_num(pearson_rows(phi, truth), nan=0.0)
@@ -147,7 +153,7 @@ def shapley_corr(model, X: np.ndarray, explanation: Explanation, *, context: Met
 def _top_k_metric(name: str, *, same_rank: bool, same_sign: bool):
     def agreement(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
                   rng: np.random.Generator, top_fraction: float = 0.25, n_samples: int = DEFAULT_SAMPLES,
-                  compat: str = "correct") -> np.ndarray:
+                  compat: Compat = "correct") -> np.ndarray:
         phi, truth = attributions_and_truth(model, X, explanation, context, n_samples=n_samples, compat=compat,
                                             metric_name=name)
         k = top_k_size(top_fraction, phi.shape[1])
@@ -165,7 +171,7 @@ signed_rank_agreement = _top_k_metric("signed_rank_agreement", same_rank=True, s
 
 @metric(category="ground_truth", higher_is_better=True)
 def rank_correlation(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
-                     rng: np.random.Generator, n_samples: int = DEFAULT_SAMPLES, compat: str = "correct") -> np.ndarray:
+                     rng: np.random.Generator, n_samples: int = DEFAULT_SAMPLES, compat: Compat = "correct") -> np.ndarray:
     phi, truth = attributions_and_truth(model, X, explanation, context, n_samples=n_samples, compat=compat,
                                         metric_name="rank_correlation")
     return np.nan_to_num(spearman_rows(np.abs(phi), np.abs(truth)), nan=0.0)  # a constant ranking agrees with nothing
@@ -174,7 +180,7 @@ def rank_correlation(model, X: np.ndarray, explanation: Explanation, *, context:
 @metric(category="ground_truth", higher_is_better=True)
 def pairwise_rank_agreement(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
                             rng: np.random.Generator, n_samples: int = DEFAULT_SAMPLES,
-                            compat: str = "correct") -> np.ndarray:
+                            compat: Compat = "correct") -> np.ndarray:
     phi, truth = attributions_and_truth(model, X, explanation, context, n_samples=n_samples, compat=compat,
                                         metric_name="pairwise_rank_agreement")
     return pairwise_order_agreement(phi, truth)

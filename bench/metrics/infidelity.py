@@ -27,6 +27,8 @@ through the model together (bench/metrics/perturbation.py).
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import numpy as np
 
 from bench.explanation import Explanation
@@ -34,7 +36,10 @@ from bench.metrics.base import metric
 from bench.metrics.context import MetricContext
 from bench.metrics.perturbation import explained_outputs
 
-PERTURBATIONS = ("noisy_baseline", "gaussian")
+# "noisy_baseline": x - I = clip(-noise_std z, 0, 1), Yeh et al.'s code and XAI-Bench's;
+# "gaussian": I ~ N(0, noise_std^2), captum's documented example.
+Perturbation = Literal["noisy_baseline", "gaussian"]
+PERTURBATIONS = get_args(Perturbation)
 
 
 def check_perturbation(perturbation: str, noise_std: float, n_perturbations: int) -> None:
@@ -84,7 +89,7 @@ def infidelity_terms(model, X: np.ndarray, explanation: Explanation, *, rng: np.
 
 @metric(category="faithfulness", higher_is_better=False)
 def infidelity(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext, rng: np.random.Generator,
-               perturbation: str = "noisy_baseline", noise_std: float = 0.2,
+               perturbation: Perturbation = "noisy_baseline", noise_std: float = 0.2,
                n_perturbations: int = 1000) -> np.ndarray:
     """(n,) E_I[(I^T phi - (f(x) - f(x - I)))^2]. Lower is better."""
     attribution_sums, output_drops = infidelity_terms(model, X, explanation, rng=rng, perturbation=perturbation,
@@ -94,7 +99,7 @@ def infidelity(model, X: np.ndarray, explanation: Explanation, *, context: Metri
 
 @metric(category="faithfulness", higher_is_better=False)
 def infidelity_normalised(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
-                          rng: np.random.Generator, perturbation: str = "noisy_baseline", noise_std: float = 0.2,
+                          rng: np.random.Generator, perturbation: Perturbation = "noisy_baseline", noise_std: float = 0.2,
                           n_perturbations: int = 1000) -> np.ndarray:
     """(n,) E_I[(beta I^T phi - (f(x) - f(x - I)))^2] with the best beta per instance. Lower is better."""
     attribution_sums, output_drops = infidelity_terms(model, X, explanation, rng=rng, perturbation=perturbation,

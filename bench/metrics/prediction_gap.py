@@ -4,7 +4,7 @@ Benchmarks; after Dai et al., "Fairness via Explanation Quality", AIES 2022).
 
     PG(x) = mean over n_perturbations x' of |f(x) - f(x')|
 
-where x' adds Gaussian noise of std `noise_std` to the k = max(1, round(top_fraction * d))
+where x' adds Gaussian noise of std `noise_std` to the k = ceil(top_fraction * d) (OpenXAI's k)
 features with the largest |phi| (PGI) or to all the other features (PGU), and f is the explained
 output (the target class's probability, or the regression output). A faithful explanation puts
 the features the output depends on at the top: PGI high (higher is better), PGU low (lower is
@@ -32,7 +32,7 @@ from bench.metrics.perturbation import explained_outputs
 
 
 def top_k_mask(attributions: np.ndarray, top_fraction: float) -> np.ndarray:
-    """(n, d) True for the k = max(1, round(top_fraction * d)) features of largest |phi|."""
+    """(n, d) True for the k = ceil(top_fraction * d) features of largest |phi| (`top_k_size`)."""
     d = attributions.shape[1]
     k = top_k_size(top_fraction, d)
     order = np.argsort(-np.abs(attributions), axis=1, kind="stable")

@@ -53,6 +53,7 @@ import numpy as np
 import torch
 
 from bench.errors import NotApplicable
+from bench.explainers.base import as_tensor, module_device
 from bench.explanation import Explanation
 from bench.metrics.base import metric
 from bench.metrics.context import MetricContext
@@ -107,9 +108,10 @@ def in_chunks(evaluate, inputs: np.ndarray) -> np.ndarray:
 def logits(model, X: np.ndarray) -> np.ndarray:
     """(n, C) logits, or the regression output as (n, 1); see the module docstring."""
     if callable(getattr(model, "torch_module", None)):
+        network = model.torch_module().eval()
         with torch.no_grad():
-            output = model.torch_module().eval()(torch.as_tensor(np.asarray(X, dtype=np.float32)))
-        return output.double().numpy().reshape(len(X), -1)
+            output = network(as_tensor(X, module_device(network)))
+        return output.double().cpu().numpy().reshape(len(X), -1)
     if is_classifier(model):
         probabilities = np.asarray(model.predict_proba(X), dtype=np.float64)
         return np.log(np.maximum(probabilities, np.finfo(np.float64).tiny))

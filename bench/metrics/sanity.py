@@ -130,7 +130,9 @@ def parameters_restored(modules: list[nn.Module]) -> Iterator[None]:
 
 
 def reinitialise(modules: list[nn.Module], rng: np.random.Generator) -> None:
-    with torch.random.fork_rng(devices=[]):
+    # A layer on a GPU draws from that device's generator: fork it too, so that no global state moves.
+    gpus = sorted({p.device.index or 0 for m in modules for p in m.parameters() if p.device.type == "cuda"})
+    with torch.random.fork_rng(devices=gpus):
         torch.manual_seed(int(rng.integers(2**63)))
         for module in modules:
             module.reset_parameters()

@@ -26,7 +26,7 @@ from math import factorial
 import numpy as np
 
 from bench.data.gaussian import Gaussian
-from bench.data.synthetic import check_compat
+from bench.data.synthetic import Compat, check_compat
 from bench.errors import NotApplicable
 from bench.metrics.perturbation import MAX_ELEMENTS_PER_CALL, explained_outputs, outputs_at
 
@@ -79,7 +79,7 @@ def coalition_values(model, X: np.ndarray, target: np.ndarray, distribution: Gau
 
 
 def exact_shapley(model, X: np.ndarray, target: np.ndarray, distribution: Gaussian, *, n_samples: int,
-                  rng: np.random.Generator, compat: str = "correct", max_features: int = MAX_FEATURES) -> np.ndarray:
+                  rng: np.random.Generator, compat: Compat = "correct", max_features: int = MAX_FEATURES) -> np.ndarray:
     """(n, d) Shapley values of the explained output at each row of X; see the module docstring."""
     check_compat(compat)
     if n_samples < 1:

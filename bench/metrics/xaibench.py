@@ -53,7 +53,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from bench.data.gaussian import Gaussian
-from bench.data.synthetic import check_compat
+from bench.data.synthetic import Compat, check_compat
 from bench.errors import NotApplicable
 from bench.explanation import Explanation
 from bench.metrics.base import metric
@@ -88,7 +88,7 @@ def faithfulness(model, X: np.ndarray, explanation: Explanation, *, context: Met
 
 @metric(category="faithfulness", higher_is_better=True)
 def monotonicity(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext, rng: np.random.Generator,
-                 n_samples: int = 100, compat: str = "correct") -> np.ndarray:
+                 n_samples: int = 100, compat: Compat = "correct") -> np.ndarray:
     """(n,) fraction of steps at which adding the next (more important) feature changes the
     prediction at least as much as the previous one did."""
     check_n_samples(n_samples)
@@ -122,7 +122,7 @@ def monotonicity(model, X: np.ndarray, explanation: Explanation, *, context: Met
 
 @metric(category="faithfulness", higher_is_better=True)
 def roar_faithfulness(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
-                      rng: np.random.Generator, retrained_model="mlp", compat: str = "correct",
+                      rng: np.random.Generator, retrained_model="mlp", compat: Compat = "correct",
                       n_train_rows: int | None = None) -> np.ndarray:
     """(n,) Pearson(|phi| sorted descending, |f(x) - yhat_r|) over ranks r, yhat_r from a model
     retrained without each row's r-th most important feature (on the first `n_train_rows`

@@ -1,15 +1,17 @@
-"""Models, chosen in conf/model/ by `_target_`. Inherent models (HyperLinear, EBM,
-LogisticRegression, DecisionTree) also implement `explain(X, target=None) -> Explanation`."""
+"""Models, chosen in conf/model/ by `_target_`: scikit-learn estimators. Inherent models
+(HyperLinear, EBM, LogisticRegression, DecisionTree) also implement
+`explain(X, target=None) -> Explanation`. The torch classifiers that also regress name their
+regression twin (bench.models.base.for_task)."""
 
 from bench.models.boosted_trees import CatBoost
 from bench.models.cnn import CNN
 from bench.models.decision_tree import DecisionTree
 from bench.models.ebm import EBM
-from bench.models.hyperlinear import HyperLinear
+from bench.models.hyperlinear import HyperLinear, HyperLinearRegressor
 from bench.models.logreg import LogisticRegression
-from bench.models.mlp import MLP
+from bench.models.mlp import MLP, MLPRegressor
 from bench.models.random_forest import RandomForest
-from bench.models.tabresnet import TabResNet
+from bench.models.tabresnet import TabResNet, TabResNetRegressor
 
-__all__ = ["CNN", "CatBoost", "DecisionTree", "EBM", "HyperLinear", "LogisticRegression", "MLP", "RandomForest",
-           "TabResNet"]
+__all__ = ["CNN", "CatBoost", "DecisionTree", "EBM", "HyperLinear", "HyperLinearRegressor", "LogisticRegression", "MLP",
+           "MLPRegressor", "RandomForest", "TabResNet", "TabResNetRegressor"]

@@ -1,10 +1,13 @@
-"""What every model declares, and the check that refuses a model before it trains on data it
-cannot handle.
+"""What every model declares, the check that refuses a model before it trains on data it
+cannot handle, and the estimator that fits a task of a given type.
 
-Models are sklearn-style: `fit(X, y) -> self`, `predict`, `predict_proba`, fitted state in
-trailing-underscore attributes. `y` holds integer class codes for classification and floats
-for regression; `classes_` is None for a fitted regressor. Torch models also expose
-`torch_module()`, the network from preprocessed inputs to logits (or the regression output).
+Models are scikit-learn estimators (BaseEstimator and the classifier or regressor mixin):
+`fit(X, y) -> self`, `predict`, `predict_proba`, fitted state in trailing-underscore attributes.
+The run gives integer class codes for classification and floats for regression. A classifier
+that also regresses names its regression twin (`regression_twin`, e.g. HyperLinear's
+HyperLinearRegressor), which `for_task` builds with the same parameters. Torch models also
+expose `torch_module()`, the network from preprocessed inputs to logits (or the regression
+output; bench/models/torch_estimator.py).
 """
 
 from __future__ import annotations
@@ -36,10 +39,13 @@ def task_type_problem(model, model_name: str, task: Task) -> str | None:
     return f"model={model_name} handles {', '.join(types)} tasks, not {task.task_type} ({task.name})"
 
 
-def check_fitted(model, attribute: str) -> None:
-    """sklearn's convention: a fitted model has `attribute`; say how to get one otherwise."""
-    if not hasattr(model, attribute):
-        raise AttributeError(f"{type(model).__name__} is not fitted yet; call fit(X, y) first")
+def for_task(model, task_type: str):
+    """The estimator that fits a task of `task_type`: `model`, or for a regression its regression
+    twin with the same parameters (`model` is not fitted)."""
+    twin = getattr(model, "regression_twin", None)
+    if task_type == "regression" and twin is not None:
+        return twin(**model.get_params())
+    return model
 
 
 def is_classifier(model) -> bool:

@@ -5,20 +5,27 @@ A residual hypernetwork reads the instance x (M features) and emits the weights 
 model, (M+1) x C with the bias in the last row, which is applied to the same x:
 logits_c = sum_m x_m w_mc + b_c. Training adds lambda * mean(|w|) over every generated weight
 (bias included) to the task loss, and follows IMN's schedule and snapshot ensemble
-(bench/models/snapshot_training.py). The explanation is free: the generated linear model.
+(bench/models/training.py). The explanation is free: the generated linear model. Every default
+is the paper's.
 """
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 import torch
+from sklearn.utils._param_validation import Interval
 from torch import nn
 
+from bench.data.task import TASK_TYPES
 from bench.explanation import Explanation
 from bench.models.base import predicted_class
 from bench.models.linear_explanation import linear_explanation
 from bench.models.residual import ResidualTrunk
-from bench.models.snapshot_estimator import SnapshotEstimator, StepLoss, in_chunks
+from bench.models.tabresnet import RESIDUAL_CONSTRAINTS
+from bench.models.torch_estimator import TorchClassifier, TorchEstimator, TorchRegressor, in_chunks, store_params
+from bench.models.training import LRSchedule, Optimizer, SnapshotTiming, StepLoss
 
 
 class HyperLinearNetwork(nn.Module):
@@ -44,36 +51,50 @@ class HyperLinearNetwork(nn.Module):
         return self.logits(x, self.linear_models(x))
 
 
-class HyperLinear(SnapshotEstimator):
-    """IMN with the paper's defaults; `l1_penalty` is the paper's lambda.
+class _HyperLinearNetwork(TorchEstimator):
+    """`l1_penalty` is the paper's lambda.
 
     `explain(X, target=None)`: values[i, m] = x_im * w_im,c for the target class c (default: the
     predicted class) from the last snapshot, as in the authors' code; the impacts plus the bias
     equal the snapshot's logit for c exactly (bench/models/linear_explanation.py).
     """
 
-    name = "hyperlinear"
+    _parameter_constraints = {**RESIDUAL_CONSTRAINTS, "l1_penalty": [Interval(Real, 0, None, closed="left")]}
 
-    def __init__(self, *, l1_penalty: float = 0.1, **options):
-        super().__init__(**options)
-        self.l1_penalty = l1_penalty
+    def __init__(self, *, l1_penalty: float = 0.1, hidden_size: int = 128, n_blocks: int = 2, dropout: float = 0.25,
+                 dropout_on_skip: bool = False, optimizer: Optimizer = "adam", lr: float = 0.01,
+                 weight_decay: float = 0.01, batch_size: int = 64, epochs: int = 500, patience: int | None = None,
+                 validation_fraction: float = 0.1, lr_schedule: LRSchedule = "cosine_restarts",
+                 warmup_epochs: int = 5, t_mult: int = 2, n_restarts: int = 3,
+                 snapshots: SnapshotTiming = "cycle_ends", device: str = "auto", random_state: int = 0):
+        store_params(self, locals())
 
-    def _build(self, n_features: int, n_outputs: int) -> nn.Module:
-        return HyperLinearNetwork(n_features, n_outputs, width=self.hidden_size, n_blocks=self.n_blocks,
+    def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
+        return HyperLinearNetwork(input_shape[0], n_outputs, width=self.hidden_size, n_blocks=self.n_blocks,
                                   dropout=self.dropout, dropout_on_skip=self.dropout_on_skip)
 
-    def _step_loss(self, loss) -> StepLoss:
+    def _step_loss(self, task_loss) -> StepLoss:
         def step(module: HyperLinearNetwork, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             models = module.linear_models(X)
-            return loss(module.logits(X, models), y) + self.l1_penalty * models.abs().mean()
+            return task_loss(module.logits(X, models), y) + self.l1_penalty * models.abs().mean()
 
         return step
 
-    def linear_models(self, X: np.ndarray) -> np.ndarray:
+    def linear_models(self, X) -> np.ndarray:
         """(n, M+1, C) generated linear models of the last snapshot (C=1 for binary tasks)."""
-        self._check_fitted()
-        return in_chunks(self.snapshots_[-1].linear_models, self._checked(X)).double().numpy()
+        last = self._networks()[-1]
+        return in_chunks(last.linear_models, self._validated(X), self.device_).double().numpy()
 
-    def explain(self, X: np.ndarray, target: np.ndarray | None = None) -> Explanation:
-        X = self._checked(X)
-        return linear_explanation(X, self.linear_models(X), predicted_class(self, X, target), binary=self.kind_ == "binary")
+    def explain(self, X, target: np.ndarray | None = None) -> Explanation:
+        X = self._validated(X)
+        return linear_explanation(X, self.linear_models(X), predicted_class(self, X, target),
+                                  binary=self._output_kind() == "binary")
+
+
+class HyperLinearRegressor(TorchRegressor, _HyperLinearNetwork):
+    pass
+
+
+class HyperLinear(TorchClassifier, _HyperLinearNetwork):
+    task_types = TASK_TYPES  # regression through HyperLinearRegressor (bench.models.base.for_task)
+    regression_twin = HyperLinearRegressor

@@ -1,81 +1,275 @@
-"""sklearn-style wrapper around a torch network: subclasses only build the network."""
+"""The one torch estimator base: scikit-learn's estimator contract around a network and the
+training loop of bench/models/training.py. A model builds its network (`_build`) and may add to
+the loss (`_step_loss`) or act at each epoch (`_epoch_callbacks`); the rest lives here once.
+
+Output convention. A network has ONE output for a binary task (the positive class's logit,
+trained with BCE-with-logits, as IMN is in the paper), one per class for a multi-class task
+(cross-entropy), and one for a regression (MSE). `predict_proba` is sigmoid or softmax in
+float64, averaged over the networks (IMN's snapshots; one network otherwise). `torch_module()`,
+what gradient explainers explain, maps inputs to (B, C) class logits: for a binary task column c
+is the log-odds of class c (z for the positive class, -z for the other), the quantity the native
+explanations of IMN, logistic regression and EBM decompose; for a snapshot ensemble it is the
+logit of the averaged probabilities. A regressor's is its (B, 1) output.
+
+Inputs are (n, d) tables or (n, C, H, W) images, as float32. `device` ("auto", "cpu", "cuda",
+"cuda:N") is where the networks train and predict; a fitted model moves its networks when the
+option changes, and pickles them from the CPU, so a model trained on a GPU loads anywhere.
+"""
 
 from __future__ import annotations
 
+import copy
+import inspect
+from collections.abc import Callable, Sequence
+from numbers import Integral, Real
+from typing import get_args
+
 import numpy as np
 import torch
+import torch.nn.functional as F
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
-from bench.models.base import Capabilities, check_fitted
-from bench.models.torch_training import fit_module, seeded
+from bench.device import resolve_device
+from bench.models.base import Capabilities
+from bench.models.training import (
+    EpochCallback,
+    LRSchedule,
+    Optimizer,
+    SnapshotTiming,
+    StepLoss,
+    Training,
+    seeded,
+    train,
+)
+
+# Inference in chunks of rows: kernel SHAP asks for ~10^5 rows at once, and chunks whose
+# activations stay in cache run 2-2.5x faster on a CPU than one huge batch.
+CHUNK_ROWS = 4096
 
 
-class TorchEstimator(Capabilities):
-    """Subclasses take their architecture's options and pass the training ones on here."""
+def store_params(estimator: BaseEstimator, arguments: dict) -> None:
+    """scikit-learn's convention: every constructor argument stored unchanged, under its name.
+    Call as `store_params(self, locals())` from `__init__`."""
+    for name in estimator._get_param_names():
+        setattr(estimator, name, arguments[name])
 
-    def __init__(
-        self,
-        *,
-        dropout: float = 0.1,
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        batch_size: int = 64,
-        max_epochs: int = 200,
-        patience: int = 10,
-        validation_fraction: float = 0.1,
-        random_state: int = 0,
-    ):
-        self.dropout = dropout
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
 
+def in_chunks(fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray, device: torch.device) -> torch.Tensor:
+    """fn over row chunks of X (float32) on `device`, without gradients, concatenated on the CPU."""
+    with torch.no_grad():
+        return torch.cat([fn(part.to(device)).cpu() for part in torch.split(torch.as_tensor(X), CHUNK_ROWS)])
+
+
+def options_of(literal) -> StrOptions:
+    """scikit-learn's constraint for an option whose allowed values are a Literal: one list."""
+    return StrOptions(set(get_args(literal)))
+
+
+class BinaryLogits(nn.Module):
+    """(B, 1) positive-class logit z -> (B, 2) log-odds of each class, (-z, z). Linear, without
+    parameters: gradient and DeepLIFT rules pass through it, and nothing re-initialises it."""
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.cat([-z, z], dim=1)
+
+
+class Ensemble(nn.Module):
+    """Several networks (IMN's snapshots) as one: the logits of the averaged class probabilities
+    (binary: the log-odds pair of the averaged positive probability), or the averaged regression
+    output. Its members sit at `members.<i>` (the sanity metrics rely on that)."""
+
+    def __init__(self, members: list[nn.Module], output: str):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+        self.output = output
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outputs = torch.stack([member(x) for member in self.members])  # (K, B, outputs)
+        if self.output == "regression":
+            return outputs.mean(dim=0)
+        if self.output == "binary":
+            # log mean sigmoid(z_k) - log mean sigmoid(-z_k): the means' 1/K cancel.
+            log_odds = torch.logsumexp(F.logsigmoid(outputs), dim=0) - torch.logsumexp(F.logsigmoid(-outputs), dim=0)
+            return torch.cat([-log_odds, log_odds], dim=1)
+        return torch.logsumexp(torch.log_softmax(outputs, dim=2), dim=0) - np.log(len(self.members))
+
+
+class TorchEstimator(Capabilities, BaseEstimator):
+    """Subclasses list every option in their own `__init__` (scikit-learn reads the signature:
+    it is the one home of each default) and store them with `store_params`."""
+
+    _parameter_constraints: dict = {
+        "optimizer": [options_of(Optimizer)],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "patience": [Interval(Integral, 1, None, closed="left"), None],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "lr_schedule": [options_of(LRSchedule)],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "t_mult": [Interval(Integral, 2, None, closed="left")],
+        "n_restarts": [Interval(Integral, 1, None, closed="left")],
+        "snapshots": [options_of(SnapshotTiming)],
+        "device": [str],
+        "random_state": [Interval(Integral, 0, None, closed="left")],
+    }
+    # Options that only a learning-rate schedule or early stopping reads: set away from their
+    # default without it, they would change nothing, so that is an error.
+    _RESTART_OPTIONS = ("t_mult", "n_restarts", "snapshots")
+
+    # -- what a model defines ------------------------------------------------------------------
     def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
         raise NotImplementedError
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> "TorchEstimator":
-        X = np.asarray(X, dtype=np.float32)
-        y = np.asarray(y)
-        classification = np.issubdtype(y.dtype, np.integer)
-        if classification:
-            self.classes_, targets = np.unique(y, return_inverse=True)
-            targets, n_outputs, loss_fn = targets.astype(np.int64), len(self.classes_), nn.CrossEntropyLoss()
-        else:
-            self.classes_, targets, n_outputs, loss_fn = None, y.astype(np.float32)[:, None], 1, nn.MSELoss()
+    def _step_loss(self, task_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> StepLoss:
+        """One mini-batch's training loss; a model adds penalties or reads extra outputs."""
+        return lambda module, X, y: task_loss(module(X), y)
+
+    def _epoch_callbacks(self) -> Sequence[EpochCallback]:
+        """Called with the 1-based epoch before it starts."""
+        return ()
+
+    # -- what classifier and regressor define --------------------------------------------------
+    def _encode_targets(self, y: np.ndarray) -> tuple[torch.Tensor, int, Callable]:
+        """(targets, number of network outputs, the task's loss of (outputs, targets))."""
+        raise NotImplementedError
+
+    def _output_kind(self) -> str:
+        raise NotImplementedError
+
+    # -- options -------------------------------------------------------------------------------
+    def _validate_params(self) -> None:
+        """scikit-learn's constraints, then the device and the options that only act together."""
+        super()._validate_params()
+        resolve_device(self.device)
+        name = type(self).__name__
+        if self.warmup_epochs >= self.epochs:
+            raise ValueError(f"{name}: warmup_epochs ({self.warmup_epochs}) must be less than epochs ({self.epochs})")
+        if self.lr_schedule == "cosine_restarts" and self.patience is not None:
+            raise ValueError(f"{name}: early stopping (patience={self.patience}) would cut the cosine restarts and "
+                             "their snapshots short: set patience=None, or lr_schedule='constant'")
+        unused = [option for option in self._RESTART_OPTIONS if self.lr_schedule != "cosine_restarts"
+                  and getattr(self, option) != self._default(option)]
+        if self.patience is None and self.validation_fraction != self._default("validation_fraction"):
+            unused.append("validation_fraction")
+        if unused:
+            raise ValueError(f"{name}: {', '.join(unused)} would have no effect: t_mult, n_restarts and snapshots "
+                             "shape lr_schedule='cosine_restarts', validation_fraction is early stopping's (patience)")
+
+    def _check_sizes(self, option: str) -> None:
+        """A layer-size option (hidden_sizes, channels): positive integers."""
+        sizes = getattr(self, option)
+        if any(isinstance(size, bool) or not isinstance(size, Integral) or size < 1 for size in sizes):
+            raise ValueError(f"{type(self).__name__}: {option} must be positive integers, got {sizes!r}")
+
+    @classmethod
+    def _default(cls, option: str):
+        return inspect.signature(cls.__init__).parameters[option].default
+
+    # -- fitting ---------------------------------------------------------------------------------
+    def fit(self, X, y) -> "TorchEstimator":
+        self._validate_params()
+        X, y = validate_data(self, X, y, dtype=np.float32, allow_nd=True, y_numeric=isinstance(self, RegressorMixin))
+        targets, n_outputs, task_loss = self._encode_targets(y)
+        device = resolve_device(self.device)
+        how = Training(
+            step_loss=self._step_loss(task_loss), task_loss=task_loss, optimizer=self.optimizer, lr=self.lr,
+            weight_decay=self.weight_decay, batch_size=self.batch_size, epochs=self.epochs, patience=self.patience,
+            validation_fraction=self.validation_fraction, stratify=isinstance(self, ClassifierMixin),
+            lr_schedule=self.lr_schedule, warmup_epochs=self.warmup_epochs, t_mult=self.t_mult,
+            n_restarts=self.n_restarts, snapshots=self.snapshots, epoch_callbacks=tuple(self._epoch_callbacks()),
+            model_name=type(self).__name__)
         with seeded(self.random_state) as generator:
-            self.module_ = self._build(X.shape[1:], n_outputs)
-            self.history_ = fit_module(
-                self.module_, X, targets, loss_fn=loss_fn, lr=self.lr, weight_decay=self.weight_decay,
-                batch_size=self.batch_size, max_epochs=self.max_epochs, patience=self.patience,
-                validation_fraction=self.validation_fraction, generator=generator, stratify=classification,
-            )
+            module = self._build(X.shape[1:], n_outputs).to(device)
+            trained = train(module, torch.as_tensor(X).to(device), targets.to(device), how, generator)
+        self.input_shape_ = X.shape[1:]
+        self.networks_, self.history_, self.device_ = trained.networks, trained.history, device
         return self
 
+    # -- fitted networks -------------------------------------------------------------------------
+    def _networks(self) -> list[nn.Module]:
+        """The fitted networks, on the device the `device` option names now."""
+        check_is_fitted(self, "networks_")
+        device = resolve_device(self.device)
+        if device != self.device_:
+            self.networks_, self.device_ = [network.to(device) for network in self.networks_], device
+        return self.networks_
+
+    def _validated(self, X) -> np.ndarray:
+        # NaN, inf and a wrong number of features are named here instead of reaching torch.
+        return validate_data(self, X, reset=False, dtype=np.float32, allow_nd=True)
+
+    def _outputs(self, X) -> list[torch.Tensor]:
+        """Each network's (n, outputs) float32 outputs, on the CPU."""
+        networks = self._networks()
+        X = self._validated(X)
+        return [in_chunks(network, X, self.device_) for network in networks]
+
     def torch_module(self) -> nn.Module:
-        self._check_fitted()
-        return self.module_
+        """The network gradient explainers explain, on the model's device (see the module docstring)."""
+        networks = self._networks()
+        if len(networks) > 1:
+            return Ensemble(networks, self._output_kind())
+        return nn.Sequential(networks[0], BinaryLogits()) if self._output_kind() == "binary" else networks[0]
 
-    def _forward(self, X: np.ndarray) -> np.ndarray:
-        self._check_fitted()
-        with torch.no_grad():
-            return self.module_(torch.as_tensor(np.asarray(X, dtype=np.float32))).numpy()
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        if "networks_" in state and state["device_"].type != "cpu":
+            state["networks_"] = [copy.deepcopy(network).cpu() for network in state["networks_"]]
+            state["device_"] = torch.device("cpu")
+        return state
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        self._check_fitted()
-        if self.classes_ is None:
-            raise AttributeError("predict_proba is only available after fitting on class labels")
-        # float64 softmax: float32 rows can miss summing to one by more than sklearn tolerates.
-        return torch.softmax(torch.as_tensor(self._forward(X), dtype=torch.float64), dim=1).numpy()
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        out = self._forward(X)
-        if self.classes_ is None:
-            return out[:, 0].astype(np.float64)
-        return self.classes_[out.argmax(axis=1)]
+class TorchClassifier(ClassifierMixin, TorchEstimator):
+    task_types = ("binary", "multiclass")
 
-    def _check_fitted(self) -> None:
-        check_fitted(self, "module_")
+    def _encode_targets(self, y):
+        check_classification_targets(y)
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"the training labels hold one class ({self.classes_}); a classifier needs two or more")
+        if len(self.classes_) == 2:
+            bce = nn.BCEWithLogitsLoss()
+            return torch.as_tensor(codes, dtype=torch.float32), 1, lambda output, target: bce(output[:, 0], target)
+        return torch.as_tensor(codes, dtype=torch.int64), len(self.classes_), nn.CrossEntropyLoss()
+
+    def _output_kind(self) -> str:
+        return "binary" if len(self.classes_) == 2 else "multiclass"
+
+    def predict_proba(self, X) -> np.ndarray:
+        """(n, C) in float64 (float32 rows can miss summing to one by more than scikit-learn
+        tolerates), averaged over the networks."""
+        outputs = self._outputs(X)
+        binary = self._output_kind() == "binary"
+        return np.mean([probabilities(output.double(), binary).numpy() for output in outputs], axis=0)
+
+    def predict(self, X) -> np.ndarray:
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
+
+
+def probabilities(output: torch.Tensor, binary: bool) -> torch.Tensor:
+    """(B, C) class probabilities from one network's outputs."""
+    if binary:
+        positive = torch.sigmoid(output)
+        return torch.cat([1 - positive, positive], dim=1)
+    return torch.softmax(output, dim=1)
+
+
+class TorchRegressor(RegressorMixin, TorchEstimator):
+    task_types = ("regression",)
+
+    def _encode_targets(self, y):
+        mse = nn.MSELoss()
+        return torch.as_tensor(y, dtype=torch.float32), 1, lambda output, target: mse(output[:, 0], target)
+
+    def _output_kind(self) -> str:
+        return "regression"
+
+    def predict(self, X) -> np.ndarray:
+        return np.mean([output[:, 0].double().numpy() for output in self._outputs(X)], axis=0)

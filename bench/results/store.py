@@ -9,12 +9,12 @@ from pathlib import Path
 import pandas as pd
 
 from bench.io import atomic_path
-from bench.results.units import ExplainUnit, FitUnit, LoadUnit, unit_path
+from bench.results.units import ExplainUnit, FitUnit, LoadUnit, MetricUnit, unit_path
 
 ROW_COLUMNS = [
     "run_id", "unit", "suite", "task_id", "dataset_id", "dataset", "fold", "split_kind", "split_seed", "seed", "model",
     "model_config", "explainer", "metric", "category", "value", "higher_is_better", "n_instances", "status", "error",
-    "duration_s", "model_evaluations", "config_hash", "versions",
+    "duration_s", "model_evaluations", "config_hash", "versions", "device",
 ]
 STATUSES = ("ok", "failed", "n/a")
 
@@ -37,14 +37,14 @@ class ResultStore:
     def __init__(self, root: str | Path):
         self.root = Path(root)
 
-    def is_done(self, unit: FitUnit | ExplainUnit) -> bool:
+    def is_done(self, unit: FitUnit | ExplainUnit | MetricUnit) -> bool:
         """Finished: stored, and no row failed (failures are retried, "n/a" is an answer)."""
         path = unit_path(self.root, unit)
         if not path.exists():
             return False
         return not (pd.read_parquet(path, columns=["status"])["status"] == "failed").any()
 
-    def write(self, unit: FitUnit | ExplainUnit | LoadUnit, rows: list[dict]) -> None:
+    def write(self, unit: FitUnit | ExplainUnit | MetricUnit | LoadUnit, rows: list[dict]) -> None:
         with atomic_path(unit_path(self.root, unit)) as tmp:
             rows_frame(rows).to_parquet(tmp, index=False)
 
@@ -61,6 +61,9 @@ class ResultStore:
     def save_artifact(self, unit: FitUnit | ExplainUnit, what: str, obj) -> None:
         with atomic_path(unit_path(self.root, unit, what)) as tmp, open(tmp, "wb") as f:
             pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def has_artifact(self, unit: FitUnit | ExplainUnit, what: str) -> bool:
+        return unit_path(self.root, unit, what).exists()
 
     def load_artifact(self, unit: FitUnit | ExplainUnit, what: str):
         path = unit_path(self.root, unit, what)

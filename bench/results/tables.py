@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from bench.io import atomic_path
+from bench.results.units import explanation_key
 
 ID_COLUMNS = ["suite", "task_id", "dataset_id", "dataset", "fold", "split_kind", "split_seed", "seed", "model"]
 TABLE_COLUMNS = {
@@ -50,6 +51,8 @@ def to_markdown(name: str, table: pd.DataFrame) -> str:
         return table.to_markdown(index=False) + "\n"
     shown = PIVOT_INDEX[name]
     index = ["unit", *shown]
+    # An explanation's metrics are units of their own: one line per explanation.
+    table = table.assign(unit=table["unit"].map(explanation_key, na_action="ignore"))
     # Blank, not NaN, in the index: NaN keys do not match between the two halves joined below.
     table = table.assign(**{c: table[c].astype(object).where(table[c].notna(), "") for c in index})
     ok = table[table["status"] == "ok"].drop_duplicates([*index, "metric"])

@@ -55,11 +55,12 @@ class FitUnit:
 
 @dataclass(frozen=True)
 class ExplainUnit:
-    """Explain the fitted model of `fit` with one explainer and score the explanation."""
+    """Explain the fitted model of `fit` with one explainer: the explanation (an artifact) and
+    its cost rows. Its metrics are units of their own (MetricUnit)."""
 
     fit: FitUnit
     explainer: str
-    explainer_hash: str  # explainer config + explanation metrics + sample size
+    explainer_hash: str  # explainer config + the explained sample's options
 
     @property
     def folder(self) -> Path:
@@ -74,7 +75,38 @@ class ExplainUnit:
         return str(self.folder / self.name)
 
 
-def unit_path(root: str | Path, unit: "FitUnit | ExplainUnit | LoadUnit", what: str = "rows") -> Path:
+@dataclass(frozen=True)
+class MetricUnit:
+    """Score the stored explanation of `explanation` with one metric: keyed by that explanation
+    and the metric's options, so adding a metric to a finished run explains nothing again."""
+
+    explanation: ExplainUnit
+    metric: str
+    metric_hash: str  # the metric's options
+
+    @property
+    def folder(self) -> Path:
+        return self.explanation.folder / self.explanation.name
+
+    @property
+    def name(self) -> str:
+        return slug(f"{self.metric}-{self.metric_hash}")
+
+    @property
+    def key(self) -> str:
+        return f"{self.explanation.key}{METRIC_SEPARATOR}{self.name}"
+
+
+# Joins a metric unit's key to its explanation's: a character no slug holds.
+METRIC_SEPARATOR = "#"
+
+
+def explanation_key(unit_key: str) -> str:
+    """The explain unit a row belongs to: its own, or the one its metric scored."""
+    return unit_key.split(METRIC_SEPARATOR, 1)[0]
+
+
+def unit_path(root: str | Path, unit: "FitUnit | ExplainUnit | MetricUnit | LoadUnit", what: str = "rows") -> Path:
     """`what`: "rows" (the unit's tidy rows) or an artifact name ("model.pkl", "explanation.pkl",
     ...). A fit unit's artifacts belong to its folder: every metric set shares the model."""
     if what == "rows":

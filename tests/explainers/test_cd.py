@@ -13,6 +13,7 @@ from bench.explainers.cd import ContextualDecomposition, decompose, layers
 from bench.metrics.cost import measure
 from bench.models import CNN, MLP, HyperLinear, LogisticRegression, RandomForest
 from bench.models.residual import ResidualTrunk
+from tests.tolerances import assert_float32_sum_close
 
 
 class Network:
@@ -81,19 +82,47 @@ def test_beta_plus_gamma_is_the_activation_at_every_layer(make):
 
 
 @NETS
-def test_cd_of_all_features_is_the_output_and_the_bias_share_is_zero(make):
+def test_cd_of_all_features_is_the_output_when_no_unit_sees_only_zeros(make):
     net, x = make()
     with torch.no_grad():
         beta, gamma = decompose(net, x, torch.ones_like(x))
         output = net(x)
+    # gamma's input is zero, and in these nets every unit sees some non-zero beta: every bias
+    # goes to beta (the next test shows where that fails).
     np.testing.assert_allclose(beta, output, atol=1e-5)
-    np.testing.assert_allclose(gamma, 0.0, atol=1e-5)  # gamma's input is zero: biases go to beta
+    np.testing.assert_allclose(gamma, 0.0, atol=1e-5)
     target = np.arange(len(x)) % 3
     e = ContextualDecomposition(interactions=False).explain(Network(net), x.numpy(), target=target, background=None,
                                                             rng=None)
     np.testing.assert_allclose(e.extras["cd_full"] + e.extras["bias_share"], output[np.arange(len(x)), target],
                                atol=1e-5)
     np.testing.assert_allclose(e.extras["bias_share"], 0.0, atol=1e-5)
+
+
+def test_the_bias_share_is_half_the_bias_of_units_a_relu_cut_off():
+    # conv-BN-ReLU, then a 1x1 conv with bias c and a linear read-out v without one. With every
+    # feature relevant gamma stays zero up to the ReLU; where the ReLU zeroes a pixel, the 1x1
+    # conv sees beta = gamma = 0 there and ACD's rule gives each half of c. v carries gamma's
+    # halves to the output: bias_share = c / 2 * sum of v over the zeroed pixels.
+    c, v = 0.8, np.array([1.0, 2.0, 3.0, 4.0])
+    net = nn.Sequential(nn.Conv2d(1, 1, 1), nn.BatchNorm2d(1), nn.ReLU(), nn.Conv2d(1, 1, 1), nn.Flatten(),
+                        nn.Linear(4, 1, bias=False))
+    values = [(net[0].weight, 1.0), (net[0].bias, 0.25), (net[1].running_mean, 0.5), (net[1].running_var, 4.0),
+              (net[1].weight, 1.5), (net[1].bias, -0.2), (net[3].weight, 2.0), (net[3].bias, c)]
+    with torch.no_grad():
+        for tensor, value in values:
+            tensor.fill_(value)
+        net[5].weight.copy_(torch.as_tensor(v[None]))
+    net.eval()
+    X = np.random.default_rng(0).normal(size=(6, 1, 2, 2)).astype(np.float32)
+    e = ContextualDecomposition(interactions=False).explain(Network(net), X, target=np.zeros(6, int),
+                                                            background=None, rng=None)
+    with torch.no_grad():
+        zeroed = (net[:3](torch.as_tensor(X)) == 0).flatten(1).numpy()
+        output = net(torch.as_tensor(X))[:, 0].numpy()
+    assert zeroed.any(axis=1).sum() >= 3  # most rows lose some pixel: the share is not zero
+    np.testing.assert_allclose(e.extras["bias_share"], c / 2 * zeroed @ v, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(e.extras["cd_full"] + e.extras["bias_share"], output, atol=1e-5)
 
 
 def test_cd_of_a_linear_net_is_w_times_x_plus_its_share_of_the_bias():
@@ -108,7 +137,8 @@ def test_cd_of_a_linear_net_is_w_times_x_plus_its_share_of_the_bias():
     own = X * w
     rest = own.sum(axis=1, keepdims=True) - own
     np.testing.assert_allclose(e.values, own + np.abs(own) / (np.abs(own) + np.abs(rest)) * b, rtol=1e-5)
-    np.testing.assert_allclose(e.extras["cd_full"], X @ w + b, rtol=1e-5)
+    # CD of all features is the layer's float32 sum of x_m * w_m and b (b rounded to float32 too).
+    assert_float32_sum_close(e.extras["cd_full"], np.column_stack([own, np.full(len(X), b)]))
 
 
 def planted_interaction_net(a: np.ndarray, c: float, pair: tuple[int, int]) -> nn.Module:
@@ -146,14 +176,14 @@ def test_the_planted_interaction_is_the_only_one():
 def mlp_problem():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 5)).astype(np.float32)
-    return MLP(hidden_sizes=(8,), max_epochs=2).fit(X, np.arange(40) % 3), X[:6], np.arange(6) % 3
+    return MLP(hidden_sizes=(8,), epochs=2).fit(X, np.arange(40) % 3), X[:6], np.arange(6) % 3
 
 
 @pytest.fixture(scope="module")
 def cnn_problem():
     rng = np.random.default_rng(0)
     X = rng.uniform(size=(20, 1, 5, 5)).astype(np.float32)
-    return CNN(channels=(3,), max_epochs=1).fit(X, np.arange(20) % 2), X[:3], np.array([0, 1, 1])
+    return CNN(channels=(3,), epochs=1).fit(X, np.arange(20) % 2), X[:3], np.array([0, 1, 1])
 
 
 @pytest.mark.parametrize("problem", ["mlp_problem", "cnn_problem"])
@@ -166,7 +196,7 @@ def test_real_models_are_decomposed_completely_and_deterministically(problem, re
 
     e = explain()
     assert e.kind == "attribution" and e.values.shape == (n, d) and e.values.dtype == np.float64
-    assert e.interactions.shape == (n, d, d) and e.extras["input_shape"] == X.shape[1:]
+    assert e.interactions.shape == (n, d, d) and e.input_shape == X.shape[1:]
     np.testing.assert_array_equal(e.interactions, e.interactions.transpose(0, 2, 1))
     np.testing.assert_array_equal(e.interactions[:, np.arange(d), np.arange(d)], 0.0)
     with torch.no_grad():
@@ -218,9 +248,10 @@ def test_networks_with_a_layer_without_a_rule_are_not_applicable(module, name):
                                           background=None, rng=None)
 
 
-def test_hyperlinear_snapshot_ensemble_is_not_applicable():
+@pytest.mark.parametrize("n_restarts, layer", [(1, "HyperLinearNetwork"), (2, "Ensemble")])
+def test_hyperlinear_and_its_snapshot_ensemble_are_not_applicable(n_restarts, layer):
     rng = np.random.default_rng(0)
-    model = HyperLinear(hidden_size=4, n_blocks=1, epochs=2, warmup_epochs=0, n_restarts=1, batch_size=16).fit(
-        rng.normal(size=(32, 3)).astype(np.float32), np.arange(32) % 2)
+    model = HyperLinear(hidden_size=4, n_blocks=1, epochs=2, warmup_epochs=0, n_restarts=n_restarts,
+                        batch_size=16).fit(rng.normal(size=(32, 3)).astype(np.float32), np.arange(32) % 2)
     reason = ContextualDecomposition().not_applicable(model)
-    assert "SnapshotEnsemble" in reason and "Sequential" in reason
+    assert f"no rule for {layer}" in reason and "Sequential" in reason

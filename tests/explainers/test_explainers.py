@@ -29,6 +29,7 @@ from bench.explainers import (
     SmoothGrad,
 )
 from bench.models import LogisticRegression
+from tests.metrics.conftest import Linear
 
 
 class LinearRegressor:
@@ -78,6 +79,23 @@ def test_kernel_shap_of_a_linear_model_is_w_times_x_minus_the_background_mean(da
     expected = (X - background.mean(axis=0)) * model.w
     np.testing.assert_allclose(explanation.values, expected, atol=1e-4)
     assert explanation.kind == "attribution" and explanation.values.shape == (5, 4)
+
+
+def test_kernel_shap_keeps_every_feature_by_default_and_selects_only_when_asked():
+    # d = 30: "auto" samples 2 * 30 + 2048 of the 2^30 coalitions, but a linear model's game
+    # v(S) = w_S.x_S + w_rest.E[x_rest] is additive in S, so the weighted regression fits every
+    # sampled coalition exactly and returns w * (x - E_background[x]) up to float64 rounding.
+    rng = np.random.default_rng(2)
+    X, background = rng.normal(size=(3, 30)), rng.normal(size=(20, 30))
+    model = Linear(rng.normal(size=30))
+
+    def explain(**options):
+        return KernelShap(**options).explain(model, X, target=np.zeros(3, dtype=int), background=background,
+                                             rng=np.random.default_rng(0)).values
+
+    np.testing.assert_allclose(explain(), model.w * (X - background.mean(axis=0)), rtol=0, atol=1e-10)
+    # shap's own default, asked for: 10 features kept, the other 20 attributions exactly 0.
+    np.testing.assert_array_equal(np.count_nonzero(explain(l1_reg="num_features(10)"), axis=1), 10)
 
 
 def test_kernel_shap_explains_the_requested_class_of_a_classifier(data):

@@ -12,7 +12,7 @@ from bench.models import MLP
 def fitted_mlp():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 3)).astype(np.float32)
-    return MLP(hidden_sizes=[4], max_epochs=2).fit(X, (X[:, 0] > 0).astype(np.int64)), X
+    return MLP(hidden_sizes=[4], epochs=2).fit(X, (X[:, 0] > 0).astype(np.int64)), X
 
 
 def test_rows_are_counted_through_predict_proba_and_the_torch_module():

@@ -240,12 +240,40 @@ def test_rank_correlation_and_agreements_on_several_rows(linear_task):
     reversed_order = np.argsort(np.argsort(-np.abs(truth), axis=1), axis=1) + 1.0  # |phi| = 1 for the top feature
     e = explanation(reversed_order)
     kwargs = dict(context=context, rng=np.random.default_rng(0), n_samples=500)
-    # The magnitude ranking reversed: RC = -1, PRA = 0 (no pair in the same order), FA = 0 at k = 1.
+    # The magnitude ranking reversed: RC = -1, PRA = 0 (no pair in the same order), FA = 0 at
+    # k = ceil(.25 * 5) = 2.
     np.testing.assert_allclose(rank_correlation(model, X, e, **kwargs), -1)
     np.testing.assert_allclose(pairwise_rank_agreement(model, X, e, **kwargs), 0)
     np.testing.assert_allclose(feature_agreement(model, X, e, **kwargs), 0)
-    # k = round(.6 * 5) = 3 of 5 features: the middle one is in both top threes.
+    # k = ceil(.6 * 5) = 3 of 5 features: the middle one is in both top threes.
     np.testing.assert_allclose(feature_agreement(model, X, e, top_fraction=0.6, **kwargs), 1 / 3)
+
+
+@pytest.mark.parametrize("d, k", [(4, 1), (5, 2), (8, 2), (9, 3), (10, 3), (13, 4), (18, 5), (30, 8)])
+def test_top_k_is_a_quarter_of_the_features_rounded_up_as_in_openxai(d, k):
+    # OpenXAI's convert_k_to_int: ceil(0.25 d). Rounding to nearest would give 1, 2, 2, 3, 4 at
+    # d = 5, 9, 10, 13, 18.
+    assert top_k_size(0.25, d) == k
+
+
+def test_top_k_is_not_pushed_up_by_floating_point_noise():
+    assert 0.07 * 100 > 7  # 7.000000000000001 in binary floating point
+    assert top_k_size(0.07, 100) == 7
+
+
+def test_feature_agreement_on_five_features_compares_the_top_two(linear_task):
+    model, X, context, gaussian = linear_task
+    truth = exact_shapley(model, X, np.zeros(len(X), dtype=int), gaussian, n_samples=500,
+                          rng=context.fold_rng("exact_shapley"))
+    # Swap the values of each row's two largest |phi_GT|: the top one is wrong, the top two are
+    # the same set. At k = ceil(.25 * 5) = 2, FA = 1; rounding .25 * 5 to 1 would give FA = 0.
+    top_two = np.argsort(-np.abs(truth), axis=1)[:, :2]
+    swapped = truth.copy()
+    rows = np.arange(len(X))[:, None]
+    swapped[rows, top_two] = truth[rows, top_two[:, ::-1]]
+    kwargs = dict(context=context, rng=np.random.default_rng(0), n_samples=500)
+    np.testing.assert_array_equal(feature_agreement(model, X, explanation(swapped), **kwargs), 1.0)
+    np.testing.assert_array_equal(feature_agreement(model, X, explanation(swapped), top_fraction=0.2, **kwargs), 0.0)
 
 
 def test_top_fraction_is_validated():

@@ -42,8 +42,19 @@ def test_a_wrong_ranking_swaps_the_gaps():
 def test_top_k_is_a_quarter_of_the_features_by_magnitude_and_at_least_one():
     mask = top_k_mask(np.array([[0.1, -5.0, 2.0, 0.3], [1.0, 1.0, 0.0, 0.0]]), 0.25)
     assert mask.tolist() == [[False, True, False, False], [True, False, False, False]]  # ties: feature order
-    assert top_k_mask(np.array([[1.0, 2.0]]), 0.25).tolist() == [[False, True]]  # round(0.5) = 0 -> 1
+    assert top_k_mask(np.array([[1.0, 2.0]]), 0.25).tolist() == [[False, True]]  # ceil(0.5) = 1
     assert top_k_mask(np.array([[1.0, 2.0, 3.0, 4.0]]), 0.5).sum() == 2
+    assert top_k_mask(np.array([[5.0, 4.0, 3.0, 2.0, 1.0]]), 0.25).tolist() == [[True, True, False, False, False]]
+
+
+def test_on_five_features_the_gaps_split_the_top_two_from_the_rest():
+    # k = ceil(.25 * 5) = 2, OpenXAI's k. Only the two features ranked first carry weight, so
+    # PGU perturbs neither (exactly 0) and PGI both; with k = 1 PGU would perturb feature 1.
+    w = np.array([3.0, -2.0, 0.0, 0.0, 0.0])
+    X5 = np.random.default_rng(2).normal(size=(3, 5))
+    values = np.tile([2.0, 1.0, 0.5, 0.25, 0.125], (3, 1))
+    assert score(pgu, Linear(w), X5, values) == pytest.approx(np.zeros(3), abs=1e-12)
+    assert np.all(score(pgi, Linear(w), X5, values) > 0.1)
 
 
 def test_classifier_gap_is_on_the_target_class_probability():

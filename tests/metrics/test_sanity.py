@@ -14,33 +14,33 @@ from bench.explanation import Explanation
 from bench.metrics.base import info_of
 from bench.metrics.cost import CountingModel
 from bench.metrics.sanity import cascade, data_randomisation, model_parameter_randomisation
-from bench.models import CNN, MLP, HyperLinear, TabResNet
-from bench.models.torch_estimator import TorchEstimator
-from bench.models.torch_training import seeded
+from bench.models import CNN, MLP, HyperLinearRegressor, MLPRegressor, TabResNetRegressor
+from bench.models.training import seeded
 from tests.metrics.conftest import make_context
 from tests.metrics.test_deletion import Linear
 
 
-class Network(TorchEstimator):
-    """A torch regressor whose network is given rather than trained."""
-
-    def __init__(self, module: nn.Module):
-        super().__init__()
-        self.module_ = module.eval()
-        self.classes_ = None
+def as_fitted(estimator, networks: list[nn.Module], n_features: int):
+    """A torch regressor whose networks are given rather than trained."""
+    estimator.networks_, estimator.device_ = [network.eval() for network in networks], torch.device("cpu")
+    estimator.n_features_in_, estimator.input_shape_ = n_features, (n_features,)
+    return estimator
 
 
-def mlp(seed: int = 0, d: int = 6) -> Network:
+def network_model(module: nn.Sequential) -> MLPRegressor:
+    """A torch regressor with one given network."""
+    return as_fitted(MLPRegressor(device="cpu"), [module], module[0].in_features)
+
+
+def mlp(seed: int = 0, d: int = 6) -> MLPRegressor:
     with seeded(seed):
-        return Network(nn.Sequential(nn.Linear(d, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1)))
+        return network_model(nn.Sequential(nn.Linear(d, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 1)))
 
 
 def snapshot_model(estimator, n_features: int = 3, n_snapshots: int = 2):
-    """A snapshot estimator (TabResNet, HyperLinear) with untrained snapshots, as if fitted."""
-    estimator.kind_, estimator.classes_, estimator.n_features_in_ = "regression", None, n_features
+    """A snapshot regressor (TabResNet, HyperLinear) with untrained snapshots, as if fitted."""
     with seeded(0):
-        estimator.snapshots_ = [estimator._build(n_features, 1).eval() for _ in range(n_snapshots)]
-    return estimator
+        return as_fitted(estimator, [estimator._build((n_features,), 1) for _ in range(n_snapshots)], n_features)
 
 
 def gradient_times_input(model, X, target) -> Explanation:
@@ -122,7 +122,7 @@ def test_the_score_is_the_mean_over_the_steps_an_undefined_step_counting_as_zero
 
     original = Explanation(base, "attribution", np.zeros(2, dtype=int))
     with seeded(0):
-        model = Network(nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 3), nn.Linear(3, 1)))
+        model = network_model(nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 3), nn.Linear(3, 1)))
     values = model_parameter_randomisation(model, np.ones((2, 4)), original, context=make_context(explain=explain),
                                            rng=np.random.default_rng(0))
     # (1 - 1 + 0) / 3 and (0 + 0 + 0) / 3: a constant explanation agrees with no ranking.
@@ -130,13 +130,13 @@ def test_the_score_is_the_mean_over_the_steps_an_undefined_step_counting_as_zero
 
 
 def test_the_model_and_torch_global_rng_are_as_found_afterwards():
-    model, X = snapshot_model(TabResNet(hidden_size=4, n_blocks=1)), rows(20, 3)
-    states = [{k: v.clone() for k, v in m.state_dict().items()} for m in model.snapshots_]  # BatchNorm stats too
+    model, X = snapshot_model(TabResNetRegressor(hidden_size=4, n_blocks=1)), rows(20, 3)
+    states = [{k: v.clone() for k, v in m.state_dict().items()} for m in model.networks_]  # BatchNorm stats too
     predictions = model.predict(X)
     rng_state = torch.get_rng_state()
     assert mprt(model, X, gradient_times_input).mean() < 1
     np.testing.assert_array_equal(model.predict(X), predictions)
-    for member, state in zip(model.snapshots_, states):
+    for member, state in zip(model.networks_, states):
         assert all(torch.equal(member.state_dict()[k], v) for k, v in state.items())
     assert torch.equal(torch.get_rng_state(), rng_state)
 
@@ -155,16 +155,16 @@ def test_the_model_is_restored_when_the_explainer_fails():
 
 
 def test_a_snapshot_ensemble_randomises_one_layer_of_every_member_per_step():
-    model = snapshot_model(TabResNet(hidden_size=4, n_blocks=1))
+    model = snapshot_model(TabResNetRegressor(hidden_size=4, n_blocks=1))
     steps = cascade(model.torch_module())
     # Per member: trunk Linear + BatchNorm, block Linear, BatchNorm, Linear, BatchNorm, head.
     assert [len(step) for step in steps] == [2] * 7
-    assert steps[0] == [member[1] for member in model.snapshots_]  # both heads first
-    trained = [parameters(member) for member in model.snapshots_]
+    assert steps[0] == [member[1] for member in model.networks_]  # both heads first
+    trained = [parameters(member) for member in model.networks_]
     seen = []
 
     def recording(m, X, target):
-        seen.append([parameters(member) for member in m.snapshots_])
+        seen.append([parameters(member) for member in m.networks_])
         return gradient_times_input(m, X, target)
 
     mprt(model, rows(10, 3), recording, max_layers=1)
@@ -175,7 +175,7 @@ def test_a_snapshot_ensemble_randomises_one_layer_of_every_member_per_step():
 
 
 def test_hyperlinear_native_explanation_is_sensitive_to_its_network():
-    model = snapshot_model(HyperLinear(hidden_size=8, n_blocks=1), n_features=6)
+    model = snapshot_model(HyperLinearRegressor(hidden_size=8, n_blocks=1), n_features=6)
     values = mprt(model, rows(), lambda m, X, target: m.explain(X, target=target))
     assert values.mean() < 0.8
 
@@ -183,8 +183,8 @@ def test_hyperlinear_native_explanation_is_sensitive_to_its_network():
 @pytest.mark.parametrize("network, input_shape", [
     (MLP(hidden_sizes=(4, 4))._build((3,), 2), (3,)),
     (CNN(channels=(2, 3))._build((1, 6, 6), 2), (1, 6, 6)),
-    (TabResNet(hidden_size=4, n_blocks=2)._build(3, 2), (3,)),
-    (HyperLinear(hidden_size=4, n_blocks=2)._build(3, 2), (3,)),
+    (TabResNetRegressor(hidden_size=4, n_blocks=2)._build((3,), 2), (3,)),
+    (HyperLinearRegressor(hidden_size=4, n_blocks=2)._build((3,), 2), (3,)),
 ])
 def test_the_cascade_order_is_the_reverse_of_the_forward_order(network, input_shape):
     layers = [module for step in cascade(network) for module in step]

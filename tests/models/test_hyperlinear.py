@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from bench.models import HyperLinear, TabResNet
-from bench.models.snapshot_training import RestartSchedule, TrainingDiverged, iterations_per_epoch
+from bench.models import HyperLinear, HyperLinearRegressor, TabResNet
+from bench.models.training import RestartSchedule, TrainingDiverged, iterations_per_epoch
+from tests.tolerances import assert_float32_sum_close
 
 SMALL = dict(hidden_size=16, n_blocks=1, epochs=8, warmup_epochs=2, batch_size=32)
 
@@ -36,10 +37,15 @@ def multiclass():
 
 def last_snapshot_logits(model: HyperLinear, X: np.ndarray) -> np.ndarray:
     with torch.no_grad():
-        return model.snapshots_[-1](torch.as_tensor(X)).double().numpy()
+        return model.networks_[-1](torch.as_tensor(X)).double().numpy()
 
 
 # --- the native explanation --------------------------------------------------------------
+
+def assert_impacts_plus_bias_equal(e, logit: np.ndarray) -> None:
+    """The network sums x_m * w_m + b in float32; the explanation holds the same float32 factors."""
+    assert_float32_sum_close(logit, np.column_stack([e.values, e.extras["bias"]]))
+
 
 def test_binary_impacts_plus_bias_equal_the_target_log_odds(binary):
     X, _, model = binary
@@ -47,7 +53,7 @@ def test_binary_impacts_plus_bias_equal_the_target_log_odds(binary):
     for target in (np.zeros(len(X), int), np.ones(len(X), int)):
         e = model.explain(X, target=target)
         expected = np.where(target == 1, logit, -logit)
-        np.testing.assert_allclose(e.values.sum(axis=1) + e.extras["bias"], expected, rtol=1e-5, atol=1e-5)
+        assert_impacts_plus_bias_equal(e, expected)
 
 
 def test_multiclass_impacts_plus_bias_equal_the_target_logit(multiclass):
@@ -55,8 +61,7 @@ def test_multiclass_impacts_plus_bias_equal_the_target_logit(multiclass):
     logits = last_snapshot_logits(model, X)
     target = np.arange(len(X)) % 3
     e = model.explain(X, target=target)
-    np.testing.assert_allclose(e.values.sum(axis=1) + e.extras["bias"], logits[np.arange(len(X)), target],
-                               rtol=1e-5, atol=1e-5)
+    assert_impacts_plus_bias_equal(e, logits[np.arange(len(X)), target])
 
 
 def test_impacts_are_inputs_times_the_generated_weights(multiclass):
@@ -70,11 +75,10 @@ def test_regression_impacts_plus_bias_equal_the_output():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100, 3)).astype(np.float32)
     y = X @ np.array([1.0, -2.0, 0.5])
-    model = HyperLinear(**SMALL).fit(X, y)
+    model = HyperLinearRegressor(**SMALL).fit(X, y)
     e = model.explain(X)
     np.testing.assert_array_equal(e.target, 0)
-    np.testing.assert_allclose(e.values.sum(axis=1) + e.extras["bias"], last_snapshot_logits(model, X)[:, 0],
-                               rtol=1e-5, atol=1e-5)
+    assert_impacts_plus_bias_equal(e, last_snapshot_logits(model, X)[:, 0])
 
 
 def test_default_target_is_the_predicted_class(multiclass):
@@ -155,9 +159,9 @@ def test_a_trailing_batch_of_one_row_is_not_an_iteration():
 
 def test_three_snapshots_whose_probabilities_are_averaged(multiclass):
     X, _, model = multiclass
-    assert len(model.snapshots_) == 3
+    assert len(model.networks_) == 3
     with torch.no_grad():
-        each = [torch.softmax(m(torch.as_tensor(X)).double(), dim=1).numpy() for m in model.snapshots_]
+        each = [torch.softmax(m(torch.as_tensor(X)).double(), dim=1).numpy() for m in model.networks_]
     assert not np.allclose(each[0], each[2])
     np.testing.assert_allclose(model.predict_proba(X), np.mean(each, axis=0), rtol=1e-12)
 
@@ -165,16 +169,20 @@ def test_three_snapshots_whose_probabilities_are_averaged(multiclass):
 def test_binary_snapshot_probabilities_are_averaged_sigmoids(binary):
     X, _, model = binary
     with torch.no_grad():
-        positive = np.mean([torch.sigmoid(m(torch.as_tensor(X)).double()).numpy()[:, 0] for m in model.snapshots_],
+        positive = np.mean([torch.sigmoid(m(torch.as_tensor(X)).double()).numpy()[:, 0] for m in model.networks_],
                            axis=0)
     np.testing.assert_allclose(model.predict_proba(X)[:, 1], positive, rtol=1e-12)
 
 
-def test_torch_module_softmax_is_predict_proba(binary, multiclass):
-    for X, _, model in (binary, multiclass):
-        with torch.no_grad():
-            proba = torch.softmax(model.torch_module()(torch.as_tensor(X)).double(), dim=1).numpy()
-        np.testing.assert_allclose(proba, model.predict_proba(X), atol=1e-6)
+def test_torch_module_is_the_logit_of_the_averaged_probabilities(binary, multiclass):
+    (Xb, _, binary_model), (Xm, _, multiclass_model) = binary, multiclass
+    with torch.no_grad():
+        pair = binary_model.torch_module()(torch.as_tensor(Xb)).double().numpy()
+        logits = multiclass_model.torch_module()(torch.as_tensor(Xm)).double()
+    np.testing.assert_array_equal(pair[:, 0], -pair[:, 1])  # each class's log-odds
+    positive = binary_model.predict_proba(Xb)[:, 1]
+    np.testing.assert_allclose(pair[:, 1], np.log(positive / (1 - positive)), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(torch.softmax(logits, dim=1).numpy(), multiclass_model.predict_proba(Xm), atol=1e-6)
 
 
 # --- learning, determinism, bad input ----------------------------------------------------
@@ -203,8 +211,8 @@ def test_the_l1_penalty_shrinks_the_generated_weights():
 
 def test_diverging_training_names_the_model_and_the_epoch():
     X = np.random.default_rng(0).normal(size=(64, 3)).astype(np.float32)
-    with pytest.raises(TrainingDiverged, match=r"hyperlinear: training diverged at epoch 1 .*model\.lr"):
-        HyperLinear(**SMALL).fit(X, np.full(64, 1e30))
+    with pytest.raises(TrainingDiverged, match=r"HyperLinearRegressor: training diverged at epoch 1 .*model\.lr"):
+        HyperLinearRegressor(**SMALL).fit(X, np.full(64, 1e30))
 
 
 def test_nan_features_are_refused_before_torch():
@@ -216,7 +224,7 @@ def test_nan_features_are_refused_before_torch():
 
 def test_a_single_class_is_refused():
     X, _ = classification_data(2)
-    with pytest.raises(ValueError, match="single class"):
+    with pytest.raises(ValueError, match="one class"):
         HyperLinear(**SMALL).fit(X, np.zeros(len(X), dtype=int))
 
 
@@ -230,5 +238,5 @@ def test_the_optimizer_decides_how_weight_decay_applies():
     coupled = HyperLinear(**SMALL).fit(X, y).predict_proba(X)
     decoupled = HyperLinear(**SMALL, optimizer="adamw").fit(X, y).predict_proba(X)
     assert not np.array_equal(coupled, decoupled)
-    with pytest.raises(ValueError, match="optimizer must be one of"):
+    with pytest.raises(ValueError, match="'optimizer' parameter of HyperLinear must be a str among"):
         HyperLinear(**SMALL, optimizer="sgd").fit(X, y)

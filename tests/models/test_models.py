@@ -10,13 +10,13 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 
 from bench.data.task import Task
-from bench.models import CNN, MLP, LogisticRegression
+from bench.models import CNN, MLP, LogisticRegression, MLPRegressor
 from bench.models.base import input_kind_problem, model_output, task_type_problem
 
 
-def small_mlp(**options) -> MLP:
+def small_mlp(estimator=MLP, **options):
     """Small and fast; lr 1e-2 converges on these problems in a few epochs."""
-    return MLP(hidden_sizes=(16,), lr=1e-2, max_epochs=30, **options)
+    return estimator(hidden_sizes=(16,), lr=1e-2, epochs=30, **options)
 
 
 def blobs(labels: list[int], *, n_per_class: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -52,7 +52,7 @@ def linear_regression_data():
 
 @pytest.fixture(scope="module")
 def regressor(linear_regression_data):
-    return small_mlp().fit(*linear_regression_data)
+    return small_mlp(MLPRegressor).fit(*linear_regression_data)
 
 
 def toy_task(*, task_type: str = "binary", input_kind: str = "tabular", name: str = "toy") -> Task:
@@ -98,20 +98,30 @@ def test_probability_rows_sum_to_one_and_columns_follow_classes(classifier_0_2_5
     np.testing.assert_array_equal(classifier_0_2_5.classes_[proba.argmax(axis=1)], y)
 
 
-def test_torch_module_maps_inputs_to_logits(binary_blobs):
+def test_torch_module_of_a_binary_model_gives_each_class_its_log_odds(binary_blobs):
     X, y = binary_blobs
     model = small_mlp().fit(X, y)
+    (network,) = model.networks_
     with torch.no_grad():
-        logits = model.torch_module()(torch.as_tensor(X))
-    # predict_proba takes the softmax in float64; so does this, hence exact equality.
-    np.testing.assert_array_equal(torch.softmax(logits.double(), dim=1).numpy(), model.predict_proba(X))
+        logit, pair = network(torch.as_tensor(X))[:, 0], model.torch_module()(torch.as_tensor(X))
+    assert network[-1].out_features == 1  # one logit, trained with BCE-with-logits
+    np.testing.assert_array_equal(pair.numpy(), torch.stack([-logit, logit], dim=1).numpy())
+    # predict_proba takes the sigmoid in float64; so does this, hence exact equality.
+    np.testing.assert_array_equal(torch.sigmoid(logit.double()).numpy(), model.predict_proba(X)[:, 1])
+
+
+def test_torch_module_of_a_multiclass_model_is_its_network(classifier_0_2_5, labels_0_2_5):
+    X, _ = labels_0_2_5
+    with torch.no_grad():
+        logits = classifier_0_2_5.torch_module()(torch.as_tensor(X))
+    np.testing.assert_array_equal(torch.softmax(logits.double(), dim=1).numpy(), classifier_0_2_5.predict_proba(X))
 
 
 # --- MLP, regression -----------------------------------------------------------------------
 
 def test_regressor_has_no_classes_and_predicts_a_vector(regressor, linear_regression_data):
     X, _ = linear_regression_data
-    assert regressor.classes_ is None
+    assert not hasattr(regressor, "classes_")
     assert regressor.predict(X).shape == (len(X),)
 
 
@@ -121,9 +131,13 @@ def test_regressor_fits_a_linear_target(regressor, linear_regression_data):
     assert 1.0 - residual / ((y - y.mean()) ** 2).sum() > 0.95
 
 
-def test_regressor_has_no_predict_proba(regressor, linear_regression_data):
-    with pytest.raises(AttributeError, match="class labels"):
-        regressor.predict_proba(linear_regression_data[0])
+def test_regressor_has_no_predict_proba(regressor):
+    assert not hasattr(regressor, "predict_proba")
+
+
+def test_a_classifier_refuses_a_continuous_target(linear_regression_data):
+    with pytest.raises(ValueError, match="continuous"):
+        small_mlp().fit(*linear_regression_data)
 
 
 # --- fitted state --------------------------------------------------------------------------
@@ -144,7 +158,7 @@ def test_cnn_learns_bright_versus_dark_images():
     rng = np.random.default_rng(0)
     X = np.concatenate([rng.uniform(0.0, 0.2, (30, 1, 8, 8)), rng.uniform(0.8, 1.0, (30, 1, 8, 8))]).astype(np.float32)
     y = np.repeat([0, 1], 30)
-    model = CNN(channels=(4,), lr=1e-2, max_epochs=30).fit(X, y)
+    model = CNN(channels=(4,), lr=1e-2, epochs=30).fit(X, y)
     assert CNN.input_kinds == ("image",)
     assert model.predict_proba(X).shape == (60, 2)
     np.testing.assert_array_equal(model.predict(X), y)

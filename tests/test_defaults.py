@@ -1,0 +1,151 @@
+"""One home for each default: a constructor's (or metric's) signature. The schemas conf/ extends
+are generated from the signatures; a YAML file states only what differs, each with a comment;
+an allowed-values list is one Literal, which composition enforces."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hydra.core.config_store import ConfigStore
+from hydra.errors import ConfigCompositionException
+from hydra.utils import get_object
+from omegaconf import OmegaConf
+
+from bench.compose import CONF_DIR
+from bench.config import register_configs
+from bench.data.preprocess import TabularPreprocessor
+from bench.models import CNN
+from bench.plan import make_plan
+from bench.schema import RUN_INTERPOLATIONS, options
+from tests.conftest import compose_config
+
+COMPONENT_GROUPS = ("model", "explainers", "metrics", "experiment", "data_model", "data")
+# Where components' defaults could be written a second time; an experiment or a data x model
+# setting may pin a value on purpose (a paper's protocol), but says why when it differs.
+DEFAULT_GROUPS = ("model", "explainers", "metrics", "data")
+COMMENTED_GROUPS = ("model", "explainers", "metrics", "experiment", "data_model")  # the data's choices need none
+OUTSIDE_COMPONENTS = {"name", "defaults", "hydra"}  # a model's label; Hydra's own keys
+
+
+def conf_files() -> list[Path]:
+    return sorted(p for group in COMPONENT_GROUPS for p in (CONF_DIR / group).rglob("*.yaml"))
+
+
+def composition_of(path: Path) -> list[str]:
+    """Overrides that compose `path` into a run's config."""
+    group, option = path.relative_to(CONF_DIR).parts[0], path.relative_to(CONF_DIR / path.relative_to(CONF_DIR).parts[0])
+    option = option.with_suffix("").as_posix()
+    if group == "data_model":
+        data, model = option.split("_", 1)
+        return [f"data={data}", f"model={model}"]
+    needs = {"model=cnn": ["data=digits"]}
+    return [f"{group}={option}", *needs.get(f"{group}={option}", [])]
+
+
+def package_of(path: Path) -> list[str]:
+    """Where a file's keys land in the composed config (Hydra's default package: the group)."""
+    if path.read_text().startswith("# @package _global_"):
+        return []
+    return list(path.relative_to(CONF_DIR).parts[:1])
+
+
+def leaves(data: Any, prefix: tuple = ()) -> list[tuple[tuple, Any]]:
+    if isinstance(data, dict) and data:
+        return [leaf for key, value in data.items() for leaf in leaves(value, (*prefix, str(key)))]
+    return [(prefix, data)]
+
+
+def has_comment(lines: list[str], path: tuple) -> bool:
+    """A comment on the line that sets `path` (found segment by segment), or right above it."""
+    line = 0
+    for segment in path:  # a flow mapping ({a: 1}) holds its keys on its parent's line
+        pattern = re.compile(rf"(^|[\s{{,]){re.escape(segment)}\s*:")
+        line = next(i for i in range(line, len(lines)) if pattern.search(lines[i].split("#")[0]))
+    return "#" in lines[line] or (line > 0 and lines[line - 1].strip().startswith("#"))
+
+
+def owner(cfg, path: tuple) -> tuple[Any, str] | None:
+    """The component node (one with a `_target_`) that reads the leaf `path`, and its option."""
+    node, rest = cfg, list(path)
+    while rest and OmegaConf.is_dict(node) and "_target_" not in node:
+        node = node[rest.pop(0)] if rest[0] in node else None
+    if node is None or not OmegaConf.is_dict(node) or "_target_" not in node or len(rest) != 1:
+        return None
+    return node, rest[0]
+
+
+def normalised(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+STATED = [(path, leaf, value) for path in conf_files()
+          for leaf, value in leaves({k: v for k, v in (yaml.safe_load(path.read_text()) or {}).items()
+                                     if k not in OUTSIDE_COMPONENTS}) if leaf]
+
+
+@pytest.mark.parametrize("path, leaf, value", STATED,
+                         ids=[f"{p.relative_to(CONF_DIR)}:{'.'.join(leaf)}" for p, leaf, _ in STATED])
+def test_a_stated_option_differs_from_its_constructors_default_and_says_why(path, leaf, value):
+    cfg = compose_config(composition_of(path))
+    found = owner(cfg, (*package_of(path), *leaf))
+    if found is None:
+        return  # a run-level option (explain.*, paths.*): its one home is conf/config.yaml
+    node, option = found
+    if option.startswith("_"):  # Hydra's _target_ and _partial_
+        return
+    defaults = {p.name: p.default for p in options(get_object(node["_target_"]))}
+    assert option in defaults, f"{path}: {option} is not an option of {node['_target_']}"
+    group = path.relative_to(CONF_DIR).parts[0]
+    restated = normalised(defaults[option]) == value
+    assert not (restated and group in DEFAULT_GROUPS), \
+        f"{path}: {'.'.join(leaf)}={value!r} restates {node['_target_']}'s default: leave it to the signature"
+    if not restated and group in COMMENTED_GROUPS:
+        assert has_comment(path.read_text().splitlines(), leaf), \
+            f"{path}: {'.'.join(leaf)} differs from {node['_target_']}'s default; say why in a comment"
+
+
+def test_every_schema_default_is_its_signatures():
+    register_configs()
+    for name, entry in ConfigStore.instance().repo.items():
+        if not name.startswith("schema_") or not hasattr(entry, "node"):
+            continue
+        node = OmegaConf.to_container(entry.node, enum_to_str=True)
+        if "_target_" not in node:
+            continue
+        for parameter in options(get_object(node["_target_"])):
+            if parameter.name not in node:  # left to the run: random_state, device
+                continue
+            if parameter.name == "preprocess":  # a data source's: TabularPreprocessor's own options
+                assert node["preprocess"] == {p.name: p.default for p in options(TabularPreprocessor)}
+                continue
+            expected = RUN_INTERPOLATIONS.get(parameter.name, normalised(parameter.default))
+            if parameter.default is not parameter.empty or parameter.name in RUN_INTERPOLATIONS:
+                assert node[parameter.name] == expected, (name, parameter.name)
+
+
+def test_a_model_option_builds_the_constructors_defaults():
+    """`model=cnn` is `CNN()`, with the run's seed and device."""
+    plan = make_plan(compose_config(["model=cnn", "data=digits"]))
+    assert plan.model_probe.get_params() == CNN(device="auto").get_params()
+    plan.tracker.finish()
+
+
+def test_a_value_outside_a_literal_fails_at_composition_with_the_allowed_values():
+    with pytest.raises(ConfigCompositionException) as error:
+        compose_config(["model.optimizer=sgd"])
+    assert "adam" in str(error.value.__cause__) and "adamw" in str(error.value.__cause__)
+    with pytest.raises(ConfigCompositionException):
+        compose_config(["explainers.ig.baseline=median"])
+
+
+def test_a_generated_schema_types_its_options():
+    register_configs()
+    schema = ConfigStore.instance().repo["schema_model_MLP.yaml"].node
+    fields = {f.name: f for f in dataclasses.fields(OmegaConf.get_type(schema))}
+    assert "random_state" not in fields and "device" not in fields  # the run's: seed, device
+    assert schema.hidden_sizes == [128, 128] and schema.patience == 10

@@ -1,0 +1,58 @@
+"""What each job of a sweep leaves for the script that launched it, and the launcher a script's
+sweep goes through."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bench.errors import BenchError, DataUnavailable
+from bench.multirun import SUMMARY_FILE, launcher_overrides, read_jobs, write_job_summary
+from bench.paths import PROJECT_ROOT
+from bench.results import ResultStore
+from bench.run import RunSummary
+from tests.conftest import FAST
+
+
+def test_every_job_of_a_sweep_writes_its_summary_into_its_output_dir(tmp_path):
+    results, sweep = tmp_path / "results", tmp_path / "sweep"
+    done = subprocess.run([sys.executable, "-m", "bench", "-m", "model=logreg,dtree", "explainers=[native]",
+                           "data.datasets=[wdbc]", *FAST, f"paths.results={results}", f"hydra.sweep.dir={sweep}"],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert sorted(path.relative_to(sweep).as_posix() for path in sweep.glob(f"*/{SUMMARY_FILE}")) == \
+        [f"0/{SUMMARY_FILE}", f"1/{SUMMARY_FILE}"]
+    rows = ResultStore(results).read_all()
+    jobs = read_jobs(sweep)
+    for job, model in zip(jobs, ["logreg", "dtree"]):
+        assert f"model={model}" in job.overrides and job.summary["overrides"] == job.overrides
+        assert set(job.summary["unit_keys"]) == set(rows.loc[rows["model"] == model, "unit"])
+        # A fit, an explanation and its deletion score.
+        assert (job.summary["units_computed"], job.summary["units_resumed"], job.summary["skipped"]) == (3, 0, [])
+        assert job.config().model.name == model
+
+
+def test_the_summary_names_each_skipped_dataset_with_its_reason(tmp_path):
+    missing = DataUnavailable("OpenML task 31 is not in the cache; run `python -m bench.data import-shared`",
+                              reason="not in the offline cache")
+    summary = RunSummary("run-1", results=str(tmp_path), units_computed=1, units_resumed=2,
+                         skipped=[("task 31 (credit-g)", missing)], unit_keys={"b", "a"})
+    written = write_job_summary(summary, tmp_path / "sweep" / "3", ["model=logreg", "seed=0"])
+    assert written == tmp_path / "sweep" / "3" / SUMMARY_FILE
+    assert json.loads(written.read_text()) == {
+        "overrides": ["model=logreg", "seed=0"], "run_id": "run-1", "units_computed": 1, "units_resumed": 2,
+        "unit_keys": ["a", "b"], "skipped": [{"dataset": "task 31 (credit-g)", "reason": "not in the offline cache"}]}
+
+
+def test_a_sweep_goes_through_joblib_unless_the_overrides_pick_a_launcher():
+    assert launcher_overrides(["model=logreg"], None, default_jobs=2) == ["hydra/launcher=joblib",
+                                                                           "hydra.launcher.n_jobs=2"]
+    assert launcher_overrides([], 4, default_jobs=2)[1] == "hydra.launcher.n_jobs=4"
+    assert launcher_overrides(["hydra/launcher=slurm", "hydra.launcher.partition=cpu"], None, default_jobs=2) == []
+    with pytest.raises(BenchError, match="--jobs sets the workers of the default joblib launcher"):
+        launcher_overrides(["hydra/launcher=slurm"], 4, default_jobs=2)
+    with pytest.raises(BenchError, match=r"^model=\[a: "):  # the override Hydra cannot read, named
+        launcher_overrides(["seed=0", "model=[a"], None, default_jobs=2)

@@ -8,6 +8,7 @@ import sys
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig
 
@@ -84,10 +85,12 @@ def main(cfg: DictConfig) -> None:
     # Into the job's own output folder: the script that launched a sweep reads what each job did.
     job = HydraConfig.get()
     write_job_summary(summary, job.runtime.output_dir, job.overrides.task)
-    if summary.every_fit_failed:  # the rows say why; a script or a sweep must not take this for success
+    if summary.every_fit_failed:  # the rows say why; a script must not take this for success
         print(f"error: every model fit of this run failed ({len(summary.fits_failed)}), e.g. "
               f"{summary.fits_failed[0]}", file=sys.stderr)
-        sys.exit(1)
+        # A job of a sweep says so in its summary instead: exiting would stop the other jobs.
+        if job.mode != RunMode.MULTIRUN:
+            sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -27,9 +27,9 @@ from bench.metrics.cost import CountingModel, measure
 from bench.models.base import predicted_class
 from bench.prepare import Fold
 from bench.results import ExplainUnit, FitUnit, MetricUnit
+from bench.results.units import EXPLANATION
 
 log = logging.getLogger("bench")
-ARTIFACT = "explanation.pkl"
 
 
 def stream(plan, key: str) -> np.random.Generator:
@@ -75,7 +75,7 @@ class FoldWork:
                 work.metrics_pending[name] = metric_units
                 continue
             work.done.append(unit)
-            if not plan.store.has_artifact(unit, ARTIFACT):
+            if not plan.store.has_artifact(unit, EXPLANATION):
                 continue  # n/a: no explanation to score
             todo = [m for m in metric_units if not is_done(plan, m)]
             work.done += [m for m in metric_units if m not in todo]
@@ -116,7 +116,7 @@ class FoldExplanations:
             X = self.fold.X_test[self.sample]
             explanation = self._explain(unit, X)
         else:
-            stored = self.plan.store.load_artifact(unit, ARTIFACT)
+            stored = self.plan.store.load_artifact(unit, EXPLANATION)
             X, explanation = self.fold.X_test[stored["test_rows"]], stored["explanation"]
         if explanation is None:
             return
@@ -130,6 +130,7 @@ class FoldExplanations:
     def _explain(self, unit: ExplainUnit, X: np.ndarray) -> Explanation | None:
         """The explanation, stored with its cost rows; None, with an n/a or failed row, when there is none."""
         explainer = self.plan.explainers[unit.explainer]
+        self.plan.store.forget_explanation(unit)
         rows_base = {**unit_row(self.base, unit), "n_instances": len(X)}
         reason = explainer.not_applicable(self.model)
         if reason:
@@ -150,7 +151,7 @@ class FoldExplanations:
             log.error("%s %s failed: %s", self.task.name, unit.explainer, one_line(e))
             self.record(unit, [{**rows_base, "status": "failed", "error": one_line(e)}])
             return None
-        self.plan.store.save_artifact(unit, ARTIFACT, artifact)
+        self.plan.store.save_artifact(unit, EXPLANATION, artifact)
         self.record(unit, [{**rows_base, "metric": name, "category": "cost", "value": value, "higher_is_better": False,
                             "status": "ok", "duration_s": cost.seconds}
                            for name, value in cost.per_instance(len(X)).items()])
@@ -192,7 +193,8 @@ def not_applicable(name: str, info, explanation: Explanation, task_type: str) ->
     """Why a metric cannot score this explanation on this task, or None when it can."""
     if not any(explanation.offers(kind) for kind in info.kinds):
         view = " without an attribution view" if explanation.kind != "attribution" else ""
-        return f"{name} scores {' or '.join(info.kinds)} explanations; this one is a {explanation.kind} explanation{view}"
+        return (f"{name} scores {' or '.join(info.kinds)} explanations; this one is a {explanation.kind} "
+                f"explanation{view}")
     if task_type not in info.task_types:
         return f"{name} applies to {', '.join(info.task_types)} tasks, not {task_type}"
     return None

@@ -40,6 +40,7 @@ def write_job_summary(summary, output_dir: str | Path, overrides: list[str]) -> 
         "units_resumed": summary.units_resumed,
         "unit_keys": sorted(summary.unit_keys),
         "skipped": [{"dataset": label, "reason": error.reason} for label, error in summary.skipped],
+        "fits_failed": list(summary.fits_failed) if summary.every_fit_failed else [],  # the job's own failure
     }
     path = Path(output_dir) / SUMMARY_FILE
     with atomic_path(path) as tmp:
@@ -100,15 +101,17 @@ class Sweep:
                 if job.summary else f"{self.label(job)}: did not finish" for job in self.jobs]
 
     def failure(self) -> str | None:
-        """One line on what failed, None when the sweep and every job of it finished."""
+        """One line on what failed, None when the sweep and every job of it finished with a model."""
         unfinished = [self.label(job) for job in self.jobs if job.summary is None]
-        if self.exit_code == 0 and not unfinished:
+        unfitted = [f"{self.label(job)} ({job.summary['fits_failed'][0]})" for job in self.finished
+                    if job.summary.get("fits_failed")]
+        if self.exit_code == 0 and not unfinished and not unfitted:
             return None
-        if unfinished:
-            detail = f"unfinished: {', '.join(unfinished)}"
-        else:
-            detail = "no job started" if not self.jobs else "every job that started finished; see the output above"
-        return f"the sweep in {self.folder} failed (exit code {self.exit_code}); {detail}"
+        details = [f"unfinished: {', '.join(unfinished)}"] * bool(unfinished) + \
+            [f"every fit failed in {', '.join(unfitted)}"] * bool(unfitted)
+        if not details:
+            details = ["no job started" if not self.jobs else "every job that started finished; see the output above"]
+        return f"the sweep in {self.folder} failed (exit code {self.exit_code}); {'; '.join(details)}"
 
 
 def read_jobs(sweep_dir: Path) -> list[Job]:

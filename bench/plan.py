@@ -22,6 +22,7 @@ from bench.errors import BenchError
 from bench.metrics.base import info_of
 from bench.models.base import for_task
 from bench.results import ResultStore, config_hash
+from bench.schema import options
 
 # Data options that choose which units run but do not change what a unit computes.
 SELECTION_KEYS = {"suite", "tasks", "max_tasks", "skip_missing", "offline", "folds", "datasets", "task_id",
@@ -103,8 +104,7 @@ def build_metric(node: Any, what: str) -> Callable:
         try:
             inspect.signature(fn.func).bind_partial(**fn.keywords)
         except TypeError as e:
-            raise BenchError(f"{what}: {e}; its options: "
-                             f"{', '.join(p for p in inspect.signature(fn.func).parameters if p not in ('model', 'X'))}")
+            raise BenchError(f"{what}: {e}; its options: {', '.join(p.name for p in options(fn.func))}")
     return fn
 
 

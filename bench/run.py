@@ -171,6 +171,8 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
         _record_not_applicable(plan, task, fold, not_done, base, f"data: {e}", summary)
         return
     model = None if plan.cfg.force else plan.store.load_artifact(unit, "model.pkl")
+    if model is not None and "device" in model.get_params():
+        model.set_params(device=plan.cfg.device)  # this run's device, wherever the model was trained
     if model is None:
         model = _fit_unit(plan, unit, task, prepared, base, summary)
         if model is None:

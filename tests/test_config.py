@@ -126,6 +126,8 @@ def test_an_empty_results_folder_is_refused():
     (["model=mlp", "model.hidden_sizes=[16,0]"], "hidden_sizes must be positive integers, got [16, 0]"),
     (["model=catboost", "model.depth=40"], "The 'depth' parameter of CatBoost must be an int in the range [1, 16]"),
     (["model=hyperlinear", "model.patience=5"], "early stopping (patience=5) would cut the cosine restarts"),
+    (["model=hyperlinear", "model.batch_size=1"], "The 'batch_size' parameter of HyperLinear must be an int in the "
+                                                  "range [2, inf)"),
 ])
 def test_a_bad_model_option_is_named_when_the_plan_is_made(overrides, message, results):
     with pytest.raises(BenchError) as error:
@@ -144,3 +146,9 @@ def test_rows_record_the_device_and_the_versions_that_decide_them(results):
     assert plan.device.startswith("cpu (")  # a scikit-learn model computes on the CPU whatever `device` says
     torch_plan = make_plan(compose_config(["device=cpu"], results))
     assert torch_plan.model_probe.device == "cpu" and torch_plan.device.startswith("cpu (")
+
+
+@pytest.mark.parametrize("data", ["embedded", "xai_synthetic"])
+def test_a_misspelt_preprocessing_option_fails_even_where_nothing_is_preprocessed(data, results):
+    with pytest.raises(BenchError, match="unexpected keyword argument 'max_categoriez'"):
+        make_plan(compose_config([f"data={data}", "+data.preprocess.max_categoriez=3"], results))

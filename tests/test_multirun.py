@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from bench.errors import BenchError, DataUnavailable
-from bench.multirun import SUMMARY_FILE, launcher_overrides, read_jobs, write_job_summary
+from bench.multirun import SUMMARY_FILE, Sweep, launcher_overrides, read_jobs, write_job_summary
 from bench.paths import PROJECT_ROOT
 from bench.results import ResultStore
 from bench.run import RunSummary
@@ -44,7 +44,8 @@ def test_the_summary_names_each_skipped_dataset_with_its_reason(tmp_path):
     assert written == tmp_path / "sweep" / "3" / SUMMARY_FILE
     assert json.loads(written.read_text()) == {
         "overrides": ["model=logreg", "seed=0"], "run_id": "run-1", "units_computed": 1, "units_resumed": 2,
-        "unit_keys": ["a", "b"], "skipped": [{"dataset": "task 31 (credit-g)", "reason": "not in the offline cache"}]}
+        "unit_keys": ["a", "b"], "skipped": [{"dataset": "task 31 (credit-g)", "reason": "not in the offline cache"}],
+        "fits_failed": []}
 
 
 def test_a_sweep_goes_through_joblib_unless_the_overrides_pick_a_launcher():
@@ -56,3 +57,19 @@ def test_a_sweep_goes_through_joblib_unless_the_overrides_pick_a_launcher():
         launcher_overrides(["hydra/launcher=slurm"], 4, default_jobs=2)
     with pytest.raises(BenchError, match=r"^model=\[a: "):  # the override Hydra cannot read, named
         launcher_overrides(["seed=0", "model=[a"], None, default_jobs=2)
+
+
+def test_a_job_whose_every_fit_failed_lets_the_sweep_go_on_and_says_so(tmp_path):
+    """l1_ratio=1 is a lasso, which scikit-learn's default solver refuses at fit: job 0 fails
+    every fit, job 1 must still run, and the sweep's failure line names job 0."""
+    sweep = tmp_path / "sweep"
+    done = subprocess.run([sys.executable, "-m", "bench", "-m", "model=logreg", "model.l1_ratio=1.0,0.0",
+                           "explainers=none", "data.datasets=[wdbc]", *FAST, f"paths.results={tmp_path / 'results'}",
+                           f"hydra.sweep.dir={sweep}"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert "every model fit of this run failed" in done.stderr
+    failed, fitted = read_jobs(sweep)
+    assert failed.summary["fits_failed"] and not fitted.summary["fits_failed"]
+    fixed = [o for o in failed.overrides if not o.startswith("model.l1_ratio=")]
+    failure = Sweep(sweep, fixed, done.returncode, [failed, fitted]).failure()
+    assert failure.endswith("every fit failed in job 0 (model.l1_ratio=1.0) (wdbc fold 0: ValueError: Solver lbfgs "
+                            "supports only 'l2' or None penalties, got l1 penalty.)")

@@ -314,3 +314,28 @@ def test_a_metric_added_to_a_finished_run_scores_the_stored_explanations_without
     # Another option of one explainer: it explains again, and its metrics score the new explanation.
     changed = bench_run.run(compose_config([*small, "metrics=nightly", "explainers.kernel_shap.nsamples=80"], results))
     assert calls == ["KernelShap"] and changed.units_computed == 1 + 4
+
+
+def test_a_stored_model_computes_on_this_runs_device(results):
+    """A model trained elsewhere (here: pickled with device="cuda", as on a GPU machine) is
+    explained and scored on this run's device."""
+    small = [*FAST, *FAST_MODEL, "data.datasets=[wdbc]", "explainers=[saliency]", "device=cpu"]
+    bench_run.run(compose_config(small, results))
+    stored = next((results / "artifacts").rglob("_model.model.pkl"))
+    model = pickle.loads(stored.read_bytes())
+    stored.write_bytes(pickle.dumps(model.set_params(device="cuda")))
+    more = bench_run.run(compose_config([*small, "metrics=nightly"], results))
+    assert more.units_computed == 3
+    assert (tables(results)["explanations"]["status"] == "ok").all()
+
+
+def test_a_forced_explanation_that_fails_takes_its_old_scores_with_it(results, monkeypatch):
+    from bench.explainers import RandomExplainer
+
+    small = [*FAST, "data.datasets=[wdbc]", "model=logreg", "explainers=[random]"]
+    bench_run.run(compose_config([*small, "metrics=nightly"], results))
+    monkeypatch.setattr(RandomExplainer, "explain", lambda *args, **kwargs: 1 / 0)
+    bench_run.run(compose_config([*small, "force=true"], results))  # deletion only, and the explainer fails
+    rows = ResultStore(results).read_all().query("explainer == 'random'")
+    assert list(rows["status"]) == ["failed"] and rows["metric"].isna().all()
+    assert not list((results / "artifacts").rglob("random-*.explanation.pkl"))

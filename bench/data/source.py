@@ -44,10 +44,12 @@ class IdentityPreprocessor:
 
 class Source(ABC):
     def __init__(self, *, suite: str, folds: Any, preprocess: Mapping[str, Any] | None, seed: int = 0):
-        """`preprocess`: options of TabularPreprocessor (None: its defaults)."""
+        """`preprocess`: options of TabularPreprocessor (None: its defaults), checked now by building
+        one: a task without tabular preprocessing must not hide a misspelt option."""
         self.suite = suite
         self.folds = folds
         self.preprocess = dict(preprocess or {})
+        TabularPreprocessor(**self.preprocess)
         self.seed = seed
 
     @abstractmethod

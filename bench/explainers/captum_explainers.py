@@ -131,11 +131,11 @@ class InputXGradient(_GradientMethod):
 
 
 class DeepLift(_GradientMethod):
-    """DeepLIFT's rescale rule against the `baseline`. Captum follows nonlinearities through module hooks. Where its rules do not keep
-    summation-to-delta (a product of activations, a functional softmax, and captum 0.9's
-    MaxPool rule, whose attributions miss by a few percent), the unit is n/a rather than
-    attributions that do not add up: `tolerance` is the largest miss, relative to the output's
-    change, that is accepted."""
+    """DeepLIFT's rescale rule against the `baseline`. Captum follows nonlinearities through
+    module hooks. Where its rules do not keep summation-to-delta (a product of activations, a
+    functional softmax, and captum 0.9's MaxPool rule, whose attributions miss by a few percent),
+    the unit is n/a rather than attributions that do not add up: `tolerance` is the largest miss,
+    relative to the output's change, that is accepted."""
 
     def __init__(self, *, baseline: Baseline = "mean", tolerance: float = 1e-3):
         _check_baseline("deeplift", baseline)

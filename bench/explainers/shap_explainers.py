@@ -52,10 +52,11 @@ class _ModelAgnosticShap(BatchedExplainer):
 
 class KernelShap(_ModelAgnosticShap):
     """`nsamples`: coalitions per instance ("auto": shap's 2d + 2048); `link`: the space the
-    regression fits (identity, or logit for probabilities). `l1_reg` is shap's feature selection before its regression; the default, False, keeps every
-    feature. shap's own default, "num_features(10)", keeps the 10 features LARS picks first and
-    sets every other attribution to exactly 0: above 10 features a benchmark would credit that as
-    sparseness and charge it as error against the exact Shapley values."""
+    regression fits (identity, or logit for probabilities). `l1_reg` is shap's feature selection
+    before its regression; the default, False, keeps every feature. shap's own default,
+    "num_features(10)", keeps the 10 features LARS picks first and sets every other attribution
+    to exactly 0: above 10 features a benchmark would credit that as sparseness and charge it as
+    error against the exact Shapley values."""
 
     def __init__(self, *, nsamples: int | str = "auto", link: Literal["identity", "logit"] = "identity",
                  l1_reg: str | int | float | bool = False, batch_size: int = 4096):

@@ -50,7 +50,7 @@ from bench.metrics.context import MetricContext
 from bench.metrics.subsample import first_instances, padded
 from bench.metrics.rowwise import spearman_rows
 
-# A snapshot ensemble's members sit at `members.<i>` (bench/models/snapshot_estimator.py):
+# A snapshot ensemble's members sit at `members.<i>` (bench/models/torch_estimator.py, Ensemble):
 # without the index, the paths of one layer of every member are the same.
 MEMBER_INDEX = re.compile(r"(?:^|(?<=\.))members\.\d+(?:\.|$)")
 

@@ -7,7 +7,7 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from bench.models.torch_estimator import TorchClassifier, store_params
+from bench.models.torch_estimator import LOOP, TorchClassifier, store_params
 from bench.models.training import LRSchedule, Optimizer, SnapshotTiming
 
 
@@ -19,11 +19,13 @@ class CNN(TorchClassifier):
         "dropout": [Interval(Real, 0, 1, closed="left")],
     }
 
-    def __init__(self, *, channels: tuple[int, ...] = (16, 32), dropout: float = 0.1, optimizer: Optimizer = "adam",
-                 lr: float = 1e-3, weight_decay: float = 0.0, batch_size: int = 64, epochs: int = 100,
-                 patience: int | None = 8, validation_fraction: float = 0.1, lr_schedule: LRSchedule = "constant",
-                 warmup_epochs: int = 0, t_mult: int = 2, n_restarts: int = 3,
-                 snapshots: SnapshotTiming = "cycle_ends", device: str = "auto", random_state: int = 0):
+    def __init__(self, *, channels: tuple[int, ...] = (16, 32), dropout: float = 0.1,
+                 optimizer: Optimizer = LOOP.optimizer, lr: float = LOOP.lr, weight_decay: float = LOOP.weight_decay,
+                 batch_size: int = LOOP.batch_size, epochs: int = 100, patience: int | None = 8,
+                 validation_fraction: float = LOOP.validation_fraction, lr_schedule: LRSchedule = LOOP.lr_schedule,
+                 warmup_epochs: int = LOOP.warmup_epochs, t_mult: int = LOOP.t_mult, n_restarts: int = LOOP.n_restarts,
+                 snapshots: SnapshotTiming = LOOP.snapshots, device: str = LOOP.device,
+                 random_state: int = LOOP.random_state):
         store_params(self, locals())
 
     def _validate_params(self) -> None:

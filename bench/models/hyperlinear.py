@@ -6,7 +6,7 @@ model, (M+1) x C with the bias in the last row, which is applied to the same x:
 logits_c = sum_m x_m w_mc + b_c. Training adds lambda * mean(|w|) over every generated weight
 (bias included) to the task loss, and follows IMN's schedule and snapshot ensemble
 (bench/models/training.py). The explanation is free: the generated linear model. Every default
-is the paper's.
+is the paper's: lambda = 0.1, and the network and training of bench.models.tabresnet.PaperSetting.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from bench.explanation import Explanation
 from bench.models.base import predicted_class
 from bench.models.linear_explanation import linear_explanation
 from bench.models.residual import ResidualTrunk
-from bench.models.tabresnet import RESIDUAL_CONSTRAINTS
-from bench.models.torch_estimator import TorchClassifier, TorchEstimator, TorchRegressor, in_chunks, store_params
+from bench.models.tabresnet import IMN, RESIDUAL_CONSTRAINTS
+from bench.models.torch_estimator import LOOP, TorchClassifier, TorchEstimator, TorchRegressor, in_chunks, store_params
 from bench.models.training import LRSchedule, Optimizer, SnapshotTiming, StepLoss
 
 
@@ -61,12 +61,14 @@ class _HyperLinearNetwork(TorchEstimator):
 
     _parameter_constraints = {**RESIDUAL_CONSTRAINTS, "l1_penalty": [Interval(Real, 0, None, closed="left")]}
 
-    def __init__(self, *, l1_penalty: float = 0.1, hidden_size: int = 128, n_blocks: int = 2, dropout: float = 0.25,
-                 dropout_on_skip: bool = False, optimizer: Optimizer = "adam", lr: float = 0.01,
-                 weight_decay: float = 0.01, batch_size: int = 64, epochs: int = 500, patience: int | None = None,
-                 validation_fraction: float = 0.1, lr_schedule: LRSchedule = "cosine_restarts",
-                 warmup_epochs: int = 5, t_mult: int = 2, n_restarts: int = 3,
-                 snapshots: SnapshotTiming = "cycle_ends", device: str = "auto", random_state: int = 0):
+    def __init__(self, *, l1_penalty: float = 0.1, hidden_size: int = IMN.hidden_size, n_blocks: int = IMN.n_blocks,
+                 dropout: float = IMN.dropout, dropout_on_skip: bool = IMN.dropout_on_skip,
+                 optimizer: Optimizer = IMN.optimizer, lr: float = IMN.lr, weight_decay: float = IMN.weight_decay,
+                 batch_size: int = IMN.batch_size, epochs: int = IMN.epochs, patience: int | None = IMN.patience,
+                 validation_fraction: float = LOOP.validation_fraction, lr_schedule: LRSchedule = IMN.lr_schedule,
+                 warmup_epochs: int = IMN.warmup_epochs, t_mult: int = IMN.t_mult, n_restarts: int = IMN.n_restarts,
+                 snapshots: SnapshotTiming = IMN.snapshots, device: str = LOOP.device,
+                 random_state: int = LOOP.random_state):
         store_params(self, locals())
 
     def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:

@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from bench.data.task import TASK_TYPES
-from bench.models.torch_estimator import TorchClassifier, TorchEstimator, TorchRegressor, store_params
+from bench.models.torch_estimator import LOOP, TorchClassifier, TorchEstimator, TorchRegressor, store_params
 from bench.models.training import LRSchedule, Optimizer, SnapshotTiming
 
 
@@ -22,10 +22,12 @@ class _MLPNetwork(TorchEstimator):
     }
 
     def __init__(self, *, hidden_sizes: tuple[int, ...] = (128, 128), dropout: float = 0.1,
-                 optimizer: Optimizer = "adam", lr: float = 1e-3, weight_decay: float = 0.0, batch_size: int = 64,
-                 epochs: int = 200, patience: int | None = 10, validation_fraction: float = 0.1,
-                 lr_schedule: LRSchedule = "constant", warmup_epochs: int = 0, t_mult: int = 2, n_restarts: int = 3,
-                 snapshots: SnapshotTiming = "cycle_ends", device: str = "auto", random_state: int = 0):
+                 optimizer: Optimizer = LOOP.optimizer, lr: float = LOOP.lr, weight_decay: float = LOOP.weight_decay,
+                 batch_size: int = LOOP.batch_size, epochs: int = LOOP.epochs, patience: int | None = LOOP.patience,
+                 validation_fraction: float = LOOP.validation_fraction, lr_schedule: LRSchedule = LOOP.lr_schedule,
+                 warmup_epochs: int = LOOP.warmup_epochs, t_mult: int = LOOP.t_mult, n_restarts: int = LOOP.n_restarts,
+                 snapshots: SnapshotTiming = LOOP.snapshots, device: str = LOOP.device,
+                 random_state: int = LOOP.random_state):
         store_params(self, locals())
 
     def _validate_params(self) -> None:

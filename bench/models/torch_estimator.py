@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import inspect
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import get_args
 
@@ -67,6 +68,30 @@ def in_chunks(fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray, device:
 def options_of(literal) -> StrOptions:
     """scikit-learn's constraint for an option whose allowed values are a Literal: one list."""
     return StrOptions(set(get_args(literal)))
+
+
+@dataclass(frozen=True)
+class LoopDefaults:
+    """The training loop's defaults, referenced by every torch model's signature where the model
+    has no reason of its own to differ (IMN's paper settings: bench.models.tabresnet.IMN)."""
+
+    optimizer: Optimizer = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    batch_size: int = 64
+    epochs: int = 200
+    patience: int | None = 10  # early stopping: epochs without a better validation loss
+    validation_fraction: float = 0.1
+    lr_schedule: LRSchedule = "constant"
+    warmup_epochs: int = 0
+    t_mult: int = 2
+    n_restarts: int = 3
+    snapshots: SnapshotTiming = "cycle_ends"
+    device: str = "auto"
+    random_state: int = 0
+
+
+LOOP = LoopDefaults()
 
 
 class BinaryLogits(nn.Module):
@@ -118,8 +143,9 @@ class TorchEstimator(Capabilities, BaseEstimator):
         "device": [str],
         "random_state": [Interval(Integral, 0, None, closed="left")],
     }
-    # Options that only a learning-rate schedule or early stopping reads: set away from their
-    # default without it, they would change nothing, so that is an error.
+    # Options that only lr_schedule="cosine_restarts" reads: set away from their default with
+    # another schedule, they would change nothing, so that is an error (as validation_fraction
+    # is without early stopping).
     _RESTART_OPTIONS = ("t_mult", "n_restarts", "snapshots")
 
     # -- what a model defines ------------------------------------------------------------------

@@ -64,10 +64,10 @@ class RestartSchedule:
 
     iterations_per_epoch: int
     epochs: int
-    warmup_epochs: int = 5
-    t_mult: int = 2
-    n_restarts: int = 3
-    snapshots: SnapshotTiming = "cycle_ends"
+    warmup_epochs: int
+    t_mult: int
+    n_restarts: int
+    snapshots: SnapshotTiming
 
     def __post_init__(self) -> None:
         if not 0 <= self.warmup_epochs < self.epochs:
@@ -175,13 +175,12 @@ def train(module: nn.Module, X: torch.Tensor, y: torch.Tensor, how: Training, ge
         for callback in how.epoch_callbacks:
             callback(epoch)
         module.train()
+        # Checked once per epoch: reading a loss on the host every step would make a GPU wait.
+        finite = torch.ones((), dtype=torch.bool, device=X.device)
         for batch in batches(len(X), how.batch_size, generator):
             optimiser.zero_grad()
             loss = how.step_loss(module, X[batch], y[batch])
-            if not torch.isfinite(loss):
-                raise TrainingDiverged(
-                    f"{how.model_name}: training diverged at epoch {epoch} (loss {loss.item()}); lower the learning "
-                    f"rate (model.lr={how.lr}) or check the data for extreme values")
+            finite &= torch.isfinite(loss.detach())
             loss.backward()
             optimiser.step()
             scheduler.step()
@@ -189,6 +188,10 @@ def train(module: nn.Module, X: torch.Tensor, y: torch.Tensor, how: Training, ge
             if pending and iteration == pending[0]:
                 pending.pop(0)
                 snapshots.append(copy.deepcopy(module).eval())
+        if not finite:
+            raise TrainingDiverged(
+                f"{how.model_name}: training diverged at epoch {epoch} (a loss became NaN or infinite); lower the "
+                f"learning rate (model.lr={how.lr}) or check the data for extreme values")
         if stopper is not None and stopper.stop_after(epoch, validation, how.task_loss):
             break
     module.eval()

@@ -4,12 +4,13 @@ rename), so a crash never leaves a half-written unit and a rerun skips every fin
 from __future__ import annotations
 
 import pickle
+import shutil
 from pathlib import Path
 
 import pandas as pd
 
 from bench.io import atomic_path
-from bench.results.units import ExplainUnit, FitUnit, LoadUnit, MetricUnit, unit_path
+from bench.results.units import EXPLANATION, ExplainUnit, FitUnit, LoadUnit, MetricUnit, scores_path, unit_path
 
 ROW_COLUMNS = [
     "run_id", "unit", "suite", "task_id", "dataset_id", "dataset", "fold", "split_kind", "split_seed", "seed", "model",
@@ -50,6 +51,12 @@ class ResultStore:
 
     def remove(self, unit: LoadUnit) -> None:
         unit_path(self.root, unit).unlink(missing_ok=True)
+
+    def forget_explanation(self, unit: ExplainUnit) -> None:
+        """Removes a stored explanation and the rows of every metric that scored it (this run's
+        metrics or others'), before it is explained again: no score outlives its explanation."""
+        unit_path(self.root, unit, EXPLANATION).unlink(missing_ok=True)
+        shutil.rmtree(scores_path(self.root, unit), ignore_errors=True)
 
     def read_all(self) -> pd.DataFrame:
         files = sorted((self.root / "rows").rglob("*.parquet"))

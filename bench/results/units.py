@@ -71,6 +71,11 @@ class ExplainUnit:
         return slug(f"{self.explainer}-{self.explainer_hash}")
 
     @property
+    def scores_folder(self) -> Path:
+        """Where its metric units are stored, beside its own rows."""
+        return self.folder / self.name
+
+    @property
     def key(self) -> str:
         return str(self.folder / self.name)
 
@@ -86,7 +91,7 @@ class MetricUnit:
 
     @property
     def folder(self) -> Path:
-        return self.explanation.folder / self.explanation.name
+        return self.explanation.scores_folder
 
     @property
     def name(self) -> str:
@@ -106,6 +111,9 @@ def explanation_key(unit_key: str) -> str:
     return unit_key.split(METRIC_SEPARATOR, 1)[0]
 
 
+EXPLANATION = "explanation.pkl"  # an explain unit's artifact
+
+
 def unit_path(root: str | Path, unit: "FitUnit | ExplainUnit | MetricUnit | LoadUnit", what: str = "rows") -> Path:
     """`what`: "rows" (the unit's tidy rows) or an artifact name ("model.pkl", "explanation.pkl",
     ...). A fit unit's artifacts belong to its folder: every metric set shares the model."""
@@ -113,6 +121,11 @@ def unit_path(root: str | Path, unit: "FitUnit | ExplainUnit | MetricUnit | Load
         return Path(root) / "rows" / unit.folder / f"{unit.name}.parquet"
     stem = "_model" if isinstance(unit, FitUnit) else unit.name
     return Path(root) / "artifacts" / unit.folder / f"{stem}.{what}"
+
+
+def scores_path(root: str | Path, unit: ExplainUnit) -> Path:
+    """The folder of the rows of every metric unit of `unit`'s explanation."""
+    return Path(root) / "rows" / unit.scores_folder
 
 
 @dataclass(frozen=True)

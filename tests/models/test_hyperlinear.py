@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from bench.models import HyperLinear, HyperLinearRegressor, TabResNet
+from bench.models.tabresnet import IMN
 from bench.models.training import RestartSchedule, TrainingDiverged, iterations_per_epoch
 from tests.tolerances import assert_float32_sum_close
 
@@ -98,6 +99,11 @@ def test_shapes_binary_one_logit_multiclass_one_per_class(binary, multiclass):
 
 # --- the schedule ------------------------------------------------------------------------
 
+def paper_schedule(**given) -> RestartSchedule:
+    """IMN's schedule (T_mult = 2, 3 cycles, snapshots at the cycles' ends) with `given` changes."""
+    return RestartSchedule(**{"t_mult": IMN.t_mult, "n_restarts": IMN.n_restarts, "snapshots": IMN.snapshots, **given})
+
+
 def learning_rates(schedule: RestartSchedule, lr: float) -> list[float]:
     """The learning rate used by each iteration, 0-based."""
     optimiser = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
@@ -112,7 +118,7 @@ def learning_rates(schedule: RestartSchedule, lr: float) -> list[float]:
 
 def test_warmup_then_cosine_restarts_at_known_steps():
     # 10 iterations per epoch, 75 epochs: warm-up 50 iterations, then 700 = 7 * T_0, T_0 = 100.
-    schedule = RestartSchedule(iterations_per_epoch=10, epochs=75, warmup_epochs=5, t_mult=2, n_restarts=3)
+    schedule = paper_schedule(iterations_per_epoch=10, epochs=75, warmup_epochs=5)
     assert schedule.t_0 == 100
     rates = learning_rates(schedule, lr=0.01)
     expected = {
@@ -128,12 +134,12 @@ def test_warmup_then_cosine_restarts_at_known_steps():
 
 
 def test_snapshots_are_taken_at_the_end_of_each_cycle():
-    schedule = RestartSchedule(iterations_per_epoch=10, epochs=75, warmup_epochs=5)
+    schedule = paper_schedule(iterations_per_epoch=10, epochs=75, warmup_epochs=5)
     assert schedule.snapshot_iterations == (150, 350, 750)  # 50 + T_0, 50 + 3 T_0, 50 + 7 T_0
 
 
 def test_the_authors_code_counts_t0_and_the_snapshots_from_the_first_iteration():
-    schedule = RestartSchedule(iterations_per_epoch=10, epochs=70, warmup_epochs=5, snapshots="authors_code")
+    schedule = paper_schedule(iterations_per_epoch=10, epochs=70, warmup_epochs=5, snapshots="authors_code")
     assert schedule.t_0 == 100  # 700 / 7, warm-up included
     assert schedule.snapshot_iterations == (100, 300, 700)
     rates = learning_rates(schedule, lr=0.01)
@@ -141,13 +147,13 @@ def test_the_authors_code_counts_t0_and_the_snapshots_from_the_first_iteration()
 
 
 def test_no_warmup_starts_at_the_base_rate():
-    rates = learning_rates(RestartSchedule(iterations_per_epoch=10, epochs=7, warmup_epochs=0), lr=0.01)
+    rates = learning_rates(paper_schedule(iterations_per_epoch=10, epochs=7, warmup_epochs=0), lr=0.01)
     assert rates[0] == 0.01 and rates[5] == pytest.approx(0.005)  # T_0 = 10
 
 
 def test_epochs_must_exceed_the_warmup():
     with pytest.raises(ValueError, match="warmup_epochs"):
-        RestartSchedule(iterations_per_epoch=10, epochs=5, warmup_epochs=5)
+        paper_schedule(iterations_per_epoch=10, epochs=5, warmup_epochs=5)
 
 
 def test_a_trailing_batch_of_one_row_is_not_an_iteration():

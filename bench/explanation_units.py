@@ -106,14 +106,19 @@ class FoldExplanations:
     record: Callable[[object, list[dict]], None]
 
     @functools.cached_property
+    def explained(self) -> np.ndarray:
+        """The sampled test rows every explainer explains."""
+        return self.fold.X_test[self.sample]
+
+    @functools.cached_property
     def target(self) -> np.ndarray:
         """What every explainer explains: the model's predicted class of each sampled row."""
-        return predicted_class(self.model, self.fold.X_test[self.sample])
+        return predicted_class(self.model, self.explained)
 
     def run(self, unit: ExplainUnit, *, explain: bool, metric_units: list[MetricUnit]) -> None:
         """Explains (or loads the stored explanation of) `unit`, then scores it with `metric_units`."""
         if explain:
-            X = self.fold.X_test[self.sample]
+            X = self.explained
             explanation = self._explain(unit, X)
         else:
             stored = self.plan.store.load_artifact(unit, EXPLANATION)
@@ -193,7 +198,8 @@ def not_applicable(name: str, info, explanation: Explanation, task_type: str) ->
     """Why a metric cannot score this explanation on this task, or None when it can."""
     if not any(explanation.offers(kind) for kind in info.kinds):
         view = " without an attribution view" if explanation.kind != "attribution" else ""
-        return (f"{name} scores {' or '.join(info.kinds)} explanations; this one is a {explanation.kind} "
+        article = "an" if explanation.kind[0] in "aeiou" else "a"
+        return (f"{name} scores {' or '.join(info.kinds)} explanations; this one is {article} {explanation.kind} "
                 f"explanation{view}")
     if task_type not in info.task_types:
         return f"{name} applies to {', '.join(info.task_types)} tasks, not {task_type}"

@@ -20,7 +20,7 @@ from bench.data.source import Source
 from bench.device import describe_device, resolve_device
 from bench.errors import BenchError
 from bench.metrics.base import info_of
-from bench.models.base import for_task
+from bench.models.base import for_task, on_device
 from bench.results import ResultStore, config_hash
 from bench.schema import options
 
@@ -108,14 +108,11 @@ def build_metric(node: Any, what: str) -> Callable:
     return fn
 
 
-def model_builder(cfg: DictConfig, model_cfg: dict, model_name: str) -> Callable[[], Any]:
-    """Builds the model with the run's seed (and device, for a torch model), checking its options
-    as scikit-learn does (parameter constraints), so that a bad value fails before any data loads."""
+def model_builder(cfg: DictConfig, model_cfg: dict, model_name: str) -> tuple[Callable[[], Any], Any]:
+    """A builder of the model with the run's seed and device, and one model it built, whose options
+    are checked as scikit-learn does (parameter constraints): a bad value fails before any data loads."""
     def make():
-        model = build(model_cfg, f"model={model_name}", random_state=cfg.seed)
-        if "device" in model.get_params():
-            model.set_params(device=cfg.device)
-        return model
+        return on_device(build(model_cfg, f"model={model_name}", random_state=cfg.seed), cfg.device)
 
     probe = make()
     if getattr(probe, "_parameter_constraints", None) is not None:  # interpret's EBM checks its own, at fit
@@ -123,7 +120,7 @@ def model_builder(cfg: DictConfig, model_cfg: dict, model_name: str) -> Callable
             probe._validate_params()
         except (ValueError, TypeError) as e:
             raise BenchError(f"model={model_name}: {' '.join(str(e).split())}") from e
-    return make
+    return make, probe
 
 
 def make_plan(cfg: DictConfig) -> Plan:
@@ -135,10 +132,7 @@ def make_plan(cfg: DictConfig) -> Plan:
     if "device" in model_cfg or "random_state" in model_cfg:
         raise BenchError(f"model.device and model.random_state are the run's: set device=... and seed=... "
                          f"(model={model_name})")
-    make_model = model_builder(cfg, model_cfg, model_name)
-    model_probe = make_model()
-    explanation_metrics = {name: build_metric(node, f"metrics.explanation.{name}")
-                           for name, node in cfg.metrics.explanation.items()}
+    make_model, model_probe = model_builder(cfg, model_cfg, model_name)
     data_identity = {k: v for k, v in plain(cfg.data).items() if k not in SELECTION_KEYS}
     return Plan(
         cfg=cfg, source=source, model_name=model_name,
@@ -151,10 +145,11 @@ def make_plan(cfg: DictConfig) -> Plan:
                           for name, node in cfg.explainers.items()},
         prediction_metrics={name: build_metric(node, f"metrics.prediction.{name}")
                             for name, node in cfg.metrics.prediction.items()},
-        explanation_metrics=explanation_metrics,
+        explanation_metrics={name: build_metric(node, f"metrics.explanation.{name}")
+                             for name, node in cfg.metrics.explanation.items()},
         metric_hashes={name: config_hash(plain(node)) for name, node in cfg.metrics.explanation.items()},
         store=ResultStore(cfg.paths.results),
-        device=describe_device(resolve_device(cfg.device) if "device" in model_probe.get_params() else "cpu"),
+        device=describe_device(resolve_device(model_probe.device) if "device" in model_probe.get_params() else "cpu"),
         # _recursive_=False: the run's config is data for the tracker, not objects to build.
         tracker=build(cfg.logger, "logger", _recursive_=False, _convert_="all",
                       run_config=OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)),

@@ -22,7 +22,7 @@ from bench.errors import BenchError, DataUnavailable, IncompatibleModel, Unusabl
 from bench.explainers.background import summarize
 from bench.metrics.base import info_of
 from bench.metrics.context import MetricContext
-from bench.models.base import input_kind_problem, task_type_problem
+from bench.models.base import input_kind_problem, on_device, task_type_problem
 from bench.plan import Plan, make_plan
 from bench.prepare import Fold, prepare_fold, sample_rows, scores
 from bench.progress import progress
@@ -171,16 +171,16 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
         _record_not_applicable(plan, task, fold, not_done, base, f"data: {e}", summary)
         return
     model = None if plan.cfg.force else plan.store.load_artifact(unit, "model.pkl")
-    if model is not None and "device" in model.get_params():
-        model.set_params(device=plan.cfg.device)  # this run's device, wherever the model was trained
     if model is None:
         model = _fit_unit(plan, unit, task, prepared, base, summary)
         if model is None:
             return  # failed: the explainers wait for a rerun
-    elif not work.fit_done:
-        # The model is stored but these prediction metrics are new (or failed before): score
-        # the stored predictions rather than train again.
-        _score_unit(plan, unit, task, plan.store.load_artifact(unit, "predictions.pkl"), base, summary)
+    else:
+        on_device(model, plan.cfg.device)  # this run's device, wherever the model was trained
+        if not work.fit_done:
+            # The model is stored but these prediction metrics are new (or failed before): score
+            # the stored predictions rather than train again.
+            _score_unit(plan, unit, task, plan.store.load_artifact(unit, "predictions.pkl"), base, summary)
     # The sample depends on the task, fold and seed only: every model and explainer is scored
     # on the same test points.
     fold_key = f"{unit.data_id}/fold{fold}"

@@ -93,8 +93,9 @@ STATED = [(path, leaf, value) for path in conf_files()
 def test_a_stated_option_differs_from_its_constructors_default_and_says_why(path, leaf, value):
     cfg = compose_config(composition_of(path))
     found = owner(cfg, (*package_of(path), *leaf))
-    if found is None:
-        return  # a run-level option (explain.*, paths.*): its one home is conf/config.yaml
+    if found is None:  # only a run-level option (explain.*, paths.*), whose one home is conf/config.yaml
+        assert (*package_of(path), *leaf)[0] in ("explain", "paths"), f"{path}: no component reads {leaf}"
+        return
     node, option = found
     if option.startswith("_"):  # Hydra's _target_ and _partial_
         return

@@ -11,6 +11,7 @@ import pytest
 
 import bench.run as bench_run
 from bench.explanation_units import FoldExplanations
+from bench.device import describe_device, resolve_device
 from bench.errors import BenchError, IncompatibleModel
 from bench.results import ResultStore
 from tests.conftest import FAST, FAST_ALL_EXPLAINERS, FAST_EXPLAINERS, FAST_MODEL, compose_config
@@ -44,6 +45,9 @@ def test_default_run_writes_accuracy_explanation_and_cost_tables(results):
     for name in ("accuracy", "explanations", "cost", "skipped"):
         assert (results / "tables" / f"{name}.md").exists()
     assert "deletion_auc" in summary.tables["explanations"]
+    rows = ResultStore(results).read_all()
+    assert set(rows["device"]) == {describe_device(resolve_device("auto"))}  # the run's device=auto
+    assert rows["versions"].str.contains("lime=").all() and rows["versions"].str.contains("catboost=").all()
 
 
 def test_a_rerun_skips_every_finished_unit_and_force_recomputes(results):

@@ -39,6 +39,13 @@ def task_type_problem(model, model_name: str, task: Task) -> str | None:
     return f"model={model_name} handles {', '.join(types)} tasks, not {task.task_type} ({task.name})"
 
 
+def on_device(model, device: str):
+    """`model` set to compute on `device`, where it has the option (torch models); unchanged else."""
+    if "device" in model.get_params():
+        model.set_params(device=device)
+    return model
+
+
 def for_task(model, task_type: str):
     """The estimator that fits a task of `task_type`: `model`, or for a regression its regression
     twin with the same parameters (`model` is not fitted)."""

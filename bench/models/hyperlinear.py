@@ -84,12 +84,15 @@ class _HyperLinearNetwork(TorchEstimator):
 
     def linear_models(self, X) -> np.ndarray:
         """(n, M+1, C) generated linear models of the last snapshot (C=1 for binary tasks)."""
+        return self._linear_models(self._validated(X))
+
+    def _linear_models(self, X: np.ndarray) -> np.ndarray:
         last = self._networks()[-1]
-        return in_chunks(last.linear_models, self._validated(X), self.device_).double().numpy()
+        return in_chunks(last.linear_models, X, self.device_).double().numpy()
 
     def explain(self, X, target: np.ndarray | None = None) -> Explanation:
         X = self._validated(X)
-        return linear_explanation(X, self.linear_models(X), predicted_class(self, X, target),
+        return linear_explanation(X, self._linear_models(X), predicted_class(self, X, target),
                                   binary=self._output_kind() == "binary")
 
 

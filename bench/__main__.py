@@ -15,23 +15,14 @@ from omegaconf import DictConfig
 from bench.compose import CONF_DIR
 from bench.config import register_configs
 from bench.errors import BenchError
-from bench.multirun import write_job_summary
+from bench.multirun import report_sweep, write_job_failure, write_job_summary
+from bench.watchdog import watch_parent
 
 register_configs()
 
-
-def empty_results_folder(argv: list[str]) -> str | None:
-    """`paths.results=` (empty) would put Hydra's folder at the filesystem root before the run
-    could refuse it."""
-    parser = OverridesParser.create()
-    for arg in argv:
-        try:
-            override = parser.parse_overrides([arg])[0]
-        except Exception:
-            continue
-        if override.key_or_group == "paths.results" and not str(override.value() or "").strip():
-            return f"{arg}: paths.results is empty; name the folder for the results, e.g. paths.results=results"
-    return None
+# Hydra's own launcher runs a sweep's jobs one after the other in the sweep's process; every other
+# launcher starts a process per job or per worker, which must not outlive the sweep (bench.watchdog).
+IN_PROCESS_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
 
 
 def unknown_list_options(argv: list[str]) -> str | None:
@@ -72,30 +63,47 @@ def print_summary(summary) -> None:
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def main(cfg: DictConfig) -> None:
+    job = HydraConfig.get()
+    sweep = job.mode == RunMode.MULTIRUN
+    if sweep and job.launcher._target_ != IN_PROCESS_LAUNCHER:
+        watch_parent()
     from bench.run import run  # after Hydra has parsed the command line: --help skips the plotting libraries
 
     try:
         summary = run(cfg)
-    except BenchError as e:
-        if os.environ.get("HYDRA_FULL_ERROR") == "1":
-            raise
+    except Exception as e:
+        if sweep:  # for the sweep's report, which names the job with this error
+            write_job_failure(e, job.runtime.output_dir, job.overrides.task)
+        if not isinstance(e, BenchError) or os.environ.get("HYDRA_FULL_ERROR") == "1":
+            raise  # Hydra records it as the job's failure; a sweep's other jobs go on
         print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
+        if sweep:
+            return  # SystemExit would make joblib kill the jobs running beside this one
         sys.exit(2)
     print_summary(summary)
     # Into the job's own output folder: the script that launched a sweep reads what each job did.
-    job = HydraConfig.get()
     write_job_summary(summary, job.runtime.output_dir, job.overrides.task)
     if summary.every_fit_failed:  # the rows say why; a script must not take this for success
         print(f"error: every model fit of this run failed ({len(summary.fits_failed)}), e.g. "
               f"{summary.fits_failed[0]}", file=sys.stderr)
         # A job of a sweep says so in its summary instead: exiting would stop the other jobs.
-        if job.mode != RunMode.MULTIRUN:
+        if not sweep:
             sys.exit(1)
 
 
 if __name__ == "__main__":
-    problem = empty_results_folder(sys.argv[1:]) or unknown_list_options(sys.argv[1:])
+    problem = unknown_list_options(sys.argv[1:])
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         sys.exit(2)
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # every finished unit is stored already: no traceback to read
+        print("\ninterrupted: every finished unit is stored; run the same command again to resume",
+              file=sys.stderr)
+        sys.exit(130)
+    except SystemExit:  # Hydra's, once every job has ended, when one raised or a worker died
+        report_sweep(exit_code=1)
+        raise
+    if report_sweep(exit_code=0):  # a job failed, yet Hydra's sweep ended normally
+        sys.exit(1)

@@ -43,6 +43,11 @@ def is_done(plan, unit) -> bool:
     return not plan.cfg.force and plan.store.is_done(unit)
 
 
+def metric_units_of(plan, unit: ExplainUnit) -> list[MetricUnit]:
+    """Every metric unit of the run that scores `unit`'s explanation."""
+    return [MetricUnit(unit, metric, plan.metric_hashes[metric]) for metric in plan.explanation_metrics]
+
+
 def unit_row(base: dict, unit: FitUnit | ExplainUnit | MetricUnit) -> dict:
     """The columns every row of `unit` shares."""
     if isinstance(unit, MetricUnit):
@@ -69,7 +74,7 @@ class FoldWork:
         if work.fit_done:
             work.done.append(fit)
         for name, unit in explain_units.items():
-            metric_units = [MetricUnit(unit, metric, plan.metric_hashes[metric]) for metric in plan.explanation_metrics]
+            metric_units = metric_units_of(plan, unit)
             if not is_done(plan, unit):
                 work.explain_pending.append(name)
                 work.metrics_pending[name] = metric_units
@@ -117,11 +122,13 @@ class FoldExplanations:
 
     def run(self, unit: ExplainUnit, *, explain: bool, metric_units: list[MetricUnit]) -> None:
         """Explains (or loads the stored explanation of) `unit`, then scores it with `metric_units`."""
-        if explain:
+        stored = None if explain else self.plan.store.load_artifact(unit, EXPLANATION)
+        if stored is None:
+            if not explain:  # stored but unreadable (moved aside): explained again, so scored again
+                metric_units = metric_units_of(self.plan, unit)
             X = self.explained
             explanation = self._explain(unit, X)
         else:
-            stored = self.plan.store.load_artifact(unit, EXPLANATION)
             X, explanation = self.fold.X_test[stored["test_rows"]], stored["explanation"]
         if explanation is None:
             return

@@ -1,4 +1,5 @@
-"""Atomic file writes: readers (and a rerun after a crash) never see a partial file."""
+"""Atomic file writes (readers, and a rerun after a crash, never see a partial file), and whether
+a folder can be written at all."""
 
 from __future__ import annotations
 
@@ -30,3 +31,16 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 def write_bytes_atomic(path: str | Path, content: bytes) -> None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(content)
+
+
+def write_problem(folder: str | Path) -> OSError | None:
+    """Why no file can be created in `folder` (or, before it exists, in the nearest folder above
+    it); None when one can. Tried, not asked: os.access says yes to root on a read-only mount,
+    and knows nothing of quotas."""
+    folder = Path(folder).absolute()
+    existing = next(f for f in (folder, *folder.parents) if f.exists())
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            return None
+    except OSError as e:
+        return e

@@ -3,9 +3,10 @@ multirun, `python -m bench -m experiment=<name> ...`, through whichever launcher
 choose (joblib by default, SLURM, ...), and what each of its jobs did.
 
 Every `python -m bench` job writes a summary into its own Hydra output folder
-(`<sweep dir>/<job num>/bench_summary.json`). A script gives its sweep a fresh sweep dir, so it
-reads back exactly its own jobs' summaries, on any launcher whose jobs write to a file system the
-script shares (SLURM's compute nodes included).
+(`<sweep dir>/<job num>/bench_summary.json`), the job's error in it when it failed. A script gives
+its sweep a fresh sweep dir, so it reads back exactly its own jobs' summaries, on any launcher whose
+jobs write to a file system the script shares (SLURM's compute nodes included); `python -m bench -m`
+itself ends with the same report (SweepReport).
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override
-from hydra.errors import OverrideParseException
+from hydra.errors import HydraException, OverrideParseException
+from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from bench.errors import BenchError
+from bench.errors import BenchError, one_line
 from bench.io import atomic_path
 
 SUMMARY_FILE = "bench_summary.json"
@@ -41,7 +44,17 @@ def write_job_summary(summary, output_dir: str | Path, overrides: list[str]) -> 
         "unit_keys": sorted(summary.unit_keys),
         "skipped": [{"dataset": label, "reason": error.reason} for label, error in summary.skipped],
         "fits_failed": list(summary.fits_failed) if summary.every_fit_failed else [],  # the job's own failure
+        "error": None,
     }
+    return _write_summary(content, output_dir)
+
+
+def write_job_failure(error: Exception, output_dir: str | Path, overrides: list[str]) -> Path:
+    """A job that stopped on an error: what it did before is in the rows, not here."""
+    return _write_summary({"overrides": list(overrides), "error": one_line(error)}, output_dir)
+
+
+def _write_summary(content: dict, output_dir: str | Path) -> Path:
     path = Path(output_dir) / SUMMARY_FILE
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(content, indent=1) + "\n", encoding="utf8")
@@ -64,7 +77,13 @@ def parse(overrides: list[str]) -> list[Override]:
 class Job:
     folder: Path
     overrides: list[str]
-    summary: dict | None  # None: the job started but never finished (failed, killed, out of time)
+    summary: dict | None  # None: the job never finished (killed, out of time, stopped with the sweep)
+    started: bool = True
+
+    @property
+    def error(self) -> str | None:
+        """Why the job stopped, when it stopped on an error."""
+        return self.summary.get("error") if self.summary else None
 
     def config(self) -> DictConfig:
         """The job's composed config, as Hydra saved it when the job started."""
@@ -80,7 +99,7 @@ class Sweep:
 
     @property
     def finished(self) -> list[Job]:
-        return [job for job in self.jobs if job.summary is not None]
+        return [job for job in self.jobs if job.summary is not None and not job.error]
 
     def unit_keys(self) -> set[str]:
         return {key for job in self.finished for key in job.summary["unit_keys"]}
@@ -96,33 +115,96 @@ class Sweep:
         return f"job {job.folder.name}" + (f" ({' '.join(swept)})" if swept else "")
 
     def lines(self) -> list[str]:
-        """A line per job: what it computed and resumed, or that it did not finish."""
-        return [f"{self.label(job)}: {job.summary['units_computed']} computed, {job.summary['units_resumed']} resumed"
-                if job.summary else f"{self.label(job)}: did not finish" for job in self.jobs]
+        """A line per job: what it computed and resumed, its error, or that it did not finish."""
+        return [f"{self.label(job)}: {self._outcome(job)}" for job in self.jobs]
+
+    @staticmethod
+    def _outcome(job: Job) -> str:
+        if job.error:
+            return f"failed: {job.error}"
+        if job.summary:
+            return f"{job.summary['units_computed']} computed, {job.summary['units_resumed']} resumed"
+        return "did not finish" if job.started else "never started"
 
     def failure(self) -> str | None:
         """One line on what failed, None when the sweep and every job of it finished with a model."""
-        unfinished = [self.label(job) for job in self.jobs if job.summary is None]
+        failed = [f"{self.label(job)} ({job.error})" for job in self.jobs if job.error]
+        unfinished = [self.label(job) for job in self.jobs if job.started and job.summary is None]
+        unstarted = [self.label(job) for job in self.jobs if not job.started]
         unfitted = [f"{self.label(job)} ({job.summary['fits_failed'][0]})" for job in self.finished
                     if job.summary.get("fits_failed")]
-        if self.exit_code == 0 and not unfinished and not unfitted:
+        if self.exit_code == 0 and not failed and not unfinished and not unstarted and not unfitted:
             return None
-        details = [f"unfinished: {', '.join(unfinished)}"] * bool(unfinished) + \
+        if self.jobs and len(unstarted) == len(self.jobs):
+            unstarted = [f"the {len(self.jobs)} planned"]
+        details = [f"failed: {', '.join(failed)}"] * bool(failed) + \
+            [f"did not finish: {', '.join(unfinished)}"] * bool(unfinished) + \
+            [f"never started: {', '.join(unstarted)}"] * bool(unstarted) + \
             [f"every fit failed in {', '.join(unfitted)}"] * bool(unfitted)
         if not details:
             details = ["no job started" if not self.jobs else "every job that started finished; see the output above"]
-        return f"the sweep in {self.folder} failed (exit code {self.exit_code}); {'; '.join(details)}"
+        code = f" (exit code {self.exit_code})" if self.exit_code else ""
+        return f"the sweep in {self.folder} failed{code}; {'; '.join(details)}"
 
 
 def read_jobs(sweep_dir: Path) -> list[Job]:
-    """Every job that started in `sweep_dir`, in job order, with its summary if it finished."""
+    """Every job of the sweep in `sweep_dir`, in job order, with its summary if it finished; the
+    jobs that never started too (when a worker dies, joblib stops the sweep), as Hydra planned them."""
     jobs = []
     for overrides in sorted(sweep_dir.glob("*/.hydra/overrides.yaml"), key=lambda p: p.parent.parent.name.zfill(9)):
         folder = overrides.parent.parent
         summary = folder / SUMMARY_FILE
         jobs.append(Job(folder, list(OmegaConf.load(overrides)),
                         json.loads(summary.read_text(encoding="utf8")) if summary.is_file() else None))
-    return jobs
+    started = [job.overrides for job in jobs]
+    for num, overrides in enumerate(planned_jobs(sweep_dir)):
+        if overrides in started:
+            started.remove(overrides)
+        else:
+            jobs.append(Job(sweep_dir / str(num), overrides, None, started=False))
+    return sorted(jobs, key=lambda job: job.folder.name.zfill(9))
+
+
+def planned_jobs(sweep_dir: Path) -> list[list[str]]:
+    """Each job's overrides as Hydra's sweeper splits the sweep (its params, then the command
+    line's), read from the multirun.yaml it saves before any job starts; [] without one."""
+    saved = sweep_dir / "multirun.yaml"
+    if not saved.is_file():
+        return []
+    hydra = OmegaConf.load(saved).hydra
+    arguments = [f"{key}={value}" for key, value in (hydra.sweeper.get("params") or {}).items()]
+    try:
+        batches = BasicSweeper.split_arguments(parse([*arguments, *hydra.overrides.task]), max_batch_size=None)
+    except HydraException:  # glob(...) lists a config group, which only Hydra's config loader can
+        return []
+    return [list(job) for batch in batches for job in batch]
+
+
+class SweepReport(Callback):
+    """In the process that runs `python -m bench -m`: notes the sweep's folder as the sweep
+    starts, so that report_sweep() can say at the end what each of its jobs did."""
+
+    folder: Path | None = None
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        SweepReport.folder = Path(config.hydra.sweep.dir)
+
+
+def report_sweep(exit_code: int) -> bool:
+    """A line per job of the sweep this process ran, then, on stderr, the one line naming the jobs
+    that failed or did not finish. True when there is such a line."""
+    folder = SweepReport.folder
+    if folder is None or not (folder / "multirun.yaml").is_file():  # not a sweep, or one Hydra refused
+        return False
+    given = list(OmegaConf.load(folder / "multirun.yaml").hydra.overrides.task)
+    sweep = Sweep(folder, given, exit_code, read_jobs(folder))
+    if not any(job.started for job in sweep.jobs):  # Hydra refused the sweep, and said why
+        return False
+    print("\n" + "\n".join(sweep.lines()), flush=True)
+    failure = sweep.failure()
+    if failure:
+        print(f"error: {failure}", file=sys.stderr, flush=True)
+    return failure is not None
 
 
 def sweep_dir(results: str | Path, name: str) -> Path:

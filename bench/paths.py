@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from bench.io import write_problem
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA_ENV_VAR = "BENCH_SHARED_DATA"
 
@@ -27,3 +29,20 @@ def shared_data_candidates() -> list[Path]:
 
 def find_shared_data() -> Path | None:
     return next((c for c in shared_data_candidates() if (c / "openml").is_dir()), None)
+
+
+def results_folder_problem(results: object) -> str | None:
+    """Why a run cannot store its results in `results` (None when it can): checked before any
+    work, because a run that cannot write would lose everything it computes. Writes nothing
+    that stays."""
+    if not str(results or "").strip():
+        return "paths.results is empty: name the folder for the results, e.g. paths.results=results"
+    folder = Path(str(results)).expanduser()
+    existing = next(p for p in (folder, *folder.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        return f"paths.results={results}: {existing} is a file, not a folder; choose another paths.results"
+    problem = write_problem(folder)
+    if problem:
+        return (f"cannot write the results to {folder} ({problem.strerror or problem}): choose a writable folder "
+                "with paths.results=DIR")
+    return None

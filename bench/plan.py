@@ -21,6 +21,7 @@ from bench.device import describe_device, resolve_device
 from bench.errors import BenchError
 from bench.metrics.base import info_of
 from bench.models.base import for_task, on_device
+from bench.paths import results_folder_problem
 from bench.results import ResultStore, config_hash
 from bench.schema import options
 
@@ -72,8 +73,6 @@ def check_run_options(cfg: DictConfig) -> None:
             raise BenchError(f"explain.{key} must be at least 1, got {cfg.explain[key]}")
     if cfg.torch_threads < 1:
         raise BenchError(f"torch_threads must be at least 1, got {cfg.torch_threads}")
-    if not str(cfg.paths.results).strip():
-        raise BenchError("paths.results is empty: name the folder for the results, e.g. paths.results=results")
     try:
         resolve_device(cfg.device)
     except ValueError as e:
@@ -134,19 +133,25 @@ def make_plan(cfg: DictConfig) -> Plan:
                          f"(model={model_name})")
     make_model, model_probe = model_builder(cfg, model_cfg, model_name)
     data_identity = {k: v for k, v in plain(cfg.data).items() if k not in SELECTION_KEYS}
+    explainers = {name: build(node, f"explainers.{name}") for name, node in cfg.explainers.items()}
+    prediction_metrics = {name: build_metric(node, f"metrics.prediction.{name}")
+                          for name, node in cfg.metrics.prediction.items()}
+    explanation_metrics = {name: build_metric(node, f"metrics.explanation.{name}")
+                           for name, node in cfg.metrics.explanation.items()}
+    problem = results_folder_problem(cfg.paths.results)  # after the option checks: it makes the folder
+    if problem:
+        raise BenchError(problem)
     return Plan(
         cfg=cfg, source=source, model_name=model_name,
         model_factory=lambda task_type: for_task(make_model(), task_type), model_probe=model_probe,
         model_hash=config_hash(model_cfg, data_identity),
         model_config=config_hash(model_cfg),
         metrics_hash=config_hash(plain(cfg.metrics.prediction)),
-        explainers={name: build(node, f"explainers.{name}") for name, node in cfg.explainers.items()},
+        explainers=explainers,
         explainer_hashes={name: config_hash(plain(node), {"explain": plain(cfg.explain)})
                           for name, node in cfg.explainers.items()},
-        prediction_metrics={name: build_metric(node, f"metrics.prediction.{name}")
-                            for name, node in cfg.metrics.prediction.items()},
-        explanation_metrics={name: build_metric(node, f"metrics.explanation.{name}")
-                             for name, node in cfg.metrics.explanation.items()},
+        prediction_metrics=prediction_metrics,
+        explanation_metrics=explanation_metrics,
         metric_hashes={name: config_hash(plain(node)) for name, node in cfg.metrics.explanation.items()},
         store=ResultStore(cfg.paths.results),
         device=describe_device(resolve_device(model_probe.device) if "device" in model_probe.get_params() else "cpu"),

@@ -1,12 +1,18 @@
-"""`python -m bench.report [--results DIR]`: from every row stored under DIR (single runs and
-multiruns alike), the tables in DIR/tables/{accuracy,explanations,cost,skipped}.{csv,md} and
-the leaderboard in DIR/leaderboard/ (markdown, CSV, statistics, figures and index.html)."""
+"""`python -m bench.report [--results DIR] [--out OUT]`: from every row stored under DIR (single
+runs and multiruns alike), the tables {accuracy,explanations,cost,skipped}.{csv,md} and the
+leaderboard (markdown, CSV, statistics, figures and index.html).
+
+Without --out they go to DIR/tables/ and DIR/leaderboard/; with it, to OUT/tables/ and OUT/, and
+nothing is written under DIR (which may be read-only, or someone else's)."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
 from pathlib import Path
 
+from bench.errors import one_line
 from bench.results import ResultStore
 from bench.results.leaderboard import build_leaderboard
 from bench.results.publish import to_markdown, write_leaderboard
@@ -14,22 +20,39 @@ from bench.results.tables import write_report
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", default="results", help="results folder of the runs (default: results)")
-    parser.add_argument("--out", help="leaderboard folder (default: RESULTS/leaderboard)")
+    parser.add_argument("--out", help="where to write the leaderboard, and the tables in OUT/tables "
+                                      "(default: RESULTS/leaderboard and RESULTS/tables)")
     args = parser.parse_args(argv)
-    rows = ResultStore(args.results).read_all()
-    write_report(rows, args.results)
+    # The store's warnings (a damaged or foreign file skipped) go to stderr, one line each.
+    logging.basicConfig(format="warning: %(message)s", level=logging.WARNING)
+    results = Path(args.results)
+    if not (results / "rows").is_dir():
+        return _fail(f"{results} holds no results (no {results / 'rows'} folder): give the folder of a run's "
+                     "paths.results with --results, or run `python -m bench` first")
+    # A reader: an unreadable file is skipped here, and moved aside by the next run that needs it.
+    rows = ResultStore(results, quarantine=False).read_all()
     board = build_leaderboard(rows)
     if board.empty:
-        print(f"no stored result rows under {args.results}/rows: run `python -m bench` first")
-        return 1
-    out = Path(args.out or Path(args.results) / "leaderboard")
-    files = write_leaderboard(board, out, source=str(args.results))
+        return _fail(f"no result rows under {results / 'rows'}: run `python -m bench` first")
+    out = Path(args.out) if args.out else results / "leaderboard"
+    tables_root = out if args.out else results  # the tables go to <root>/tables
+    try:
+        write_report(rows, tables_root)
+        files = write_leaderboard(board, out, source=str(results))
+    except OSError as e:
+        return _fail(f"cannot write the report ({one_line(e)}); choose a writable folder with --out DIR")
     print(to_markdown(board))
-    print(f"tables written to {args.results}/tables/, the leaderboard ({len(files)} files) to {out}/ "
+    print(f"tables written to {tables_root / 'tables'}/, the leaderboard ({len(files)} files) to {out}/ "
           f"(open {out / 'index.html'})")
     return 0
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

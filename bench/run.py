@@ -171,16 +171,17 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
         _record_not_applicable(plan, task, fold, not_done, base, f"data: {e}", summary)
         return
     model = None if plan.cfg.force else plan.store.load_artifact(unit, "model.pkl")
-    if model is None:
+    # The model is stored but these prediction metrics are new (or failed before): score the
+    # stored predictions rather than train again, unless they are gone.
+    predictions = None if model is None or work.fit_done else plan.store.load_artifact(unit, "predictions.pkl")
+    if model is None or (predictions is None and not work.fit_done):
         model = _fit_unit(plan, unit, task, prepared, base, summary)
         if model is None:
             return  # failed: the explainers wait for a rerun
     else:
         on_device(model, plan.cfg.device)  # this run's device, wherever the model was trained
-        if not work.fit_done:
-            # The model is stored but these prediction metrics are new (or failed before): score
-            # the stored predictions rather than train again.
-            _score_unit(plan, unit, task, plan.store.load_artifact(unit, "predictions.pkl"), base, summary)
+        if predictions is not None:
+            _score_unit(plan, unit, task, predictions, base, summary)
     # The sample depends on the task, fold and seed only: every model and explainer is scored
     # on the same test points.
     fold_key = f"{unit.data_id}/fold{fold}"

@@ -1,14 +1,18 @@
 """Fixtures shared by the tests: the real configs composed as a run would, a results folder
-of the test's own, sockets that refuse to connect, ../shared/data when it exists, and stand-ins
+of the test's own, sockets that refuse to connect, a folder made read-only, ../shared/data when it exists, and stand-ins
 for SLURM's commands."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import stat
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import openml
 import pytest
@@ -136,3 +140,39 @@ def fake_slurm(tmp_path: Path) -> FakeSlurm:
         (bin_dir / name).write_text("#!/bin/sh\n" + body)
         (bin_dir / name).chmod(stat.S_IRWXU)
     return FakeSlurm(f"{bin_dir}{os.pathsep}{os.environ['PATH']}", batch)
+
+
+@pytest.fixture
+def make_read_only() -> Callable[[Path], None]:
+    """Makes a folder read-only for the rest of the test: a read-only bind mount as root (who
+    ignores file modes), `chmod -R a-w` otherwise; skips, with the reason, where neither holds."""
+    mounted, chmodded = [], []
+
+    def make(folder: Path) -> None:
+        if os.geteuid() == 0:
+            _mount(["--bind", folder, folder], folder)
+            mounted.append(folder)
+            _mount(["-o", "remount,ro,bind", folder], folder)
+        else:
+            subprocess.run(["chmod", "-R", "a-w", folder], check=True)
+            chmodded.append(folder)
+        try:
+            tempfile.TemporaryFile(dir=folder).close()
+        except OSError:
+            return
+        pytest.skip(f"{folder} is still writable after being made read-only")
+
+    yield make
+    for folder in reversed(mounted):
+        subprocess.run(["umount", folder], check=True)
+    for folder in chmodded:  # so that pytest can remove tmp_path
+        subprocess.run(["chmod", "-R", "u+w", folder], check=True)
+
+
+def _mount(arguments: list, folder: Path) -> None:
+    if shutil.which("mount") is None:
+        pytest.skip(f"running as root, where only a read-only mount makes {folder} read-only, and there is no `mount`")
+    done = subprocess.run(["mount", *map(str, arguments)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"running as root, and a read-only bind mount of {folder} is not permitted here "
+                    f"(mount {' '.join(map(str, arguments))}: {done.stderr.strip()})")

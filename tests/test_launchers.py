@@ -1,6 +1,7 @@
 """Sweeps through Hydra's launchers, as `python -m bench -m ... hydra/launcher=...` runs them:
 joblib's worker processes side by side, a sweep killed midway and resumed from its stored rows,
-submitit's local executor, and the batch script our SLURM config hands to sbatch."""
+workers that end when the sweep's process is killed alone, submitit's local executor, and the
+batch script our SLURM config hands to sbatch."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 import psutil
+import pytest
 
 from bench.paths import PROJECT_ROOT
 from bench.results import ResultStore
+from bench.watchdog import survivors
 from tests.conftest import FAST
 
 JOBLIB = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
@@ -76,16 +79,6 @@ def test_joblib_runs_the_jobs_side_by_side_and_the_report_aggregates_them(tmp_pa
     assert set(accuracy.loc[accuracy["status"] == "ok", "seed"]) == {0, 1}
 
 
-def survivors(pgid: int) -> list[int]:
-    """Processes of the group still running (zombies waiting for a reaper have stopped)."""
-    alive = []
-    for process in psutil.process_iter():
-        with contextlib.suppress(psutil.Error, ProcessLookupError):
-            if os.getpgid(process.pid) == pgid and process.status() != psutil.STATUS_ZOMBIE:
-                alive.append(process.pid)
-    return alive
-
-
 def test_a_killed_multirun_recomputes_only_what_is_missing(tmp_path):
     killed = tmp_path / "killed"
     with open(tmp_path / "killed.log", "w") as log:
@@ -122,6 +115,45 @@ def test_a_killed_multirun_recomputes_only_what_is_missing(tmp_path):
     assert len(counts) == 2
     assert sum(stored for _, stored in counts) == len(at_kill) > 0
     assert sum(computed for computed, _ in counts) == len(expected) - len(at_kill)
+
+
+def a_worker_started(sweep: subprocess.Popen, results: Path) -> bool:
+    """A worker half a second old: past reading its start-up data from the sweep's process (a
+    worker that the sweep's death catches there ends by itself), not yet at its first job."""
+    return any("LokyProcess" in " ".join(child.cmdline()) and time.time() - child.create_time() > 0.5
+               for child in psutil.Process(sweep.pid).children())
+
+
+def a_unit_stored(sweep: subprocess.Popen, results: Path) -> bool:
+    return bool(unit_files(results))
+
+
+@pytest.mark.parametrize("ready", [a_worker_started, a_unit_stored], ids=["before-the-first-job", "mid-job"])
+def test_a_sweep_killed_alone_leaves_no_worker_behind(tmp_path, ready):
+    """SIGKILL to the sweep's process only, as from the OOM killer: joblib's workers, re-parented,
+    used to run on (and wait for jobs for 5 minutes), writing rows beside the rerun a user starts at
+    once. They end within a second, whether the kill struck a job or a worker still starting."""
+    results = tmp_path / "results"
+    with open(tmp_path / "sweep.log", "w") as log:
+        # Its own session: every process the sweep starts can be found by the session id.
+        sweep = subprocess.Popen(bench_command(results, *RESUMABLE_SWEEP), cwd=PROJECT_ROOT, env=bench_env(),
+                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            while not ready(sweep, results):
+                assert sweep.poll() is None, "the sweep ended before the kill"
+                time.sleep(0.05)
+            assert len(survivors(sweep.pid)) > 1, "no worker to leave behind"
+        finally:
+            sweep.kill()
+            sweep.wait()
+    deadline = time.monotonic() + 3  # the watch polls every 0.5 s
+    while survivors(sweep.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = survivors(sweep.pid)
+    for pid in left:  # a failed test must not leave them running either
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert not left, f"{len(left)} process(es) of the killed sweep still running"
 
 
 def test_submitit_local_runs_a_sweep_to_completion(tmp_path):

@@ -98,9 +98,10 @@ def test_the_reproduce_script_runs_compares_and_writes_tidy_rows(shared_data, tm
 def test_a_failed_job_is_named_and_what_finished_is_still_compared(shared_data, tmp_path, capsys):
     assert reproduce_table8(tmp_path, "model=logreg", "seed=0,-1", "data.tasks=[31]") == 1  # no seed -1
     out, err = capsys.readouterr()
-    assert "job 0 (seed=0): 1 computed, 0 resumed" in out and "job 1 (seed=-1): did not finish" in out
+    error = "BenchError: seed must be a non-negative integer, got -1"
+    assert "job 0 (seed=0): 1 computed, 0 resumed" in out and f"job 1 (seed=-1): failed: {error}" in out
     assert "mean over 1 datasets (paired)" in out
-    assert "failed (exit code 2); unfinished: job 1 (seed=-1)" in err
+    assert f"failed (exit code 1); failed: job 1 (seed=-1) ({error})" in err
 
 
 def test_the_reproduce_script_submits_its_sweep_through_slurm(tmp_path, fake_slurm, monkeypatch, capsys):
@@ -110,7 +111,7 @@ def test_the_reproduce_script_submits_its_sweep_through_slurm(tmp_path, fake_slu
     assert "#SBATCH --array=0-17%18\n" in batch  # 6 methods x 3 seeds, one array task each, all at once
     assert "#SBATCH --partition=cpu\n" in batch
     assert f"{sys.executable} -u -m submitit.core._submit {tmp_path}/results/hydra/imn-table8/" in batch
-    assert "no job started" in capsys.readouterr().err
+    assert "never started: the 18 planned" in capsys.readouterr().err
 
 
 def test_the_help_says_the_runs_go_through_hydras_launchers(capsys):

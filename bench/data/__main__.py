@@ -1,8 +1,12 @@
 """Fill an offline openml cache from ARFF files.
 
     python -m bench.data import-arff FILE --dataset-id N --cache DIR [--task-id T --folds K
-                                      --seed S --target NAME --name NAME]
+                                      --seed S --target NAME --name NAME --force]
     python -m bench.data import-shared --cache DIR [--shared PATH]
+
+import-arff refuses to replace an entry the cache already holds unless given --force: an id
+may be a real OpenML dataset or task. import-shared re-imports on purpose and overwrites what
+bench wrote, but keeps what openml downloaded from OpenML.
 
 Bad input (missing file, corrupt ARFF, no shared folder) ends with one ``error: ...`` line
 on stderr and exit code 2, without a traceback.
@@ -57,9 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     one.add_argument("--seed", type=int, default=0, help="seed of the local split (default 0)")
     one.add_argument("--target", help="target attribute (default: the last one)")
     one.add_argument("--name", help="dataset name (default: the file name)")
+    one.add_argument("--force", action="store_true", help="replace the dataset (and task) if the cache holds them")
     one.set_defaults(run=_import_arff)
 
-    shared = commands.add_parser("import-shared", help="import the project's shared ARFFs and CC18 tasks")
+    shared = commands.add_parser("import-shared", help="import the project's shared ARFFs and CC18 tasks; "
+                                 "re-running overwrites the entries bench wrote, never openml's own downloads")
     shared.add_argument("--shared", type=Path, help=f"shared data folder (default: ${SHARED_DATA_ENV_VAR}, "
                         "else ../shared/data from the current directory, else from the repository)")
     shared.set_defaults(run=_import_shared)
@@ -73,13 +79,24 @@ def _parser() -> argparse.ArgumentParser:
 def _import_arff(args: argparse.Namespace) -> list[dict]:
     if not args.file.is_file():
         raise InputError(f"{args.file}: no such ARFF file; check the path")
+    _check_cache_folder(args.cache)
+    existing = openml_cache.existing_entries(args.cache, dataset_id=args.dataset_id, task_id=args.task_id)
+    if existing and not args.force:
+        named = " and ".join(f"{label} ({folder})" for label, folder in existing.items())
+        raise InputError(f"the cache already holds {named}; pass --force to overwrite, or choose another id")
     return [openml_cache.import_arff(
         args.file, dataset_id=args.dataset_id, cache_root=args.cache, task_id=args.task_id,
         n_folds=args.folds, seed=args.seed, name=args.name, target=args.target)]
 
 
 def _import_shared(args: argparse.Namespace) -> list[dict]:
+    _check_cache_folder(args.cache)
     return openml_cache.import_shared(_shared_folder(args.shared), args.cache)
+
+
+def _check_cache_folder(cache: Path) -> None:
+    if cache.exists() and not cache.is_dir():
+        raise InputError(f"--cache {cache} is a file, not a folder; pass a folder")
 
 
 def _shared_folder(given: Path | None) -> Path:

@@ -4,6 +4,7 @@ is scikit-learn's 8x8 digits as an image task; the XAI-Bench sets carry their gr
 
 from __future__ import annotations
 
+import os
 import zlib
 from typing import Any, Mapping, Sequence
 
@@ -54,6 +55,8 @@ class EmbeddedSource(Source):
         for name in datasets:
             if name in synthetic.GENERATORS:
                 synthetic.check_mode(name, synthetic_mode)
+        if any(name in synthetic.GENERATORS for name in datasets):
+            _check_sizes(n_train, n_test)
         self.datasets = list(datasets)
         self.n_folds = n_folds
         self.rho = rho
@@ -105,3 +108,16 @@ class EmbeddedSource(Source):
                                     synthetic.PLANTED_INTERACTIONS.get(ref.name, ())),
             "preprocess": False,  # already N(0, Sigma); the ground truth lives in this space
         })
+
+
+def _check_sizes(n_train: int, n_test: int) -> None:
+    """Sizes a synthetic set can be drawn with, before drawing: a typo such as n_train=0 or an
+    extra zero must not surface as a failed fit or an allocation error deep in numpy."""
+    for key, value, least in (("n_train", n_train, 2), ("n_test", n_test, 1)):
+        if value < least:
+            raise ValueError(f"data.{key} must be at least {least} rows, got {value}")
+    needed = (n_train + n_test) * synthetic.N_FEATURES * np.dtype(np.float64).itemsize
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if needed > memory:
+        raise ValueError(f"data.n_train={n_train} and data.n_test={n_test} need {needed / 2**30:.0f} GiB for the "
+                         f"features alone, more than this machine's {memory / 2**30:.0f} GiB; draw fewer rows")

@@ -4,14 +4,17 @@ With `offline=True` the network is never touched. Before openml is called, every
 would otherwise download must be in the cache: a missing or unreadable one fails at once,
 naming the id and the command that imports it. This matters beyond speed: openml deletes a
 dataset's or task's whole cache folder when loading it fails. A socket guard backs this up,
-refusing any connection or DNS look-up with an error openml does not retry on.
+refusing any connection or DNS look-up with an error openml does not retry on. Online, a
+server that cannot be reached fails as fast, with the way to run offline.
+
+A cache bench cannot write (a read-only mount) is read through a temporary shadow, so that
+openml's derived files and deletions never reach it (openml_cache.writable_view).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import socket
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
@@ -20,6 +23,13 @@ import openml
 import pandas as pd
 
 from bench.data import openml_cache
+from bench.data.openml_network import (
+    causes,
+    fail_fast_when_unreachable,
+    no_network,
+    unreachable,
+    unreachable_cause,
+)
 from bench.data.source import Source, TaskRef
 from bench.data.splits import local_splits
 from bench.data.task import Split, Task, infer_task_type
@@ -29,31 +39,36 @@ from bench.paths import project_path
 SUPPORTED_TASK_TYPES = {openml.tasks.TaskType.SUPERVISED_CLASSIFICATION, openml.tasks.TaskType.SUPERVISED_REGRESSION}
 
 
-class OfflineViolation(DataUnavailable):
-    """Raised instead of opening a connection while offline. Not an OSError, so openml's retry
-    loop (which catches connection errors and sleeps) lets it through at once."""
+def _unreachable_or(ref: TaskRef, error: BaseException, message: str) -> DataUnavailable:
+    cause = unreachable_cause(error)
+    return unreachable(ref.label, cause) if cause is not None else DataUnavailable(message)
+
+
+def _data_error(ref: TaskRef, error: Exception, data_file: str | None, root: Path) -> DataUnavailable:
+    """Why a dataset's data could not be read. Only a file that fails to parse is to be deleted;
+    not one the file system failed on (permissions, a full disk)."""
+    cause = unreachable_cause(error)
+    if cause is not None:
+        return unreachable(ref.label, cause)
+    if data_file is None:  # never downloaded: the server failed, not the cache
+        return DataUnavailable(f"OpenML {ref.label}: its data could not be downloaded ({one_line(error)})")
+    path = Path(data_file).resolve()  # through a shadow of a read-only cache, a link: name the file itself
+    if any(isinstance(c, OSError) for c in causes(error)):
+        return DataUnavailable(f"OpenML {ref.label}: data file {path} could not be read, or openml's derived files "
+                               f"written ({one_line(error)}); check the permissions and free space of {root}",
+                               reason="OpenML cache not usable")
+    return DataUnavailable(f"OpenML {ref.label}: data file {path} could not be read ({one_line(error)}); "
+                           "delete it and import the dataset again", reason="corrupt cache file")
 
 
 @contextlib.contextmanager
-def no_network(reason: str) -> Iterator[None]:
-    def refuse(*args, **kwargs):
-        raise OfflineViolation(reason, reason="needs the OpenML server (offline)")
-
-    with contextlib.ExitStack() as stack:
-        for owner, name in ((socket.socket, "connect"), (socket.socket, "connect_ex"),
-                            (socket, "create_connection"), (socket, "getaddrinfo")):
-            stack.enter_context(_patched(owner, name, refuse))
-        yield
-
-
-@contextlib.contextmanager
-def _patched(owner: Any, name: str, value: Any) -> Iterator[None]:
-    original = getattr(owner, name)
-    setattr(owner, name, value)
+def _openml_root(view: Path, root: Path) -> Iterator[None]:
+    """openml's cache root is `view` for the block, then `root` again."""
+    openml.config.set_root_cache_directory(view)
     try:
         yield
     finally:
-        setattr(owner, name, original)
+        openml.config.set_root_cache_directory(root)
 
 
 @contextlib.contextmanager
@@ -159,26 +174,43 @@ class OpenMLSource(Source):
             openml.config.set_root_cache_directory(self.cache_root)
         # openml has no public getter for its root; `get_cache_directory` is the per-server folder below it.
         root = Path(openml.config._root_cache_directory)
-        guard, skip_parquet = contextlib.nullcontext(), None
+        self._check_folders(ref, root)
+        dataset_id = _dataset_id(ref, root)
+        guard, skip_parquet = fail_fast_when_unreachable(ref.label), None
         if self.offline:
             self._check_cached(ref, root)
             guard = no_network(f"OpenML {ref.label} needs the OpenML server, and data.offline=true")
             # Real descriptions name a parquet file that openml fetches unless it is cached;
             # offline, the cached ARFF must do.
-            dataset_id = ref.dataset_id or openml_cache.task_dataset_id(root, ref.task_id)
             if not openml_cache.parquet_file(root, dataset_id).is_file():
                 skip_parquet = "true"
-        with guard, _environment(openml.config.OPENML_SKIP_PARQUET_ENV_VAR, skip_parquet):
+        with (guard, _environment(openml.config.OPENML_SKIP_PARQUET_ENV_VAR, skip_parquet),
+              openml_cache.writable_view(root, dataset_id=dataset_id, task_id=ref.task_id) as view,
+              _openml_root(view, root)):
             if ref.task_id is not None:
                 return self._load_task(ref, root)
-            return self._load_dataset(ref)
+            return self._load_dataset(ref, root)
+
+    @staticmethod
+    def _check_folders(ref: TaskRef, root: Path) -> None:
+        blocked = openml_cache.file_in_the_way(root, dataset_id=ref.dataset_id, task_id=ref.task_id)
+        if blocked == root:  # every task would fail alike: a configuration error, not a skipped task
+            raise BenchError(f"cache_root {root} is a file, not a folder; point paths.openml_cache "
+                             "(or data.cache_root) at a folder")
+        if blocked is not None:
+            raise DataUnavailable(f"OpenML cache {root}: {blocked} is a file where openml keeps a folder; "
+                                  f"move it away and import {ref.label} again", reason="a file in the OpenML cache's way")
 
     def _check_cached(self, ref: TaskRef, root: Path) -> None:
         try:
             missing = openml_cache.is_cached(root, dataset_id=ref.dataset_id, task_id=ref.task_id)
+            bad = openml_cache.unreadable_files(root, dataset_id=ref.dataset_id, task_id=ref.task_id)
         except ValueError as e:  # a task.xml that does not parse
             raise DataUnavailable(f"corrupt OpenML cache file: {e}; delete it and import {ref.label} again",
                                   reason="corrupt cache file") from e
+        except OSError as e:  # a file there that cannot be opened: its permissions, not its content
+            raise DataUnavailable(f"OpenML {ref.label}: cannot read the cache {root} ({one_line(e)}); "
+                                  "check its permissions", reason="unreadable OpenML cache") from e
         if missing:
             raise DataUnavailable(
                 f"OpenML {ref.label} ({ref.name}) is not in the cache {root} and data.offline=true "
@@ -188,7 +220,6 @@ class OpenMLSource(Source):
                 "or run with data.offline=false on a machine with a network",
                 reason=f"not in the OpenML cache {root} (offline)",
             )
-        bad = openml_cache.unreadable_files(root, dataset_id=ref.dataset_id, task_id=ref.task_id)
         if bad:
             # Checked before openml sees them: openml deletes a cache folder it fails to load.
             raise DataUnavailable(f"corrupt OpenML cache file {bad[0]}; delete it and import {ref.label} again",
@@ -201,13 +232,13 @@ class OpenMLSource(Source):
         except DataUnavailable:
             raise
         except Exception as e:  # openml's errors are varied (server, XML, ARFF); report the id
-            raise DataUnavailable(f"OpenML task {ref.task_id} could not be loaded: {one_line(e)}") from e
+            raise _unreachable_or(ref, e, f"OpenML task {ref.task_id} could not be loaded: {one_line(e)}") from e
         if oml_task.task_type_id not in SUPPORTED_TASK_TYPES:
             raise DataUnavailable(f"OpenML task {ref.task_id} is a {oml_task.task_type}; only classification and regression are supported")
         dataset = oml_task.get_dataset()
-        X, y = self._frame(dataset, oml_task.target_name, ref)
+        X, y = self._frame(dataset, oml_task.target_name, ref, root)
         repeats, n_folds, samples = oml_task.get_split_dimensions()
-        info = self.split_info(ref, root)
+        info = openml_cache.content_identity(root, task_id=ref.task_id)
         splits = tuple(
             Split(fold=k, train=np.asarray(train), test=np.asarray(test), kind=info["split_kind"], seed=info.get("seed"))
             for k in range(n_folds)
@@ -216,48 +247,37 @@ class OpenMLSource(Source):
         return self._task(ref, dataset, X, y, infer_task_type(y, is_nominal=_is_nominal(y)), splits)
 
     def split_identity(self, ref: TaskRef) -> dict:
-        if ref.task_id is None:
-            return {}  # local folds made at load time from data.n_folds and the seed: both in the config
+        """The content of the cached split and data (md5s, split kind, seed, folds), never their
+        paths: the same bytes imported from another folder, or a moved cache, keep their unit keys.
+        A dataset's local folds come from data.n_folds and the seed, both already in the key."""
         root = self.cache_root or Path(openml.config._root_cache_directory)
-        return self.split_info(ref, root)
+        return openml_cache.content_identity(root, task_id=ref.task_id, dataset_id=ref.dataset_id)
 
-    @staticmethod
-    def split_info(ref: TaskRef, root: Path) -> dict:
-        try:
-            return openml_cache.task_split_info(root, ref.task_id)
-        except FileNotFoundError:  # not cached yet: openml will fetch OpenML's own split
-            return {"split_kind": "openml"}
-        except (ValueError, KeyError):  # unreadable: loading reports the corrupt file
-            return {"split_kind": "unreadable"}
-
-    def _load_dataset(self, ref: TaskRef) -> Task:
+    def _load_dataset(self, ref: TaskRef, root: Path) -> Task:
         try:
             dataset = openml.datasets.get_dataset(ref.dataset_id, download_data=True, download_qualities=False,
                                                   download_features_meta_data=True)
         except DataUnavailable:
             raise
         except Exception as e:
-            raise DataUnavailable(f"OpenML dataset {ref.dataset_id} could not be loaded: {one_line(e)}") from e
+            raise _unreachable_or(ref, e, f"OpenML dataset {ref.dataset_id} could not be loaded: {one_line(e)}") from e
         target = self.target or dataset.default_target_attribute
         if not target:
             raise DataUnavailable(f"OpenML dataset {ref.dataset_id} has no default target; set data.target=<column>")
-        X, y = self._frame(dataset, target, ref)
+        X, y = self._frame(dataset, target, ref, root)
         labelled = y.notna().to_numpy()  # rows without a label cannot be scored
         X, y = X[labelled].reset_index(drop=True), y[labelled].reset_index(drop=True)
         task_type = infer_task_type(y, is_nominal=_is_nominal(y))
         splits = local_splits(np.asarray(y), n_folds=self.n_folds, seed=self.seed, stratify=task_type != "regression")
         return self._task(ref, dataset, X, y, task_type, splits)
 
-    def _frame(self, dataset, target: str, ref: TaskRef) -> tuple[pd.DataFrame, pd.Series]:
+    def _frame(self, dataset, target: str, ref: TaskRef, root: Path) -> tuple[pd.DataFrame, pd.Series]:
         try:
             X, y, _, _ = dataset.get_data(target=target, dataset_format="dataframe")
         except DataUnavailable:
             raise
         except Exception as e:
-            raise DataUnavailable(
-                f"OpenML {ref.label}: data file {dataset.data_file} could not be read ({one_line(e)}); "
-                "delete it and import the dataset again"
-            ) from e
+            raise _data_error(ref, e, dataset.data_file, root) from e
         return X, y
 
     def _task(self, ref: TaskRef, dataset, X: pd.DataFrame, y: pd.Series, task_type: str, splits) -> Task:
@@ -267,6 +287,17 @@ class OpenMLSource(Source):
             task_id=ref.task_id, dataset_id=int(dataset.dataset_id),
             metadata={"source": "openml", "version": dataset.version},
         )
+
+
+def _dataset_id(ref: TaskRef, root: Path) -> int | None:
+    """The dataset of `ref`, from its cached task.xml if need be; None when that is not cached or
+    not readable (offline, _check_cached has said so; online, openml fetches it again)."""
+    if ref.dataset_id is not None or ref.task_id is None:
+        return ref.dataset_id
+    try:
+        return openml_cache.task_dataset_id(root, ref.task_id)
+    except (OSError, ValueError):
+        return None
 
 
 def _is_nominal(y: pd.Series) -> bool:

@@ -15,10 +15,13 @@ a ``data_splits_url`` that is not OpenML's, and a ``bench_split.json`` sidecar, 
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import hashlib
 import json
+import logging
+import tempfile
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import urlparse
 from xml.parsers.expat import ExpatError
 
@@ -26,15 +29,18 @@ import arff
 import xmltodict
 
 from bench.data.openml_files import (
+    LOCAL_IMPORT_TAG,
     LOCAL_SPLIT_TAG,
     SIDECAR_NAME,
+    SPLIT_CONTENT,
     dataset_files,
     local_task_files,
+    md5,
     parse_arff,
     resolve_target,
     to_json,
 )
-from bench.io import write_bytes_atomic
+from bench.io import write_bytes_atomic, write_problem
 from bench.paths import find_shared_data
 
 # openml's default server (openml.config._defaults["server"]); openml files its cache under
@@ -46,10 +52,12 @@ TASK_FILES = ("task.xml", "datasplits.arff")
 DERIVED_DATASET_FILES = ("dataset.pkl.py3", "dataset.feather", "dataset.feather.attributes.pkl.py3",
                          "features.xml.pkl", "qualities.xml.pkl")
 DERIVED_TASK_FILES = ("datasplits.pkl.py3",)
+DERIVED_SUFFIXES = (".pkl", ".pkl.py3", ".feather")
 # Attributes OpenML ignores but the shared (Weka) ARFFs still carry: OpenML lists vowel (307)
 # with 13 features including the class, without "Train or Test".
 KNOWN_IGNORE_ATTRIBUTES = {307: ("Train or Test",)}
 
+log = logging.getLogger(__name__)
 
 
 def openml_cache_dir(cache_root: str | Path, server: str = OPENML_SERVER) -> Path:
@@ -80,7 +88,7 @@ def import_arff(arff_path: str | Path, *, dataset_id: int, cache_root: str | Pat
     entry_files = dataset_files(parsed, dataset_id, name, target, ignore)
     task_files = None
     if task_id is not None:
-        task_files = local_task_files(parsed, dataset_id, task_id, name, target, n_folds, seed)
+        task_files = local_task_files(parsed, dataset_id, task_id, target, n_folds, seed)
 
     paths = _write_entry(dataset_dir(cache_root, dataset_id), entry_files, DERIVED_DATASET_FILES)
     if task_files is not None:
@@ -96,8 +104,8 @@ def import_official_task(task_folder: str | Path, *, dataset_id: int, cache_root
     task_id, source_did = _task_ids(folder / "task.xml")
     if source_did != dataset_id:
         raise ValueError(f"{folder / 'task.xml'}: task is on dataset {source_did}, not {dataset_id}")
-    sidecar = {"split_kind": "openml", "source": str(folder.resolve()),
-               "md5": hashlib.md5(splits, usedforsecurity=False).hexdigest()}
+    # source is for people only: unit keys take the sidecar's content fields (SPLIT_CONTENT).
+    sidecar = {"split_kind": "openml", "split_md5": md5(splits), "source": str(folder.resolve())}
     files = {"datasplits.arff": splits, SIDECAR_NAME: to_json(sidecar), "task.xml": task_xml}
     paths = _write_entry(task_dir(cache_root, task_id), files, DERIVED_TASK_FILES)
     return {"task_id": task_id, "split_kind": "openml", "paths": paths}
@@ -105,7 +113,7 @@ def import_official_task(task_folder: str | Path, *, dataset_id: int, cache_root
 
 def task_split_info(cache_root: str | Path, task_id: int) -> dict:
     """How the cached task's split was made: ``{"split_kind": "local", "seed": ..., "n_folds": ...,
-    "md5": ...}`` for a split made here, ``{"split_kind": "openml", ...}`` for OpenML's own."""
+    "split_md5": ..., ...}`` for a split made here, ``{"split_kind": "openml", ...}`` for OpenML's own."""
     folder = task_dir(cache_root, task_id)
     if (folder / SIDECAR_NAME).is_file():
         return json.loads((folder / SIDECAR_NAME).read_text(encoding="utf8"))
@@ -113,6 +121,77 @@ def task_split_info(cache_root: str | Path, task_id: int) -> dict:
         raise FileNotFoundError(f"task {task_id} is not cached under {folder}")
     task = xmltodict.parse((folder / "task.xml").read_bytes(), force_list=("oml:tag",))["oml:task"]
     return {"split_kind": "local" if LOCAL_SPLIT_TAG in task.get("oml:tag", []) else "openml"}
+
+
+def content_identity(cache_root: str | Path, *, task_id: int | None = None,
+                     dataset_id: int | None = None) -> dict:
+    """What a cached task's split and data are, never where they came from: the split's kind,
+    seed, folds and md5 and the data's md5, for the entries bench imported.
+
+    An entry openml downloads, or will, is named by its OpenML id alone (already in a unit's
+    key): OpenML never changes a published dataset or split, and the identity must read the same
+    before the download as after, or a resumed run would redo every unit it had finished."""
+    identity = {}
+    if task_id is not None:
+        try:
+            info = task_split_info(cache_root, task_id)
+            dataset_id = dataset_id or task_dataset_id(cache_root, task_id)
+        except FileNotFoundError:  # not cached yet: openml will fetch OpenML's own split
+            info = {"split_kind": "openml"}
+        except (ValueError, KeyError):  # unreadable: loading reports the corrupt file
+            info = {"split_kind": "unreadable"}
+        identity = {key: info[key] for key in SPLIT_CONTENT if key in info}
+    data_md5 = imported_data_md5(cache_root, dataset_id) if dataset_id is not None else None
+    return identity | ({"data_md5": data_md5} if data_md5 else {})
+
+
+def imported_data_md5(cache_root: str | Path, dataset_id: int) -> str | None:
+    """The md5 of a dataset bench imported; None for one openml downloaded, or none cached."""
+    description = _description(cache_root, dataset_id)
+    return description.get("oml:md5_checksum") if LOCAL_IMPORT_TAG in description.get("oml:tag", []) else None
+
+
+def _description(cache_root: str | Path, dataset_id: int) -> dict:
+    """A cached description.xml as a dict; empty when it is missing or unreadable (loading
+    reports a corrupt file, naming it)."""
+    path = dataset_dir(cache_root, dataset_id) / "description.xml"
+    try:
+        return xmltodict.parse(path.read_bytes(), force_list=("oml:tag",))["oml:data_set_description"]
+    except (OSError, ExpatError, KeyError, TypeError):
+        return {}
+
+
+def holds_download(cache_root: str | Path, *, dataset_id: int | None = None, task_id: int | None = None) -> bool:
+    """Whether the cache holds either entry as openml downloaded it, rather than as bench imported it."""
+    dataset = dataset_dir(cache_root, dataset_id) if dataset_id is not None else None
+    task = task_dir(cache_root, task_id) if task_id is not None else None
+    downloaded_dataset = (dataset is not None and (dataset / "description.xml").is_file()
+                          and LOCAL_IMPORT_TAG not in _description(cache_root, dataset_id).get("oml:tag", []))
+    downloaded_task = task is not None and (task / "task.xml").is_file() and not (task / SIDECAR_NAME).is_file()
+    return downloaded_dataset or downloaded_task
+
+
+def existing_entries(cache_root: str | Path, *, dataset_id: int, task_id: int | None = None) -> dict[str, Path]:
+    """The folders of these entries that the cache already holds, by label ("dataset 3"); an
+    entry is entered through its description.xml or task.xml."""
+    entries = {f"dataset {dataset_id}": (dataset_dir(cache_root, dataset_id), "description.xml")}
+    if task_id is not None:
+        entries[f"task {task_id}"] = (task_dir(cache_root, task_id), "task.xml")
+    return {label: folder for label, (folder, entry) in entries.items() if (folder / entry).is_file()}
+
+
+def file_in_the_way(cache_root: str | Path, *, dataset_id: int | None = None,
+                    task_id: int | None = None) -> Path | None:
+    """The first of the cache root and the folders below it down to these entries that is a
+    file: openml cannot use the cache then, and every file in it would look missing."""
+    root = Path(cache_root)
+    entries = [dataset_dir(root, dataset_id)] if dataset_id is not None else []
+    entries += [task_dir(root, task_id)] if task_id is not None else []
+    for entry in entries or [root]:
+        for folder in [*reversed(entry.relative_to(root).parents), Path(entry.relative_to(root))]:
+            if (root / folder).exists() and not (root / folder).is_dir():
+                return root / folder
+    return None
 
 
 def task_dataset_id(cache_root: str | Path, task_id: int) -> int | None:
@@ -166,6 +245,8 @@ def unreadable_files(cache_root: str | Path, *, dataset_id: int | None = None,
 
 
 def _readable(path: Path) -> bool:
+    """Whether the file parses. A file that cannot be opened (permissions) raises OSError: that
+    is no reason to delete it."""
     try:
         if path.suffix == ".xml":
             xmltodict.parse(path.read_bytes())
@@ -175,6 +256,8 @@ def _readable(path: Path) -> bool:
             with path.open(encoding="utf8") as fh:
                 first = next((line for line in fh if line.strip() and not line.startswith("%")), "")
             return first.lower().startswith("@relation")
+    except OSError:
+        raise
     except Exception:  # any parse error means unreadable; which one does not matter here
         return False
     return True
@@ -187,7 +270,8 @@ def import_shared(shared_data_dir: str | Path, cache_root: str | Path, *, only: 
     Task ids come from ``<shared>/cc18.csv``. A task whose official split ships in
     ``<shared>/openml-tasks/<tid>/`` is copied as is; the others get a local seeded
     stratified split. ARFFs of dataset versions outside CC18 become datasets only. ``only``
-    limits the import to those dataset ids. Re-running overwrites every entry it writes.
+    limits the import to those dataset ids. Re-running overwrites the entries bench wrote (by
+    this or import_arff); an entry openml downloaded from OpenML is kept, and logged.
     """
     shared = Path(shared_data_dir)
     if not (shared / "openml").is_dir() or not (shared / "cc18.csv").is_file():
@@ -201,6 +285,11 @@ def import_shared(shared_data_dir: str | Path, cache_root: str | Path, *, only: 
             continue
         row = cc18.get(did)
         tid = int(row["tid"]) if row else None
+        if holds_download(cache_root, dataset_id=did, task_id=tid):
+            # A real download may hold OpenML's official split, which a local one must not replace.
+            log.warning("kept dataset %s%s: the cache holds OpenML's own download of it", did,
+                        f" and task {tid}" if tid else "")
+            continue
         official = shared / "openml-tasks" / str(tid)
         has_official = tid is not None and (official / "task.xml").is_file()
         result = import_arff(path, dataset_id=did, cache_root=cache_root,
@@ -253,3 +342,40 @@ def import_missing_from_shared(cache_root: str | Path, dataset_ids: list[int]) -
     if shared is None or not missing:
         return []
     return import_shared(shared, cache_root, only=missing)
+
+
+# --- reading a cache bench may not write -------------------------------------------------------
+
+
+@contextlib.contextmanager
+def writable_view(cache_root: str | Path, *, dataset_id: int | None = None,
+                  task_id: int | None = None) -> Iterator[Path]:
+    """A cache root holding these entries that openml may write into: ``cache_root`` itself when
+    their folders are writable, else a temporary shadow of them, removed on exit.
+
+    openml 0.15 writes what it derives on first load (data, feature, quality and split pickles)
+    into the entry's folder, with no option to skip it, and deletes the folder when a load fails;
+    in a cache mounted read-only, or someone else's, the load fails. The shadow re-creates the
+    entry folders with a symbolic link to each source file (XML, ARFF, parquet): openml writes its
+    pickles beside them and can delete nothing but links. The cache's own pickles are not linked,
+    because openml rewrites one it finds stale through the link; it parses the source instead.
+    """
+    root = Path(cache_root).absolute()
+    folders = [dataset_dir(root, dataset_id)] if dataset_id is not None else []
+    folders += [task_dir(root, task_id)] if task_id is not None else []
+    if all(write_problem(folder) is None for folder in folders or [root]):
+        yield root
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-openml-shadow-") as shadow:
+        for folder in (f for f in folders if f.is_dir()):
+            twin = Path(shadow) / folder.relative_to(root)
+            twin.mkdir(parents=True)
+            for source in folder.iterdir():
+                if source.is_file() and not source.name.endswith(DERIVED_SUFFIXES):
+                    (twin / source.name).symlink_to(source)
+        log.info("OpenML cache %s is read-only: what openml derives or downloads now goes to %s, and is not kept",
+                 root, shadow)
+        yield Path(shadow)
+
+
+

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass
@@ -18,7 +17,11 @@ from sklearn.model_selection import StratifiedKFold
 
 OML_NS = "http://openml.org/openml"
 LOCAL_SPLIT_TAG = "bench:local-split"
+LOCAL_IMPORT_TAG = "bench:local-import"
 SIDECAR_NAME = "bench_split.json"
+# The sidecar fields that say what a split is, not where it came from: a unit's key holds these,
+# so the same bytes imported from two paths, or a cache or results folder moved, resume.
+SPLIT_CONTENT = ("split_kind", "seed", "n_folds", "split_md5")
 ARFF_NUMERIC_TYPES = {"NUMERIC", "REAL", "INTEGER"}
 
 ET.register_namespace("oml", OML_NS)
@@ -42,7 +45,7 @@ class ArffData:
 
     @property
     def md5(self) -> str:
-        return hashlib.md5(self.raw, usedforsecurity=False).hexdigest()  # OpenML's checksum
+        return md5(self.raw)  # OpenML's checksum
 
 
 # --- parsing and validation ---------------------------------------------------------------------
@@ -103,7 +106,7 @@ def dataset_files(parsed: ArffData, did: int, name: str, target: str, ignore: tu
              # No parquet_url on purpose: with one, get_dataset(download_data=True) first
              # downloads a parquet file from OpenML's MinIO store.
              ("default_target_attribute", target), *(("ignore_attribute", attr) for attr in ignore),
-             ("tag", "bench:local-import"), ("visibility", "public"), ("status", "active"),
+             ("tag", LOCAL_IMPORT_TAG), ("visibility", "public"), ("status", "active"),
              ("md5_checksum", parsed.md5))
     # description.xml goes last: openml enters an entry through it.
     return {"dataset.arff": parsed.raw, "features.xml": _features_xml(parsed, target, ignore),
@@ -147,23 +150,25 @@ def _qualities_xml(parsed: ArffData, target: str, ignore: tuple[str, ...]) -> by
     return _xml(root)
 
 
-def local_task_files(parsed: ArffData, did: int, tid: int, name: str, target: str,
-                      n_folds: int, seed: int) -> dict:
+def local_task_files(parsed: ArffData, did: int, tid: int, target: str, n_folds: int, seed: int) -> dict:
     y = _class_codes(parsed, target)
     try:
         folds = list(StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
     except ValueError as e:
         raise ValueError(f"{parsed.path}: cannot make a stratified {n_folds}-fold split: {e}") from e
-    # The layout of OpenML's own datasplits.arff, which openml's split reader expects.
-    relation = re.sub(r"[^A-Za-z0-9_.-]", "_", f"dataset_{did}_{name}_local_splits_seed_{seed}")
+    # The layout of OpenML's own datasplits.arff, which openml's split reader expects. No dataset
+    # name in it: that may come from the file's name, and the split's md5 is part of unit keys.
+    relation = f"dataset_{did}_local_splits_seed_{seed}"
     lines = [f"@relation {relation}", "", "@attribute type {TRAIN,TEST}", "@attribute rowid numeric",
              "@attribute repeat numeric", "@attribute fold numeric", "", "@data"]
     for fold, (train, test) in enumerate(folds):
         lines += [f"TRAIN,{row},0,{fold}" for row in train] + [f"TEST,{row},0,{fold}" for row in test]
-    sidecar = {"split_kind": "local", "seed": seed, "n_folds": n_folds,
-               "source_arff": str(parsed.path.resolve()), "md5": parsed.md5}
+    splits = ("\n".join(lines) + "\n").encode("utf8")
+    # source_arff is for people only: unit keys take the sidecar's content fields (SPLIT_CONTENT).
+    sidecar = {"split_kind": "local", "seed": seed, "n_folds": n_folds, "split_md5": md5(splits),
+               "data_md5": parsed.md5, "source_arff": str(parsed.path.resolve())}
     # task.xml goes last: openml enters an entry through it.
-    return {"datasplits.arff": ("\n".join(lines) + "\n").encode("utf8"), SIDECAR_NAME: to_json(sidecar),
+    return {"datasplits.arff": splits, SIDECAR_NAME: to_json(sidecar),
             "task.xml": _task_xml(did, tid, target, n_folds, seed)}
 
 
@@ -211,6 +216,10 @@ def _add_all(parent: ET.Element, *children: tuple[str, object]) -> None:
 def _xml(root: ET.Element) -> bytes:
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def md5(content: bytes) -> str:
+    return hashlib.md5(content, usedforsecurity=False).hexdigest()
 
 
 def to_json(data: dict) -> bytes:

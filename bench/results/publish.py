@@ -15,6 +15,7 @@ import pandas as pd
 from bench.errors import one_line
 from bench.io import atomic_path
 from bench.results import plots
+from bench.results.markdown import markdown_table
 from bench.results.leaderboard import COST_METRICS, PRIMARY_METRICS, Leaderboard
 from bench.results.statistics import ALPHA
 from bench.results.units import slug
@@ -113,14 +114,15 @@ def to_markdown(board: Leaderboard) -> str:
     for section, title in (("accuracy", "Accuracy per model"), ("explanations", "Explanation quality and cost")):
         text, _ = wide_table(board, section)
         parts.append(f"## {title}\n")
-        parts.append(text.to_markdown(index=False) + "\n" if not text.empty else f"_no {section} rows_\n")
+        parts.append(markdown_table(text, names=["model", "explainer"]) + "\n" if not text.empty
+                     else f"_no {section} rows_\n")
         parts += [f"- {test.describe()}" for name, test in board.tests.items()
                   if (name == "accuracy") == (section == "accuracy")]
         parts += [f"- {note}" for note in board.notes.get(section, [])]
         parts.append("")
         if section == "accuracy" and not board.primary.empty:
             parts += [f"### {HEADLINE.capitalize()}\n",
-                      per_task_table(board)[0].to_markdown(index=False), ""]
+                      markdown_table(per_task_table(board)[0], names=["task"]), ""]
     if board.notes.get("data"):
         parts += ["## About the rows\n", *[f"- {note}" for note in board.notes["data"]], ""]
     return "\n".join(parts)

@@ -1,14 +1,21 @@
 """Tidy result rows on disk: one parquet file per unit, written atomically (temporary file +
-rename), so a crash never leaves a half-written unit and a rerun skips every finished one."""
+rename), so a crash never leaves a half-written unit and a rerun skips every finished one.
+
+A file that cannot be read (damaged by hand, a full disk of another tool, a copy cut short)
+is moved aside to `<results>/quarantine/`, with a warning naming it, and its unit counts as
+not done: the run computes it again instead of stopping on it."""
 
 from __future__ import annotations
 
+import logging
+import os
 import pickle
 import shutil
 from pathlib import Path
 
 import pandas as pd
 
+from bench.errors import one_line
 from bench.io import atomic_path
 from bench.results.units import EXPLANATION, ExplainUnit, FitUnit, LoadUnit, MetricUnit, scores_path, unit_path
 
@@ -18,6 +25,9 @@ ROW_COLUMNS = [
     "duration_s", "model_evaluations", "config_hash", "versions", "device",
 ]
 STATUSES = ("ok", "failed", "n/a")
+QUARANTINE = "quarantine"  # where unreadable result files go, beside rows/ and artifacts/
+
+log = logging.getLogger("bench")
 
 
 def rows_frame(rows: list[dict]) -> pd.DataFrame:
@@ -35,15 +45,20 @@ def rows_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 class ResultStore:
-    def __init__(self, root: str | Path):
+    """`quarantine`: move unreadable files aside (a run, which recomputes their units); a reader
+    that must not write (`python -m bench.report`) only skips them, with the same warning."""
+
+    def __init__(self, root: str | Path, *, quarantine: bool = True):
         self.root = Path(root)
+        self.quarantine = quarantine
 
     def is_done(self, unit: FitUnit | ExplainUnit | MetricUnit) -> bool:
         """Finished: stored, and no row failed (failures are retried, "n/a" is an answer)."""
         path = unit_path(self.root, unit)
         if not path.exists():
             return False
-        return not (pd.read_parquet(path, columns=["status"])["status"] == "failed").any()
+        rows = self._read(path, columns=["status"])
+        return rows is not None and not (rows["status"] == "failed").any()
 
     def write(self, unit: FitUnit | ExplainUnit | MetricUnit | LoadUnit, rows: list[dict]) -> None:
         with atomic_path(unit_path(self.root, unit)) as tmp:
@@ -59,11 +74,22 @@ class ResultStore:
         shutil.rmtree(scores_path(self.root, unit), ignore_errors=True)
 
     def read_all(self) -> pd.DataFrame:
-        files = sorted((self.root / "rows").rglob("*.parquet"))
-        if not files:
+        """Every stored row. Files that are not result rows (another tool's parquet) are skipped
+        with a warning; unreadable ones too, after quarantine."""
+        frames = []
+        for path in sorted((self.root / "rows").rglob("*.parquet")):
+            frame = self._read(path)
+            if frame is None:
+                continue
+            if not {"unit", "status"} <= set(frame.columns) or not set(frame.columns) <= set(ROW_COLUMNS):
+                log.warning("%s is not a file of result rows (its columns: %s); skipped", path,
+                            ", ".join(map(str, frame.columns[:8])))
+                continue
+            frames.append(frame)
+        if not frames:
             return rows_frame([])
         # reindex: rows stored before a column was added read as missing there.
-        return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True).reindex(columns=ROW_COLUMNS)
+        return pd.concat(frames, ignore_index=True).reindex(columns=ROW_COLUMNS)
 
     def save_artifact(self, unit: FitUnit | ExplainUnit, what: str, obj) -> None:
         with atomic_path(unit_path(self.root, unit, what)) as tmp, open(tmp, "wb") as f:
@@ -73,8 +99,44 @@ class ResultStore:
         return unit_path(self.root, unit, what).exists()
 
     def load_artifact(self, unit: FitUnit | ExplainUnit, what: str):
+        """The stored object, or None when there is none or it cannot be read (quarantined)."""
         path = unit_path(self.root, unit, what)
         if not path.exists():
             return None
-        with open(path, "rb") as f:
-            return pickle.load(f)
+        try:
+            with open(path, "rb") as f:
+                return pickle.load(f)
+        except Exception as e:  # truncated, overwritten, or pickled by code that is gone
+            self._unreadable(path, e)
+            return None
+
+    def _read(self, path: Path, columns: list[str] | None = None) -> pd.DataFrame | None:
+        try:
+            return pd.read_parquet(path, columns=columns)
+        except Exception as e:  # pyarrow's errors for a damaged file are many (ArrowInvalid, OSError, ...)
+            self._unreadable(path, e)
+            return None
+
+    def _unreadable(self, path: Path, error: Exception) -> None:
+        if not self.quarantine:
+            log.warning("%s cannot be read (%s); skipped", path, one_line(error, 200))
+            return
+        target = self._quarantine_path(path)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+        except OSError as e:
+            log.warning("%s cannot be read (%s) nor moved aside (%s); skipped", path, one_line(error, 200),
+                        one_line(e, 200))
+            return
+        log.warning("%s cannot be read (%s); moved to %s, its unit will be computed again", path,
+                    one_line(error, 200), target)
+
+    def _quarantine_path(self, path: Path) -> Path:
+        """Under quarantine/, at the file's place in the results folder; never over an earlier one."""
+        target = self.root / QUARANTINE / path.relative_to(self.root)
+        n = 1
+        while target.exists():
+            target = target.with_name(f"{path.name}.{n}")
+            n += 1
+        return target

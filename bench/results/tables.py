@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.io import atomic_path
+from bench.io import write_bytes_atomic
+from bench.results.markdown import markdown_table
 from bench.results.units import explanation_key
 
 ID_COLUMNS = ["suite", "task_id", "dataset_id", "dataset", "fold", "split_kind", "split_seed", "seed", "model"]
@@ -24,6 +25,8 @@ PIVOT_INDEX = {
     "explanations": ["suite", "dataset", "fold", "seed", "model", "explainer"],
     "cost": ["suite", "dataset", "fold", "seed", "model", "explainer"],
 }
+# Index columns that hold names, never numbers (a dataset may be called "inf").
+NAME_COLUMNS = ["unit", "suite", "dataset", "model", "explainer"]
 
 
 def build_tables(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -48,7 +51,7 @@ def to_markdown(name: str, table: pd.DataFrame) -> str:
     if table.empty:
         return f"_no {name} rows_\n"
     if name == "skipped":
-        return table.to_markdown(index=False) + "\n"
+        return markdown_table(table) + "\n"
     shown = PIVOT_INDEX[name]
     index = ["unit", *shown]
     # An explanation's metrics are units of their own: one line per explanation.
@@ -67,20 +70,18 @@ def to_markdown(name: str, table: pd.DataFrame) -> str:
     wide.columns.name = None
     if not wide.duplicated(shown).any():
         wide = wide.drop(columns="unit")
-    # tabulate blanks None, not NaN
-    return wide.astype(object).where(wide.notna(), None).to_markdown(index=False, floatfmt=".4g", missingval="") + "\n"
+    return markdown_table(wide, names=NAME_COLUMNS, floatfmt=".4g") + "\n"
 
 
 def write_tables(tables: dict[str, pd.DataFrame], folder: str | Path) -> dict[str, str]:
-    """Writes `<name>.csv` and `<name>.md` per table; returns the markdown texts."""
+    """Writes `<name>.csv` and `<name>.md` per table; returns the markdown texts. Every file is
+    rendered before the first is written, so an error leaves the old tables, all of them."""
     folder = Path(folder)
-    texts = {}
-    for name, table in tables.items():
-        with atomic_path(folder / f"{name}.csv") as tmp:
-            table.to_csv(tmp, index=False)
-        texts[name] = to_markdown(name, table)
-        with atomic_path(folder / f"{name}.md") as tmp:
-            tmp.write_text(texts[name])
+    texts = {name: to_markdown(name, table) for name, table in tables.items()}
+    files = {f"{name}.csv": table.to_csv(index=False) for name, table in tables.items()} | \
+        {f"{name}.md": text for name, text in texts.items()}
+    for file_name, content in files.items():
+        write_bytes_atomic(folder / file_name, content.encode("utf8"))
     return texts
 
 

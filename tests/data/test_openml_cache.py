@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 import socket
 from pathlib import Path
 
@@ -147,3 +148,45 @@ def test_import_shared_keeps_official_split_of_task_3(shared_data, cache_root, n
     X, _ = local.get_X_and_y(dataset_format="dataframe")
     assert (len(X), local.target_name) == (569, "Class")
     assert sum(len(test) for _, test in _folds(local)) == 569
+
+
+def test_import_arff_refuses_to_overwrite_an_entry_without_force(toy_arff, cache_root, capsys):
+    cache = str(cache_root)
+    argv = ["import-arff", str(toy_arff), "--dataset-id", str(DID), "--task-id", str(TID), "--cache", cache]
+    assert cli_main(argv) == 0
+    description = oc.dataset_dir(cache_root, DID) / "description.xml"
+    written = description.stat().st_mtime_ns
+    capsys.readouterr()
+
+    assert cli_main([*argv[:2], "--dataset-id", str(DID), "--cache", cache]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"error: the cache already holds dataset {DID} ({oc.dataset_dir(cache_root, DID)}); "
+                   "pass --force to overwrite, or choose another id\n")
+    assert cli_main(argv) == 2 and f"task {TID} ({oc.task_dir(cache_root, TID)})" in capsys.readouterr().err
+    assert description.stat().st_mtime_ns == written
+
+    assert cli_main([*argv, "--seed", "1", "--force"]) == 0
+    assert oc.task_split_info(cache_root, TID)["seed"] == 1
+
+
+def test_cli_names_a_cache_that_is_a_file(toy_arff, tmp_path, capsys):
+    not_a_folder = tmp_path / "hostname"
+    not_a_folder.write_text("a file\n")
+    assert cli_main(["import-arff", str(toy_arff), "--dataset-id", "1", "--cache", str(not_a_folder)]) == 2
+    assert capsys.readouterr().err == f"error: --cache {not_a_folder} is a file, not a folder; pass a folder\n"
+
+
+def test_import_shared_overwrites_its_own_entries_and_keeps_openmls_downloads(toy_arff, tmp_path, cache_root, caplog):
+    shared = tmp_path / "shared"
+    (shared / "openml").mkdir(parents=True)
+    shutil.copy(toy_arff, shared / "openml" / f"{DID}-toy.arff")
+    (shared / "cc18.csv").write_text(f"did,tid,name\n{DID},{TID},toy\n")
+    assert [r["task_id"] for r in oc.import_shared(shared, cache_root)] == [TID]
+    assert [r["task_id"] for r in oc.import_shared(shared, cache_root, seed=1)] == [TID]  # its own: overwritten
+    assert oc.task_split_info(cache_root, TID)["seed"] == 1
+
+    (oc.task_dir(cache_root, TID) / "bench_split.json").unlink()  # as a task openml downloaded
+    task_xml = (oc.task_dir(cache_root, TID) / "task.xml").read_bytes()
+    assert oc.import_shared(shared, cache_root, seed=2) == []
+    assert (oc.task_dir(cache_root, TID) / "task.xml").read_bytes() == task_xml
+    assert f"kept dataset {DID} and task {TID}" in caplog.text

@@ -103,7 +103,7 @@ def test_offline_a_cached_arff_is_used_where_the_description_names_a_parquet_fil
 def test_the_offline_guard_refuses_connections_and_name_lookups():
     import socket
 
-    from bench.data.openml import OfflineViolation, no_network
+    from bench.data.openml_network import OfflineViolation, no_network
 
     with no_network("offline"):
         for attempt in (lambda: socket.create_connection(("example.org", 80)),
@@ -124,3 +124,23 @@ def test_a_reimported_split_changes_the_unit_keys(toy_arff, cache_root, results,
     assert again.units_computed == first.units_computed == 3  # fit, explanation, its deletion metric
     split_seeds = pd.read_csv(results / "tables" / "accuracy.csv")["split_seed"]
     assert sorted(set(split_seeds)) == [0, 1]
+
+
+@pytest.mark.parametrize("offline", [True, False])
+def test_a_cache_root_that_is_a_file_is_named_as_one_not_as_a_missing_task(tmp_path, offline, no_network):
+    not_a_folder = tmp_path / "hostname"
+    not_a_folder.write_text("a file\n")
+    with pytest.raises(BenchError) as error:
+        OpenMLSource(suite="openml", task_id=TID, offline=offline, cache_root=str(not_a_folder), preprocess={}).load(
+            TaskRef("openml", "toy", task_id=TID))
+    assert str(error.value) == (f"cache_root {not_a_folder} is a file, not a folder; "
+                                "point paths.openml_cache (or data.cache_root) at a folder")
+    assert not isinstance(error.value, DataUnavailable)  # a configuration error: data.skip_missing must not hide it
+
+
+def test_a_file_where_the_cache_keeps_a_folder_is_named(toy_arff, cache_root, no_network):
+    openml_cache.import_arff(toy_arff, dataset_id=DID, cache_root=cache_root)
+    tasks = openml_cache.task_dir(cache_root, TID).parent
+    tasks.write_text("not a folder\n")
+    with pytest.raises(DataUnavailable, match=f"{tasks} is a file where openml keeps a folder; move it away"):
+        source(cache_root, task_id=TID).load(TaskRef("openml", "toy", task_id=TID, dataset_id=DID))

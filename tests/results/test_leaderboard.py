@@ -176,8 +176,15 @@ def test_report_writes_the_leaderboard_of_every_stored_row(tmp_path, capsys):
 
 
 def test_report_on_an_empty_folder_says_what_to_do(tmp_path, capsys):
-    assert report_main(["--results", str(tmp_path)]) == 1
-    assert "run `python -m bench` first" in capsys.readouterr().out
+    (tmp_path / "rows").mkdir()
+    assert report_main(["--results", str(tmp_path)]) == 2
+    assert "run `python -m bench` first" in capsys.readouterr().err
+
+
+def test_report_on_a_mistyped_folder_creates_nothing(tmp_path, capsys):
+    assert report_main(["--results", str(tmp_path / "reslts")]) == 2
+    assert "holds no results" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_statistics_frame_lists_every_test():

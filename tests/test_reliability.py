@@ -1,0 +1,218 @@
+"""What a hostile or unlucky user does to a results folder: damages its files, drops foreign ones
+in, makes it read-only, names it wrongly, interrupts a run, starts two at once. Each case either
+works or fails on one line naming the problem; nothing already computed is lost or recomputed
+for nothing. (The data layer's cases are in tests/data/, the sweeps' in tests/test_multirun.py.)"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import bench.run as bench_run
+from bench.errors import BenchError
+from bench.paths import PROJECT_ROOT
+from bench.plan import make_plan
+from bench.report import main as report_main
+from bench.results import ResultStore
+from bench.results.markdown import markdown_table
+from bench.results.store import QUARANTINE, rows_frame
+from bench.results.tables import build_tables, to_markdown
+from tests.conftest import FAST, compose_config
+
+# One task, a fit, two explanations and their deletion scores: a second or two.
+TINY = [*FAST, "model=logreg", "data.datasets=[wdbc]", "explainers=[native,random]"]
+REPRODUCIBLE = ["unit", "metric", "value", "status"]
+
+
+def stored(results: Path) -> pd.DataFrame:
+    """The rows a rerun must reproduce, in a stable order."""
+    rows = ResultStore(results, quarantine=False).read_all()
+    rows = rows[rows["category"] != "cost"]  # timings differ from run to run
+    return rows[REPRODUCIBLE].sort_values(["unit", "metric"]).reset_index(drop=True)
+
+
+def files_of(folder: Path) -> dict[str, float]:
+    return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def finished(results) -> tuple[Path, pd.DataFrame]:
+    """A results folder of one finished run, and its rows."""
+    bench_run.run(compose_config(TINY, results))
+    return results, stored(results)
+
+
+def row_file(results: Path, pattern: str) -> Path:
+    return next((results / "rows").rglob(pattern))
+
+
+def artifact(results: Path, pattern: str) -> Path:
+    return next((results / "artifacts").rglob(pattern))
+
+
+def truncate(path: Path, keep: float = 0.5) -> None:
+    path.write_bytes(path.read_bytes()[: int(path.stat().st_size * keep)])
+
+
+def test_damaged_row_files_are_moved_aside_and_only_their_units_computed_again(finished, caplog):
+    results, before = finished
+    fit_rows, metric_rows = row_file(results, "_fit-*.parquet"), row_file(results, "deletion_auc-*.parquet")
+    truncate(fit_rows)
+    metric_rows.write_bytes(b"")
+    with caplog.at_level(logging.WARNING, logger="bench"):
+        again = bench_run.run(compose_config(TINY, results))
+    assert again.units_computed == 2
+    quarantined = results / QUARANTINE / fit_rows.relative_to(results)
+    assert quarantined.is_file() and (results / QUARANTINE / metric_rows.relative_to(results)).is_file()
+    assert f"{fit_rows} cannot be read" in caplog.text and "moved to" in caplog.text
+    pd.testing.assert_frame_equal(stored(results), before)
+
+
+def test_a_damaged_model_is_trained_again_when_an_explanation_needs_it(finished, caplog):
+    results, before = finished
+    truncate(artifact(results, "_model.model.pkl"))
+    next(p for p in (results / "rows").rglob("random-*.parquet")).unlink()
+    with caplog.at_level(logging.WARNING, logger="bench"):
+        again = bench_run.run(compose_config(TINY, results))
+    assert "_model.model.pkl cannot be read (UnpicklingError" in caplog.text
+    assert again.fits == 1 and list((results / QUARANTINE).rglob("_model.model.pkl"))
+    pd.testing.assert_frame_equal(stored(results), before)
+
+
+def test_a_damaged_explanation_is_explained_and_scored_again(finished):
+    results, before = finished
+    truncate(artifact(results, "native-*.explanation.pkl"), keep=0.1)
+    next(p for p in (results / "rows").rglob("deletion_auc-*.parquet") if "/native-" in str(p)).unlink()
+    again = bench_run.run(compose_config(TINY, results))
+    assert again.units_computed == 2  # the explanation (its rows rewritten) and its one metric
+    pd.testing.assert_frame_equal(stored(results), before)
+
+
+def test_the_report_skips_foreign_and_unreadable_files_and_writes_only_under_out(finished, tmp_path, caplog):
+    results, _ = finished
+    pd.DataFrame({"a": [1, 2]}).to_parquet(results / "rows" / "mine.parquet")
+    (results / "rows" / "broken.parquet").write_bytes(b"PAR1 not really")
+    untouched = files_of(results)
+    out = tmp_path / "board"
+    with caplog.at_level(logging.WARNING, logger="bench"):
+        assert report_main(["--results", str(results), "--out", str(out)]) == 0
+    assert "mine.parquet is not a file of result rows" in caplog.text
+    assert "broken.parquet cannot be read" in caplog.text
+    assert files_of(results) == untouched
+    accuracy = pd.read_csv(out / "tables" / "accuracy.csv")
+    assert accuracy["dataset"].notna().all() and set(accuracy["dataset"]) == {"wdbc"}
+    assert (out / "tables" / "accuracy.md").is_file() and (out / "index.html").is_file()
+
+
+def test_a_read_only_results_folder_gives_a_report_elsewhere_and_refuses_a_run(finished, tmp_path, make_read_only, capsys):
+    results, _ = finished
+    make_read_only(results)
+    untouched = files_of(results)
+    assert report_main(["--results", str(results), "--out", str(tmp_path / "board")]) == 0
+    assert files_of(results) == untouched
+    capsys.readouterr()
+    assert report_main(["--results", str(results)]) == 2
+    err = capsys.readouterr().err
+    assert "error: cannot write the report" in err and "--out DIR" in err
+    with pytest.raises(BenchError, match=f"cannot write the results to {results}.*paths.results=DIR"):
+        make_plan(compose_config(TINY, results))
+
+
+def test_a_run_into_a_read_only_folder_fails_at_once_on_one_line(tmp_path, make_read_only):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    make_read_only(folder)
+    result = cli("model=logreg", f"paths.results={folder}")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"error: cannot write the results to {folder}" in result.stderr
+
+
+def test_a_results_folder_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(BenchError, match="file, not a folder"):
+        make_plan(compose_config(TINY, tmp_path / "file"))
+
+
+@pytest.mark.parametrize("override, message", [
+    ("data.n_train=0", "data.n_train must be at least 2 rows, got 0"),
+    ("data.n_test=0", "data.n_test must be at least 1 rows, got 0"),
+    ("data.n_train=2000000000", "GiB for the features alone, more than this machine's"),
+])
+def test_impossible_synthetic_sizes_are_refused_before_any_work(results, override, message):
+    with pytest.raises(BenchError, match=message):
+        make_plan(compose_config([override], results))
+    assert not results.exists()
+
+
+def test_markdown_cells_are_escaped_and_names_stay_text():
+    frame = pd.DataFrame({"dataset": ["x|y", "<script>alert(1)</script>", "inf", "1e5", "a\nb"],
+                          "value": [1.0, 2.0, 3.0, 4.0, float("nan")]})
+    lines = markdown_table(frame).splitlines()
+    assert all(line.count("|") - line.count("\\|") == 3 for line in lines)  # two columns on every line
+    assert "x\\|y" in lines[2] and "&lt;script&gt;alert(1)&lt;/script&gt;" in lines[3] and "<" not in "".join(lines)
+    # Names are text: left-aligned and as written, never parsed into numbers.
+    assert lines[1].startswith("|:--") and lines[4].startswith("| inf ") and lines[5].startswith("| 1e5 ")
+    assert lines[6].startswith("| a b ")
+
+
+def test_the_run_tables_escape_dataset_names():
+    rows = rows_frame([{"unit": f"u{i}", "suite": "s", "dataset": name, "fold": 0, "seed": 0, "model": "m",
+                        "metric": "accuracy", "category": "prediction", "value": 0.5, "status": "ok"}
+                       for i, name in enumerate(["x|y", "inf"])])
+    text = to_markdown("accuracy", build_tables(rows)["accuracy"])
+    header, rule, *body = text.splitlines()
+    assert [cell.strip() for cell in header.split("|")[1:-1]] == ["suite", "dataset", "fold", "seed", "model", "accuracy"]
+    assert [line.count("|") - line.count("\\|") for line in body] == [7, 7]
+    assert rule.split("|")[2].startswith(":")  # the dataset column is text, "inf" included
+
+
+def cli(*args: str, **popen) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    return subprocess.run([sys.executable, "-m", "bench", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=300, env=env, **popen)
+
+
+def test_two_runs_started_together_keep_their_own_hydra_folders(tmp_path):
+    # Each stops at its plan (an unknown dataset), after Hydra has made its output folder.
+    command = [sys.executable, "-m", "bench", "data.datasets=[nope]", f"paths.results={tmp_path}"]
+    runs = [subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            for _ in range(2)]
+    for run in runs:
+        assert run.wait(timeout=300) == 2
+    configs = list((tmp_path / "hydra").glob("*/.hydra/config.yaml"))
+    assert len(configs) == 2
+
+
+def test_ctrl_c_says_how_to_resume_without_a_traceback(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    run = subprocess.Popen([sys.executable, "-m", "bench", *TINY, f"paths.results={tmp_path}"], cwd=PROJECT_ROOT,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob("hydra/*/.hydra/config.yaml")) and time.monotonic() < deadline:
+        time.sleep(0.1)  # interrupted once the run has started: the case a user meets
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 130, err
+    assert "interrupted: every finished unit is stored; run the same command again to resume" in err
+    assert "Traceback" not in err
+
+
+def test_the_leaderboard_markdown_escapes_model_names():
+    from bench.results.leaderboard import build_leaderboard
+    from bench.results.publish import to_markdown as leaderboard_markdown
+    from tests.results.conftest import KNOWN, grid
+
+    names = dict(zip(KNOWN, ["x|y", "<img src=x onerror=alert(1)>", "inf"]))
+    text = leaderboard_markdown(build_leaderboard(rows_frame(grid({names[m]: v for m, v in KNOWN.items()}))))
+    assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text and "x\\|y" in text
+    table = [line for line in text.splitlines() if line.startswith("|")]
+    widths = {line.count("|") - line.count("\\|") for line in table[:5]}  # the accuracy table
+    assert len(widths) == 1

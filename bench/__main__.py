@@ -15,14 +15,10 @@ from omegaconf import DictConfig
 from bench.compose import CONF_DIR
 from bench.config import register_configs
 from bench.errors import BenchError
-from bench.multirun import report_sweep, write_job_failure, write_job_summary
-from bench.watchdog import watch_parent
+from bench.multirun import forget_job_summary, report_sweep, write_job_failure, write_job_summary
 
 register_configs()
 
-# Hydra's own launcher runs a sweep's jobs one after the other in the sweep's process; every other
-# launcher starts a process per job or per worker, which must not outlive the sweep (bench.watchdog).
-IN_PROCESS_LAUNCHER = "hydra._internal.core_plugins.basic_launcher.BasicLauncher"
 
 
 def unknown_list_options(argv: list[str]) -> str | None:
@@ -65,8 +61,8 @@ def print_summary(summary) -> None:
 def main(cfg: DictConfig) -> None:
     job = HydraConfig.get()
     sweep = job.mode == RunMode.MULTIRUN
-    if sweep and job.launcher._target_ != IN_PROCESS_LAUNCHER:
-        watch_parent()
+    if sweep:  # a job killed before it could write its summary must not pass for a finished one
+        forget_job_summary(job.runtime.output_dir)
     from bench.run import run  # after Hydra has parsed the command line: --help skips the plotting libraries
 
     try:
@@ -102,8 +98,8 @@ if __name__ == "__main__":
         print("\ninterrupted: every finished unit is stored; run the same command again to resume",
               file=sys.stderr)
         sys.exit(130)
-    except SystemExit:  # Hydra's, once every job has ended, when one raised or a worker died
-        report_sweep(exit_code=1)
+    except SystemExit as e:  # Hydra's, once every job has ended, when one raised or a worker died
+        report_sweep(exit_code=e.code if isinstance(e.code, int) else 1)
         raise
     if report_sweep(exit_code=0):  # a job failed, yet Hydra's sweep ended normally
         sys.exit(1)

@@ -3,6 +3,7 @@ a folder can be written at all."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from contextlib import contextmanager
@@ -31,6 +32,15 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 def write_bytes_atomic(path: str | Path, content: bytes) -> None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(content)
+
+
+def write_all_atomic(files: dict[Path, bytes]) -> None:
+    """Writes every file beside its place first, then puts them all in place: a write that fails
+    (a full disk, a read-only folder) replaces none of them. (A crash between two renames can
+    still leave some replaced: a rename per file is the file system's only atomic step.)"""
+    with contextlib.ExitStack() as stack:
+        for path, content in files.items():
+            stack.enter_context(atomic_path(path)).write_bytes(content)
 
 
 def write_problem(folder: str | Path) -> OSError | None:

@@ -54,6 +54,11 @@ def write_job_failure(error: Exception, output_dir: str | Path, overrides: list[
     return _write_summary({"overrides": list(overrides), "error": one_line(error)}, output_dir)
 
 
+def forget_job_summary(output_dir: str | Path) -> None:
+    """At a job's start: a sweep folder reused to resume holds the summary of the job's last try."""
+    (Path(output_dir) / SUMMARY_FILE).unlink(missing_ok=True)
+
+
 def _write_summary(content: dict, output_dir: str | Path) -> Path:
     path = Path(output_dir) / SUMMARY_FILE
     with atomic_path(path) as tmp:

@@ -41,8 +41,10 @@ def results_folder_problem(results: object) -> str | None:
     existing = next(p for p in (folder, *folder.absolute().parents) if p.exists())
     if not existing.is_dir():
         return f"paths.results={results}: {existing} is a file, not a folder; choose another paths.results"
-    problem = write_problem(folder)
-    if problem:
-        return (f"cannot write the results to {folder} ({problem.strerror or problem}): choose a writable folder "
-                "with paths.results=DIR")
+    # Where the rows and artifacts go too: either may be a mount or a copy of its own.
+    for place in (folder, folder / "rows", folder / "artifacts"):
+        problem = write_problem(place)
+        if problem:
+            return (f"cannot write the results to {place} ({problem.strerror or problem}): choose a writable "
+                    "folder with paths.results=DIR")
     return None

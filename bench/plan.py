@@ -73,6 +73,9 @@ def check_run_options(cfg: DictConfig) -> None:
             raise BenchError(f"explain.{key} must be at least 1, got {cfg.explain[key]}")
     if cfg.torch_threads < 1:
         raise BenchError(f"torch_threads must be at least 1, got {cfg.torch_threads}")
+    problem = results_folder_problem(cfg.paths.results)
+    if problem:
+        raise BenchError(problem)
     try:
         resolve_device(cfg.device)
     except ValueError as e:
@@ -133,25 +136,19 @@ def make_plan(cfg: DictConfig) -> Plan:
                          f"(model={model_name})")
     make_model, model_probe = model_builder(cfg, model_cfg, model_name)
     data_identity = {k: v for k, v in plain(cfg.data).items() if k not in SELECTION_KEYS}
-    explainers = {name: build(node, f"explainers.{name}") for name, node in cfg.explainers.items()}
-    prediction_metrics = {name: build_metric(node, f"metrics.prediction.{name}")
-                          for name, node in cfg.metrics.prediction.items()}
-    explanation_metrics = {name: build_metric(node, f"metrics.explanation.{name}")
-                           for name, node in cfg.metrics.explanation.items()}
-    problem = results_folder_problem(cfg.paths.results)  # after the option checks: it makes the folder
-    if problem:
-        raise BenchError(problem)
     return Plan(
         cfg=cfg, source=source, model_name=model_name,
         model_factory=lambda task_type: for_task(make_model(), task_type), model_probe=model_probe,
         model_hash=config_hash(model_cfg, data_identity),
         model_config=config_hash(model_cfg),
         metrics_hash=config_hash(plain(cfg.metrics.prediction)),
-        explainers=explainers,
+        explainers={name: build(node, f"explainers.{name}") for name, node in cfg.explainers.items()},
         explainer_hashes={name: config_hash(plain(node), {"explain": plain(cfg.explain)})
                           for name, node in cfg.explainers.items()},
-        prediction_metrics=prediction_metrics,
-        explanation_metrics=explanation_metrics,
+        prediction_metrics={name: build_metric(node, f"metrics.prediction.{name}")
+                            for name, node in cfg.metrics.prediction.items()},
+        explanation_metrics={name: build_metric(node, f"metrics.explanation.{name}")
+                             for name, node in cfg.metrics.explanation.items()},
         metric_hashes={name: config_hash(plain(node)) for name, node in cfg.metrics.explanation.items()},
         store=ResultStore(cfg.paths.results),
         device=describe_device(resolve_device(model_probe.device) if "device" in model_probe.get_params() else "cpu"),

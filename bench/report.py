@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
                                       "(default: RESULTS/leaderboard and RESULTS/tables)")
     args = parser.parse_args(argv)
     # The store's warnings (a damaged or foreign file skipped) go to stderr, one line each.
-    logging.basicConfig(format="warning: %(message)s", level=logging.WARNING)
+    logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
     results = Path(args.results)
     if not (results / "rows").is_dir():
         return _fail(f"{results} holds no results (no {results / 'rows'} folder): give the folder of a run's "

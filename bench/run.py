@@ -42,16 +42,20 @@ class RunSummary:
     run_id: str
     results: str
     units_computed: int = 0
-    units_resumed: int = 0
     fits: int = 0  # models trained by this run
     fits_failed: list[str] = field(default_factory=list)  # why, for each that failed
     skipped: list[tuple[str, DataUnavailable]] = field(default_factory=list)  # (task label, why)
     unit_keys: set[str] = field(default_factory=set)
+    resumed_keys: set[str] = field(default_factory=set)  # stored already; a unit computed again leaves it
     tables: dict[str, str] = field(default_factory=dict)  # markdown of this run's units
 
     def resumed(self, units: list) -> None:
         self.unit_keys.update(unit.key for unit in units)
-        self.units_resumed += len(units)
+        self.resumed_keys.update(unit.key for unit in units)
+
+    @property
+    def units_resumed(self) -> int:
+        return len(self.resumed_keys)
 
     @property
     def every_fit_failed(self) -> bool:
@@ -254,3 +258,4 @@ def _record(plan: Plan, unit, rows: list[dict], summary: RunSummary) -> None:
     plan.tracker.log_rows(rows)
     summary.units_computed += 1
     summary.unit_keys.add(unit.key)
+    summary.resumed_keys.discard(unit.key)  # its stored file could not be read: computed, not resumed

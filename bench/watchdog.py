@@ -1,8 +1,8 @@
-"""A worker of a sweep (a joblib worker, a submitit local job) ends when the process that started
-it is gone. Otherwise a `python -m bench -m` killed with SIGKILL (by hand, by the OOM killer) leaves
-its workers re-parented, still writing rows, and a rerun started at once writes beside them into
-the same folder. Rows are stored atomically (temporary file + rename): a worker that ends mid-unit
-loses only that unit.
+"""A worker of a joblib sweep ends when the process that started it is gone. Otherwise a
+`python -m bench -m` killed with SIGKILL (by hand, by the OOM killer) leaves its workers
+re-parented, still writing rows, and a rerun started at once writes beside them into the same
+folder. Rows are stored atomically (temporary file + rename): a worker that ends mid-unit loses
+only that unit.
 
 Why polling os.getppid() and not prctl(PR_SET_PDEATHSIG): the kernel sends that signal when the
 *thread* that forked the child ends, not its process, and loky forks replacement workers from its
@@ -10,9 +10,11 @@ executor-manager thread, which ends whenever loky shuts the executor down or res
 also Linux-only, and lost if the parent dies before the child sets it. One getppid() per half
 second costs nothing and means the same on every POSIX system.
 
-Only workers watch: the process of `python -m bench` itself may outlive its shell on purpose
-(nohup, setsid), and Hydra's basic launcher runs a sweep's jobs in that process. A SLURM job's
-parent is slurmstepd, which outlives the job: its watch never fires.
+Only joblib's workers watch, from their start (WatchedWorkers): the process of `python -m bench`
+itself may outlive its shell on purpose (nohup, setsid), and runs the jobs itself under Hydra's
+basic launcher or joblib with one job (n_jobs=1 runs no worker). Jobs of other launchers are left
+to them: a SLURM job lives as long as the scheduler says, and submitit's local jobs are children
+of its own controller process.
 """
 
 from __future__ import annotations

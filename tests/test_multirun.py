@@ -39,7 +39,7 @@ def test_every_job_of_a_sweep_writes_its_summary_into_its_output_dir(tmp_path):
 def test_the_summary_names_each_skipped_dataset_with_its_reason(tmp_path):
     missing = DataUnavailable("OpenML task 31 is not in the cache; run `python -m bench.data import-shared`",
                               reason="not in the offline cache")
-    summary = RunSummary("run-1", results=str(tmp_path), units_computed=1, units_resumed=2,
+    summary = RunSummary("run-1", results=str(tmp_path), units_computed=1, resumed_keys={"a", "b"},
                          skipped=[("task 31 (credit-g)", missing)], unit_keys={"b", "a"})
     written = write_job_summary(summary, tmp_path / "sweep" / "3", ["model=logreg", "seed=0"])
     assert written == tmp_path / "sweep" / "3" / SUMMARY_FILE

@@ -5,15 +5,19 @@ for nothing. (The data layer's cases are in tests/data/, the sweeps' in tests/te
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
+import psutil
 import pytest
 
 import bench.run as bench_run
@@ -24,7 +28,7 @@ from bench.report import main as report_main
 from bench.results import ResultStore
 from bench.results.markdown import markdown_table
 from bench.results.store import QUARANTINE, rows_frame
-from bench.results.tables import build_tables, to_markdown
+from bench.results.tables import build_tables, to_markdown, write_tables
 from tests.conftest import FAST, compose_config
 
 # One task, a fit, two explanations and their deletion scores: a second or two.
@@ -84,6 +88,9 @@ def test_a_damaged_model_is_trained_again_when_an_explanation_needs_it(finished,
         again = bench_run.run(compose_config(TINY, results))
     assert "_model.model.pkl cannot be read (UnpicklingError" in caplog.text
     assert again.fits == 1 and list((results / QUARANTINE).rglob("_model.model.pkl"))
+    # The fit (its rows rewritten) and the explanation and score that needed the model: computed,
+    # not resumed; the native explanation and its score: resumed.
+    assert (again.units_computed, again.units_resumed) == (3, 2)
     pd.testing.assert_frame_equal(stored(results), before)
 
 
@@ -144,9 +151,11 @@ def test_a_results_folder_that_is_a_file_is_refused(tmp_path):
 @pytest.mark.parametrize("override, message", [
     ("data.n_train=0", "data.n_train must be at least 2 rows, got 0"),
     ("data.n_test=0", "data.n_test must be at least 1 rows, got 0"),
-    ("data.n_train=2000000000", "GiB for the features alone, more than this machine's"),
+    # 3 copies x 5 features x 8 bytes x 1e9 rows: 111.8 GiB, more than the 64 GiB said to be free.
+    ("data.n_train=999999900", r"need about 111.8 GiB to draw, more than the 64.0 GiB of memory available"),
 ])
-def test_impossible_synthetic_sizes_are_refused_before_any_work(results, override, message):
+def test_impossible_synthetic_sizes_are_refused_before_any_work(results, override, message, monkeypatch):
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: SimpleNamespace(available=64 * 2**30))
     with pytest.raises(BenchError, match=message):
         make_plan(compose_config([override], results))
     assert not results.exists()
@@ -187,8 +196,10 @@ def test_two_runs_started_together_keep_their_own_hydra_folders(tmp_path):
             for _ in range(2)]
     for run in runs:
         assert run.wait(timeout=300) == 2
-    configs = list((tmp_path / "hydra").glob("*/.hydra/config.yaml"))
-    assert len(configs) == 2
+    folders = [config.parent.parent.name for config in (tmp_path / "hydra").glob("*/.hydra/config.yaml")]
+    assert len(folders) == 2
+    # Named to the microsecond: distinct even when the two start in the same second.
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d-\d{6}", name) for name in folders), folders
 
 
 def test_ctrl_c_says_how_to_resume_without_a_traceback(tmp_path):
@@ -216,3 +227,41 @@ def test_the_leaderboard_markdown_escapes_model_names():
     table = [line for line in text.splitlines() if line.startswith("|")]
     widths = {line.count("|") - line.count("\\|") for line in table[:5]}  # the accuracy table
     assert len(widths) == 1
+
+
+def test_tables_are_written_all_or_none(tmp_path, monkeypatch):
+    rows = rows_frame([{"unit": "u", "suite": "s", "dataset": "d", "fold": 0, "seed": 0, "model": "m",
+                        "metric": "accuracy", "category": "prediction", "value": 0.5, "status": "ok"}])
+    write_tables(build_tables(rows), tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    write_bytes, calls = Path.write_bytes, []
+
+    def disk_full_at_the_fourth(path, content):
+        calls.append(path)
+        if len(calls) == 4:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write_bytes(path, content)
+
+    monkeypatch.setattr(Path, "write_bytes", disk_full_at_the_fourth)
+    with pytest.raises(OSError, match="No space left"):
+        write_tables(build_tables(rows.assign(value=0.9)), tmp_path)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # old tables, no temporary left
+
+
+def test_a_read_only_rows_folder_inside_a_writable_one_is_refused(finished, make_read_only):
+    results, _ = finished
+    make_read_only(results / "rows")
+    with pytest.raises(BenchError, match=f"cannot write the results to {results / 'rows'}"):
+        make_plan(compose_config(TINY, results))
+
+
+def test_a_file_the_file_system_refuses_is_skipped_not_quarantined(finished, monkeypatch, caplog):
+    results, _ = finished
+
+    def refused(path, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(pd, "read_parquet", refused)
+    with caplog.at_level(logging.WARNING, logger="bench"):
+        assert ResultStore(results).read_all().empty
+    assert "left in place, skipped" in caplog.text and not (results / QUARANTINE).exists()

@@ -4,12 +4,12 @@ is scikit-learn's 8x8 digits as an image task; the XAI-Bench sets carry their gr
 
 from __future__ import annotations
 
-import os
 import zlib
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import psutil
 from sklearn.datasets import load_breast_cancer, load_digits
 
 from bench.data import synthetic
@@ -112,12 +112,13 @@ class EmbeddedSource(Source):
 
 def _check_sizes(n_train: int, n_test: int) -> None:
     """Sizes a synthetic set can be drawn with, before drawing: a typo such as n_train=0 or an
-    extra zero must not surface as a failed fit or an allocation error deep in numpy."""
+    extra zero must not surface as a failed fit, an allocation error deep in numpy, or the OOM killer."""
     for key, value, least in (("n_train", n_train, 2), ("n_test", n_test, 1)):
         if value < least:
             raise ValueError(f"data.{key} must be at least {least} rows, got {value}")
-    needed = (n_train + n_test) * synthetic.N_FEATURES * np.dtype(np.float64).itemsize
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    if needed > memory:
-        raise ValueError(f"data.n_train={n_train} and data.n_test={n_test} need {needed / 2**30:.0f} GiB for the "
-                         f"features alone, more than this machine's {memory / 2**30:.0f} GiB; draw fewer rows")
+    # At its peak, drawing holds the normal draw, its labelled copy and the stacked result.
+    needed = 3 * (n_train + n_test) * synthetic.N_FEATURES * np.dtype(np.float64).itemsize
+    available = psutil.virtual_memory().available
+    if needed > available:
+        raise ValueError(f"data.n_train={n_train} and data.n_test={n_test} need about {needed / 2**30:.1f} GiB to "
+                         f"draw, more than the {available / 2**30:.1f} GiB of memory available; draw fewer rows")

@@ -53,7 +53,8 @@ def _data_error(ref: TaskRef, error: Exception, data_file: str | None, root: Pat
     if data_file is None:  # never downloaded: the server failed, not the cache
         return DataUnavailable(f"OpenML {ref.label}: its data could not be downloaded ({one_line(error)})")
     path = Path(data_file).resolve()  # through a shadow of a read-only cache, a link: name the file itself
-    if any(isinstance(c, OSError) for c in causes(error)):
+    # errno set: the OS refused (permissions, a full disk); pyarrow raises OSError without one for bad bytes
+    if any(isinstance(c, OSError) and c.errno is not None for c in causes(error)):
         return DataUnavailable(f"OpenML {ref.label}: data file {path} could not be read, or openml's derived files "
                                f"written ({one_line(error)}); check the permissions and free space of {root}",
                                reason="OpenML cache not usable")

@@ -161,14 +161,17 @@ def _description(cache_root: str | Path, dataset_id: int) -> dict:
         return {}
 
 
-def holds_download(cache_root: str | Path, *, dataset_id: int | None = None, task_id: int | None = None) -> bool:
-    """Whether the cache holds either entry as openml downloaded it, rather than as bench imported it."""
-    dataset = dataset_dir(cache_root, dataset_id) if dataset_id is not None else None
-    task = task_dir(cache_root, task_id) if task_id is not None else None
-    downloaded_dataset = (dataset is not None and (dataset / "description.xml").is_file()
-                          and LOCAL_IMPORT_TAG not in _description(cache_root, dataset_id).get("oml:tag", []))
-    downloaded_task = task is not None and (task / "task.xml").is_file() and not (task / SIDECAR_NAME).is_file()
-    return downloaded_dataset or downloaded_task
+def downloads(cache_root: str | Path, *, dataset_id: int | None = None, task_id: int | None = None) -> list[str]:
+    """Those of the entries that the cache holds as openml downloaded them, rather than as bench
+    imported them, by label ("dataset 3", "task 3")."""
+    found = []
+    if dataset_id is not None and (dataset_dir(cache_root, dataset_id) / "description.xml").is_file() \
+            and LOCAL_IMPORT_TAG not in _description(cache_root, dataset_id).get("oml:tag", []):
+        found.append(f"dataset {dataset_id}")
+    if task_id is not None and (task_dir(cache_root, task_id) / "task.xml").is_file() \
+            and not (task_dir(cache_root, task_id) / SIDECAR_NAME).is_file():
+        found.append(f"task {task_id}")
+    return found
 
 
 def existing_entries(cache_root: str | Path, *, dataset_id: int, task_id: int | None = None) -> dict[str, Path]:
@@ -271,7 +274,8 @@ def import_shared(shared_data_dir: str | Path, cache_root: str | Path, *, only: 
     ``<shared>/openml-tasks/<tid>/`` is copied as is; the others get a local seeded
     stratified split. ARFFs of dataset versions outside CC18 become datasets only. ``only``
     limits the import to those dataset ids. Re-running overwrites the entries bench wrote (by
-    this or import_arff); an entry openml downloaded from OpenML is kept, and logged.
+    this or import_arff); a dataset whose entry, or whose task's, openml downloaded from OpenML
+    is skipped, and logged.
     """
     shared = Path(shared_data_dir)
     if not (shared / "openml").is_dir() or not (shared / "cc18.csv").is_file():
@@ -285,10 +289,13 @@ def import_shared(shared_data_dir: str | Path, cache_root: str | Path, *, only: 
             continue
         row = cc18.get(did)
         tid = int(row["tid"]) if row else None
-        if holds_download(cache_root, dataset_id=did, task_id=tid):
-            # A real download may hold OpenML's official split, which a local one must not replace.
-            log.warning("kept dataset %s%s: the cache holds OpenML's own download of it", did,
-                        f" and task {tid}" if tid else "")
+        downloaded = downloads(cache_root, dataset_id=did, task_id=tid)
+        if downloaded:
+            # A real download may hold OpenML's official split, which a local one must not replace;
+            # the dataset and its task are imported together, so neither is.
+            log.warning("skipped %s: the cache holds OpenML's own download of %s; `python -m bench.data "
+                        "import-arff %s --dataset-id %s%s --cache %s --force` replaces it", path.name,
+                        " and ".join(downloaded), path, did, f" --task-id {tid}" if tid else "", cache_root)
             continue
         official = shared / "openml-tasks" / str(tid)
         has_official = tid is not None and (official / "task.xml").is_file()
@@ -376,6 +383,3 @@ def writable_view(cache_root: str | Path, *, dataset_id: int | None = None,
         log.info("OpenML cache %s is read-only: what openml derives or downloads now goes to %s, and is not kept",
                  root, shadow)
         yield Path(shadow)
-
-
-

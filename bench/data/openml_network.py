@@ -10,6 +10,7 @@ import threading
 from typing import Any, Iterator
 
 import requests
+import urllib3.util.connection
 
 from bench.errors import DataUnavailable, one_line
 
@@ -52,10 +53,12 @@ def unreachable(label: str, cause: BaseException) -> ServerUnreachable:
 
 @contextlib.contextmanager
 def fail_fast_when_unreachable(label: str) -> Iterator[None]:
-    """In this thread, a failed DNS look-up or a network without a route raises ServerUnreachable
-    rather than the OSError openml retries: on a machine with no network, ten seconds of sleeps per
-    task for nothing. Failures a retry can mend (refused, reset, a busy server) keep openml's retries."""
-    lookup, connect, thread = socket.getaddrinfo, socket.socket.connect, threading.get_ident()
+    """In this thread, a failed DNS look-up, or no route to any of the server's addresses, raises
+    ServerUnreachable rather than the OSError openml retries: on a machine with no network, ten
+    seconds of sleeps per task for nothing. Failures a retry can mend (refused, reset, a busy
+    server) keep openml's retries. urllib3's create_connection is wrapped, not socket's connect:
+    it tries every address of the name (IPv6, then IPv4), and only its last failure is final."""
+    lookup, connect, thread = socket.getaddrinfo, urllib3.util.connection.create_connection, threading.get_ident()
 
     def checked_lookup(*args, **kwargs):
         try:
@@ -65,15 +68,16 @@ def fail_fast_when_unreachable(label: str) -> Iterator[None]:
                 raise
             raise unreachable(label, e) from e
 
-    def checked_connect(sock, address):
+    def checked_connect(*args, **kwargs):
         try:
-            return connect(sock, address)
+            return connect(*args, **kwargs)
         except OSError as e:
             if e.errno not in NO_ROUTE or threading.get_ident() != thread:
                 raise
             raise unreachable(label, e) from e
 
-    with _patched(socket, "getaddrinfo", checked_lookup), _patched(socket.socket, "connect", checked_connect):
+    with _patched(socket, "getaddrinfo", checked_lookup), \
+            _patched(urllib3.util.connection, "create_connection", checked_connect):
         yield
 
 

@@ -81,14 +81,15 @@ class ResultStore:
             frame = self._read(path)
             if frame is None:
                 continue
-            if not {"unit", "status"} <= set(frame.columns) or not set(frame.columns) <= set(ROW_COLUMNS):
+            if not {"unit", "status"} <= set(frame.columns):
                 log.warning("%s is not a file of result rows (its columns: %s); skipped", path,
                             ", ".join(map(str, frame.columns[:8])))
                 continue
             frames.append(frame)
         if not frames:
             return rows_frame([])
-        # reindex: rows stored before a column was added read as missing there.
+        # reindex: rows stored before a column was added read as missing there, and a column this
+        # version does not know (rows of a newer one) is left out.
         return pd.concat(frames, ignore_index=True).reindex(columns=ROW_COLUMNS)
 
     def save_artifact(self, unit: FitUnit | ExplainUnit, what: str, obj) -> None:
@@ -118,6 +119,12 @@ class ResultStore:
             return None
 
     def _unreadable(self, path: Path, error: Exception) -> None:
+        if isinstance(error, MemoryError):
+            raise error
+        if isinstance(error, OSError) and error.errno is not None:
+            # The file system refused (permissions, a stale NFS handle): the file may be fine.
+            log.warning("%s cannot be read (%s); left in place, skipped", path, one_line(error, 200))
+            return
         if not self.quarantine:
             log.warning("%s cannot be read (%s); skipped", path, one_line(error, 200))
             return

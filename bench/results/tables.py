@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.io import write_bytes_atomic
+from bench.io import write_all_atomic
 from bench.results.markdown import markdown_table
 from bench.results.units import explanation_key
 
@@ -74,14 +74,12 @@ def to_markdown(name: str, table: pd.DataFrame) -> str:
 
 
 def write_tables(tables: dict[str, pd.DataFrame], folder: str | Path) -> dict[str, str]:
-    """Writes `<name>.csv` and `<name>.md` per table; returns the markdown texts. Every file is
-    rendered before the first is written, so an error leaves the old tables, all of them."""
+    """Writes `<name>.csv` and `<name>.md` per table, all or none; returns the markdown texts."""
     folder = Path(folder)
     texts = {name: to_markdown(name, table) for name, table in tables.items()}
     files = {f"{name}.csv": table.to_csv(index=False) for name, table in tables.items()} | \
         {f"{name}.md": text for name, text in texts.items()}
-    for file_name, content in files.items():
-        write_bytes_atomic(folder / file_name, content.encode("utf8"))
+    write_all_atomic({folder / file_name: content.encode("utf8") for file_name, content in files.items()})
     return texts
 
 

@@ -189,4 +189,4 @@ def test_import_shared_overwrites_its_own_entries_and_keeps_openmls_downloads(to
     task_xml = (oc.task_dir(cache_root, TID) / "task.xml").read_bytes()
     assert oc.import_shared(shared, cache_root, seed=2) == []
     assert (oc.task_dir(cache_root, TID) / "task.xml").read_bytes() == task_xml
-    assert f"kept dataset {DID} and task {TID}" in caplog.text
+    assert f"skipped {DID}-toy.arff: the cache holds OpenML's own download of task {TID};" in caplog.text

@@ -87,7 +87,8 @@ def test_a_run_resumes_on_the_same_bytes_imported_from_elsewhere_and_in_a_moved_
 
     moved = tmp_path / "moved-results"
     shutil.copytree(results, moved)
-    assert (run(cache_root, moved).units_computed, run(cache_root, moved).units_resumed) == (0, 3)
+    in_the_copy = run(cache_root, moved)
+    assert (in_the_copy.units_computed, in_the_copy.units_resumed) == (0, 3)
 
     other_cache = tmp_path / "other-cache"
     openml_cache.import_arff(copy, dataset_id=DID, cache_root=other_cache, task_id=TID)

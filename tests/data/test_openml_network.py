@@ -14,7 +14,7 @@ import urllib3
 
 import bench.run as bench_run
 from bench.data.openml import OpenMLSource
-from bench.data.openml_network import UNREACHABLE, ServerUnreachable, unreachable_cause
+from bench.data.openml_network import UNREACHABLE, ServerUnreachable, fail_fast_when_unreachable, unreachable_cause
 from tests.conftest import compose_config
 
 TID = 990002
@@ -69,6 +69,24 @@ def test_no_route_to_the_network_fails_at_once(cache_root, monkeypatch, sleeps):
     with pytest.raises(ServerUnreachable, match="unreachable .*Network is unreachable"):
         load_online(cache_root)
     assert (len(connects), sleeps) == (1, [])
+
+
+def test_an_address_without_a_route_falls_back_to_the_next_one(monkeypatch):
+    """A dual-stack name on a host whose IPv6 has no route: urllib3 goes on to IPv4, as without
+    the guard; only the last address's failure would be final."""
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: [
+        (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("2001:db8::1", 443, 0, 0)),
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("192.0.2.1", 443))])
+
+    def route_for_ipv4_only(sock, address):
+        if sock.family == socket.AF_INET6:
+            raise OSError(errno.ENETUNREACH, "Network is unreachable")
+
+    monkeypatch.setattr(socket.socket, "connect", route_for_ipv4_only)
+    with fail_fast_when_unreachable("task 1"):
+        connected = urllib3.util.connection.create_connection(("www.openml.org", 443))
+    assert connected.family == socket.AF_INET
+    connected.close()
 
 
 def test_skip_missing_lists_the_tasks_of_an_unreachable_server(cache_root, results, tmp_path, lookups, sleeps):

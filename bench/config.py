@@ -16,6 +16,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 from bench.data.embedded import EmbeddedSource
+from bench.data.mnist import MnistSource
 from bench.data.openml import OpenMLSource
 from bench.data.preprocess import TabularPreprocessor
 from bench.data.synthetic import Compat
@@ -28,6 +29,7 @@ PreprocessConfig = schema_of(TabularPreprocessor, with_target=False)
 _DATA = dict(exclude=("seed",), extra={"preprocess": (PreprocessConfig, PreprocessConfig)})  # seed: the run's
 OpenMLDataConfig = schema_of(OpenMLSource, **_DATA)
 EmbeddedDataConfig = schema_of(EmbeddedSource, **_DATA)
+MnistDataConfig = schema_of(MnistSource, **_DATA)
 CompatOption = literal_enum(get_args(Compat))
 BackgroundSummaryOption = literal_enum(get_args(BackgroundSummary))
 
@@ -82,6 +84,7 @@ def register_configs() -> None:
     cs.store(name="base_config", node=Config)
     cs.store(name="schema_data_openml", node=OpenMLDataConfig)
     cs.store(name="schema_data_embedded", node=EmbeddedDataConfig)
+    cs.store(name="schema_data_mnist", node=MnistDataConfig)
     for name in models.__all__:
         cs.store(name=f"schema_model_{name}",
                  node=schema_of(getattr(models, name), exclude=RUN_OPTIONS, extra={"name": (str, MISSING)}))

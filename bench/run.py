@@ -162,6 +162,7 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
     split = task.split(fold)
     base = {"run_id": plan.run_id, "suite": unit.suite, "task_id": task.task_id, "dataset_id": task.dataset_id,
             "dataset": task.name, "fold": fold, "split_kind": split.kind, "split_seed": split.seed,
+            "n_train": len(split.train),
             "seed": plan.cfg.seed, "model": plan.model_name, "model_config": plan.model_config,
             "versions": versions(), "device": plan.device}
     not_done = ([] if work.fit_done else [unit]) + [explain_units[name] for name in work.explain_pending]

@@ -7,7 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 # Distribution names, as pip knows them: interpret-core provides the `interpret` module.
 PACKAGES = ("bench", "torch", "scikit-learn", "shap", "captum", "lime", "interpret-core", "catboost", "openml",
-            "numpy", "pandas")
+            "numpy", "pandas", "mlxtend")
 
 
 @functools.cache

@@ -21,8 +21,8 @@ def test_help_lists_the_config_groups(tmp_path):
     result = bench("--help", tmp_path=tmp_path)
     assert result.returncode == 0
     groups = result.stdout.split("== Configuration groups ==")[1].split("== Config ==")[0]
-    assert "data: amlb, digits, embedded, openml, openml_cc18, xai_synthetic" in groups
-    assert "model: catboost, cnn, dtree, ebm, hyperlinear, logreg, mlp, rf, tabresnet" in groups
+    assert "data: amlb, digits, embedded, mnist, mnist_embedded, openml, openml_cc18, xai_synthetic" in groups
+    assert "model: catboost, cnn, cnn_tanh, dtree, ebm, hyperlinear, logreg, mlp, rf, tabresnet" in groups
     assert "explainers: all, cd, deep_shap, deeplift, default, exact_shap, feature_ablation, gradient, gradient_shap, gradient_shap_captum, ig, input_x_gradient, kernel_shap, lime, lime_image, native, none, occlusion, permutation_shap, perturbation, random, saliency, shapley_sampling, smoothgrad, xaibench" in groups
     assert "experiment: nightly, paper_imn_accuracy, paper_imn_accuracy_cpu, paper_imn_xaibench" in groups
     assert "metrics: all, default, nightly, xaibench" in groups

@@ -19,7 +19,7 @@ from omegaconf import OmegaConf
 from bench.compose import CONF_DIR
 from bench.config import register_configs
 from bench.data.preprocess import TabularPreprocessor
-from bench.models import CNN
+from bench.models import CNN, CNNTanh
 from bench.plan import make_plan
 from bench.schema import RUN_INTERPOLATIONS, options
 from tests.conftest import compose_config
@@ -129,10 +129,11 @@ def test_every_schema_default_is_its_signatures():
                 assert node[parameter.name] == expected, (name, parameter.name)
 
 
-def test_a_model_option_builds_the_constructors_defaults():
+@pytest.mark.parametrize("option, estimator", [("cnn", CNN), ("cnn_tanh", CNNTanh)])
+def test_a_model_option_builds_the_constructors_defaults(option, estimator):
     """`model=cnn` is `CNN()`, with the run's seed and device."""
-    plan = make_plan(compose_config(["model=cnn", "data=digits"]))
-    assert plan.model_probe.get_params() == CNN(device="auto").get_params()
+    plan = make_plan(compose_config([f"model={option}", "data=digits"]))
+    assert plan.model_probe.get_params() == estimator(device="auto").get_params()
     plan.tracker.finish()
 
 

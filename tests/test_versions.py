@@ -17,7 +17,7 @@ def test_every_package_that_decides_a_result_is_recorded_with_its_installed_vers
     # The models' and explainers' libraries (interpret-core is the distribution of `interpret`,
     # which the EBM comes from) and the data stack.
     assert set(PACKAGES) == {"bench", "torch", "scikit-learn", "shap", "captum", "lime", "interpret-core", "catboost",
-                             "openml", "numpy", "pandas"}
+                             "openml", "numpy", "pandas", "mlxtend"}
     assert recorded() == {package: version(package) for package in PACKAGES}
 
 

@@ -5,6 +5,7 @@ regression twin (bench.models.base.for_task)."""
 
 from bench.models.boosted_trees import CatBoost
 from bench.models.cnn import CNN
+from bench.models.cnn_tanh import CNNTanh
 from bench.models.decision_tree import DecisionTree
 from bench.models.ebm import EBM
 from bench.models.hyperlinear import HyperLinear, HyperLinearRegressor
@@ -13,5 +14,5 @@ from bench.models.mlp import MLP, MLPRegressor
 from bench.models.random_forest import RandomForest
 from bench.models.tabresnet import TabResNet, TabResNetRegressor
 
-__all__ = ["CNN", "CatBoost", "DecisionTree", "EBM", "HyperLinear", "HyperLinearRegressor", "LogisticRegression", "MLP",
-           "MLPRegressor", "RandomForest", "TabResNet", "TabResNetRegressor"]
+__all__ = ["CNN", "CNNTanh", "CatBoost", "DecisionTree", "EBM", "HyperLinear", "HyperLinearRegressor",
+           "LogisticRegression", "MLP", "MLPRegressor", "RandomForest", "TabResNet", "TabResNetRegressor"]

@@ -1,46 +1,108 @@
-"""A small convolutional network for image classification ((n, channels, height, width) input)."""
+"""FLINT's predictor f for MNIST (Parekh et al., NeurIPS 2021; METHODS.md §2), for any
+(n, channels, height, width) images, and what every image network here shares: named layers.
+
+A network is an nn.Sequential whose layers have names, so that a model built on top of it can
+address one: FLINT reads its hidden layer I (`relu2`, 32 x H/2 x W/2), CNN-INTE the activations
+of a layer it is given by name. `layer_output(X, name)` is that layer's output for inputs X;
+`dict(model.networks_[0].named_children())` is the layers themselves (to hook one during
+training, say).
+
+Max-pooling rounds up (ceil_mode): a 2x2 pool halves 28 or 8 exactly, as the authors' floor
+does, and on an odd size it keeps the last row and column (5 -> 3, not 2), so every pixel
+reaches the head and no image is too small.
+"""
 
 from __future__ import annotations
 
+import math
+from collections import OrderedDict
 from numbers import Real
 
+import numpy as np
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from bench.models.torch_estimator import LOOP, TorchClassifier, store_params
+from bench.models.torch_estimator import LOOP, TorchClassifier, in_chunks, store_params
 from bench.models.training import LRSchedule, Optimizer, SnapshotTiming
 
 
-class CNN(TorchClassifier):
+def pooled(size: int, times: int = 1) -> int:
+    """A side of `size` pixels after `times` 2x2 max-pools with ceil_mode."""
+    for _ in range(times):
+        size = math.ceil(size / 2)
+    return size
+
+
+class ImageClassifier(TorchClassifier):
+    """A classifier of (n, channels, height, width) images whose network has named layers and
+    two convolutions of `channels` = (conv1's, conv2's) output channels."""
+
     input_kinds = ("image",)
+    _parameter_constraints = {**TorchClassifier._parameter_constraints, "channels": ["array-like"]}
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        self._check_sizes("channels")
+        if len(self.channels) != 2:
+            raise ValueError(f"{type(self).__name__}: channels must be two sizes, conv1's and conv2's output channels, "
+                             f"got {self.channels!r}")
+
+    def _image_shape(self, input_shape: tuple[int, ...]) -> tuple[int, int, int]:
+        if len(input_shape) != 3:
+            raise ValueError(f"{type(self).__name__} expects inputs of shape (n, channels, height, width), "
+                             f"got (n, {', '.join(map(str, input_shape))})")
+        return tuple(input_shape)
+
+    def layer_output(self, X, name: str) -> np.ndarray:
+        """(n, *layer's output shape) float32: the output of the layer `name` of the fitted network
+        (eval mode: dropout off) for inputs X (n, C, H, W)."""
+        network = self._networks()
+        if len(network) > 1:
+            raise ValueError(f"{type(self).__name__}.layer_output reads one network; this model holds a snapshot "
+                             f"ensemble of {len(network)} (lr_schedule='cosine_restarts')")
+        names = [child for child, _ in network[0].named_children()]
+        if name not in names:
+            raise ValueError(f"{type(self).__name__} has no layer {name!r}; its layers: {', '.join(names)}")
+        up_to = network[0][:names.index(name) + 1]  # a Sequential's slice keeps the layers' names
+        return in_chunks(up_to, self._validated(X), self.device_).numpy()
+
+
+class CNN(ImageClassifier):
+    """FLINT's f: conv1 (C -> channels[0], 3x3, pad 1), relu1, conv2 (-> channels[1]), pool (2x2),
+    dropout1, relu2 (= FLINT's layer I: channels[1] x H/2 x W/2, 32 x 14 x 14 on MNIST), flatten,
+    fc1 (-> 128), relu3, dropout2, fc2 (-> classes). The authors' `Net2_MNIST_old` (networks.py)
+    with its conv and classifier parts in one Sequential. Training defaults are the paper's: Adam
+    at 1e-4, batches of 16, a fixed 12 epochs."""
+
     _parameter_constraints = {
-        **TorchClassifier._parameter_constraints,
-        "channels": ["array-like"],
+        **ImageClassifier._parameter_constraints,
         "dropout": [Interval(Real, 0, 1, closed="left")],
     }
 
-    def __init__(self, *, channels: tuple[int, ...] = (16, 32), dropout: float = 0.1,
-                 optimizer: Optimizer = LOOP.optimizer, lr: float = LOOP.lr, weight_decay: float = LOOP.weight_decay,
-                 batch_size: int = LOOP.batch_size, epochs: int = 100, patience: int | None = 8,
+    def __init__(self, *, channels: tuple[int, ...] = (16, 32), dropout: float = 0.5,
+                 optimizer: Optimizer = LOOP.optimizer, lr: float = 1e-4, weight_decay: float = LOOP.weight_decay,
+                 batch_size: int = 16, epochs: int = 12,
+                 # The authors train a fixed 12 epochs and keep the last weights: no early stopping.
+                 patience: int | None = None,
                  validation_fraction: float = LOOP.validation_fraction, lr_schedule: LRSchedule = LOOP.lr_schedule,
                  warmup_epochs: int = LOOP.warmup_epochs, t_mult: int = LOOP.t_mult, n_restarts: int = LOOP.n_restarts,
                  snapshots: SnapshotTiming = LOOP.snapshots, device: str = LOOP.device,
                  random_state: int = LOOP.random_state):
         store_params(self, locals())
 
-    def _validate_params(self) -> None:
-        super()._validate_params()
-        self._check_sizes("channels")
-
     def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
-        if len(input_shape) != 3:
-            raise ValueError(f"CNN expects inputs of shape (n, channels, height, width), got (n, {input_shape})")
-        layers: list[nn.Module] = []
-        in_channels = input_shape[0]
-        for out_channels in self.channels:
-            layers += [nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1), nn.ReLU(),
-                       nn.MaxPool2d(2, ceil_mode=True)]
-            in_channels = out_channels
-        # Global average pooling keeps the head independent of the image size.
-        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(self.dropout), nn.Linear(in_channels, n_outputs)]
-        return nn.Sequential(*layers)
+        in_channels, height, width = self._image_shape(input_shape)
+        first, second = self.channels
+        return nn.Sequential(OrderedDict([
+            ("conv1", nn.Conv2d(in_channels, first, kernel_size=3, padding=1)),
+            ("relu1", nn.ReLU()),
+            ("conv2", nn.Conv2d(first, second, kernel_size=3, padding=1)),
+            ("pool", nn.MaxPool2d(2, ceil_mode=True)),
+            ("dropout1", nn.Dropout(self.dropout)),
+            ("relu2", nn.ReLU()),
+            ("flatten", nn.Flatten()),
+            ("fc1", nn.Linear(second * pooled(height) * pooled(width), 128)),
+            ("relu3", nn.ReLU()),
+            ("dropout2", nn.Dropout(self.dropout)),
+            ("fc2", nn.Linear(128, n_outputs)),
+        ]))

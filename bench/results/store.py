@@ -20,8 +20,8 @@ from bench.io import atomic_path
 from bench.results.units import EXPLANATION, ExplainUnit, FitUnit, LoadUnit, MetricUnit, scores_path, unit_path
 
 ROW_COLUMNS = [
-    "run_id", "unit", "suite", "task_id", "dataset_id", "dataset", "fold", "split_kind", "split_seed", "seed", "model",
-    "model_config", "explainer", "metric", "category", "value", "higher_is_better", "n_instances", "status", "error",
+    "run_id", "unit", "suite", "task_id", "dataset_id", "dataset", "fold", "split_kind", "split_seed", "n_train", "seed",
+    "model", "model_config", "explainer", "metric", "category", "value", "higher_is_better", "n_instances", "status", "error",
     "duration_s", "model_evaluations", "config_hash", "versions", "device",
 ]
 STATUSES = ("ok", "failed", "n/a")
@@ -39,7 +39,7 @@ def rows_frame(rows: list[dict]) -> pd.DataFrame:
         raise ValueError(f"result row status must be one of {STATUSES}, got {sorted(bad)}")
     frame = pd.DataFrame(rows, columns=ROW_COLUMNS)
     frame["value"] = frame["value"].astype(float)
-    for column in ("task_id", "dataset_id", "split_seed", "n_instances", "model_evaluations"):
+    for column in ("task_id", "dataset_id", "split_seed", "n_train", "n_instances", "model_evaluations"):
         frame[column] = frame[column].astype("Int64")
     return frame
 

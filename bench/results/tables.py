@@ -10,7 +10,7 @@ from bench.io import write_all_atomic
 from bench.results.markdown import markdown_table
 from bench.results.units import explanation_key
 
-ID_COLUMNS = ["suite", "task_id", "dataset_id", "dataset", "fold", "split_kind", "split_seed", "seed", "model"]
+ID_COLUMNS = ["suite", "task_id", "dataset_id", "dataset", "fold", "split_kind", "split_seed", "n_train", "seed", "model"]
 TABLE_COLUMNS = {
     "accuracy": ID_COLUMNS + ["metric", "value", "higher_is_better", "unit", "status", "error"],
     "explanations": ID_COLUMNS + ["explainer", "metric", "value", "higher_is_better", "n_instances",

@@ -183,7 +183,7 @@ def mlp_problem():
 def cnn_problem():
     rng = np.random.default_rng(0)
     X = rng.uniform(size=(20, 1, 5, 5)).astype(np.float32)
-    return CNN(channels=(3,), epochs=1).fit(X, np.arange(20) % 2), X[:3], np.array([0, 1, 1])
+    return CNN(channels=(2, 3), epochs=1).fit(X, np.arange(20) % 2), X[:3], np.array([0, 1, 1])
 
 
 @pytest.mark.parametrize("problem", ["mlp_problem", "cnn_problem"])

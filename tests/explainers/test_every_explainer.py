@@ -44,7 +44,7 @@ CASES = {
     "hyperlinear": (lambda: HyperLinear(epochs=2, warmup_epochs=0, hidden_size=8, n_blocks=1), tabular,
                     {"cd": "no rule for Ensemble", "deeplift": "outside DeepLIFT's layer rules",
                      "deep_shap": "outside DeepLIFT's layer rules", **{e: "images" for e in IMAGE_ONLY}}),
-    "cnn": (lambda: CNN(channels=(4,), epochs=2), images,
+    "cnn": (lambda: CNN(channels=(4, 4), epochs=2), images,
             {"native": "not interpretable by design", "lime": "lime_image", "exact_shap": "max_features",
              "deeplift": "MaxPool rule"}),
 }

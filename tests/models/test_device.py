@@ -15,7 +15,7 @@ from bench.device import describe_device, resolve_device
 from bench.explanation import Explanation
 from bench.metrics import deletion_auc
 from bench.metrics.robustness import logits
-from bench.models import MLP, HyperLinear
+from bench.models import CNN, MLP, CNNTanh, HyperLinear
 from tests.conftest import compose_config
 from tests.metrics.conftest import make_context
 
@@ -91,3 +91,18 @@ def test_a_model_trained_on_cuda_pickles_to_the_cpu_and_predicts_there():
     loaded = pickle.loads(pickle.dumps(gpu)).set_params(device="cpu")
     np.testing.assert_allclose(loaded.predict_proba(X), gpu.predict_proba(X), atol=1e-6)
     assert loaded.device_ == torch.device("cpu")
+
+
+@CUDA
+@pytest.mark.parametrize("estimator, hidden_layer", [(CNN, "relu2"), (CNNTanh, "pool2")], ids=["cnn", "cnn_tanh"])
+def test_an_image_model_trains_on_cuda_under_device_auto(estimator, hidden_layer):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(60, 1, 28, 28)).astype(np.float32)
+    model = estimator(epochs=1, device="auto").fit(X, np.arange(60) % 3)
+    assert model.device_.type == "cuda" and next(model.torch_module().parameters()).is_cuda
+    on_gpu, hidden_on_gpu = model.predict_proba(X), model.layer_output(X, hidden_layer)
+    model.set_params(device="cpu")
+    # The same weights on the CPU; cuDNN's convolutions may run in TF32 (torch's default), hence
+    # a looser tolerance than the MLP's.
+    np.testing.assert_allclose(model.predict_proba(X), on_gpu, atol=1e-2)
+    np.testing.assert_allclose(model.layer_output(X, hidden_layer), hidden_on_gpu, rtol=1e-2, atol=1e-2)

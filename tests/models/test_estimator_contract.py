@@ -12,8 +12,10 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bench.models import (
+    CNN,
     EBM,
     MLP,
+    CNNTanh,
     CatBoost,
     DecisionTree,
     HyperLinear,
@@ -35,6 +37,11 @@ TABULAR_MODELS = [
     LogisticRegression(max_iter=200), DecisionTree(), RandomForest(n_estimators=5), CatBoost(iterations=20, thread_count=1),
     EBM(outer_bags=2, max_rounds=50, interactions=0, n_jobs=1),
 ]
+
+# scikit-learn's checks feed tables; the image networks take (n, C, H, W) and refuse those, so
+# they meet the rest of the contract below, on images.
+IMAGE_MODELS = [CNN(channels=(2, 4), lr=1e-2, epochs=3, device="cpu"),
+                CNNTanh(channels=(2, 4), lr=1e-2, epochs=3, patience=None, device="cpu")]
 
 FLOAT32_SUBSETS = ("the networks compute in float32, and a matrix product's last bits depend on the batch's shape "
                    "(oneDNN picks kernels by size): predictions of a subset agree to ~1e-6, not the check's 1e-7")
@@ -83,7 +90,7 @@ def blobs(n_classes: int = 2, n: int = 120, seed: int = 0):
 
 
 def test_clone_and_params_round_trip_for_every_model():
-    for model in TABULAR_MODELS:
+    for model in TABULAR_MODELS + IMAGE_MODELS:
         copy = clone(model)
         assert copy is not model and copy.get_params() == model.get_params()
         assert copy.set_params(random_state=7).random_state == 7
@@ -109,6 +116,18 @@ def test_a_grid_search_over_hyperlinear_picks_a_parameter_and_refits():
     assert search.best_params_["hyperlinear__l1_penalty"] in (0.0, 0.1)
     assert search.best_estimator_.predict(X).shape == (len(X),)
     assert len(search.cv_results_["mean_test_score"]) == 2
+
+
+@pytest.mark.parametrize("model", IMAGE_MODELS, ids=["cnn", "cnn_tanh"])
+def test_a_grid_search_over_an_image_model_fits_and_refits_on_images(model):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(40, 1, 6, 6)).astype(np.float32)
+    y = (X[:, 0, :3].mean(axis=(1, 2)) > X[:, 0, 3:].mean(axis=(1, 2))).astype(int)
+    search = GridSearchCV(model, {"lr": [1e-2, 1e-3]}, cv=2).fit(X, y)
+    assert search.best_params_["lr"] in (1e-2, 1e-3) and len(search.cv_results_["mean_test_score"]) == 2
+    assert search.best_estimator_.predict(X).shape == (40,) and search.best_estimator_ is not model
+    fresh = clone(model)
+    assert fresh.fit(X, y) is fresh and fresh.predict_proba(X[:5]).shape == (5, 2)
 
 
 def test_a_classifier_hands_regression_to_its_twin_with_the_same_parameters():

@@ -152,24 +152,6 @@ def test_unfitted_model_says_it_is_not_fitted(call):
         call(MLP(), np.zeros((2, 2), dtype=np.float32))
 
 
-# --- CNN -----------------------------------------------------------------------------------
-
-def test_cnn_learns_bright_versus_dark_images():
-    rng = np.random.default_rng(0)
-    X = np.concatenate([rng.uniform(0.0, 0.2, (30, 1, 8, 8)), rng.uniform(0.8, 1.0, (30, 1, 8, 8))]).astype(np.float32)
-    y = np.repeat([0, 1], 30)
-    model = CNN(channels=(4,), lr=1e-2, epochs=30).fit(X, y)
-    assert CNN.input_kinds == ("image",)
-    assert model.predict_proba(X).shape == (60, 2)
-    np.testing.assert_array_equal(model.predict(X), y)
-
-
-@pytest.mark.parametrize("input_shape", [(64,), (8, 8)])
-def test_cnn_refuses_inputs_without_channel_height_width(input_shape):
-    with pytest.raises(ValueError, match="channels, height, width"):
-        CNN()._build(input_shape, 2)
-
-
 # --- bench.models.base ---------------------------------------------------------------------
 
 def test_input_kind_problem_is_none_when_the_model_takes_the_data():

@@ -4,6 +4,7 @@ from bench.explainers.base import Explainer
 from bench.explainers.captum_explainers import (
     DeepLift,
     FeatureAblation,
+    GradCam,
     GradientShapCaptum,
     InputXGradient,
     IntegratedGradients,
@@ -25,7 +26,7 @@ from bench.explainers.shap_explainers import (
 )
 
 __all__ = [
-    "ContextualDecomposition", "DeepLift", "DeepShap", "ExactShap", "Explainer", "FeatureAblation", "GradientShap", "GradientShapCaptum",
+    "ContextualDecomposition", "DeepLift", "DeepShap", "ExactShap", "Explainer", "FeatureAblation", "GradCam", "GradientShap", "GradientShapCaptum",
     "InputXGradient", "IntegratedGradients", "KernelShap", "LimeImage", "LimeTabular", "Native", "Occlusion",
     "PermutationShap", "RandomExplainer", "Saliency", "ShapleyValueSampling", "SmoothGrad",
 ]

@@ -3,9 +3,10 @@
 Gradient methods explain the network's output (logits, or the regression output):
 `saliency` (|gradient|, Simonyan et al. 2014), `ig` (Integrated Gradients, Sundararajan et
 al. 2017), `smoothgrad` (gradients averaged over noisy copies, Smilkov et al. 2017),
-`input_x_gradient`, `deeplift` (rescale rule, Shrikumar et al. 2017) and
-`gradient_shap_captum` (captum's GradientShap). Perturbation methods need only the model's
-outputs, so they explain any model's `model_output` (probabilities, or the regression output):
+`input_x_gradient`, `deeplift` (rescale rule, Shrikumar et al. 2017), `gradient_shap_captum`
+(captum's GradientShap) and `gradcam` (Grad-CAM, Selvaraju et al. 2017). Perturbation methods
+need only the model's outputs, so they explain any model's `model_output` (probabilities, or the
+regression output):
 `feature_ablation`, `occlusion` (image patches, Zeiler & Fergus 2014) and `shapley_sampling`
 (Castro et al. 2009).
 """
@@ -181,6 +182,42 @@ class GradientShapCaptum(_GradientMethod):
                 inputs, baselines=as_tensor(background, inputs.device), n_samples=self.n_samples, stdevs=self.stdev,
                 target=targets)
         return _explanation(attributions, X, target)
+
+
+class GradCam(_GradientMethod):
+    """Grad-CAM (Selvaraju et al., ICCV 2017): a convolutional layer's maps weighted by the
+    spatial mean of the target's gradient at that layer, summed over channels, through a ReLU,
+    then upsampled bilinearly to the input's size (captum's LayerGradCam and
+    LayerAttribution.interpolate). `layer`: a layer's name in the network (its `named_modules`;
+    the last part of the name suffices); None: the last Conv2d. Every channel of a pixel gets
+    the pixel's value."""
+
+    def __init__(self, *, layer: str | None = None):
+        self.layer = layer
+
+    def explain(self, model, X, *, target, background, rng) -> Explanation:
+        if X.ndim != 4:
+            raise NotApplicable(f"Grad-CAM weighs a convolutional layer's maps: it explains images (n, channels, "
+                                f"height, width); these inputs have shape {X.shape}")
+        module, inputs, targets = self._network(model, X, target, differentiable=True)
+        name, layer = self._find_layer(module)
+        maps = attr.LayerGradCam(module, layer).attribute(inputs, target=targets, relu_attributions=True)
+        upsampled = attr.LayerAttribution.interpolate(maps, tuple(X.shape[2:]), interpolate_mode="bilinear")
+        return _explanation(upsampled.expand(-1, X.shape[1], -1, -1), X, target, layer=name)
+
+    def _find_layer(self, module: nn.Module) -> tuple[str, nn.Module]:
+        layers = dict(module.named_modules())
+        if self.layer is None:
+            convolutions = [name for name, layer in layers.items() if isinstance(layer, nn.Conv2d)]
+            if not convolutions:
+                raise NotApplicable("Grad-CAM needs a convolutional layer, and this network has none")
+            return convolutions[-1], layers[convolutions[-1]]
+        # A binary model wraps its network (BinaryLogits): "conv2" is "network.conv2" there.
+        found = [name for name in layers if name == self.layer or name.endswith(f".{self.layer}")]
+        if not found:
+            raise ValueError(f"gradcam layer {self.layer!r} is not a layer of this network; its layers: "
+                             f"{', '.join(name for name in layers if name)}")
+        return found[0], layers[found[0]]
 
 
 class _PerturbationMethod(BatchedExplainer):

@@ -333,3 +333,20 @@ def test_deep_shap_explains_each_rows_own_class_and_adds_up_to_its_logit(data):
     alone = [DeepShap().explain(model, X[i:i + 1], target=target[i:i + 1], background=background,
                                 rng=np.random.default_rng(0)).values[0] for i in range(5)]
     np.testing.assert_allclose(e.values, alone, atol=1e-6)
+
+
+def test_feature_ablation_of_an_image_credits_each_pixel_with_its_patchs_change():
+    rng = np.random.default_rng(0)
+    images, background = rng.normal(size=(3, 2, 5, 5)), rng.normal(size=(10, 2, 5, 5))
+    model = LinearRegressor(list(rng.normal(size=50)))
+    flat = lambda a: a.reshape(len(a), -1)  # noqa: E731
+    model.predict = (lambda predict: lambda X: predict(flat(X)))(model.predict)
+    explanation = FeatureAblation(patch=2).explain(model, images, target=np.zeros(3, int), background=background,
+                                                   rng=np.random.default_rng(0))
+    # For f(x) = w.x the change of ablating a patch is the sum of w (x - mean background) over its
+    # pixels in both channels; patches are 2x2, those at the right and bottom edges smaller.
+    contribution = ((images - background.mean(axis=0)) * model.w.reshape(2, 5, 5)).sum(axis=1)  # (3, 5, 5)
+    cells = np.add.reduceat(np.add.reduceat(contribution, [0, 2, 4], axis=1), [0, 2, 4], axis=2)  # (3, 3, 3)
+    expected = np.repeat(np.repeat(cells, 2, axis=1), 2, axis=2)[:, :5, :5]
+    np.testing.assert_allclose(explanation.values, flat(np.repeat(expected[:, None], 2, axis=1)), rtol=1e-4, atol=1e-5)
+    assert explanation.extras["patch"] == 2

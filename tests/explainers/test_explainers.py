@@ -237,12 +237,21 @@ def test_gradient_explainers_of_a_linear_model(data):
         np.testing.assert_allclose(explain(e, one_row), (X - one_row) * model.w, rtol=1e-4, atol=1e-5)
 
 
-def test_occlusion_of_single_pixels_of_a_linear_image_model_is_w_times_x_minus_baseline():
+def flat(a: np.ndarray) -> np.ndarray:
+    return a.reshape(len(a), -1)
+
+
+def linear_image_model(shape: tuple[int, ...]):
+    """f(x) = w.x on images of `shape`, with 3 images and 10 background images to explain it on."""
     rng = np.random.default_rng(0)
-    images, background = rng.normal(size=(3, 1, 4, 4)), rng.normal(size=(10, 1, 4, 4))
-    model = LinearRegressor(list(rng.normal(size=16)))
-    flat = lambda a: a.reshape(len(a), -1)  # noqa: E731
+    images, background = rng.normal(size=(3, *shape)), rng.normal(size=(10, *shape))
+    model = LinearRegressor(list(rng.normal(size=int(np.prod(shape)))))
     model.predict = (lambda predict: lambda X: predict(flat(X)))(model.predict)
+    return model, images, background
+
+
+def test_occlusion_of_single_pixels_of_a_linear_image_model_is_w_times_x_minus_baseline():
+    model, images, background = linear_image_model((1, 4, 4))
     values = Occlusion(window=1).explain(model, images, target=np.zeros(3, int), background=background,
                                          rng=np.random.default_rng(0)).values
     np.testing.assert_allclose(values, (flat(images) - flat(background).mean(axis=0)) * model.w, rtol=1e-4, atol=1e-5)
@@ -336,11 +345,7 @@ def test_deep_shap_explains_each_rows_own_class_and_adds_up_to_its_logit(data):
 
 
 def test_feature_ablation_of_an_image_credits_each_pixel_with_its_patchs_change():
-    rng = np.random.default_rng(0)
-    images, background = rng.normal(size=(3, 2, 5, 5)), rng.normal(size=(10, 2, 5, 5))
-    model = LinearRegressor(list(rng.normal(size=50)))
-    flat = lambda a: a.reshape(len(a), -1)  # noqa: E731
-    model.predict = (lambda predict: lambda X: predict(flat(X)))(model.predict)
+    model, images, background = linear_image_model((2, 5, 5))
     explanation = FeatureAblation(patch=2).explain(model, images, target=np.zeros(3, int), background=background,
                                                    rng=np.random.default_rng(0))
     # For f(x) = w.x the change of ablating a patch is the sum of w (x - mean background) over its

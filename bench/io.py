@@ -4,6 +4,7 @@ a folder can be written at all."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from contextlib import contextmanager
@@ -41,6 +42,11 @@ def write_all_atomic(files: dict[Path, bytes]) -> None:
     with contextlib.ExitStack() as stack:
         for path, content in files.items():
             stack.enter_context(atomic_path(path)).write_bytes(content)
+
+
+def md5(content: bytes) -> str:
+    """The hex md5 of `content`: the checksum OpenML and the MNIST files are published with."""
+    return hashlib.md5(content, usedforsecurity=False).hexdigest()
 
 
 def write_problem(folder: str | Path) -> OSError | None:

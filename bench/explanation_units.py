@@ -38,6 +38,15 @@ def stream(plan, key: str) -> np.random.Generator:
     return np.random.default_rng([plan.cfg.seed, zlib.crc32(key.encode())])
 
 
+def check_explains(explanation: Explanation, X: np.ndarray, explainer: str) -> None:
+    """An explanation of other inputs than those asked for (a wrong shape, or too few rows) would
+    be scored against the wrong pixels or features: a failed unit, not a number."""
+    if explanation.input_shape != tuple(X.shape[1:]) or len(explanation.target) != len(X):
+        raise ValueError(f"{explainer} returned an explanation of {len(explanation.target)} inputs of shape "
+                         f"{explanation.input_shape} for {len(X)} inputs of shape {tuple(X.shape[1:])}: "
+                         "an explainer must explain the inputs it is given, one value per input feature (pixel)")
+
+
 def is_done(plan, unit) -> bool:
     """The one resume check: stored, no failed row, and not forced."""
     return not plan.cfg.force and plan.store.is_done(unit)
@@ -152,6 +161,7 @@ class FoldExplanations:
         try:
             explanation, cost = measure(lambda counted: explainer.explain(
                 counted, X, target=self.target, background=self.context.background, rng=rng), self.model)
+            check_explains(explanation, X, unit.explainer)
             artifact = {"test_rows": self.sample, "feature_names": self.fold.feature_names, "explanation": explanation}
             if self.fold.source_columns is not None and explanation.offers("attribution") \
                     and explanation.values.ndim == 2:  # tabular attributions, per original column

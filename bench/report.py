@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from bench.errors import one_line
+from bench.gallery import gallery_files
 from bench.results import ResultStore
 from bench.results.leaderboard import build_leaderboard
 from bench.results.publish import to_markdown, write_leaderboard
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     tables_root = out if args.out else results  # the tables go to <root>/tables
     try:
         write_report(rows, tables_root)
-        files = write_leaderboard(board, out, source=str(results))
+        files = write_leaderboard(board, out, source=str(results), galleries=gallery_files(results))
     except OSError as e:
         return _fail(f"cannot write the report ({one_line(e)}); choose a writable folder with --out DIR")
     print(to_markdown(board))

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from omegaconf import DictConfig, ListConfig
 from tqdm.contrib.logging import logging_redirect_tqdm
@@ -20,6 +21,7 @@ from bench.data.source import TaskRef
 from bench.data.task import Task
 from bench.errors import BenchError, DataUnavailable, IncompatibleModel, UnusableFold, one_line
 from bench.explainers.background import summarize
+from bench.gallery import N_IMAGES, draw_gallery, gallery_path, gallery_row
 from bench.metrics.base import info_of
 from bench.metrics.context import MetricContext
 from bench.models.base import input_kind_problem, on_device, task_type_problem
@@ -31,7 +33,7 @@ from bench.results import ExplainUnit, FitUnit, config_hash
 from bench.results.leaderboard import build_leaderboard
 from bench.results.publish import write_figures
 from bench.results.tables import to_markdown, write_report
-from bench.results.units import LoadUnit
+from bench.results.units import EXPLANATION, LoadUnit
 from bench.versions import versions
 
 log = logging.getLogger("bench")
@@ -114,9 +116,13 @@ def _finished_without_loading(plan: Plan, ref: TaskRef, split_identity: dict, su
     folds = plan.cfg.data.folds
     if not isinstance(folds, ListConfig):
         return False
-    works = [FoldWork.of(plan, *_units(plan, ref, fold, split_identity)) for fold in dict.fromkeys(folds)]
+    units = [_units(plan, ref, fold, split_identity) for fold in dict.fromkeys(folds)]
+    works = [FoldWork.of(plan, *fold_units) for fold_units in units]
     if not all(work.finished for work in works):
         return False
+    if "image" in getattr(plan.model_probe, "input_kinds", ()) and any(
+            _picture_missing(plan, *fold_units) for fold_units in units):
+        return False  # perhaps images whose picture is missing: _run_fold draws it
     for work in works:
         summary.resumed(work.done)
     return True
@@ -157,7 +163,7 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
               summary: RunSummary) -> None:
     work = FoldWork.of(plan, unit, explain_units)
     summary.resumed(work.done)
-    if work.finished:
+    if work.finished and (task.input_kind != "image" or not _picture_missing(plan, unit, explain_units)):
         return
     split = task.split(fold)
     base = {"run_id": plan.run_id, "suite": unit.suite, "task_id": task.task_id, "dataset_id": task.dataset_id,
@@ -176,6 +182,8 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
         _record_not_applicable(plan, task, fold, not_done, base, f"data: {e}", summary)
         return
     model = None if plan.cfg.force else plan.store.load_artifact(unit, "model.pkl")
+    if model is None and work.finished:
+        return  # only the picture was missing, and its model is gone: not worth a training
     # The model is stored but these prediction metrics are new (or failed before): score the
     # stored predictions rather than train again, unless they are gone.
     predictions = None if model is None or work.fit_done else plan.store.load_artifact(unit, "predictions.pkl")
@@ -204,6 +212,39 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
     for name in progress(work.to_explain_or_score, desc=f"{task.name} fold {fold}: explainers"):
         fold_explanations.run(explain_units[name], explain=name in work.explain_pending,
                               metric_units=work.metrics_pending.get(name, []))
+    if task.input_kind == "image":
+        _write_gallery(plan, task, unit, explain_units, model, prepared.X_test, context)
+
+
+def _picture_missing(plan: Plan, unit: FitUnit, explain_units: dict[str, ExplainUnit]) -> bool:
+    """No picture of the fold although there are stored explanations to draw (bench/gallery.py)."""
+    return not gallery_path(plan.cfg.paths.results, unit).exists() and any(
+        plan.store.has_artifact(explain_unit, EXPLANATION) for explain_unit in explain_units.values())
+
+
+def _write_gallery(plan: Plan, task: Task, unit: FitUnit, explain_units: dict[str, ExplainUnit], model,
+                   X_test: np.ndarray, context: MetricContext) -> None:
+    """The fold's picture (bench/gallery.py) from the stored explanations. A picture that cannot
+    be drawn is a warning: the rows it would show are stored."""
+    deletion = plan.explanation_metrics.get("deletion_auc")
+    options = getattr(deletion, "keywords", {})
+    rows, images = [], None
+    try:
+        for name, explain_unit in explain_units.items():
+            stored = plan.store.load_artifact(explain_unit, EXPLANATION)
+            if stored is None or not stored["explanation"].offers("attribution"):
+                continue  # n/a or failed: its row says why
+            X = X_test[stored["test_rows"]]
+            images = X[:N_IMAGES] if images is None else images
+            rows.append(gallery_row(name, model, X, stored["explanation"], context, options,
+                                    stream(plan, f"{explain_unit.key}/gallery")))
+        if rows:
+            path = gallery_path(plan.cfg.paths.results, unit)
+            draw_gallery(images, rows, f"{task.name} fold {unit.fold}: {plan.model_name}", path)
+            log.info("%s fold %d: explanations drawn in %s", task.name, unit.fold, path)
+    except Exception as e:
+        log.warning("%s fold %d: the picture of the explanations could not be drawn: %s", task.name, unit.fold,
+                    one_line(e))
 
 
 def _record_not_applicable(plan: Plan, task: Task, fold: int, units: list, base: dict, reason: str,

@@ -36,7 +36,7 @@ FAST_ALL_EXPLAINERS = [
     "explainers=all", "explainers.kernel_shap.nsamples=160", "explainers.permutation_shap.n_permutations=2",
     "explainers.gradient_shap.nsamples=8", "explainers.smoothgrad.n_samples=4", "explainers.gradient_shap_captum.n_samples=4",
     "explainers.shapley_sampling.n_samples=2", "explainers.lime.num_samples=200", "explainers.lime_image.num_samples=100",
-    "explainers.ig.n_steps=8",
+    "explainers.ig.n_steps=8", "explainers.partition_shap.max_evals=100",
 ]
 
 

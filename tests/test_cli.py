@@ -23,9 +23,9 @@ def test_help_lists_the_config_groups(tmp_path):
     groups = result.stdout.split("== Configuration groups ==")[1].split("== Config ==")[0]
     assert "data: amlb, digits, embedded, mnist, mnist_embedded, openml, openml_cc18, xai_synthetic" in groups
     assert "model: catboost, cnn, cnn_tanh, dtree, ebm, hyperlinear, logreg, mlp, rf, tabresnet" in groups
-    assert "explainers: all, cd, deep_shap, deeplift, default, exact_shap, feature_ablation, gradcam, gradient, gradient_shap, gradient_shap_captum, ig, image, input_x_gradient, kernel_shap, lime, lime_image, native, none, occlusion, permutation_shap, perturbation, random, saliency, shapley_sampling, smoothgrad, xaibench" in groups
+    assert "explainers: all, cd, deep_shap, deeplift, default, exact_shap, feature_ablation, gradcam, gradient, gradient_shap, gradient_shap_captum, ig, image, input_x_gradient, kernel_shap, lime, lime_image, native, none, occlusion, partition_shap, permutation_shap, perturbation, random, saliency, shapley_sampling, smoothgrad, xaibench" in groups
     assert "experiment: nightly, paper_imn_accuracy, paper_imn_accuracy_cpu, paper_imn_xaibench" in groups
-    assert "metrics: all, default, nightly, xaibench" in groups
+    assert "metrics: all, default, image, nightly, xaibench" in groups
     for group in ("metrics:", "logger:", "paths:"):
         assert group in groups
     assert "schema" not in groups
@@ -75,7 +75,7 @@ def test_hydra_full_error_shows_the_traceback(tmp_path):
 def test_an_unknown_explainer_in_a_list_names_the_available_ones(tmp_path):
     result = bench("explainers=[kernel_shap,shap]", tmp_path=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "unknown explainers option(s) shap; available: all, cd, deep_shap, deeplift, default, exact_shap, feature_ablation, gradcam, gradient, gradient_shap, gradient_shap_captum, ig, image, input_x_gradient, kernel_shap, lime, lime_image, native, none, occlusion, permutation_shap, perturbation, random, saliency, shapley_sampling, smoothgrad, xaibench" in result.stderr
+    assert "unknown explainers option(s) shap; available: all, cd, deep_shap, deeplift, default, exact_shap, feature_ablation, gradcam, gradient, gradient_shap, gradient_shap_captum, ig, image, input_x_gradient, kernel_shap, lime, lime_image, native, none, occlusion, partition_shap, permutation_shap, perturbation, random, saliency, shapley_sampling, smoothgrad, xaibench" in result.stderr
 
 
 @pytest.mark.slow

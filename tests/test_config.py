@@ -42,7 +42,7 @@ def test_explainers_compose_as_a_list_or_a_named_set():
     assert list(compose_config(["explainers=[kernel_shap,ig]"]).explainers) == ["kernel_shap", "ig"]
     assert list(compose_config(["explainers=default"]).explainers) == ["native", "kernel_shap", "lime", "ig", "random"]
     every = list(compose_config(["explainers=all"]).explainers)
-    assert len(every) == len(set(every)) == 20 and every[0] == "native"
+    assert len(every) == len(set(every)) == 21 and every[0] == "native"
     assert set(compose_config(["explainers=gradient"]).explainers) | set(compose_config(["explainers=perturbation"]).explainers) \
         == set(every) - {"native"}
     assert list(compose_config(["explainers=none"]).explainers) == []

@@ -9,10 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import matplotlib.pyplot as plt
+
 import bench.run as bench_run
 from bench.explanation_units import FoldExplanations
 from bench.device import describe_device, resolve_device
 from bench.errors import BenchError, IncompatibleModel
+from bench.gallery import gallery_files
 from bench.results import ResultStore
 from tests.conftest import FAST, FAST_ALL_EXPLAINERS, FAST_EXPLAINERS, FAST_MODEL, compose_config
 
@@ -135,6 +138,16 @@ def test_the_image_path_on_digits(results):
     ig_unit = stored[(stored["explainer"] == "ig") & (stored["category"] == "cost")]["unit"].iloc[0]
     explanation = pd.read_pickle(results / "artifacts" / f"{ig_unit}.explanation.pkl")["explanation"]
     assert explanation.values.shape == (4, 64) and explanation.input_shape == (1, 8, 8)  # flattened pixels
+    # The fold's picture: 4 images, then each explainer's 4 heatmaps and its deletion curves.
+    (picture,) = gallery_files(results)
+    assert picture.name.startswith("digits-cnn-") and picture.name.endswith("-fold0-seed0.png")
+    height, width, _ = plt.imread(picture).shape
+    assert height > 200 and width > 400
+    # A picture lost after its fold's units were stored (a crash in between) is drawn again by
+    # the rerun, which computes nothing.
+    picture.unlink()
+    summary = bench_run.run(cfg)
+    assert summary.units_computed == 0 and summary.fits == 0 and picture.exists()
 
 
 @pytest.mark.parametrize(("override", "message"), [

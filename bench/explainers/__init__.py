@@ -22,11 +22,12 @@ from bench.explainers.shap_explainers import (
     ExactShap,
     GradientShap,
     KernelShap,
+    PartitionShap,
     PermutationShap,
 )
 
 __all__ = [
     "ContextualDecomposition", "DeepLift", "DeepShap", "ExactShap", "Explainer", "FeatureAblation", "GradCam", "GradientShap", "GradientShapCaptum",
     "InputXGradient", "IntegratedGradients", "KernelShap", "LimeImage", "LimeTabular", "Native", "Occlusion",
-    "PermutationShap", "RandomExplainer", "Saliency", "ShapleyValueSampling", "SmoothGrad",
+    "PartitionShap", "PermutationShap", "RandomExplainer", "Saliency", "ShapleyValueSampling", "SmoothGrad",
 ]

@@ -34,6 +34,7 @@ from bench.explainers.base import (
     seed_from,
 )
 from bench.explanation import REFERENCES, Baseline, Explanation, reference_input
+from bench.images import is_image, patch_groups
 from bench.models.training import seeded
 
 
@@ -196,7 +197,7 @@ class GradCam(_GradientMethod):
         self.layer = layer
 
     def explain(self, model, X, *, target, background, rng) -> Explanation:
-        if X.ndim != 4:
+        if not is_image(X):
             raise NotApplicable(f"Grad-CAM weighs a convolutional layer's maps: it explains images (n, channels, "
                                 f"height, width); these inputs have shape {X.shape}")
         module, inputs, targets = self._network(model, X, target, differentiable=True)
@@ -246,18 +247,9 @@ class FeatureAblation(_PerturbationMethod):
         inputs = as_tensor(X)
         values = attr.FeatureAblation(self._forward(model, X.shape[1:])).attribute(
             inputs, baselines=_reference(inputs, background, self.baseline), target=torch.as_tensor(target),
-            feature_mask=patch_mask(X.shape[1:], self.patch) if X.ndim == 4 else None,
+            feature_mask=torch.as_tensor(patch_groups(X.shape[1:], self.patch))[None] if is_image(X) else None,
             perturbations_per_eval=self._per_eval(X))
-        return _explanation(values, X, target, **({"patch": self.patch} if X.ndim == 4 else {}))
-
-
-def patch_mask(image_shape: tuple[int, ...], patch: int) -> torch.Tensor:
-    """(1, channels, height, width) group ids: the square `patch` x `patch` cell of each pixel,
-    numbered row by row, the same in every channel."""
-    channels, height, width = image_shape
-    rows, columns = np.arange(height)[:, None] // patch, np.arange(width)[None, :] // patch
-    cells = rows * -(-width // patch) + columns
-    return torch.as_tensor(np.broadcast_to(cells, (1, channels, height, width)).copy())
+        return _explanation(values, X, target, **({"patch": self.patch} if is_image(X) else {}))
 
 
 class Occlusion(_PerturbationMethod):
@@ -274,7 +266,7 @@ class Occlusion(_PerturbationMethod):
         self.baseline = baseline
 
     def explain(self, model, X, *, target, background, rng) -> Explanation:
-        if X.ndim != 4:
+        if not is_image(X):
             raise NotApplicable(f"occlusion slides patches over images (n, channels, height, width); "
                                 f"these inputs have shape {X.shape}")
         inputs, channels = as_tensor(X), X.shape[1]

@@ -2,8 +2,9 @@
 
 Model-agnostic ones explain `model_output` (class probabilities, or the regression output)
 against the background rows: `kernel_shap` (a weighted linear regression over sampled
-coalitions), `permutation_shap` (antithetic permutation sampling) and `exact_shap` (every
-coalition: exact interventional Shapley values, for few features). Torch ones explain the
+coalitions), `permutation_shap` (antithetic permutation sampling), `exact_shap` (every
+coalition: exact interventional Shapley values, for few features) and, for images,
+`partition_shap` (Owen values over a hierarchy of image regions). Torch ones explain the
 network's output: `gradient_shap` (expected gradients) and `deep_shap` (DeepLIFT's rescale
 rule averaged over the background).
 """
@@ -31,7 +32,8 @@ from bench.explainers.base import (
     numpy_global_seed,
     seed_from,
 )
-from bench.explanation import Explanation
+from bench.explanation import REFERENCES, Baseline, Explanation, reference_input
+from bench.images import is_image
 from bench.models.training import seeded
 
 
@@ -123,6 +125,45 @@ class ExactShap(_MaskerShap):
         return self._explain(shap.explainers.ExactExplainer, model, X, target, background, rng, 2**d)
 
 
+class PartitionShap(_ModelAgnosticShap):
+    """Owen values over shap's hierarchy of image regions (shap's Partition explainer with its
+    Image masker, the way shap explains images): the image is split in halves, quarters, ... down
+    to pixels, and `max_evals` model evaluations per image are spent from the top down on the
+    regions whose removal matters. A hidden region takes the `baseline`'s values (a numeric mask:
+    shap's blur and inpainting maskers need OpenCV, which bench does not depend on). Images only."""
+
+    def __init__(self, *, max_evals: int = 500, baseline: Baseline = "mean", batch_size: int = 4096):
+        super().__init__(batch_size=batch_size)
+        check_positive_int("partition_shap max_evals", max_evals)
+        if baseline not in REFERENCES:
+            raise ValueError(f"partition_shap baseline must be one of {REFERENCES}, got {baseline!r}")
+        self.max_evals = max_evals
+        self.baseline = baseline
+
+    def explain(self, model, X, *, target, background, rng) -> Explanation:
+        if not is_image(X):
+            raise NotApplicable(f"partition_shap splits images into regions (n, channels, height, width); these "
+                                f"inputs have shape {X.shape}: use permutation_shap or kernel_shap on tables")
+        # shap's Image masker builds its regions over (height, width, channels).
+        channels_last = np.moveaxis(np.asarray(X, dtype=np.float64), 1, -1)
+        reference = np.moveaxis(reference_input(background, self.baseline), 0, -1)
+        masker = shap.maskers.Image(reference, reference.shape)
+        explainer = shap.explainers.Partition(
+            lambda images: self.batched_output(model, np.moveaxis(np.asarray(images), -1, 1)), masker)
+        values, expected = np.empty(flatten(X).shape), np.empty(len(X))
+        with numpy_global_seed(seed_from(rng)):
+            for column in np.unique(target):
+                rows = target == column
+                # shap's batch_size also decides which regions a budget opens (it expands the tree a
+                # batch at a time): its own default keeps the values independent of ours, which
+                # only splits model calls.
+                result = explainer(channels_last[rows], max_evals=self.max_evals, outputs=[int(column)], silent=True)
+                values[rows] = flatten(np.moveaxis(np.asarray(result.values)[..., 0], -1, 1))
+                expected[rows] = np.asarray(result.base_values).reshape(rows.sum(), -1)[:, 0]
+        return Explanation(values, "attribution", target, extras={"expected_value": expected},
+                           input_shape=X.shape[1:])
+
+
 class _Column(nn.Module):
     """One output column of a network, kept 2-D. shap's torch explainers explain every output
     of the network they are given; explaining each row's target alone keeps their cost (and
@@ -202,5 +243,21 @@ class DeepShap(Explainer):
                                     f"up to its output ({' '.join(str(e).split()[-6:])})") from e
             return _of_target(values, rows, np.zeros(len(rows), dtype=int)), np.atleast_1d(explainer.expected_value)[0]
 
-        values, expected = _by_target(explain_column, model, X, target, background)
+        network = eval_module(model)
+        own = {id(module): set(module._parameters) for module in network.modules()}
+        try:
+            values, expected = _by_target(explain_column, model, X, target, background)
+        finally:
+            _remove_interim_values(network, own)
         return Explanation(values, "attribution", target, extras={"expected_value": expected}, input_shape=X.shape[1:])
+
+
+def _remove_interim_values(network: nn.Module, own: dict[int, set[str]]) -> None:
+    """shap's DeepExplainer stores each layer's input and output as parameters `x` and `y` and
+    removes them only below containers (nn.Sequential, ...): inside another module (a counted or
+    target-column wrapper) they stay, and a later sanity check would see a ReLU with parameters.
+    Removes the `x` and `y` a module did not have before (`own`: its parameter names then)."""
+    for module in network.modules():
+        for name in ("x", "y"):
+            if name in module._parameters and name not in own.get(id(module), set()):
+                del module._parameters[name]

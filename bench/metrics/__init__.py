@@ -18,6 +18,7 @@ from bench.metrics.ground_truth import (
 from bench.metrics.infidelity import infidelity, infidelity_normalised
 from bench.metrics.prediction import accuracy, balanced_accuracy, log_loss, r2, rmse, roc_auc
 from bench.metrics.prediction_gap import pgi, pgu
+from bench.metrics.road import road_lerf, road_morf
 from bench.metrics.robustness import max_sensitivity, relative_input_stability, relative_output_stability
 from bench.metrics.sanity import data_randomisation, model_parameter_randomisation
 from bench.metrics.xaibench import faithfulness, monotonicity, roar_faithfulness, roar_monotonicity
@@ -27,6 +28,7 @@ __all__ = [
     "faithfulness", "faithfulness_correlation", "feature_agreement", "info_of",
     "infidelity", "infidelity_normalised", "insertion_auc", "interaction_recovery", "log_loss", "max_sensitivity", "metric",
     "model_parameter_randomisation", "monotonicity", "pairwise_rank_agreement", "pgi", "pgu", "r2", "rank_agreement",
-    "rank_correlation", "relative_input_stability", "relative_output_stability", "rmse", "roar_faithfulness", "roar_monotonicity", "roc_auc", "shapley_corr", "shapley_mse",
+    "rank_correlation", "relative_input_stability", "relative_output_stability", "rmse", "road_lerf", "road_morf",
+    "roar_faithfulness", "roar_monotonicity", "roc_auc", "shapley_corr", "shapley_mse",
     "sign_agreement", "signed_rank_agreement", "sparseness",
 ]

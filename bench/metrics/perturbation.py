@@ -20,11 +20,12 @@ from bench.models.base import model_output
 MAX_ELEMENTS_PER_CALL = 4_000_000  # bounds memory: perturbed rows x features per model call
 
 
-def explained_outputs(model, build: Callable[[slice], np.ndarray], *, n_instances: int, n_perturbations: int,
-                      n_features: int, target: np.ndarray) -> np.ndarray:
-    """(n_instances, n_perturbations) outputs for the explained target of each instance."""
+def perturbed_outputs(model, build: Callable[[slice], np.ndarray], *, n_instances: int, n_perturbations: int,
+                      n_features: int) -> np.ndarray:
+    """(n_instances, n_perturbations, n_outputs) every output of the model (class probabilities,
+    or the regression output) for each perturbed input."""
     chunk = max(1, MAX_ELEMENTS_PER_CALL // max(1, n_perturbations * n_features))
-    outputs = np.empty((n_instances, n_perturbations))
+    outputs = None
     for start in range(0, n_instances, chunk):
         rows = slice(start, min(start + chunk, n_instances))
         inputs = build(rows)
@@ -32,10 +33,20 @@ def explained_outputs(model, build: Callable[[slice], np.ndarray], *, n_instance
         if inputs.shape[:2] != (k, n_perturbations):
             raise ValueError(f"a perturbation builder returned {inputs.shape[:2]} for {k} instances x "
                              f"{n_perturbations} perturbations")
-        predicted = model_output(model, inputs.reshape(k * n_perturbations, *inputs.shape[2:]))
-        outputs[rows] = np.take_along_axis(predicted.reshape(k, n_perturbations, -1),
-                                           np.asarray(target)[rows, None, None], axis=2)[..., 0]
-    return outputs
+        predicted = model_output(model, inputs.reshape(k * n_perturbations, *inputs.shape[2:])).reshape(
+            k, n_perturbations, -1)
+        if outputs is None:
+            outputs = np.empty((n_instances, n_perturbations, predicted.shape[2]))
+        outputs[rows] = predicted
+    return np.empty((0, n_perturbations, 1)) if outputs is None else outputs
+
+
+def explained_outputs(model, build: Callable[[slice], np.ndarray], *, n_instances: int, n_perturbations: int,
+                      n_features: int, target: np.ndarray) -> np.ndarray:
+    """(n_instances, n_perturbations) outputs for the explained target of each instance."""
+    outputs = perturbed_outputs(model, build, n_instances=n_instances, n_perturbations=n_perturbations,
+                                n_features=n_features)
+    return np.take_along_axis(outputs, np.asarray(target)[:, None, None], axis=2)[..., 0]
 
 
 def outputs_at(model, X: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ import functools
 import html
 import math
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -128,8 +129,10 @@ def to_markdown(board: Leaderboard) -> str:
     return "\n".join(parts)
 
 
-def write_leaderboard(board: Leaderboard, folder: str | Path, *, source: str = "") -> dict[str, Path]:
-    """Every file of the leaderboard in `folder`; returns name -> path."""
+def write_leaderboard(board: Leaderboard, folder: str | Path, *, source: str = "",
+                      galleries: Sequence[Path] = ()) -> dict[str, Path]:
+    """Every file of the leaderboard in `folder`; returns name -> path. `galleries`: the runs'
+    pictures of image explanations (bench/gallery.py), shown on the page."""
     folder = Path(folder)
     figures = write_figures(board, folder)  # first: a figure that fails adds a note to the texts
     files = {}
@@ -141,7 +144,7 @@ def write_leaderboard(board: Leaderboard, folder: str | Path, *, source: str = "
         tmp.write_text(to_markdown(board))
     files["leaderboard.md"] = folder / "leaderboard.md"
     with atomic_path(folder / "index.html") as tmp:
-        tmp.write_text(to_html(board, figures, source=source), encoding="utf-8")
+        tmp.write_text(to_html(board, figures, source=source, galleries=galleries), encoding="utf-8")
     files["index.html"] = folder / "index.html"
     return files | figures
 
@@ -219,7 +222,7 @@ def _notes(lines: list[str], css: str = "notes") -> str:
     return f'<ul class="{css}">' + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>" if lines else ""
 
 
-def to_html(board: Leaderboard, figures: dict[str, Path], *, source: str = "") -> str:
+def to_html(board: Leaderboard, figures: dict[str, Path], *, source: str = "", galleries: Sequence[Path] = ()) -> str:
     """Every string from the rows (dataset, model, explainer and metric names, notes) is escaped:
     dataset names come from OpenML and are not ours to trust."""
     parts = [
@@ -255,6 +258,12 @@ def to_html(board: Leaderboard, figures: dict[str, Path], *, source: str = "") -
     for name, test in board.tests.items():
         if name != "accuracy" and f"cd-{name}" in figures:
             parts.append(_figure(figures[f"cd-{name}"], f"critical-difference diagram of {name}"))
+    if galleries:
+        parts += ["<h2 id=\"images\">Explanations of images</h2>",
+                  "<p>Per image task, fold and model: a sample of explained test images, each explainer's heatmaps "
+                  "(red for the explained class, blue against, each panel scaled to its largest |attribution|) "
+                  "and its deletion curves.</p>"]
+        parts += [_figure(path, path.stem) for path in galleries]
     if board.notes.get("data"):
         parts += ["<h2 id=\"rows\">About the rows</h2>", _notes(board.notes["data"])]
     parts += [f"<script>{SCRIPT}</script>", "</body></html>"]

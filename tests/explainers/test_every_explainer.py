@@ -15,7 +15,7 @@ from tests.conftest import FAST_ALL_EXPLAINERS, compose_config
 
 GRADIENT = {"saliency", "ig", "smoothgrad", "input_x_gradient", "deeplift", "gradient_shap", "gradient_shap_captum",
             "deep_shap", "cd", "gradcam"}
-IMAGE_ONLY = {"lime_image", "occlusion"}
+IMAGE_ONLY = {"lime_image", "occlusion", "partition_shap"}
 
 
 def explainer_configs() -> dict:

@@ -22,12 +22,14 @@ from bench.explainers import (
     LimeTabular,
     Native,
     Occlusion,
+    PartitionShap,
     PermutationShap,
     RandomExplainer,
     Saliency,
     ShapleyValueSampling,
     SmoothGrad,
 )
+from bench.metrics.cost import measure
 from bench.models import LogisticRegression
 from tests.metrics.conftest import Linear
 
@@ -344,6 +346,17 @@ def test_deep_shap_explains_each_rows_own_class_and_adds_up_to_its_logit(data):
     np.testing.assert_allclose(e.values, alone, atol=1e-6)
 
 
+def test_deep_shap_leaves_no_parameters_on_the_layers_of_a_counted_network(data):
+    # shap stores each layer's input and output as parameters and misses those inside a wrapper
+    # such as the counted network of a run; a later sanity check would find a ReLU with parameters.
+    X, background = data
+    model = Network(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)))
+    before = [name for name, _ in model.module.named_parameters()]
+    measure(lambda counted: DeepShap().explain(counted, X, target=np.zeros(len(X), int), background=background,
+                                               rng=np.random.default_rng(0)), model)
+    assert [name for name, _ in model.module.named_parameters()] == before
+
+
 def test_feature_ablation_of_an_image_credits_each_pixel_with_its_patchs_change():
     model, images, background = linear_image_model((2, 5, 5))
     explanation = FeatureAblation(patch=2).explain(model, images, target=np.zeros(3, int), background=background,
@@ -355,3 +368,28 @@ def test_feature_ablation_of_an_image_credits_each_pixel_with_its_patchs_change(
     expected = np.repeat(np.repeat(cells, 2, axis=1), 2, axis=2)[:, :5, :5]
     np.testing.assert_allclose(explanation.values, flat(np.repeat(expected[:, None], 2, axis=1)), rtol=1e-4, atol=1e-5)
     assert explanation.extras["patch"] == 2
+
+
+def test_partition_shap_of_a_linear_image_model_is_w_times_x_minus_baseline():
+    model, images, background = linear_image_model((2, 4, 4))
+    # Owen values of an additive model are its Shapley values, w (x - mean background), once the
+    # budget reaches single pixels (a 2x4x4 image's hierarchy has 63 regions).
+    explanation = PartitionShap(max_evals=2000).explain(model, images, target=np.zeros(3, int), background=background,
+                                                       rng=np.random.default_rng(0))
+    np.testing.assert_allclose(explanation.values, (flat(images) - flat(background).mean(axis=0)) * model.w,
+                               atol=1e-6)
+    np.testing.assert_allclose(explanation.extras["expected_value"], model.predict(background.mean(axis=0)[None])[0],
+                               atol=1e-6)
+    with pytest.raises(NotApplicable, match="images"):
+        PartitionShap().explain(model, flat(images), target=np.zeros(3, int), background=flat(background),
+                                rng=np.random.default_rng(0))
+
+
+def test_partition_shap_explains_each_rows_target_class_and_adds_up():
+    images = np.random.default_rng(1).random((4, 1, 4, 4))
+    target = np.array([0, 1, 1, 0])
+    explanation = PartitionShap(baseline="zero", max_evals=300).explain(
+        ImageClassifier(), images, target=target, background=images, rng=np.random.default_rng(0))
+    probabilities = ImageClassifier().predict_proba(images)[np.arange(4), target]
+    at_zero = ImageClassifier().predict_proba(np.zeros((1, 1, 4, 4)))[0, target]
+    np.testing.assert_allclose(explanation.values.sum(axis=1), probabilities - at_zero, atol=1e-8)

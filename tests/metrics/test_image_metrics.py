@@ -10,6 +10,7 @@ from scipy.ndimage import gaussian_filter
 from bench.errors import NotApplicable
 from bench.images import BLUR_SIGMA
 from bench.metrics import deletion_auc, faithfulness_correlation, info_of, road_lerf, road_morf
+from bench.metrics.cost import CountingModel
 from bench.metrics.deletion import deletion_curve
 from bench.metrics.road import linear_imputation, road_curve
 from tests.metrics.conftest import Linear, explanation, make_context
@@ -163,3 +164,27 @@ def test_road_noise_is_seeded_and_has_the_given_spread():
 def test_road_needs_images():
     with pytest.raises(NotApplicable, match="ROAD applies to images"):
         road_morf(BlobClassifier(), np.ones((2, 4)), explanation(np.ones((2, 4))), context=make_context(), rng=RNG)
+
+
+@pytest.mark.parametrize("insertion", [False, True])
+def test_points_that_repeat_the_previous_input_are_not_evaluated_and_the_curve_is_unchanged(insertion):
+    # A dark image with 5 bright pixels: removing (inserting) a dark pixel with the zero baseline
+    # shows the model the same input again.
+    image = np.zeros((2, 1, 5, 5))
+    image[:, 0, 1:4, 2] = 1.0
+    image[1, 0, 0, :2] = 0.5
+    w = RNG.normal(size=25)
+    attribution = of_image(RNG.normal(size=image.shape))
+    counted = CountingModel(Linear(w))
+    _, curve = deletion_curve(counted, image, attribution, context=make_context(np.zeros((1, 1, 5, 5))), rng=RNG,
+                              insertion=insertion, replacement="zero", step=1, n_samples=1)
+    flat = image.reshape(2, 25)
+    order = np.argsort(-attribution.values, axis=1, kind="stable")
+    for i in range(2):
+        for removed in range(26):
+            kept = np.ones(25, dtype=bool)
+            kept[order[i, :removed]] = False
+            present = ~kept if insertion else kept
+            assert curve[i, removed] == pytest.approx(flat[i] @ (w * present))
+    # One evaluation for the first point, then one per bright pixel: 1 + 3 and 1 + 5.
+    assert counted.rows == (1 + 3) + (1 + 5)

@@ -1,5 +1,5 @@
 """Models, chosen in conf/model/ by `_target_`: scikit-learn estimators. Inherent models
-(HyperLinear, EBM, LogisticRegression, DecisionTree) also implement
+(HyperLinear, Flint, EBM, LogisticRegression, DecisionTree) also implement
 `explain(X, target=None) -> Explanation`. The torch classifiers that also regress name their
 regression twin (bench.models.base.for_task)."""
 
@@ -8,11 +8,12 @@ from bench.models.cnn import CNN
 from bench.models.cnn_tanh import CNNTanh
 from bench.models.decision_tree import DecisionTree
 from bench.models.ebm import EBM
+from bench.models.flint import Flint
 from bench.models.hyperlinear import HyperLinear, HyperLinearRegressor
 from bench.models.logreg import LogisticRegression
 from bench.models.mlp import MLP, MLPRegressor
 from bench.models.random_forest import RandomForest
 from bench.models.tabresnet import TabResNet, TabResNetRegressor
 
-__all__ = ["CNN", "CNNTanh", "CatBoost", "DecisionTree", "EBM", "HyperLinear", "HyperLinearRegressor",
+__all__ = ["CNN", "CNNTanh", "CatBoost", "DecisionTree", "EBM", "Flint", "HyperLinear", "HyperLinearRegressor",
            "LogisticRegression", "MLP", "MLPRegressor", "RandomForest", "TabResNet", "TabResNetRegressor"]

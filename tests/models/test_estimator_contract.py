@@ -14,6 +14,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from bench.models import (
     CNN,
     EBM,
+    Flint,
     MLP,
     CNNTanh,
     CatBoost,
@@ -36,19 +37,22 @@ TABULAR_MODELS = [
     HyperLinear(**RESIDUAL), HyperLinearRegressor(**RESIDUAL), TabResNet(**RESIDUAL), TabResNetRegressor(**{**RESIDUAL, "epochs": 30}),
     LogisticRegression(max_iter=200), DecisionTree(), RandomForest(n_estimators=5), CatBoost(iterations=20, thread_count=1),
     EBM(outer_bags=2, max_rounds=50, interactions=0, n_jobs=1),
+    Flint(hidden_sizes=(16,), n_attributes=4, beta_from=1, l1_from=1, entropy_from=1, **NET),
 ]
 
 # scikit-learn's checks feed tables; the image networks take (n, C, H, W) and refuse those, so
 # they meet the rest of the contract below, on images.
 IMAGE_MODELS = [CNN(channels=(2, 4), lr=1e-2, epochs=3, device="cpu"),
-                CNNTanh(channels=(2, 4), lr=1e-2, epochs=3, patience=None, device="cpu")]
+                CNNTanh(channels=(2, 4), lr=1e-2, epochs=3, patience=None, device="cpu"),
+                Flint(channels=(2, 4), n_attributes=4, beta_from=1, l1_from=1, entropy_from=1, lr=1e-2, epochs=3,
+                      device="cpu")]
 
 FLOAT32_SUBSETS = ("the networks compute in float32, and a matrix product's last bits depend on the batch's shape "
                    "(oneDNN picks kernels by size): predictions of a subset agree to ~1e-6, not the check's 1e-7")
 INTERPRET = "interpret-core's ExplainableBoostingClassifier, which EBM subclasses unchanged, "
 EXPECTED_FAILURES = {
     **{name: {"check_methods_subset_invariance": FLOAT32_SUBSETS} for name in (
-        "MLP", "MLPRegressor", "HyperLinear", "HyperLinearRegressor", "TabResNet", "TabResNetRegressor")},
+        "MLP", "MLPRegressor", "HyperLinear", "HyperLinearRegressor", "TabResNet", "TabResNetRegressor", "Flint")},
     "RandomForest": dict.fromkeys(
         ["check_sample_weight_equivalence_on_dense_data", "check_sample_weight_equivalence_on_sparse_data"],
         "bootstrap samples rows, so a weight of 2 is not a repeated row; scikit-learn expects the same failure of "
@@ -118,7 +122,7 @@ def test_a_grid_search_over_hyperlinear_picks_a_parameter_and_refits():
     assert len(search.cv_results_["mean_test_score"]) == 2
 
 
-@pytest.mark.parametrize("model", IMAGE_MODELS, ids=["cnn", "cnn_tanh"])
+@pytest.mark.parametrize("model", IMAGE_MODELS, ids=["cnn", "cnn_tanh", "flint"])
 def test_a_grid_search_over_an_image_model_fits_and_refits_on_images(model):
     rng = np.random.default_rng(0)
     X = rng.uniform(size=(40, 1, 6, 6)).astype(np.float32)

@@ -1,0 +1,284 @@
+"""FLINT: a predictor and its interpreter learnt together (Parekh, Mozharovskyi, d'Alché-Buc,
+"A Framework to Learn with Interpretation", NeurIPS 2021; METHODS.md §2; the authors' code,
+jayneelparekh/FLINT, `flint.py` and `networks.py`).
+
+Four networks are trained together: the predictor f (here the `cnn` of bench/models/cnn.py for
+images, an MLP for tables); Psi, which reads f's hidden layer I and computes J attributes
+Phi(x) = Psi(f_I(x)); the interpreter's head h = Dropout(0.01) + Linear(J, C), so that
+g(x) = h(Phi(x)); and a decoder d from Phi(x) back to x. The loss of a mini-batch is
+
+    L_pred(f) + beta * L_of + gamma * L_if + L_cd
+
+- L_pred: f's cross-entropy against the labels;
+- L_of (output fidelity): the cross-entropy of g's softmax against f's (detached) softmax;
+- L_if (input fidelity): the mean squared error of d(Phi(x)) against x;
+- L_cd (conciseness and diversity): delta_ent * [mean over x of H(softmax|Phi(x)|) -
+  H(softmax(mean over the batch of |Phi|))] + delta_l1 * mean |Phi(x)| (|Phi| because Psi ends
+  in a LeakyReLU), H the entropy.
+
+Each weight switches on at an epoch (counted from 1), as in the authors' MNIST setting: gamma from
+epoch 1, beta and delta_l1 from epoch 3, delta_ent from epoch 5; before that it is 0. Adam at 1e-4
+over all four networks, batches of 16, 12 epochs, J = 25.
+
+Images: f is FLINT's MNIST network and I its layer `relu2` (32 x H/2 x W/2); Psi is conv 32 -> 64
+(3x3) + LeakyReLU, an adaptive average pool to 3x3 and Linear(576, J) + LeakyReLU (the authors'
+`attr_MNIST`); d is Linear(J, 2 x H/4 x W/4), two transposed convolutions (2 -> 8 -> C channels,
+3x3, stride 2) each followed by a ReLU (`decode_MNIST`), cropped to H x W.
+Tables (inferred: the authors have no tabular FLINT): f is an MLP and I its last hidden layer;
+Psi is Linear(width, 64) + LeakyReLU + Linear(64, J) + LeakyReLU; d is Linear(J, 64) + ReLU +
+Linear(64, d) (no output activation: the features are standardised, not in [0, 1]).
+
+`predict_proba` is f's; `interpreter_proba` is g's. `explain` is the interpreter's explanation of
+the explained class c (METHODS.md §2): the attributes Phi(x), their local relevance
+r_jx = alpha_j / max_i |alpha_i| with alpha_j = Phi_j(x) w_{c,j} (w: h's weights), each
+attribute's input gradient, and as attribution view the sum of the relevant attributes' input
+gradients (r_jx > RELEVANT) weighted by their relevance, so that the attribution metrics score
+FLINT beside SHAP, LIME and Captum on the same f.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.utils._param_validation import Interval
+from torch import nn
+
+from bench.explanation import Concepts, Explanation
+from bench.models.base import predicted_class
+from bench.models.cnn import CNN, pooled
+from bench.models.mlp import MLP
+from bench.models.torch_estimator import LOOP, TorchClassifier, in_chunks, probabilities, store_params
+from bench.models.training import EpochCallback, LRSchedule, Optimizer, SnapshotTiming, StepLoss
+
+RELEVANT = 0.1  # the paper's threshold on relevance for showing a class-attribute pair (MNIST)
+IMAGE_LAYER = "relu2"  # FLINT's I on its MNIST network
+
+
+def entropy(p: torch.Tensor) -> torch.Tensor:
+    """H(p) over the last axis, in nats (0 log 0 = 0)."""
+    return -(p * torch.log(p.clamp_min(1e-12))).sum(dim=-1)
+
+
+def output_fidelity_loss(f_logits: torch.Tensor, g_logits: torch.Tensor, binary: bool) -> torch.Tensor:
+    """Cross-entropy of g's softmax against f's detached softmax, averaged over the batch."""
+    target = probabilities(f_logits.detach(), binary)
+    return -(target * F.log_softmax(g_logits, dim=1)).sum(dim=1).mean()
+
+
+def input_fidelity_loss(reconstruction: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    return F.mse_loss(reconstruction, x)
+
+
+def conciseness_diversity_loss(phi: torch.Tensor, delta_ent: float, delta_l1: float) -> torch.Tensor:
+    """delta_ent * [mean_x H(softmax|Phi(x)|) - H(softmax(mean_batch |Phi|))] + delta_l1 * mean|Phi|:
+    low when each x activates few attributes and the batch as a whole many of them."""
+    magnitude = phi.abs()
+    spread = entropy(torch.softmax(magnitude, dim=1)).mean() - entropy(torch.softmax(magnitude.mean(dim=0), dim=0))
+    return delta_ent * spread + delta_l1 * magnitude.mean()
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    beta: float
+    gamma: float
+    delta_l1: float
+    delta_ent: float
+
+
+class FlintNetwork(nn.Module):
+    """f (a named Sequential) with Psi reading its layer `layer`, h and d. Its forward is f's
+    logits: what predict_proba and the gradient explainers read."""
+
+    def __init__(self, predictor: nn.Sequential, layer: str, psi: nn.Module, head: nn.Module, decoder: nn.Module):
+        super().__init__()
+        self.predictor, self.psi, self.head, self.decoder = predictor, psi, head, decoder
+        self.split = [name for name, _ in predictor.named_children()].index(layer) + 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.predictor(x)
+
+    def logits_and_attributes(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        hidden = self.predictor[:self.split](x)
+        return self.predictor[self.split:](hidden), self.psi(hidden)
+
+    def attributes(self, x: torch.Tensor) -> torch.Tensor:
+        return self.psi(self.predictor[:self.split](x))
+
+    def interpreter(self, x: torch.Tensor) -> torch.Tensor:
+        """g's logits."""
+        return self.head(self.attributes(x))
+
+
+class ImageDecoder(nn.Module):
+    """Linear(J, 2 x h x w) with h, w = H/4, W/4 rounded up, two transposed 3x3 convolutions of
+    stride 2 (2 -> 8 -> C), each followed by a ReLU, cropped to H x W (the authors' decode_MNIST
+    for 28 x 28)."""
+
+    def __init__(self, n_attributes: int, image_shape: tuple[int, int, int]):
+        super().__init__()
+        self.channels, self.height, self.width = image_shape
+        self.small = (pooled(self.height, 2), pooled(self.width, 2))
+        self.linear = nn.Linear(n_attributes, 2 * self.small[0] * self.small[1])
+        self.up = nn.Sequential(
+            nn.ConvTranspose2d(2, 8, kernel_size=3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+            nn.ConvTranspose2d(8, self.channels, kernel_size=3, stride=2, padding=1, output_padding=1), nn.ReLU())
+
+    def forward(self, phi: torch.Tensor) -> torch.Tensor:
+        images = self.up(self.linear(phi).view(-1, 2, *self.small))
+        return images[:, :, :self.height, :self.width]
+
+
+class Flint(TorchClassifier):
+    """FLINT's predictor f and interpreter g (see the module docstring). `n_attributes` is J;
+    `beta`, `gamma`, `delta_l1`, `delta_ent` weigh the loss terms and `*_from` are the epochs
+    (from 1) at which each switches on. `channels` shape f on images, `hidden_sizes` on tables;
+    `dropout` is f's."""
+
+    input_kinds = ("image", "tabular")
+    _parameter_constraints = {
+        **TorchClassifier._parameter_constraints,
+        "n_attributes": [Interval(Integral, 1, None, closed="left")],
+        **{name: [Interval(Real, 0, None, closed="left")] for name in ("beta", "gamma", "delta_l1", "delta_ent")},
+        **{name: [Interval(Integral, 1, None, closed="left")]
+           for name in ("gamma_from", "beta_from", "l1_from", "entropy_from")},
+        "channels": ["array-like"],
+        "hidden_sizes": ["array-like"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+    }
+
+    def __init__(self, *, n_attributes: int = 25, beta: float = 0.5, gamma: float = 0.8, delta_l1: float = 0.1,
+                 delta_ent: float = 0.2, gamma_from: int = 1, beta_from: int = 3, l1_from: int = 3,
+                 entropy_from: int = 5, channels: tuple[int, ...] = (16, 32), hidden_sizes: tuple[int, ...] = (128, 128),
+                 dropout: float = 0.5,
+                 optimizer: Optimizer = LOOP.optimizer, lr: float = 1e-4, weight_decay: float = LOOP.weight_decay,
+                 batch_size: int = 16, epochs: int = 12,
+                 # The authors train a fixed 12 epochs and keep the last weights: no early stopping.
+                 patience: int | None = None,
+                 validation_fraction: float = LOOP.validation_fraction, lr_schedule: LRSchedule = LOOP.lr_schedule,
+                 warmup_epochs: int = LOOP.warmup_epochs, t_mult: int = LOOP.t_mult, n_restarts: int = LOOP.n_restarts,
+                 snapshots: SnapshotTiming = LOOP.snapshots, device: str = LOOP.device,
+                 random_state: int = LOOP.random_state):
+        store_params(self, locals())
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        self._check_sizes("channels")
+        self._check_sizes("hidden_sizes")
+        late = {name: getattr(self, name) for name in ("gamma_from", "beta_from", "l1_from", "entropy_from")
+                if getattr(self, name) > self.epochs}
+        if late:
+            raise ValueError(f"Flint: {', '.join(f'{k}={v}' for k, v in late.items())} would switch a loss term on "
+                             f"after the last epoch (epochs={self.epochs}): lower it or train longer")
+        if self.lr_schedule == "cosine_restarts":
+            raise ValueError("Flint: one predictor and one interpreter are learnt together; a snapshot ensemble "
+                             "(lr_schedule='cosine_restarts') would average predictors without their interpreters")
+
+    def weights_at(self, epoch: int) -> LossWeights:
+        """The loss weights during `epoch` (from 1): each term is 0 before its switch-on epoch."""
+        return LossWeights(beta=self.beta if epoch >= self.beta_from else 0.0,
+                           gamma=self.gamma if epoch >= self.gamma_from else 0.0,
+                           delta_l1=self.delta_l1 if epoch >= self.l1_from else 0.0,
+                           delta_ent=self.delta_ent if epoch >= self.entropy_from else 0.0)
+
+    def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
+        J, n_classes = self.n_attributes, max(2, n_outputs)
+        if len(input_shape) == 3:
+            predictor = CNN(channels=self.channels, dropout=self.dropout)._build(input_shape, n_outputs)
+            width = self.channels[1]
+            psi = nn.Sequential(nn.Conv2d(width, 64, kernel_size=3, padding=1), nn.LeakyReLU(),
+                                nn.AdaptiveAvgPool2d(3), nn.Flatten(), nn.Linear(64 * 9, J), nn.LeakyReLU())
+            return FlintNetwork(predictor, IMAGE_LAYER, psi, self._head(J, n_classes), ImageDecoder(J, input_shape))
+        layers = MLP(hidden_sizes=self.hidden_sizes, dropout=self.dropout)._build(input_shape, n_outputs)
+        # Named, so that I is addressed as on images: the last hidden layer is the one before the output.
+        predictor = nn.Sequential(OrderedDict([(f"layer{i}", layer) for i, layer in enumerate(layers)]))
+        width, d = self.hidden_sizes[-1], int(np.prod(input_shape))
+        psi = nn.Sequential(nn.Linear(width, 64), nn.LeakyReLU(), nn.Linear(64, J), nn.LeakyReLU())
+        decoder = nn.Sequential(nn.Linear(J, 64), nn.ReLU(), nn.Linear(64, d))
+        return FlintNetwork(predictor, f"layer{len(layers) - 2}", psi, self._head(J, n_classes), decoder)
+
+    @staticmethod
+    def _head(n_attributes: int, n_classes: int) -> nn.Module:
+        """h: the authors' `explainer`, Dropout(0.01) then Linear(J, C) (C = 2 for a binary task,
+        whose f has one logit)."""
+        return nn.Sequential(nn.Dropout(0.01), nn.Linear(n_attributes, n_classes))
+
+    def _epoch_callbacks(self) -> Sequence[EpochCallback]:
+        def switch(epoch: int) -> None:
+            self._current_weights = self.weights_at(epoch)
+        return (switch,)
+
+    def _step_loss(self, task_loss) -> StepLoss:
+        def step(module: FlintNetwork, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            logits, phi = module.logits_and_attributes(X)
+            w = self._current_weights
+            loss = task_loss(logits, y) + w.gamma * input_fidelity_loss(module.decoder(phi).reshape(X.shape), X)
+            loss = loss + w.beta * output_fidelity_loss(logits, module.head(phi), logits.shape[1] == 1)
+            return loss + conciseness_diversity_loss(phi, w.delta_ent, w.delta_l1)
+
+        return step
+
+    # -- the fitted interpreter --------------------------------------------------------------------
+    def _network(self) -> FlintNetwork:
+        return self._networks()[0]
+
+    def interpreter_proba(self, X) -> np.ndarray:
+        """(n, C) g's class probabilities (eval mode: h's dropout off)."""
+        network = self._network().eval()
+        return torch.softmax(in_chunks(network.interpreter, self._validated(X), self.device_).double(), dim=1).numpy()
+
+    def attributes(self, X) -> np.ndarray:
+        """(n, J) Phi(x)."""
+        return in_chunks(self._network().eval().attributes, self._validated(X), self.device_).double().numpy()
+
+    def relevance(self, X, target: np.ndarray | None = None) -> np.ndarray:
+        """(n, J) r_jx for the class `target` (default: f's predicted class)."""
+        X = self._validated(X)
+        phi = self.attributes(X)
+        return local_relevance(phi, self._head_weights(), predicted_class(self, X, target))
+
+    def _head_weights(self) -> np.ndarray:
+        """(C, J) h's weights."""
+        return self._network().head[1].weight.detach().cpu().double().numpy()
+
+    def explain(self, X, target: np.ndarray | None = None) -> Explanation:
+        X = self._validated(X)
+        target = predicted_class(self, X, target)
+        network = self._network().eval()
+        inputs = torch.as_tensor(X, device=self.device_).requires_grad_(True)
+        phi = network.attributes(inputs)
+        # Each attribute's input gradient: J backward passes over the batch.
+        gradients = torch.stack([torch.autograd.grad(phi[:, j].sum(), inputs, retain_graph=True)[0].reshape(len(X), -1)
+                                 for j in range(phi.shape[1])], dim=1).double().cpu().numpy()  # (n, J, d)
+        activations = phi.detach().double().cpu().numpy()
+        relevance = local_relevance(activations, self._head_weights(), target)
+        weights = np.where(relevance > RELEVANT, relevance, 0.0)
+        return Explanation(np.einsum("nj,njd->nd", weights, gradients), "concepts", target,
+                           input_shape=X.shape[1:], concepts=Concepts(activations, relevance, gradients))
+
+
+def local_relevance(phi: np.ndarray, head_weights: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(n, J) r_jx = alpha_j / max_i |alpha_i|, alpha_j = Phi_j(x) w_{c,j}, c = each row's target
+    (0 where every alpha is 0)."""
+    alpha = phi * head_weights[np.asarray(target)]
+    scale = np.abs(alpha).max(axis=1, keepdims=True)
+    return np.divide(alpha, scale, out=np.zeros_like(alpha), where=scale > 0)
+
+
+def conciseness(relevance: np.ndarray, tau: float) -> float:
+    """CNS_g: the mean over instances of the number of attributes with r_jx > 1/tau."""
+    if not tau > 0:
+        raise ValueError(f"conciseness tau must be positive, got {tau}")
+    return float((np.asarray(relevance) > 1 / tau).sum(axis=1).mean())
+
+
+def fidelity(f_proba: np.ndarray, g_proba: np.ndarray, top: int = 1) -> float:
+    """The fraction of instances where f's predicted class is among g's `top` classes (top=1:
+    argmax g == argmax f)."""
+    best = np.argsort(-np.asarray(g_proba), axis=1, kind="stable")[:, :top]
+    return float((best == np.asarray(f_proba).argmax(axis=1)[:, None]).any(axis=1).mean())

@@ -1,0 +1,138 @@
+"""FLINT (bench/models/flint.py): its loss terms on tensors whose values are known, the schedule,
+the interpreter's relevance, conciseness and fidelity by hand, and the model end to end."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import bench.models.flint as flint
+from bench.explainers import Native
+from bench.models import Flint
+from bench.models.flint import (
+    conciseness,
+    conciseness_diversity_loss,
+    entropy,
+    fidelity,
+    input_fidelity_loss,
+    local_relevance,
+    output_fidelity_loss,
+)
+
+TINY = {"epochs": 2, "beta_from": 1, "l1_from": 1, "entropy_from": 2, "n_attributes": 4, "channels": (4, 8)}
+
+
+def images(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(size=(n, 1, 8, 8)).astype(np.float32)
+    return X, (X[:, 0, :4].mean(axis=(1, 2)) > X[:, 0, 4:].mean(axis=(1, 2))).astype(int)
+
+
+def test_entropy_of_a_uniform_and_of_a_one_hot_distribution():
+    assert entropy(torch.full((5,), 0.2)).item() == pytest.approx(math.log(5))
+    assert entropy(torch.tensor([0.0, 1.0, 0.0])).item() == pytest.approx(0.0)
+
+
+def test_conciseness_and_diversity_of_silent_and_of_one_hot_attributes():
+    J = 5
+    # Silent attributes: every softmax uniform, so the two entropies cancel, and |Phi| = 0.
+    assert conciseness_diversity_loss(torch.zeros(4, J), 0.2, 0.1).item() == pytest.approx(0.0)
+    # Each instance one strong attribute, all attributes used over the batch: each row's entropy
+    # ~0, the batch mean's softmax uniform (log J); mean |Phi| = 50 / J.
+    loss = conciseness_diversity_loss(50 * torch.eye(J), 0.2, 0.1).item()
+    assert loss == pytest.approx(0.2 * (0 - math.log(J)) + 0.1 * 50 / J, abs=1e-6)
+
+
+def test_input_fidelity_of_a_perfect_decoder_and_output_fidelity_when_g_copies_f():
+    x = torch.rand(3, 1, 4, 4)
+    assert input_fidelity_loss(x.clone(), x).item() == 0.0
+    assert input_fidelity_loss(x + 0.5, x).item() == pytest.approx(0.25)
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
+    # g = f: the cross-entropy of a distribution with itself is its entropy.
+    expected = entropy(torch.softmax(logits, dim=1)).mean().item()
+    assert output_fidelity_loss(logits, logits, binary=False).item() == pytest.approx(expected)
+    # A binary f has one logit z: its two probabilities are sigmoid(-z), sigmoid(z).
+    z = torch.tensor([[0.0]])
+    assert output_fidelity_loss(z, torch.tensor([[0.0, 0.0]]), binary=True).item() == pytest.approx(math.log(2))
+
+
+def test_the_loss_terms_switch_on_at_their_epochs():
+    model = Flint()
+    assert [model.weights_at(epoch) for epoch in (1, 2)] == [flint.LossWeights(0.0, 0.8, 0.0, 0.0)] * 2
+    assert model.weights_at(3) == model.weights_at(4) == flint.LossWeights(0.5, 0.8, 0.1, 0.0)
+    assert model.weights_at(5) == flint.LossWeights(0.5, 0.8, 0.1, 0.2)
+
+
+def test_training_uses_the_weights_of_each_epoch(monkeypatch):
+    seen = []
+    original = flint.conciseness_diversity_loss
+    monkeypatch.setattr(flint, "conciseness_diversity_loss",
+                        lambda phi, delta_ent, delta_l1: seen.append((delta_ent, delta_l1)) or original(phi, delta_ent, delta_l1))
+    X, y = images(32)
+    Flint(**{**TINY, "epochs": 3, "l1_from": 2, "entropy_from": 3}, batch_size=16).fit(X, y)
+    assert seen == [(0.0, 0.0)] * 2 + [(0.0, 0.1)] * 2 + [(0.2, 0.1)] * 2  # 2 batches per epoch
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"entropy_from": 13}, "entropy_from=13 would switch a loss term on after the last epoch"),
+    ({"n_attributes": 0}, "n_attributes"),
+    ({"lr_schedule": "cosine_restarts", "patience": None}, "snapshot ensemble"),
+])
+def test_bad_options_fail_before_training(options, message):
+    X, y = images(20)
+    with pytest.raises(ValueError, match=message):
+        Flint(**options).fit(X, y)
+
+
+def test_local_relevance_conciseness_and_fidelity_by_hand():
+    phi = np.array([[1.0, 2.0, 0.0], [0.0, 0.0, 0.0]])
+    w = np.array([[1.0, -1.0, 3.0], [2.0, 1.0, 1.0]])  # (C, J)
+    # Row 0 explained as class 1: alpha = (2, 2, 0) -> r = (1, 1, 0); row 1: all zero.
+    np.testing.assert_allclose(local_relevance(phi, w, np.array([1, 0])), [[1, 1, 0], [0, 0, 0]])
+    relevance = np.array([[1.0, 0.6, 0.4, -1.0], [1.0, 0.2, 0.0, 0.0]])
+    assert conciseness(relevance, tau=2) == pytest.approx((2 + 1) / 2)  # r > 0.5
+    assert conciseness(relevance, tau=5) == pytest.approx((3 + 1) / 2)  # r > 0.2
+    f = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.2, 0.7]])
+    g = np.array([[0.8, 0.2, 0.0], [0.5, 0.4, 0.1], [0.3, 0.3, 0.4]])
+    assert fidelity(f, g) == pytest.approx(2 / 3)
+    assert fidelity(f, g, top=2) == pytest.approx(1.0)
+
+
+def test_flint_on_images_predicts_interprets_and_explains_with_concepts_and_an_attribution_view():
+    X, y = images()
+    model = Flint(**TINY, random_state=3).fit(X, y)
+    again = Flint(**TINY, random_state=3).fit(X, y)
+    np.testing.assert_array_equal(model.predict_proba(X), again.predict_proba(X))  # seeded
+    assert model.interpreter_proba(X).shape == (60, 2)
+    np.testing.assert_allclose(model.interpreter_proba(X).sum(axis=1), 1.0)
+    target = np.array([0, 1, 1])
+    explanation = Native().explain(model, X[:3], target=target, background=X, rng=np.random.default_rng(0))
+    concepts = explanation.concepts
+    assert explanation.kind == "concepts" and explanation.offers("attribution")
+    assert concepts.activations.shape == concepts.relevance.shape == (3, 4)
+    assert concepts.to_input.shape == (3, 4, 64) and explanation.values.shape == (3, 64)
+    np.testing.assert_allclose(concepts.activations, model.attributes(X[:3]), rtol=1e-6)
+    np.testing.assert_allclose(concepts.relevance, model.relevance(X[:3], target), rtol=1e-6)
+    assert np.abs(concepts.relevance).max(axis=1) == pytest.approx(1.0)
+    # The attribution view: the relevant attributes' input gradients weighted by their relevance.
+    relevant = np.where(concepts.relevance > flint.RELEVANT, concepts.relevance, 0.0)
+    np.testing.assert_allclose(explanation.values, np.einsum("nj,njd->nd", relevant, concepts.to_input))
+    # Each attribute's input gradient, checked by a finite difference on one pixel.
+    eps, j, pixel = 1e-2, int(np.argmax(concepts.activations[0])), 27
+    shifted = X[:1].copy().reshape(1, -1)
+    shifted[0, pixel] += eps
+    change = (model.attributes(shifted.reshape(1, 1, 8, 8)) - model.attributes(X[:1]))[0, j] / eps
+    assert change == pytest.approx(concepts.to_input[0, j, pixel], rel=0.05, abs=1e-3)
+
+
+def test_flint_on_a_table_uses_an_mlp_predictor():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 5)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    model = Flint(**{k: v for k, v in TINY.items() if k != "channels"}, hidden_sizes=(16, 8), lr=1e-3).fit(X, y)
+    assert model.interpreter_proba(X).shape == (80, 2)
+    explanation = model.explain(X[:5])
+    assert explanation.values.shape == (5, 5) and explanation.concepts.to_input.shape == (5, 4, 5)

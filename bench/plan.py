@@ -131,6 +131,9 @@ def make_plan(cfg: DictConfig) -> Plan:
     source = build(cfg.data, "data", seed=cfg.seed)
     model_cfg = plain(cfg.model)
     model_name = model_cfg.pop("name")
+    for option in model_cfg.values():  # a model built on another (FLINT post-hoc's base): its config
+        if isinstance(option, dict) and "_target_" in option:  # as conf/model/ holds it, less the name
+            option.pop("name", None)
     if "device" in model_cfg or "random_state" in model_cfg:
         raise BenchError(f"model.device and model.random_state are the run's: set device=... and seed=... "
                          f"(model={model_name})")

@@ -48,13 +48,14 @@ def prepare_fold(task: Task, split: Split, preprocessor) -> Fold:
     )
 
 
-def scores(model, X: np.ndarray, n_classes: int | None) -> np.ndarray:
+def scores(model, X: np.ndarray, n_classes: int | None, method: str = "predict_proba") -> np.ndarray:
     """(n, C) probabilities with a column for every class of the task (zero for a class the
-    model never saw), or (n,) regression predictions."""
+    model never saw), or (n,) regression predictions. `method`: the model's method that gives
+    the probabilities (`interpreter_proba`: an interpreter's, e.g. FLINT's g)."""
     if n_classes is None:
         return np.asarray(model.predict(X), dtype=np.float64)
     proba = np.zeros((len(X), n_classes))
-    proba[:, np.asarray(model.classes_, dtype=int)] = model.predict_proba(X)
+    proba[:, np.asarray(model.classes_, dtype=int)] = getattr(model, method)(X)
     # Models fed float32 return float32 probabilities whose rows can miss 1 by more than
     # sklearn's log loss tolerates.
     return proba / proba.sum(axis=1, keepdims=True)

@@ -24,6 +24,7 @@ from bench.explainers.background import summarize
 from bench.gallery import N_IMAGES, draw_gallery, gallery_path, gallery_row
 from bench.metrics.base import info_of
 from bench.metrics.context import MetricContext
+from bench.metrics.fidelity import fidelity, fidelity_top5
 from bench.models.base import input_kind_problem, on_device, task_type_problem
 from bench.plan import Plan, make_plan
 from bench.prepare import Fold, prepare_fold, sample_rows, scores
@@ -261,14 +262,19 @@ def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, sum
     try:
         model.fit(fold.X_train, fold.y_train)
         fit_seconds = time.perf_counter() - start
-        y_score = scores(model, fold.X_test, None if fold.classes is None else len(fold.classes))
+        n_classes = None if fold.classes is None else len(fold.classes)
+        y_score = scores(model, fold.X_test, n_classes)
+        # An interpreter learnt with the model (FLINT's g) is scored as its own entry.
+        g_score = scores(model, fold.X_test, n_classes, "interpreter_proba") \
+            if n_classes is not None and callable(getattr(model, "interpreter_proba", None)) else None
     except Exception as e:  # a model that crashes is a failed row, not a failed run
         log.error("%s fold %d %s failed: %s", task.name, unit.fold, plan.model_name, one_line(e))
         summary.fits_failed.append(f"{task.name} fold {unit.fold}: {one_line(e)}")
         _record(plan, unit, [{**unit_row(base, unit), "status": "failed", "error": one_line(e),
                               "duration_s": time.perf_counter() - start}], summary)
         return None
-    predictions = {"y_test": fold.y_test, "y_score": y_score, "classes": fold.classes, "fit_seconds": fit_seconds}
+    predictions = {"y_test": fold.y_test, "y_score": y_score, "classes": fold.classes, "fit_seconds": fit_seconds,
+                   "interpreter_score": g_score}
     # Predictions before the model: a stored model is what a rerun takes as "fitted", so a kill
     # between the two writes must leave no model without its predictions.
     plan.store.save_artifact(unit, "predictions.pkl", predictions)
@@ -278,20 +284,28 @@ def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, sum
 
 
 def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: dict, summary: RunSummary) -> None:
+    y_test, y_score, g_score = predictions["y_test"], predictions["y_score"], predictions.get("interpreter_score")
+    # (model name, metric name, function, what it compares): the model's prediction metrics; for
+    # a model with an interpreter, the interpreter's as entry "<model>:g", and its fidelity to f.
+    scored = [(plan.model_name, name, fn, y_test, y_score) for name, fn in plan.prediction_metrics.items()]
+    if g_score is not None:
+        scored += [(f"{plan.model_name}:g", name, fn, y_test, g_score) for name, fn in plan.prediction_metrics.items()]
+        scored += [(plan.model_name, fn.__name__, fn, y_score, g_score) for fn in (fidelity, fidelity_top5)]
     rows = []
-    for name, fn in plan.prediction_metrics.items():
+    for model_name, name, fn, reference, score in scored:
         info = info_of(fn)
         if task.task_type not in info.task_types:
             continue
-        row = {**unit_row(base, unit), "metric": name, "category": info.category,
-               "higher_is_better": info.higher_is_better, "n_instances": len(predictions["y_test"]),
+        row = {**unit_row(base, unit), "model": model_name, "metric": name, "category": info.category,
+               "higher_is_better": info.higher_is_better, "n_instances": len(y_test),
                "duration_s": predictions["fit_seconds"]}
         try:
-            rows.append({**row, "value": fn(predictions["y_test"], predictions["y_score"]), "status": "ok"})
+            rows.append({**row, "value": fn(reference, score), "status": "ok"})
         except Exception as e:  # one metric that cannot be computed does not discard the model
             rows.append({**row, "status": "failed", "error": one_line(e)})
     log.info("%s fold %d %s: fitted in %.1fs, %s", task.name, unit.fold, plan.model_name, predictions["fit_seconds"],
-             ", ".join(f"{r['metric']}={r['value']:.4f}" for r in rows if r["status"] == "ok"))
+             ", ".join(f"{'' if r['model'] == plan.model_name else r['model'] + ' '}{r['metric']}={r['value']:.4f}"
+                       for r in rows if r["status"] == "ok"))
     _record(plan, unit, rows, summary)
 
 

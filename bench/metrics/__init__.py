@@ -1,7 +1,7 @@
 """Metrics, chosen in conf/metrics/ by `_target_`; each carries its metadata (`info_of`)."""
 
 from bench.metrics.base import MetricInfo, info_of, metric
-from bench.metrics.complexity import complexity, sparseness
+from bench.metrics.complexity import complexity, conciseness, sparseness
 from bench.metrics.deletion import deletion_auc, insertion_auc
 from bench.metrics.faithfulness_correlation import faithfulness_correlation
 from bench.metrics.ground_truth import (
@@ -24,7 +24,7 @@ from bench.metrics.sanity import data_randomisation, model_parameter_randomisati
 from bench.metrics.xaibench import faithfulness, monotonicity, roar_faithfulness, roar_monotonicity
 
 __all__ = [
-    "MetricInfo", "accuracy", "balanced_accuracy", "complexity", "data_randomisation", "deletion_auc",
+    "MetricInfo", "accuracy", "balanced_accuracy", "complexity", "conciseness", "data_randomisation", "deletion_auc",
     "faithfulness", "faithfulness_correlation", "feature_agreement", "info_of",
     "infidelity", "infidelity_normalised", "insertion_auc", "interaction_recovery", "log_loss", "max_sensitivity", "metric",
     "model_parameter_randomisation", "monotonicity", "pairwise_rank_agreement", "pgi", "pgu", "r2", "rank_agreement",

@@ -6,6 +6,10 @@
 - `complexity`: the entropy of the normalised |phi| (Bhatt et al. 2020), in nats. 0 when one
   feature gets everything, log d when all share equally. Lower is simpler.
 
+- `conciseness`: FLINT's CNS (Parekh et al. 2021) of a concepts explanation: the number of
+  attributes whose relevance r_jx exceeds 1/tau; its mean over instances is the paper's CNS_g.
+  Lower is more concise.
+
 An all-zero explanation concentrates nothing: sparseness 0 and complexity log d, the values
 of a uniform one, rather than a division by zero.
 """
@@ -42,3 +46,12 @@ def complexity(model, X: np.ndarray, explanation: Explanation, *, context: Metri
     share = magnitude / magnitude.sum(axis=1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         return -np.where(share > 0, share * np.log(share), 0.0).sum(axis=1)
+
+
+@metric(category="complexity", higher_is_better=False, kinds=("concepts",))
+def conciseness(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
+                rng: np.random.Generator, tau: float = 2.0) -> np.ndarray:
+    """(n,) #{j : r_jx > 1/tau} per instance (tau 1.5 to 5 in the paper)."""
+    if not tau > 0:
+        raise ValueError(f"conciseness tau must be positive, got {tau}")
+    return (np.asarray(explanation.concepts.relevance) > 1 / tau).sum(axis=1).astype(np.float64)

@@ -8,12 +8,12 @@ from bench.models.cnn import CNN
 from bench.models.cnn_tanh import CNNTanh
 from bench.models.decision_tree import DecisionTree
 from bench.models.ebm import EBM
-from bench.models.flint import Flint
+from bench.models.flint import Flint, FlintPosthoc
 from bench.models.hyperlinear import HyperLinear, HyperLinearRegressor
 from bench.models.logreg import LogisticRegression
 from bench.models.mlp import MLP, MLPRegressor
 from bench.models.random_forest import RandomForest
 from bench.models.tabresnet import TabResNet, TabResNetRegressor
 
-__all__ = ["CNN", "CNNTanh", "CatBoost", "DecisionTree", "EBM", "Flint", "HyperLinear", "HyperLinearRegressor",
+__all__ = ["CNN", "CNNTanh", "CatBoost", "DecisionTree", "EBM", "Flint", "FlintPosthoc", "HyperLinear", "HyperLinearRegressor",
            "LogisticRegression", "MLP", "MLPRegressor", "RandomForest", "TabResNet", "TabResNetRegressor"]

@@ -38,6 +38,7 @@ FLINT beside SHAP, LIME and Captum on the same f.
 
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,7 +47,10 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from bench.explanation import Concepts, Explanation
@@ -95,10 +99,19 @@ class FlintNetwork(nn.Module):
     """f (a named Sequential) with Psi reading its layer `layer`, h and d. Its forward is f's
     logits: what predict_proba and the gradient explainers read."""
 
-    def __init__(self, predictor: nn.Sequential, layer: str, psi: nn.Module, head: nn.Module, decoder: nn.Module):
+    def __init__(self, predictor: nn.Sequential, layer: str, psi: nn.Module, head: nn.Module, decoder: nn.Module,
+                 *, frozen_predictor: bool = False):
         super().__init__()
         self.predictor, self.psi, self.head, self.decoder = predictor, psi, head, decoder
         self.split = [name for name, _ in predictor.named_children()].index(layer) + 1
+        self.frozen_predictor = frozen_predictor
+
+    def train(self, mode: bool = True) -> "FlintNetwork":
+        """A frozen f (FLINT post-hoc) stays in eval mode, its dropout off, while the rest trains."""
+        super().train(mode)
+        if self.frozen_predictor:
+            self.predictor.eval()
+        return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.predictor(x)
@@ -113,6 +126,11 @@ class FlintNetwork(nn.Module):
     def interpreter(self, x: torch.Tensor) -> torch.Tensor:
         """g's logits."""
         return self.head(self.attributes(x))
+
+
+def named(layers: nn.Sequential) -> nn.Sequential:
+    """The same layers named layer0, layer1, ..., so that FLINT addresses I by name on tables too."""
+    return nn.Sequential(OrderedDict((f"layer{i}", layer) for i, layer in enumerate(layers)))
 
 
 class ImageDecoder(nn.Module):
@@ -141,6 +159,7 @@ class Flint(TorchClassifier):
     `dropout` is f's."""
 
     input_kinds = ("image", "tabular")
+    _learns_predictor = True  # L_pred trains f; FLINT post-hoc's f is given and frozen
     _parameter_constraints = {
         **TorchClassifier._parameter_constraints,
         "n_attributes": [Interval(Integral, 1, None, closed="left")],
@@ -170,14 +189,18 @@ class Flint(TorchClassifier):
         super()._validate_params()
         self._check_sizes("channels")
         self._check_sizes("hidden_sizes")
+        self._check_schedule()
+
+    def _check_schedule(self) -> None:
         late = {name: getattr(self, name) for name in ("gamma_from", "beta_from", "l1_from", "entropy_from")
                 if getattr(self, name) > self.epochs}
         if late:
-            raise ValueError(f"Flint: {', '.join(f'{k}={v}' for k, v in late.items())} would switch a loss term on "
+            raise ValueError(f"{type(self).__name__}: {', '.join(f'{k}={v}' for k, v in late.items())} would switch a "
+                             f"loss term on "
                              f"after the last epoch (epochs={self.epochs}): lower it or train longer")
         if self.lr_schedule == "cosine_restarts":
-            raise ValueError("Flint: one predictor and one interpreter are learnt together; a snapshot ensemble "
-                             "(lr_schedule='cosine_restarts') would average predictors without their interpreters")
+            raise ValueError(f"{type(self).__name__}: one predictor and one interpreter are learnt together; a snapshot "
+                             "ensemble (lr_schedule='cosine_restarts') would average predictors without their interpreters")
 
     def weights_at(self, epoch: int) -> LossWeights:
         """The loss weights during `epoch` (from 1): each term is 0 before its switch-on epoch."""
@@ -187,20 +210,26 @@ class Flint(TorchClassifier):
                            delta_ent=self.delta_ent if epoch >= self.entropy_from else 0.0)
 
     def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
-        J, n_classes = self.n_attributes, max(2, n_outputs)
         if len(input_shape) == 3:
             predictor = CNN(channels=self.channels, dropout=self.dropout)._build(input_shape, n_outputs)
-            width = self.channels[1]
+        else:
+            predictor = named(MLP(hidden_sizes=self.hidden_sizes, dropout=self.dropout)._build(input_shape, n_outputs))
+        return self._around(predictor, input_shape, n_outputs)
+
+    def _around(self, predictor: nn.Sequential, input_shape: tuple[int, ...], n_outputs: int) -> FlintNetwork:
+        """Psi, h and d around the predictor f: Psi reads `relu2` of an image network, else the
+        last hidden layer (the layer before the output layer)."""
+        J, n_classes = self.n_attributes, max(2, n_outputs)
+        if len(input_shape) == 3:
+            width = predictor.conv2.out_channels  # the channels of I
             psi = nn.Sequential(nn.Conv2d(width, 64, kernel_size=3, padding=1), nn.LeakyReLU(),
                                 nn.AdaptiveAvgPool2d(3), nn.Flatten(), nn.Linear(64 * 9, J), nn.LeakyReLU())
             return FlintNetwork(predictor, IMAGE_LAYER, psi, self._head(J, n_classes), ImageDecoder(J, input_shape))
-        layers = MLP(hidden_sizes=self.hidden_sizes, dropout=self.dropout)._build(input_shape, n_outputs)
-        # Named, so that I is addressed as on images: the last hidden layer is the one before the output.
-        predictor = nn.Sequential(OrderedDict([(f"layer{i}", layer) for i, layer in enumerate(layers)]))
-        width, d = self.hidden_sizes[-1], int(np.prod(input_shape))
+        names = [name for name, _ in predictor.named_children()]
+        width = [layer for layer in predictor if isinstance(layer, nn.Linear)][-1].in_features
         psi = nn.Sequential(nn.Linear(width, 64), nn.LeakyReLU(), nn.Linear(64, J), nn.LeakyReLU())
-        decoder = nn.Sequential(nn.Linear(J, 64), nn.ReLU(), nn.Linear(64, d))
-        return FlintNetwork(predictor, f"layer{len(layers) - 2}", psi, self._head(J, n_classes), decoder)
+        decoder = nn.Sequential(nn.Linear(J, 64), nn.ReLU(), nn.Linear(64, int(np.prod(input_shape))))
+        return FlintNetwork(predictor, names[-2], psi, self._head(J, n_classes), decoder)
 
     @staticmethod
     def _head(n_attributes: int, n_classes: int) -> nn.Module:
@@ -217,7 +246,9 @@ class Flint(TorchClassifier):
         def step(module: FlintNetwork, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             logits, phi = module.logits_and_attributes(X)
             w = self._current_weights
-            loss = task_loss(logits, y) + w.gamma * input_fidelity_loss(module.decoder(phi).reshape(X.shape), X)
+            loss = w.gamma * input_fidelity_loss(module.decoder(phi).reshape(X.shape), X)
+            if self._learns_predictor:
+                loss = loss + task_loss(logits, y)
             loss = loss + w.beta * output_fidelity_loss(logits, module.head(phi), logits.shape[1] == 1)
             return loss + conciseness_diversity_loss(phi, w.delta_ent, w.delta_l1)
 
@@ -262,6 +293,67 @@ class Flint(TorchClassifier):
                            input_shape=X.shape[1:], concepts=Concepts(activations, relevance, gradients))
 
 
+
+class FlintPosthoc(Flint):
+    """FLINT post-hoc (paper §3.3): the predictor f is `base`, a torch classifier trained first
+    (with the run's seed and device; the `cnn` when None on images, an `mlp` on tables) or given
+    already fitted, and then frozen: only Psi, h and d learn, with beta L_of + gamma L_if + L_cd
+    (no L_pred) on the same schedule. f's weights and predictions stay the base's exactly (its
+    dropout stays off while the interpreter trains). The interpreter options are Flint's."""
+
+    _learns_predictor = False
+    _parameter_constraints = {key: value for key, value in Flint._parameter_constraints.items()
+                              if key not in ("channels", "hidden_sizes", "dropout")}
+
+    def __init__(self, *, base=None, n_attributes: int = 25, beta: float = 0.5, gamma: float = 0.8,
+                 delta_l1: float = 0.1, delta_ent: float = 0.2, gamma_from: int = 1, beta_from: int = 3,
+                 l1_from: int = 3, entropy_from: int = 5,
+                 optimizer: Optimizer = LOOP.optimizer, lr: float = 1e-4, weight_decay: float = LOOP.weight_decay,
+                 batch_size: int = 16, epochs: int = 12,
+                 # As Flint: a fixed number of epochs, the last weights kept.
+                 patience: int | None = None,
+                 validation_fraction: float = LOOP.validation_fraction, lr_schedule: LRSchedule = LOOP.lr_schedule,
+                 warmup_epochs: int = LOOP.warmup_epochs, t_mult: int = LOOP.t_mult, n_restarts: int = LOOP.n_restarts,
+                 snapshots: SnapshotTiming = LOOP.snapshots, device: str = LOOP.device,
+                 random_state: int = LOOP.random_state):
+        store_params(self, locals())
+
+    def _validate_params(self) -> None:
+        TorchClassifier._validate_params(self)
+        self._check_schedule()
+        if self.base is not None and not isinstance(self.base, TorchClassifier):
+            raise ValueError(f"FlintPosthoc: base must be a torch classifier (cnn, cnn_tanh, mlp, ...) whose hidden "
+                             f"layer FLINT can read, got {type(self.base).__name__}")
+
+    def fit(self, X, y) -> "FlintPosthoc":
+        self._validate_params()
+        base = self.base if self.base is not None else (CNN() if np.ndim(X) == 4 else MLP())
+        try:
+            check_is_fitted(base, "networks_")
+            self.base_ = base
+        except NotFittedError:
+            self.base_ = clone(base).set_params(random_state=self.random_state, device=self.device).fit(X, y)
+        return super().fit(X, y)
+
+    def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
+        networks = self.base_._networks()
+        if len(networks) != 1:
+            raise ValueError(f"FlintPosthoc: the base holds {len(networks)} networks (a snapshot ensemble); FLINT "
+                             "reads the hidden layer of one")
+        predictor = copy.deepcopy(networks[0])
+        layers = [name for name, _ in predictor.named_children()]
+        if len(input_shape) == 3 and IMAGE_LAYER not in layers:
+            raise ValueError(f"FlintPosthoc: the base network has no layer {IMAGE_LAYER!r} (FLINT's I) to read; its "
+                             f"layers: {', '.join(layers)}")
+        if len(input_shape) != 3:
+            predictor = named(predictor)
+        for parameter in predictor.parameters():
+            parameter.requires_grad_(False)
+        network = self._around(predictor, input_shape, n_outputs)
+        network.frozen_predictor = True
+        return network
+
+
 def local_relevance(phi: np.ndarray, head_weights: np.ndarray, target: np.ndarray) -> np.ndarray:
     """(n, J) r_jx = alpha_j / max_i |alpha_i|, alpha_j = Phi_j(x) w_{c,j}, c = each row's target
     (0 where every alpha is 0)."""
@@ -269,16 +361,3 @@ def local_relevance(phi: np.ndarray, head_weights: np.ndarray, target: np.ndarra
     scale = np.abs(alpha).max(axis=1, keepdims=True)
     return np.divide(alpha, scale, out=np.zeros_like(alpha), where=scale > 0)
 
-
-def conciseness(relevance: np.ndarray, tau: float) -> float:
-    """CNS_g: the mean over instances of the number of attributes with r_jx > 1/tau."""
-    if not tau > 0:
-        raise ValueError(f"conciseness tau must be positive, got {tau}")
-    return float((np.asarray(relevance) > 1 / tau).sum(axis=1).mean())
-
-
-def fidelity(f_proba: np.ndarray, g_proba: np.ndarray, top: int = 1) -> float:
-    """The fraction of instances where f's predicted class is among g's `top` classes (top=1:
-    argmax g == argmax f)."""
-    best = np.argsort(-np.asarray(g_proba), axis=1, kind="stable")[:, :top]
-    return float((best == np.asarray(f_proba).argmax(axis=1)[:, None]).any(axis=1).mean())

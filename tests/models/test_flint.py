@@ -10,17 +10,21 @@ import pytest
 import torch
 
 import bench.models.flint as flint
+import bench.run as bench_run
 from bench.explainers import Native
-from bench.models import Flint
+from bench.explanation import Concepts, Explanation
+from bench.metrics import conciseness
+from bench.metrics.fidelity import fidelity, fidelity_top5
+from bench.models import CNN, Flint, FlintPosthoc, LogisticRegression
 from bench.models.flint import (
-    conciseness,
     conciseness_diversity_loss,
     entropy,
-    fidelity,
     input_fidelity_loss,
     local_relevance,
     output_fidelity_loss,
 )
+from bench.results import ResultStore
+from tests.conftest import compose_config
 
 TINY = {"epochs": 2, "beta_from": 1, "l1_from": 1, "entropy_from": 2, "n_attributes": 4, "channels": (4, 8)}
 
@@ -93,12 +97,17 @@ def test_local_relevance_conciseness_and_fidelity_by_hand():
     # Row 0 explained as class 1: alpha = (2, 2, 0) -> r = (1, 1, 0); row 1: all zero.
     np.testing.assert_allclose(local_relevance(phi, w, np.array([1, 0])), [[1, 1, 0], [0, 0, 0]])
     relevance = np.array([[1.0, 0.6, 0.4, -1.0], [1.0, 0.2, 0.0, 0.0]])
-    assert conciseness(relevance, tau=2) == pytest.approx((2 + 1) / 2)  # r > 0.5
-    assert conciseness(relevance, tau=5) == pytest.approx((3 + 1) / 2)  # r > 0.2
+    concepts = Explanation(None, "concepts", np.zeros(2, int), input_shape=(3,),
+                           concepts=Concepts(np.ones((2, 4)), relevance, np.zeros((4, 3))))
+    cns = lambda tau: conciseness(None, np.zeros((2, 3)), concepts, context=None, rng=None, tau=tau)  # noqa: E731
+    np.testing.assert_array_equal(cns(2), [2, 1])  # r > 0.5
+    np.testing.assert_array_equal(cns(5), [3, 1])  # r > 0.2
     f = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.2, 0.7]])
     g = np.array([[0.8, 0.2, 0.0], [0.5, 0.4, 0.1], [0.3, 0.3, 0.4]])
     assert fidelity(f, g) == pytest.approx(2 / 3)
-    assert fidelity(f, g, top=2) == pytest.approx(1.0)
+    assert fidelity_top5(f, g) == pytest.approx(1.0)  # 3 classes: always among the top 5
+    seven = np.eye(7)[[0]]  # f says class 0, which g ranks last of 7
+    assert fidelity_top5(seven, np.arange(7.0)[None]) == 0.0 and fidelity_top5(seven, np.arange(7.0)[None, ::-1]) == 1.0
 
 
 def test_flint_on_images_predicts_interprets_and_explains_with_concepts_and_an_attribution_view():
@@ -136,3 +145,47 @@ def test_flint_on_a_table_uses_an_mlp_predictor():
     assert model.interpreter_proba(X).shape == (80, 2)
     explanation = model.explain(X[:5])
     assert explanation.values.shape == (5, 5) and explanation.concepts.to_input.shape == (5, 4, 5)
+
+
+def test_a_run_scores_f_and_g_as_two_entries_with_fidelity_and_conciseness(tmp_path):
+    cfg = compose_config(["data=digits", "model=flint", "model.epochs=3", "model.entropy_from=3", "explainers=[native]",
+                          "explain.n_instances=4", "metrics=image", "~metrics.explanation.data_randomisation",
+                          "~metrics.explanation.max_sensitivity", "~metrics.explanation.model_parameter_randomisation"],
+                         tmp_path / "results")
+    bench_run.run(cfg)
+    rows = ResultStore(tmp_path / "results").read_all()
+    fit = rows[rows["explainer"].isna()].set_index(["model", "metric"])["value"]
+    assert {"accuracy", "log_loss", "fidelity", "fidelity_top5"} <= set(fit.loc["flint"].index)
+    assert {"accuracy", "log_loss"} <= set(fit.loc["flint:g"].index) and "fidelity" not in fit.loc["flint:g"].index
+    assert 0 <= fit.loc[("flint", "fidelity")] <= fit.loc[("flint", "fidelity_top5")] <= 1
+    native = rows[rows["explainer"] == "native"].set_index("metric")
+    assert native.loc["conciseness", "status"] == "ok" and 0 <= native.loc["conciseness", "value"] <= 25  # of J = 25
+    assert native.loc["deletion_auc", "status"] == "ok"  # the attribution view is scored too
+
+
+def test_flint_posthoc_learns_an_interpreter_and_leaves_f_bit_identical():
+    X, y = images()
+    base = CNN(channels=(4, 8), epochs=2, random_state=1).fit(X, y)
+    before = {name: tensor.clone() for name, tensor in base.networks_[0].state_dict().items()}
+    model = FlintPosthoc(base=base, **{k: v for k, v in TINY.items() if k != "channels"}).fit(X, y)
+    assert model.base_ is base  # given fitted: not trained again
+    after = model.networks_[0].predictor.state_dict()
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+    assert all(torch.equal(before[k], base.networks_[0].state_dict()[k]) for k in before)
+    np.testing.assert_array_equal(model.predict_proba(X), base.predict_proba(X))
+    assert model.interpreter_proba(X).shape == (60, 2)
+    assert model.explain(X[:2]).concepts.activations.shape == (2, 4)
+
+
+def test_flint_posthoc_trains_its_base_first_with_its_seed():
+    X, y = images()
+    options = {k: v for k, v in TINY.items() if k != "channels"}
+    first = FlintPosthoc(base=CNN(channels=(4, 8), epochs=1), random_state=2, **options).fit(X, y)
+    again = CNN(channels=(4, 8), epochs=1, random_state=2).fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), again.predict_proba(X))
+
+
+def test_flint_posthoc_refuses_a_base_it_cannot_read_before_training():
+    X, y = images(20)
+    with pytest.raises(ValueError, match="base must be a torch classifier"):
+        FlintPosthoc(base=LogisticRegression()).fit(X, y)

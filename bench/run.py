@@ -21,6 +21,7 @@ from bench.data.source import TaskRef
 from bench.data.task import Task
 from bench.errors import BenchError, DataUnavailable, IncompatibleModel, UnusableFold, one_line
 from bench.explainers.background import summarize
+from bench.concept_pictures import draw_concept_pictures
 from bench.gallery import N_IMAGES, draw_gallery, gallery_path, gallery_row
 from bench.metrics.base import info_of
 from bench.metrics.context import MetricContext
@@ -214,7 +215,7 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
         fold_explanations.run(explain_units[name], explain=name in work.explain_pending,
                               metric_units=work.metrics_pending.get(name, []))
     if task.input_kind == "image":
-        _write_gallery(plan, task, unit, explain_units, model, prepared.X_test, context)
+        _write_gallery(plan, task, unit, explain_units, model, prepared.X_train, prepared.X_test, context)
 
 
 def _picture_missing(plan: Plan, unit: FitUnit, explain_units: dict[str, ExplainUnit]) -> bool:
@@ -224,7 +225,7 @@ def _picture_missing(plan: Plan, unit: FitUnit, explain_units: dict[str, Explain
 
 
 def _write_gallery(plan: Plan, task: Task, unit: FitUnit, explain_units: dict[str, ExplainUnit], model,
-                   X_test: np.ndarray, context: MetricContext) -> None:
+                   X_train: np.ndarray, X_test: np.ndarray, context: MetricContext) -> None:
     """The fold's picture (bench/gallery.py) from the stored explanations. A picture that cannot
     be drawn is a warning: the rows it would show are stored."""
     deletion = plan.explanation_metrics.get("deletion_auc")
@@ -243,6 +244,10 @@ def _write_gallery(plan: Plan, task: Task, unit: FitUnit, explain_units: dict[st
             path = gallery_path(plan.cfg.paths.results, unit)
             draw_gallery(images, rows, f"{task.name} fold {unit.fold}: {plan.model_name}", path)
             log.info("%s fold %d: explanations drawn in %s", task.name, unit.fold, path)
+        if callable(getattr(model, "global_relevance", None)):  # a concepts model: its attributes too
+            stem = gallery_path(plan.cfg.paths.results, unit).with_suffix("")
+            for path in draw_concept_pictures(model, X_train, X_test, stem):
+                log.info("%s fold %d: attributes drawn in %s", task.name, unit.fold, path)
     except Exception as e:
         log.warning("%s fold %d: the picture of the explanations could not be drawn: %s", task.name, unit.fold,
                     one_line(e))

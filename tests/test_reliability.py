@@ -211,7 +211,9 @@ def test_ctrl_c_says_how_to_resume_without_a_traceback(tmp_path):
         time.sleep(0.1)  # interrupted once the run has started: the case a user meets
     run.send_signal(signal.SIGINT)
     _, err = run.communicate(timeout=120)
-    assert run.returncode == 130, err
+    # 130, or ended by the SIGINT itself (Python re-raises it at exit when an interrupt reached it
+    # twice, e.g. once more during shutdown): a shell reports both as 130.
+    assert run.returncode in (130, -signal.SIGINT), err
     assert "interrupted: every finished unit is stored; run the same command again to resume" in err
     assert "Traceback" not in err
 

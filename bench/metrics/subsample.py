@@ -23,9 +23,16 @@ def first_instances(X: np.ndarray, explanation: Explanation, n_instances: int | 
                          f"got {n_instances!r}")
     if n_instances >= len(X):
         return X, explanation
-    interactions = None if explanation.interactions is None else explanation.interactions[:n_instances]
-    return X[:n_instances], replace(explanation, values=explanation.values[:n_instances],
-                                    target=explanation.target[:n_instances], interactions=interactions)
+    k = n_instances
+    concepts, path = explanation.concepts, explanation.path
+    if concepts is not None:
+        concepts = replace(concepts, activations=concepts.activations[:k], relevance=concepts.relevance[:k],
+                           to_input=concepts.to_input[:k] if concepts.to_input.ndim == 3 else concepts.to_input)
+    if path is not None:
+        path = replace(path, routes=path.routes[:k], nodes=None if path.nodes is None else path.nodes[:k])
+    return X[:k], replace(explanation, values=None if explanation.values is None else explanation.values[:k],
+                          target=explanation.target[:k], concepts=concepts, path=path,
+                          interactions=None if explanation.interactions is None else explanation.interactions[:k])
 
 
 def padded(values: np.ndarray, n: int) -> np.ndarray:

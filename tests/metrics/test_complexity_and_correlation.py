@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.explanation import Explanation
+from bench.explanation import Concepts, DecisionPath, Explanation
 from bench.metrics import complexity, faithfulness_correlation, info_of, sparseness
+from bench.metrics.subsample import first_instances
 from tests.metrics.conftest import Linear, make_context
 
 
@@ -66,3 +67,15 @@ def test_faithfulness_correlation_is_undefined_for_a_constant_model_and_checks_i
     with pytest.raises(ValueError, match="subset_fraction"):
         faithfulness_correlation(flat, X, explanation(X), context=make_context(background), rng=np.random.default_rng(0),
                                  subset_fraction=0)
+
+
+def test_the_first_instances_of_a_concepts_or_path_explanation_keep_their_parts_aligned():
+    concepts = Concepts(np.arange(6.0).reshape(3, 2), np.ones((3, 2)), np.zeros((3, 2, 4)))
+    X, first = first_instances(np.zeros((3, 4)), Explanation(np.ones((3, 4)), "concepts", np.arange(3),
+                                                             concepts=concepts), 2, "m")
+    assert X.shape == (2, 4) and first.concepts.activations.tolist() == [[0, 1], [2, 3]]
+    assert first.concepts.to_input.shape == (2, 2, 4) and first.values.shape == (2, 4)
+    path = DecisionPath(routes=(("a",), ("b",), ("c",)), nodes=((1,), (2,), (3,)))
+    _, first = first_instances(np.zeros((3, 4)), Explanation(None, "path", np.arange(3), input_shape=(4,), path=path),
+                               1, "m")
+    assert first.path.routes == (("a",),) and first.path.nodes == ((1,),) and first.values is None

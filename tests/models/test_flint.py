@@ -23,6 +23,7 @@ from bench.models.flint import (
     local_relevance,
     output_fidelity_loss,
 )
+from bench.gallery import gallery_files
 from bench.results import ResultStore
 from tests.conftest import compose_config
 
@@ -148,7 +149,8 @@ def test_flint_on_a_table_uses_an_mlp_predictor():
 
 
 def test_a_run_scores_f_and_g_as_two_entries_with_fidelity_and_conciseness(tmp_path):
-    cfg = compose_config(["data=digits", "model=flint", "model.epochs=3", "model.entropy_from=3", "explainers=[native]",
+    cfg = compose_config(["data=digits", "model=flint", "model.epochs=3", "model.entropy_from=3", "model.n_attributes=4",
+                          "explainers=[native]",
                           "explain.n_instances=4", "metrics=image", "~metrics.explanation.data_randomisation",
                           "~metrics.explanation.max_sensitivity", "~metrics.explanation.model_parameter_randomisation"],
                          tmp_path / "results")
@@ -159,7 +161,7 @@ def test_a_run_scores_f_and_g_as_two_entries_with_fidelity_and_conciseness(tmp_p
     assert {"accuracy", "log_loss"} <= set(fit.loc["flint:g"].index) and "fidelity" not in fit.loc["flint:g"].index
     assert 0 <= fit.loc[("flint", "fidelity")] <= fit.loc[("flint", "fidelity_top5")] <= 1
     native = rows[rows["explainer"] == "native"].set_index("metric")
-    assert native.loc["conciseness", "status"] == "ok" and 0 <= native.loc["conciseness", "value"] <= 25  # of J = 25
+    assert native.loc["conciseness", "status"] == "ok" and 0 <= native.loc["conciseness", "value"] <= 4  # of J = 4
     assert native.loc["deletion_auc", "status"] == "ok"  # the attribution view is scored too
 
 
@@ -189,3 +191,37 @@ def test_flint_posthoc_refuses_a_base_it_cannot_read_before_training():
     X, y = images(20)
     with pytest.raises(ValueError, match="base must be a torch classifier"):
         FlintPosthoc(base=LogisticRegression()).fit(X, y)
+
+
+def test_global_relevance_averages_the_local_relevance_per_predicted_class():
+    X, y = images()
+    model = Flint(**TINY).fit(X, y)
+    relevance = model.global_relevance(X)
+    predicted = model.predict_proba(X).argmax(axis=1)
+    assert relevance.shape == (2, 4)
+    for c in range(2):
+        expected = model.relevance(X[predicted == c], np.full((predicted == c).sum(), c)).mean(axis=0) \
+            if (predicted == c).any() else np.zeros(4)
+        np.testing.assert_allclose(relevance[c], expected, rtol=1e-6)
+
+
+def test_activation_maximisation_raises_the_attribute_from_its_start():
+    X, y = images()
+    model = Flint(**TINY).fit(X, y)
+    j = 0
+    start = X[np.argmax(model.attributes(X)[:, j])]
+    image = model.activation_maximisation(j, start, rounds=2, steps=20)
+    assert image.shape == start.shape
+    network = model.networks_[0].eval()
+    objective = lambda x: flint.am_objective(network, torch.as_tensor(x[None], dtype=torch.float32), j).item()  # noqa: E731
+    assert objective(image) > objective(0.3 * start)  # the optimiser's start
+
+
+def test_the_run_draws_flints_attributes_beside_the_explanations(tmp_path):
+    cfg = compose_config(["data=digits", "model=flint", "model.epochs=2", "model.beta_from=1", "model.l1_from=1",
+                          "model.entropy_from=2", "model.n_attributes=4", "explainers=[native]", "explain.n_instances=4"],
+                         tmp_path / "r")
+    bench_run.run(cfg)
+    names = [path.name for path in gallery_files(tmp_path / "r")]
+    stem = next(name for name in names if name.endswith("-seed0.png"))[:-len(".png")]
+    assert sorted(names) == sorted(f"{stem}{suffix}.png" for suffix in ("", "-attributes", "-local", "-relevance"))

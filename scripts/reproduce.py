@@ -103,7 +103,7 @@ def reproduce_imn_table8(args: argparse.Namespace, launcher: list[str]) -> int:
 
 
 def reproduce_imn_table3(args: argparse.Namespace, launcher: list[str]) -> int:
-    planned = xaibench_reproduction.sweeps(args.seeds, [float(r) for r in args.rhos.split(",")], args.figure_seeds)
+    planned = xaibench_reproduction.sweeps(args.seeds or 5, [float(r) for r in args.rhos.split(",")], args.figure_seeds)
     print(f"imn-table3: experiment=paper_imn_xaibench as {len(planned)} Hydra multirun(s) ({', '.join(planned)}); "
           "stored units are reused", flush=True)
     folder = sweep_dir(args.results, args.table)
@@ -131,7 +131,7 @@ def reproduce_imn_table3(args: argparse.Namespace, launcher: list[str]) -> int:
 
 def reproduce_flint_table1(args: argparse.Namespace, launcher: list[str]) -> int:
     overrides = [f"paths.results={args.results}", f"data.offline={str(not args.online).lower()}",
-                 f"seed=range({args.seeds})", *args.overrides]
+                 f"seed=range({args.seeds or 3})", *args.overrides]
     print("flint-table1: experiment=paper_flint_table1 as a Hydra multirun (cnn, flint, flint_posthoc x seeds); "
           "stored units are reused", flush=True)
     sweep = run_sweep("paper_flint_table1", overrides, sweep_dir(args.results, args.table), launcher)
@@ -201,8 +201,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", default="results/openml-cache",
                    help="imn-table8: openml cache (default results/openml-cache)")
     p.add_argument("--results", default="results", help="results folder (default results)")
-    p.add_argument("--seeds", type=int, default=5, help="imn-table3 (default 5), flint-table1 (pass 3, the "
-                   "paper's runs): seeds 0..N-1")
+    p.add_argument("--seeds", type=int, help="seeds 0..N-1: imn-table3 (default 5), flint-table1 (default 3, the "
+                   "paper's runs)")
     p.add_argument("--rhos", default="0.0,0.25,0.5,0.75,0.99", help="imn-table3: feature correlations of Figure 11")
     p.add_argument("--figure-seeds", type=int, help="imn-table3: seeds at rho != 0 (default: --seeds)")
     return p

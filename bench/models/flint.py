@@ -200,9 +200,9 @@ class Flint(TorchClassifier):
         late = {name: getattr(self, name) for name in ("gamma_from", "beta_from", "l1_from", "entropy_from")
                 if getattr(self, name) > self.epochs}
         if late:
-            raise ValueError(f"{type(self).__name__}: {', '.join(f'{k}={v}' for k, v in late.items())} would switch a "
-                             f"loss term on "
-                             f"after the last epoch (epochs={self.epochs}): lower it or train longer")
+            terms = ", ".join(f"{name}={epoch}" for name, epoch in late.items())
+            raise ValueError(f"{type(self).__name__}: {terms} would switch a loss term on after the last epoch "
+                             f"(epochs={self.epochs}): lower it or train longer")
         if self.lr_schedule == "cosine_restarts":
             raise ValueError(f"{type(self).__name__}: one predictor and one interpreter are learnt together; a snapshot "
                              "ensemble (lr_schedule='cosine_restarts') would average predictors without their interpreters")

@@ -19,20 +19,12 @@ matplotlib.use("Agg")  # files only: never a window, also on machines without a 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from bench.io import atomic_path  # noqa: E402
 from bench.models.flint import RELEVANT  # noqa: E402
+from bench.results.plots import save_png  # noqa: E402
 
 N_MAS = 3  # most activating samples per attribute, as in the paper
 N_LOCAL = 3  # test images explained locally
 TOP_ATTRIBUTES = 3  # attributes shown per local explanation
-
-
-def _save(figure, path: Path) -> Path:
-    figure.tight_layout()
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=90)
-    plt.close(figure)
-    return path
 
 
 def _image(axis, image: np.ndarray, title: str = "", **options) -> None:
@@ -55,7 +47,10 @@ def draw_concept_pictures(model, X_train: np.ndarray, X_test: np.ndarray, stem: 
     pool = model.global_points(X_train)
     activations = model.attributes(pool)
     mas = {j: np.argsort(-activations[:, j], kind="stable")[:N_MAS] for j in range(activations.shape[1])}
-    shown = sorted(set(relevant) | set(_local_attributes(model, X_test)))
+    explanation = model.explain(X_test[:N_LOCAL])  # the local view's, computed once
+    concepts = explanation.concepts
+    top = np.argsort(-concepts.relevance, axis=1, kind="stable")[:, :TOP_ATTRIBUTES]
+    shown = sorted(set(relevant) | {int(j) for j in top.ravel()})
     am = {j: model.activation_maximisation(j, pool[mas[j][0]]) for j in shown}
     paths = []
 
@@ -70,7 +65,7 @@ def draw_concept_pictures(model, X_train: np.ndarray, X_test: np.ndarray, stem: 
     axis.set_title(f"global relevance r_jc (shown pairs: r_jc > {RELEVANT})", fontsize=8)
     figure.colorbar(shown_image, ax=axis, shrink=0.8)
     relevance_path, attributes_path, local_path = concept_picture_paths(stem)
-    paths.append(_save(figure, relevance_path))
+    paths.append(save_png(figure, relevance_path, dpi=90))
 
     rows = relevant or shown
     figure, axes = plt.subplots(len(rows), N_MAS + 1, figsize=(1.3 * (N_MAS + 1), 1.3 * len(rows)), squeeze=False)
@@ -80,24 +75,17 @@ def draw_concept_pictures(model, X_train: np.ndarray, X_test: np.ndarray, stem: 
             _image(axes_row[k], pool[index], f"MAS {k + 1}")
         _image(axes_row[N_MAS], am[j], "AM+PI")
         axes_row[0].set_ylabel(f"j={j}\n(classes {classes or '-'})", fontsize=7, rotation=0, ha="right", va="center")
-    paths.append(_save(figure, attributes_path))
+    paths.append(save_png(figure, attributes_path, dpi=90))
 
-    explanation = model.explain(X_test[:N_LOCAL])
-    concepts = explanation.concepts
     figure, axes = plt.subplots(len(concepts.relevance), 1 + 2 * TOP_ATTRIBUTES,
                                 figsize=(1.3 * (1 + 2 * TOP_ATTRIBUTES), 1.4 * len(concepts.relevance)), squeeze=False)
     for i, axes_row in enumerate(axes):
         _image(axes_row[0], X_test[i], f"class {explanation.target[i]}")
-        for k, j in enumerate(np.argsort(-concepts.relevance[i], kind="stable")[:TOP_ATTRIBUTES]):
+        for k, j in enumerate(top[i]):
             _image(axes_row[1 + 2 * k], am[int(j)], f"j={j}, r={concepts.relevance[i, j]:.2f}")
             gradient = concepts.to_input[i, j].reshape(X_test.shape[1:]).sum(axis=0, keepdims=True)
             limit = np.abs(gradient).max() or 1.0
             _image(axes_row[2 + 2 * k], gradient, "input attribution", cmap="RdBu_r", vmin=-limit, vmax=limit)
-    paths.append(_save(figure, local_path))
+    paths.append(save_png(figure, local_path, dpi=90))
     return paths
 
-
-def _local_attributes(model, X_test: np.ndarray) -> list[int]:
-    """The attributes the local pictures show: each of the first test images' most relevant."""
-    relevance = model.relevance(X_test[:N_LOCAL])
-    return [int(j) for j in np.argsort(-relevance, axis=1, kind="stable")[:, :TOP_ATTRIBUTES].ravel()]

@@ -20,10 +20,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench.explanation import Explanation  # noqa: E402
-from bench.io import atomic_path  # noqa: E402
 from bench.metrics.context import MetricContext  # noqa: E402
 from bench.metrics.deletion import deletion_curve  # noqa: E402
 from bench.metrics.subsample import first_instances  # noqa: E402
+from bench.results.plots import save_png  # noqa: E402
 from bench.results.units import FitUnit, slug  # noqa: E402
 
 GALLERY_FOLDER = Path("figures") / "explanations"
@@ -91,10 +91,7 @@ def draw_gallery(images: np.ndarray, rows: list[GalleryRow], title: str, path: P
             axis.set_xlabel("fraction removed", fontsize=7)
     figure.suptitle(title, fontsize=9)
     panels = len(figure.axes)
-    figure.tight_layout()
-    with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=100)
-    plt.close(figure)
+    save_png(figure, path, dpi=100)
     return panels
 
 

@@ -189,7 +189,8 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
     # The model is stored but these prediction metrics are new (or failed before): score the
     # stored predictions rather than train again, unless they are gone.
     predictions = None if model is None or work.fit_done else plan.store.load_artifact(unit, "predictions.pkl")
-    if model is None or (predictions is None and not work.fit_done):
+    fitted = model is None or (predictions is None and not work.fit_done)
+    if fitted:
         model = _fit_unit(plan, unit, task, prepared, base, summary)
         if model is None:
             return  # failed: the explainers wait for a rerun
@@ -215,7 +216,8 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
         fold_explanations.run(explain_units[name], explain=name in work.explain_pending,
                               metric_units=work.metrics_pending.get(name, []))
     if task.input_kind == "image":
-        _write_gallery(plan, task, unit, explain_units, model, prepared.X_train, prepared.X_test, context)
+        _write_gallery(plan, task, unit, explain_units, model, prepared.X_train, prepared.X_test, context,
+                       model_changed=fitted)
 
 
 def _picture_missing(plan: Plan, unit: FitUnit, explain_units: dict[str, ExplainUnit]) -> bool:
@@ -229,9 +231,11 @@ def _picture_missing(plan: Plan, unit: FitUnit, explain_units: dict[str, Explain
 
 
 def _write_gallery(plan: Plan, task: Task, unit: FitUnit, explain_units: dict[str, ExplainUnit], model,
-                   X_train: np.ndarray, X_test: np.ndarray, context: MetricContext) -> None:
-    """The fold's picture (bench/gallery.py) from the stored explanations. A picture that cannot
-    be drawn is a warning: the rows it would show are stored."""
+                   X_train: np.ndarray, X_test: np.ndarray, context: MetricContext, *, model_changed: bool) -> None:
+    """The fold's picture (bench/gallery.py) from the stored explanations, and a concepts model's
+    pictures when the model is new or one is missing (they depend on the model alone, and its
+    activation maximisations take seconds). A picture that cannot be drawn is a warning: the
+    rows it would show are stored."""
     deletion = plan.explanation_metrics.get("deletion_auc")
     options = getattr(deletion, "keywords", {})
     rows, images = [], None
@@ -248,8 +252,9 @@ def _write_gallery(plan: Plan, task: Task, unit: FitUnit, explain_units: dict[st
             path = gallery_path(plan.cfg.paths.results, unit)
             draw_gallery(images, rows, f"{task.name} fold {unit.fold}: {plan.model_name}", path)
             log.info("%s fold %d: explanations drawn in %s", task.name, unit.fold, path)
-        if callable(getattr(model, "global_relevance", None)):  # a concepts model: its attributes too
-            stem = gallery_path(plan.cfg.paths.results, unit).with_suffix("")
+        stem = gallery_path(plan.cfg.paths.results, unit).with_suffix("")
+        if callable(getattr(model, "global_relevance", None)) and (
+                model_changed or not all(path.exists() for path in concept_picture_paths(stem))):
             for path in draw_concept_pictures(model, X_train, X_test, stem):
                 log.info("%s fold %d: attributes drawn in %s", task.name, unit.fold, path)
     except Exception as e:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 import warnings
 
 import numpy as np
@@ -165,9 +166,10 @@ def main() -> int:
         CNNView(model), inputs, target=np.asarray(targets), background=X_train[:50],
         rng=np.random.default_rng(0)).values.reshape(inputs.shape)}
     their_seconds, their_values = best_seconds(lambda: np.asarray(sensitivity(**call, **explain)), 1)
-    context_fresh = lambda: MetricContext(**{**context.__dict__, "explainer_cache": {}, "cache": {}})  # noqa: E731
+    # A fresh explainer cache: the metric re-explains its points rather than reading neighbourhood()'s.
     our_seconds, ours = best_seconds(lambda: max_sensitivity(
-        model, X, explanation, context=context_fresh(), rng=rng, radius=RADIUS, n_samples=args.points), 1)
+        model, X, explanation, context=replace(context, explainer_cache={}), rng=rng, radius=RADIUS,
+        n_samples=args.points), 1)
     report(f"max-sensitivity ({args.points} points, radius {RADIUS})", ours, their_values, our_seconds, their_seconds,
            "the same points; each re-explains with saliency")
     return 0

@@ -16,10 +16,11 @@ from bench.io import atomic_path  # noqa: E402
 from bench.results.statistics import RankTest  # noqa: E402
 
 
-def _save(figure, path: Path) -> Path:
+def save_png(figure, path: Path, dpi: int = 110) -> Path:
+    """The figure laid out, written to `path` atomically, and closed."""
     figure.tight_layout()
     with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=110)
+        figure.savefig(tmp, format="png", dpi=dpi)
     plt.close(figure)
     return path
 
@@ -37,7 +38,7 @@ def cd_diagram(test: RankTest, path: Path) -> Path | None:
     plot_stats(test.autorank_result, allow_insignificant=True, ax=ax)
     ax.set_title(f"{test.name}: CD = {test.critical_difference:.2f}, Friedman p = {test.pvalue:.2g}, "
                  f"{test.n_tasks} tasks", fontsize=9)
-    return _save(figure, path)
+    return save_png(figure, path)
 
 
 def accuracy_vs_quality(summary: pd.DataFrame, primary: pd.DataFrame, metric: str, path: Path) -> Path | None:
@@ -60,7 +61,7 @@ def accuracy_vs_quality(summary: pd.DataFrame, primary: pd.DataFrame, metric: st
     ax.set_ylabel(f"mean {metric} ({better} is better)")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), ncol=1 + len(quality) // 18)
     ax.grid(alpha=0.3)
-    return _save(figure, path)
+    return save_png(figure, path)
 
 
 def cost_per_explainer(cells: pd.DataFrame, path: Path) -> Path | None:
@@ -77,7 +78,7 @@ def cost_per_explainer(cells: pd.DataFrame, path: Path) -> Path | None:
     ax.set_xscale("log")
     ax.set_xlabel("wall seconds per explained instance (log scale)")
     ax.grid(alpha=0.3, axis="x")
-    return _save(figure, path)
+    return save_png(figure, path)
 
 
 def task_heatmap(primary: pd.DataFrame, path: Path) -> Path | None:
@@ -94,4 +95,4 @@ def task_heatmap(primary: pd.DataFrame, path: Path) -> Path | None:
     ax.set_xticks(range(primary.shape[1]), [str(c) for c in primary.columns], rotation=30, ha="right", fontsize=8)
     ax.set_yticks(range(primary.shape[0]), [str(t) for t in primary.index], fontsize=8)
     ax.set_title("headline accuracy per task (colour: rank on the task)", fontsize=9)
-    return _save(figure, path)
+    return save_png(figure, path)

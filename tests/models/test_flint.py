@@ -238,6 +238,14 @@ def test_the_run_draws_flints_attributes_beside_the_explanations(tmp_path):
     names = [path.name for path in gallery_files(tmp_path / "r")]
     stem = next(name for name in names if name.endswith("-seed0.png"))[:-len(".png")]
     assert sorted(names) == sorted(f"{stem}{suffix}.png" for suffix in ("", "-attributes", "-local", "-relevance"))
+    # The attributes' pictures depend on the model alone: a rerun that redraws the explanations
+    # (their picture lost) leaves them as they are.
+    folder = tmp_path / "r" / "figures" / "explanations"
+    drawn = {name: (folder / name).stat().st_mtime_ns for name in names}
+    (folder / f"{stem}.png").unlink()
+    bench_run.run(cfg)
+    assert (folder / f"{stem}.png").exists()
+    assert all((folder / name).stat().st_mtime_ns == drawn[name] for name in names if name != f"{stem}.png")
 
 
 def test_global_points_spread_over_a_training_set_sorted_by_class():

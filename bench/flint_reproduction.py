@@ -20,10 +20,10 @@ QUANTITIES = {
     "fidelity_flint_g": ("flint", None, "fidelity", 100),
     "accuracy_posthoc_g": ("flint_posthoc:g", None, "accuracy", 100),
     "fidelity_posthoc_g": ("flint_posthoc", None, "fidelity", 100),
+    "fidelity_lime": ("cnn", "lime_image", "surrogate_fidelity", 100),
     **{f"conciseness_tau_{tau}": ("flint", "native", metric, 1) for tau, metric in TAUS.items()},
 }
 NOT_RUN = {
-    "fidelity_lime": "not run yet: LIME's fidelity needs its surrogate's prediction over every class",
     "fidelity_vibi": "VIBI is not implemented in bench",
     "accuracy_senn": "SENN is not implemented in bench",
     "accuracy_prototypednn": "PrototypeDNN is not implemented in bench",

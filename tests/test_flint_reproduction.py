@@ -22,6 +22,7 @@ def test_table1_means_over_seeds_in_percent_beside_the_paper_with_notes():
         row("flint:g", "accuracy", 0.90, 0), row("flint:g", "accuracy", 0.92, 1),
         row("flint", "fidelity", 0.93, 0), row("flint", "fidelity", 0.95, 1),
         row("flint", "cns_2", 4.0, 0, "native"), row("flint", "cns_2", 2.0, 1, "native"),
+        row("cnn", "surrogate_fidelity", 0.96, 0, "lime_image"), row("flint", "surrogate_fidelity", 0.5, 0, "lime_image"),
         row("flint", "accuracy", 0.1, 0, "native"),  # an explanation row: not f's accuracy
         {**row("flint", "accuracy", 0.0, 2), "status": "failed"},
     ])
@@ -35,13 +36,15 @@ def test_table1_means_over_seeds_in_percent_beside_the_paper_with_notes():
     assert result.loc["conciseness_tau_2", "ours"] == pytest.approx(3.0)
     assert result.loc["conciseness_tau_2", "paper"] == pytest.approx(1.07)
     assert "released checkpoint" in result.loc["conciseness_tau_2", "note"]
+    assert result.loc["fidelity_lime", "ours"] == pytest.approx(96.0)  # LIME of BASE-f, not of FLINT's f
     assert "not implemented" in result.loc["accuracy_senn", "note"] and np.isnan(result.loc["accuracy_senn", "ours"])
     assert "no stored rows" in result.loc["conciseness_tau_5", "note"]
 
 
 def test_the_experiment_is_table_1s_protocol():
     cfg = compose_config(["experiment=paper_flint_table1"])
-    assert cfg.data.suite == "mnist" and cfg.model.name == "flint" and list(cfg.explainers) == ["native"]
+    assert cfg.data.suite == "mnist" and cfg.model.name == "flint" and list(cfg.explainers) == ["native", "lime_image"]
+    assert cfg.explainers.lime_image.every_class and "surrogate_fidelity" in cfg.metrics.explanation
     assert [cfg.metrics.explanation[f"cns_{tau}"].tau for tau in ("1_5", "2", "2_5", "3", "4", "5")] == \
         [1.5, 2, 2.5, 3, 4, 5]
     assert sweep_params("paper_flint_table1") == {"seed": "range(3)", "model": "cnn,flint,flint_posthoc"}

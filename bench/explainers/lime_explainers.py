@@ -5,8 +5,10 @@ the target output (class probability, or the regression output)."""
 from __future__ import annotations
 
 from typing import Literal, get_args
+from unittest import mock
 
 import numpy as np
+from lime import lime_image
 from lime.lime_image import LimeImageExplainer
 from lime.lime_tabular import LimeTabularExplainer
 from lime.wrappers.scikit_image import SegmentationAlgorithm
@@ -67,10 +69,16 @@ class LimeImage(BatchedExplainer):
     weight. `segmentation="grid"` cuts square cells of `cell_size` pixels, which suits small
     images (quickshift, lime's default, finds few segments in an 8x8 digit); the others are
     scikit-image's algorithms with their default parameters. `hide_color=None` fills a hidden
-    superpixel with its mean value (lime's default)."""
+    superpixel with its mean value (lime's default).
+
+    `every_class=True` also fits the surrogate of every other class on the same perturbations
+    and keeps each surrogate's value at the instance in `extras["surrogate_prediction"]` (n, C):
+    LIME read as a post-hoc interpreter, whose argmax `surrogate_fidelity` compares with the
+    model's class (FLINT's "Fid. LIME"). It costs two ridge fits per class."""
 
     def __init__(self, *, num_samples: int = 1000, segmentation: Segmentation = "grid", cell_size: int = 2,
-                 hide_color: float | None = None, kernel_width: float = 0.25, batch_size: int = 4096):
+                 hide_color: float | None = None, kernel_width: float = 0.25, every_class: bool = False,
+                 batch_size: int = 4096):
         super().__init__(batch_size=batch_size)
         if segmentation not in SEGMENTATIONS:
             raise ValueError(f"lime_image segmentation must be one of {SEGMENTATIONS}, got {segmentation!r}")
@@ -81,6 +89,7 @@ class LimeImage(BatchedExplainer):
         self.cell_size = cell_size
         self.hide_color = hide_color
         self.kernel_width = kernel_width
+        self.every_class = every_class
 
     def not_applicable(self, model) -> str | None:
         if not is_classifier(model):
@@ -106,13 +115,30 @@ class LimeImage(BatchedExplainer):
 
         seed = seed_from(rng)
         explainer = LimeImageExplainer(kernel_width=self.kernel_width, random_state=seed)
-        values = np.zeros(X.shape)
-        for i, (image, t) in enumerate(zip(np.asarray(X, dtype=np.float64), target, strict=True)):
-            rgb = np.repeat(image, 3, axis=0) if channels == 1 else image
-            surrogate = explainer.explain_instance(
-                rgb.transpose(1, 2, 0), predict, labels=(int(t),), top_labels=None, hide_color=self.hide_color,
-                num_features=10**6, num_samples=self.num_samples, batch_size=self.batch_size,
-                segmentation_fn=self._segments(seed), random_seed=seed)
-            for segment, weight in surrogate.local_exp[int(t)]:
-                values[i][:, surrogate.segments == segment] = weight
-        return Explanation(values.reshape(len(X), -1), "attribution", target, input_shape=X.shape[1:])
+        n_classes = len(model.classes_)
+        values, local_prediction = np.zeros(X.shape), np.zeros((len(X), n_classes))
+        # lime 0.2.0.1, the last release, draws a progress bar on stderr for every image and has
+        # no switch for it (its unreleased master has `progress_bar`).
+        with mock.patch.object(lime_image, "tqdm", lambda rows: rows):
+            for i, (image, t) in enumerate(zip(np.asarray(X, dtype=np.float64), target, strict=True)):
+                self._explain_one(explainer, predict, image, int(t), seed, values[i], local_prediction[i])
+        extras = {"surrogate_prediction": local_prediction} if self.every_class else {}
+        return Explanation(values.reshape(len(X), -1), "attribution", target, input_shape=X.shape[1:], extras=extras)
+
+    def _explain_one(self, explainer: LimeImageExplainer, predict, image: np.ndarray, target: int, seed: int,
+                     values: np.ndarray, local_prediction: np.ndarray) -> None:
+        """Fills one image's `values` (C, H, W) and, with `every_class`, its `local_prediction` (C,)."""
+        rgb = np.repeat(image, 3, axis=0) if image.shape[0] == 1 else image
+        labels = range(len(local_prediction)) if self.every_class else (target,)
+        surrogate = explainer.explain_instance(
+            rgb.transpose(1, 2, 0), predict, labels=labels, top_labels=None, hide_color=self.hide_color,
+            num_features=10**6, num_samples=self.num_samples, batch_size=self.batch_size,
+            segmentation_fn=self._segments(seed), random_seed=seed)
+        for segment, weight in surrogate.local_exp[target]:
+            values[:, surrogate.segments == segment] = weight
+        if self.every_class:
+            # The instance is the perturbation with every superpixel on (all ones), so each
+            # surrogate's value there is its intercept plus all its weights (lime keeps
+            # `local_pred` of the last label only).
+            local_prediction[:] = [surrogate.intercept[c] + sum(w for _, w in surrogate.local_exp[c])
+                                   for c in range(len(local_prediction))]

@@ -4,6 +4,7 @@ from bench.metrics.base import MetricInfo, info_of, metric
 from bench.metrics.complexity import complexity, conciseness, sparseness
 from bench.metrics.deletion import deletion_auc, insertion_auc
 from bench.metrics.faithfulness_correlation import faithfulness_correlation
+from bench.metrics.fidelity import surrogate_fidelity
 from bench.metrics.ground_truth import (
     feature_agreement,
     interaction_recovery,
@@ -30,5 +31,5 @@ __all__ = [
     "model_parameter_randomisation", "monotonicity", "pairwise_rank_agreement", "pgi", "pgu", "r2", "rank_agreement",
     "rank_correlation", "relative_input_stability", "relative_output_stability", "rmse", "road_lerf", "road_morf",
     "roar_faithfulness", "roar_monotonicity", "roc_auc", "shapley_corr", "shapley_mse",
-    "sign_agreement", "signed_rank_agreement", "sparseness",
+    "sign_agreement", "signed_rank_agreement", "sparseness", "surrogate_fidelity",
 ]

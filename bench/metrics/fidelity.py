@@ -1,14 +1,21 @@
 """Fidelity of an interpreter g to the predictor f it explains (FLINT, Parekh et al. 2021): the
 share of test points where g predicts f's class.
-Both scores are (n, C) class probabilities of the same test points; the run scores every model
-that has an interpreter (`interpreter_proba`) with these, beside g's own accuracy (bench/run.py)."""
+`fidelity` and `fidelity_top5` read (n, C) class probabilities of the same test points; the run
+scores every model that has an interpreter (`interpreter_proba`) with these, beside g's own
+accuracy (bench/run.py). `surrogate_fidelity` is the explanation metric for an explainer that
+is a post-hoc interpreter: its local surrogate's class against the model's (the paper's
+"Fid. LIME")."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from bench.errors import NotApplicable
+from bench.explanation import Explanation
 from bench.metrics.base import metric
+from bench.metrics.context import MetricContext
 from bench.metrics.prediction import CLASSIFICATION
+from bench.models.base import predicted_class
 
 
 def top_agreement(f_score: np.ndarray, g_score: np.ndarray, top: int) -> float:
@@ -27,3 +34,15 @@ def fidelity(f_score: np.ndarray, g_score: np.ndarray) -> float:
 def fidelity_top5(f_score: np.ndarray, g_score: np.ndarray) -> float:
     """f's class among g's 5 most probable (FLINT's top-5 fidelity; 1 with 5 classes or fewer)."""
     return top_agreement(f_score, g_score, 5)
+
+
+@metric(category="fidelity", higher_is_better=True, task_types=CLASSIFICATION)
+def surrogate_fidelity(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
+                       rng: np.random.Generator) -> np.ndarray:
+    """(n,) 1 where the explainer's local surrogates, read at the instance, rank the model's
+    predicted class first, else 0."""
+    local = explanation.extras.get("surrogate_prediction")
+    if local is None:
+        raise NotApplicable("surrogate_fidelity reads the local surrogates' predictions of every class, which only "
+                            "lime_image keeps, with explainers.lime_image.every_class=true")
+    return (np.asarray(local).argmax(axis=1) == predicted_class(model, X)).astype(np.float64)

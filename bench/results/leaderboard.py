@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from bench.results.statistics import RankTest, mean_ci, rank_test
+from bench.results.tables import shared_reasons
 
 CELL_KEYS = ["suite", "dataset", "fold", "seed", "model", "model_config", "explainer", "metric"]
 # A task's headline accuracy, the first of these it has: the AUROC of IMN's tables, then R².
@@ -113,8 +114,8 @@ def _not_applicable(rows: pd.DataFrame) -> list[str]:
     na = rows[(rows["status"] == "n/a") & rows["model"].notna()]
     if na.empty:
         return []
-    reasons = na.assign(explainer=na["explainer"].fillna("(fit)")).groupby(["explainer", "error"]).size()
-    listed = "; ".join(f"{explainer}: {error} ({n} rows)" for (explainer, error), n in reasons.head(5).items())
+    reasons = shared_reasons(na.assign(explainer=na["explainer"].fillna("(fit)")), ["explainer"])
+    listed = "; ".join(f"{r.explainer}: {r.reason} ({r.rows} rows)" for r in reasons.head(5).itertuples())
     more = f"; and {len(reasons) - 5} other reasons" if len(reasons) > 5 else ""
     return [f"{len(na)} row(s) are n/a (the method cannot apply), so not on the leaderboard: {listed}{more}."]
 

@@ -27,6 +27,7 @@ PIVOT_INDEX = {
 }
 # Index columns that hold names, never numbers (a dataset may be called "inf").
 NAME_COLUMNS = ["unit", "suite", "dataset", "model", "explainer"]
+NAME_SLOT = "\0"  # where a metric's name stood in its reason, while notes are grouped
 
 
 def build_tables(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -63,14 +64,35 @@ def to_markdown(name: str, table: pd.DataFrame) -> str:
         if not ok.empty else pd.DataFrame(index=pd.MultiIndex.from_tuples([], names=index))
     notes = table[table["status"] != "ok"]
     if not notes.empty:
-        reasons = notes.assign(note=notes["status"] + ": " + notes["error"].fillna("")) \
-            .groupby(index)["note"].agg("; ".join)
-        wide = wide.join(reasons, how="outer")
+        wide = wide.join(_notes(notes, index), how="outer")
     wide = wide.reset_index()
     wide.columns.name = None
     if not wide.duplicated(shown).any():
         wide = wide.drop(columns="unit")
     return markdown_table(wide, names=NAME_COLUMNS, floatfmt=".4g") + "\n"
+
+
+def shared_reasons(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Rows that did not run, counted per `by` and reason, where reasons that differ only by the
+    metric's name are one and name every such metric (six conciseness taus that do not apply to
+    an attribution explanation): columns `by`, "reason", "rows"."""
+    metrics = rows["metric"].fillna("").astype(str)
+    slotted = [error.replace(metric, NAME_SLOT) if metric else error
+               for metric, error in zip(metrics, rows["error"].fillna("").astype(str), strict=True)]
+    groups = rows.assign(metric=metrics, slotted=slotted).groupby([*by, "slotted"], sort=False)
+    shared = groups["metric"].agg(lambda names: ", ".join(dict.fromkeys(names))).to_frame("names")
+    shared["rows"] = groups.size()
+    shared = shared.reset_index()
+    shared["reason"] = [slotted.replace(NAME_SLOT, names)
+                        for slotted, names in zip(shared["slotted"], shared["names"], strict=True)]
+    return shared[[*by, "reason", "rows"]]
+
+
+def _notes(notes: pd.DataFrame, index: list[str]) -> pd.Series:
+    """Per unit, "status: reason" of the rows that did not run."""
+    shared = shared_reasons(notes, [*index, "status"])
+    return (shared["status"] + ": " + shared["reason"]).groupby([shared[c] for c in index], sort=False).agg("; ".join) \
+        .rename("note")
 
 
 def write_tables(tables: dict[str, pd.DataFrame], folder: str | Path) -> dict[str, str]:

@@ -288,6 +288,19 @@ def test_lime_image_weights_the_cells_the_classifier_reads_and_is_seeded():
                             rng=np.random.default_rng(0))
 
 
+def test_lime_images_surrogates_of_every_class_predict_the_models_probabilities_at_the_instance():
+    images = np.random.default_rng(1).random((3, 1, 4, 4))
+    model = ImageClassifier()
+    explain = lambda every_class: LimeImage(num_samples=300, every_class=every_class).explain(  # noqa: E731
+        model, images, target=np.ones(3, int), background=images, rng=np.random.default_rng(0))
+    both = explain(True)
+    # The model is nearly linear in the cells, so each class's surrogate reproduces its probability.
+    np.testing.assert_allclose(both.extras["surrogate_prediction"], model.predict_proba(images), atol=0.01)
+    alone = explain(False)
+    np.testing.assert_array_equal(both.values, alone.values)  # the explained class's weights are the same
+    assert "surrogate_prediction" not in alone.extras
+
+
 def test_integrated_gradients_is_complete_on_a_nonlinear_network(data):
     X, background = data
     torch.manual_seed(0)

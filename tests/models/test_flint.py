@@ -12,10 +12,11 @@ from torch import nn
 
 import bench.models.flint as flint
 import bench.run as bench_run
+from bench.errors import NotApplicable
 from bench.explainers import Native
 from bench.explanation import Concepts, Explanation
 from bench.metrics import conciseness
-from bench.metrics.fidelity import fidelity, fidelity_top5
+from bench.metrics.fidelity import fidelity, fidelity_top5, surrogate_fidelity
 from bench.models import CNN, Flint, FlintPosthoc, LogisticRegression
 from bench.models.flint import (
     conciseness_diversity_loss,
@@ -111,6 +112,17 @@ def test_local_relevance_conciseness_and_fidelity_by_hand():
     assert fidelity_top5(f, g) == pytest.approx(1.0)  # 3 classes: always among the top 5
     seven = np.eye(7)[[0]]  # f says class 0, which g ranks last of 7
     assert fidelity_top5(seven, np.arange(7.0)[None]) == 0.0 and fidelity_top5(seven, np.arange(7.0)[None, ::-1]) == 1.0
+
+
+def test_surrogate_fidelity_compares_the_surrogates_class_with_the_models_and_needs_every_class():
+    model = LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1]))
+    X = np.array([[0.0], [3.0], [3.0]])  # the model predicts 0, 1, 1
+    local = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4]])
+    explanation = Explanation(np.zeros((3, 1)), "attribution", np.zeros(3, int), extras={"surrogate_prediction": local})
+    np.testing.assert_array_equal(surrogate_fidelity(model, X, explanation, context=None, rng=None), [1, 1, 0])
+    with pytest.raises(NotApplicable, match="every_class=true"):
+        surrogate_fidelity(model, X, Explanation(np.zeros((3, 1)), "attribution", np.zeros(3, int)), context=None,
+                           rng=None)
 
 
 def test_flint_on_images_predicts_interprets_and_explains_with_concepts_and_an_attribution_view():

@@ -195,3 +195,18 @@ def test_a_failed_explanation_metric_stays_out_of_the_cost_table():
     ]))
     assert tables["cost"]["metric"].tolist() == ["seconds"]
     assert tables["explanations"]["metric"].tolist() == ["deletion"]
+
+
+def test_a_note_names_together_the_metrics_that_did_not_run_for_one_reason():
+    def not_applicable(metric, error):
+        return row(explainer="ig", metric=metric, category="complexity", status="n/a", error=error)
+
+    tables = build_tables(rows_frame([
+        row(explainer="ig", metric="deletion", category="faithfulness", value=0.25),
+        *(not_applicable(name, f"{name} scores concepts explanations") for name in ("cns_2", "cns_3")),
+        not_applicable("road", "road needs images"),
+        row(explainer="ig", metric="sparseness", category="complexity", status="failed", error="boom"),
+    ]))
+    cells = markdown_cells(to_markdown("explanations", tables["explanations"]))
+    assert cells[1][-1] == ("n/a: cns_2, cns_3 scores concepts explanations; n/a: road needs images; "
+                            "failed: boom")

@@ -63,6 +63,9 @@ def _note(row, n_train: int) -> str:
         return ""
     size = (f"trained on {n_train:,} images, the paper on 60,000 with the same 12 epochs at Adam 1e-4 "
             f"({n_train // 16 * 12:,} steps against 45,000)" if n_train < 60000 else "")
+    if row.quantity == "fidelity_lime":
+        return ("ours reads each class's surrogate at the instance (every superpixel on), where LIME's locally "
+                "weighted fit follows f closely; the paper does not say where it reads the surrogate")
     if row.quantity.startswith("conciseness"):
         return ("the paper's number is the released checkpoint's; a less trained interpreter spreads its relevance "
                 "over more attributes" + (f"; {size}" if size else ""))

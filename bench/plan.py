@@ -39,6 +39,9 @@ class Plan:
     model_probe: Any  # an unfitted instance: what the model declares it can handle
     model_hash: str  # model config and the data options that change the training data
     model_config: str  # the model config alone: tells two configurations of one model apart across tasks
+    # A model built on another (FLINT post-hoc's `base`): option -> (that model's name, its
+    # model_hash as a run of it alone would have), so that a stored fit of it is reused.
+    built_on: dict[str, tuple[str, str]]
     metrics_hash: str  # prediction metrics
     explainers: dict[str, Any]
     explainer_hashes: dict[str, str]  # explainer config and the explained sample's options
@@ -131,19 +134,22 @@ def make_plan(cfg: DictConfig) -> Plan:
     source = build(cfg.data, "data", seed=cfg.seed)
     model_cfg = plain(cfg.model)
     model_name = model_cfg.pop("name")
-    for option in model_cfg.values():  # a model built on another (FLINT post-hoc's base): its config
-        if isinstance(option, dict) and "_target_" in option:  # as conf/model/ holds it, less the name
-            option.pop("name", None)
+    data_identity = {k: v for k, v in plain(cfg.data).items() if k not in SELECTION_KEYS}
+    built_on = {}
+    for option, value in model_cfg.items():  # a model built on another (FLINT post-hoc's base): its
+        if isinstance(value, dict) and "_target_" in value:  # config as conf/model/ holds it, less the name
+            name = value.pop("name", None)
+            if name is not None:
+                built_on[option] = (name, config_hash(value, data_identity))
     if "device" in model_cfg or "random_state" in model_cfg:
         raise BenchError(f"model.device and model.random_state are the run's: set device=... and seed=... "
                          f"(model={model_name})")
     make_model, model_probe = model_builder(cfg, model_cfg, model_name)
-    data_identity = {k: v for k, v in plain(cfg.data).items() if k not in SELECTION_KEYS}
     return Plan(
         cfg=cfg, source=source, model_name=model_name,
         model_factory=lambda task_type: for_task(make_model(), task_type), model_probe=model_probe,
         model_hash=config_hash(model_cfg, data_identity),
-        model_config=config_hash(model_cfg),
+        model_config=config_hash(model_cfg), built_on=built_on,
         metrics_hash=config_hash(plain(cfg.metrics.prediction)),
         explainers={name: build(node, f"explainers.{name}") for name, node in cfg.explainers.items()},
         explainer_hashes={name: config_hash(plain(node), {"explain": plain(cfg.explain)})

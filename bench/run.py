@@ -106,10 +106,14 @@ def _data_id(ref: TaskRef) -> str:
     return f"dataset-{ref.dataset_id}" if ref.dataset_id is not None else ref.name
 
 
+def _fit_unit_key(plan: Plan, ref: TaskRef, fold: int, split_identity: dict, model_name: str,
+                 model_hash: str) -> FitUnit:
+    model_hash = config_hash(model_hash, split_identity) if split_identity else model_hash
+    return FitUnit(ref.suite, ref.name, _data_id(ref), fold, plan.cfg.seed, model_name, model_hash, plan.metrics_hash)
+
+
 def _units(plan: Plan, ref: TaskRef, fold: int, split_identity: dict) -> tuple[FitUnit, dict[str, ExplainUnit]]:
-    model_hash = config_hash(plan.model_hash, split_identity) if split_identity else plan.model_hash
-    unit = FitUnit(ref.suite, ref.name, _data_id(ref), fold, plan.cfg.seed, plan.model_name, model_hash,
-                   plan.metrics_hash)
+    unit = _fit_unit_key(plan, ref, fold, split_identity, plan.model_name, plan.model_hash)
     return unit, {name: ExplainUnit(unit, name, plan.explainer_hashes[name]) for name in plan.explainers}
 
 
@@ -158,11 +162,13 @@ def _run_task(plan: Plan, ref: TaskRef, summary: RunSummary) -> None:
     except ValueError as e:
         raise BenchError(f"{task.name}: {e}") from e
     for fold in folds:
-        _run_fold(plan, task, fold, *_units(plan, ref, fold, split_identity), summary)
+        built_on = {option: _fit_unit_key(plan, ref, fold, split_identity, *model)
+                    for option, model in plan.built_on.items()}
+        _run_fold(plan, task, fold, *_units(plan, ref, fold, split_identity), summary, built_on=built_on)
 
 
 def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: dict[str, ExplainUnit],
-              summary: RunSummary) -> None:
+              summary: RunSummary, built_on: dict[str, FitUnit]) -> None:
     work = FoldWork.of(plan, unit, explain_units)
     summary.resumed(work.done)
     if work.finished and (task.input_kind != "image" or not _picture_missing(plan, unit, explain_units)):
@@ -191,7 +197,7 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
     predictions = None if model is None or work.fit_done else plan.store.load_artifact(unit, "predictions.pkl")
     fitted = model is None or (predictions is None and not work.fit_done)
     if fitted:
-        model = _fit_unit(plan, unit, task, prepared, base, summary)
+        model = _fit_unit(plan, unit, task, prepared, base, summary, built_on)
         if model is None:
             return  # failed: the explainers wait for a rerun
     else:
@@ -269,8 +275,11 @@ def _record_not_applicable(plan: Plan, task: Task, fold: int, units: list, base:
         _record(plan, unit, [unit_row(base, unit) | {"status": "n/a", "error": reason}], summary)
 
 
-def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, summary: RunSummary):
+def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, summary: RunSummary,
+              built_on: dict[str, FitUnit]):
     model = plan.model_factory(task.task_type)
+    for option, base_unit in built_on.items():
+        _reuse_stored_fit(plan, model, option, base_unit)
     summary.fits += 1
     start = time.perf_counter()
     try:
@@ -292,6 +301,17 @@ def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, sum
     plan.store.save_artifact(unit, "model.pkl", model)
     _score_unit(plan, unit, task, predictions, base, summary)
     return model
+
+
+def _reuse_stored_fit(plan: Plan, model, option: str, base_unit: FitUnit) -> None:
+    """A model built on another (FLINT post-hoc's base) takes the fit that a run of that model on
+    the same fold and seed stored, rather than training it again; else it trains it itself."""
+    stored = None if plan.cfg.force else plan.store.load_artifact(base_unit, "model.pkl")
+    if stored is None:
+        log.info("%s: no stored %s of this fold and seed; %s trains its own", plan.model_name, base_unit.model, option)
+        return
+    model.set_params(**{option: on_device(stored, plan.cfg.device)})
+    log.info("%s: %s is the stored %s (%s)", plan.model_name, option, base_unit.model, base_unit.folder)
 
 
 def _interpreter_scores(model, X_test: np.ndarray, n_classes: int | None) -> dict:

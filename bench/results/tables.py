@@ -77,7 +77,8 @@ def shared_reasons(rows: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     metric's name are one and name every such metric (six conciseness taus that do not apply to
     an attribution explanation): columns `by`, "reason", "rows"."""
     metrics = rows["metric"].fillna("").astype(str)
-    slotted = [error.replace(metric, NAME_SLOT) if metric else error
+    # The name as a reason's first word only: "faithfulness" must not match inside "faithfulness_correlation".
+    slotted = [NAME_SLOT + error[len(metric):] if metric and error.startswith(metric + " ") else error
                for metric, error in zip(metrics, rows["error"].fillna("").astype(str), strict=True)]
     groups = rows.assign(metric=metrics, slotted=slotted).groupby([*by, "slotted"], sort=False)
     shared = groups["metric"].agg(lambda names: ", ".join(dict.fromkeys(names))).to_frame("names")

@@ -296,6 +296,11 @@ def test_lime_images_surrogates_of_every_class_predict_the_models_probabilities_
     both = explain(True)
     # The model is nearly linear in the cells, so each class's surrogate reproduces its probability.
     np.testing.assert_allclose(both.extras["surrogate_prediction"], model.predict_proba(images), atol=0.01)
+    ones = np.ones((2, 1, 4, 4))
+    top = LimeImage(num_samples=300, hide_color=0.0, num_features=2).explain(
+        model, ones, target=np.ones(2, int), background=ones, rng=np.random.default_rng(0)).values
+    # The two cells the model reads keep their weights; the two it ignores are dropped.
+    assert (top.reshape(2, 4, 4)[:, ::2, ::2] != 0).tolist() == [[[True, False], [False, True]]] * 2
     alone = explain(False)
     np.testing.assert_array_equal(both.values, alone.values)  # the explained class's weights are the same
     assert "surrogate_prediction" not in alone.extras

@@ -209,6 +209,28 @@ def test_flint_posthoc_trains_its_base_first_with_its_seed():
     np.testing.assert_array_equal(first.predict_proba(X), again.predict_proba(X))
 
 
+def test_flint_posthoc_in_a_run_reuses_the_stored_base_of_its_fold_and_seed(tmp_path, monkeypatch):
+    results = tmp_path / "results"
+    run = lambda *overrides: bench_run.run(compose_config(  # noqa: E731
+        ["data=digits", *overrides, "explainers=none", "metrics=default"], results))
+    run("model=cnn", "model.epochs=1")
+    stored = ResultStore(results).read_all()
+
+    def trained_again(*args, **kwargs):
+        raise RuntimeError("the stored cnn was trained again")
+
+    monkeypatch.setattr(CNN, "fit", trained_again)
+    run("model=flint_posthoc", "model.base.epochs=1", "model.epochs=1", "model.beta_from=1", "model.l1_from=1",
+        "model.entropy_from=1")
+    rows = ResultStore(results).read_all()
+    f_scores = rows[(rows["status"] == "ok") & (rows["metric"] == "log_loss")].set_index("model")["value"]
+    assert f_scores["flint_posthoc"] == f_scores["cnn"] == stored.set_index("metric").loc["log_loss", "value"]
+    run("model=flint_posthoc", "model.base.epochs=2", "model.epochs=1", "model.beta_from=1", "model.l1_from=1",
+        "model.entropy_from=1")  # another base config: none stored, so it trains its own
+    failed = ResultStore(results).read_all().query("status == 'failed'")
+    assert failed["error"].str.contains("the stored cnn was trained again").all() and len(failed) == 1
+
+
 def test_flint_posthoc_refuses_a_base_it_cannot_read_before_training():
     X, y = images(20)
     with pytest.raises(ValueError, match="base must be a torch classifier"):

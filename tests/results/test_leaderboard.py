@@ -114,6 +114,16 @@ def test_a_metric_missing_for_one_pair_is_reported_with_its_tasks():
                      "those means are over the other 3."]
 
 
+def test_metrics_not_applicable_for_one_reason_share_a_note():
+    def not_applicable(metric):
+        return {**row("task0", "a", np.nan, explainer="e", metric=metric, status="n/a"),
+                "error": f"{metric} scores concepts explanations"}
+
+    rows = grid(KNOWN) + [not_applicable("cns_2"), not_applicable("cns_2_5")]
+    notes = [note for notes in build_leaderboard(rows_frame(rows)).notes.values() for note in notes]
+    assert "e: cns_2, cns_2_5 scores concepts explanations (2 rows)" in " ".join(notes)
+
+
 def test_rows_stored_before_model_configs_were_recorded_join_the_recorded_one():
     rows = grid(KNOWN, model_config=None) + grid(KNOWN, explainer="e", metric="deletion_auc", higher_is_better=False)
     board = build_leaderboard(rows_frame(rows))

@@ -294,6 +294,7 @@ def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, sum
                               "duration_s": time.perf_counter() - start}], summary)
         return None
     predictions = {"y_test": fold.y_test, "y_score": y_score, "classes": fold.classes, "fit_seconds": fit_seconds,
+                   "epochs": getattr(model, "history_", {}).get("epochs"),
                    **_interpreter_scores(model, fold.X_test, n_classes)}
     # Predictions before the model: a stored model is what a rerun takes as "fitted", so a kill
     # between the two writes must leave no model without its predictions.
@@ -345,6 +346,7 @@ def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: 
             rows.append({**row, "value": fn(reference, score), "status": "ok"})
         except Exception as e:  # one metric that cannot be computed does not discard the model
             rows.append({**row, "status": "failed", "error": one_line(e)})
+    rows += _fit_cost_rows(unit, base, predictions)
     if "interpreter_error" in predictions:
         rows.append({**unit_row(base, unit), "model": f"{plan.model_name}:g", "status": "failed",
                      "error": f"the interpreter gave no predictions: {predictions['interpreter_error']}"})
@@ -352,6 +354,15 @@ def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: 
              ", ".join(f"{'' if r['model'] == plan.model_name else r['model'] + ' '}{r['metric']}={r['value']:.4f}"
                        for r in rows if r["status"] == "ok"))
     _record(plan, unit, rows, summary)
+
+
+def _fit_cost_rows(unit: FitUnit, base: dict, predictions: dict) -> list[dict]:
+    """The training's cost, in the cost table beside the explainers': seconds, and seconds per
+    epoch for a net (FLINT's overhead over its plain cnn is per epoch)."""
+    seconds, epochs = predictions["fit_seconds"], predictions.get("epochs")
+    costs = {"fit_seconds": seconds, **({"fit_seconds_per_epoch": seconds / epochs} if epochs else {})}
+    return [{**unit_row(base, unit), "metric": name, "category": "cost", "value": value, "higher_is_better": False,
+             "status": "ok", "duration_s": seconds} for name, value in costs.items()]
 
 
 def _record(plan: Plan, unit, rows: list[dict], summary: RunSummary) -> None:

@@ -135,6 +135,10 @@ def test_the_image_path_on_digits(results):
     t = tables(results)
     assert t["accuracy"].set_index("metric")["value"]["accuracy"] > 0.5
     assert (t["explanations"]["status"] == "ok").all()
+    # The training's cost is in the cost table, as a row without an explainer: 5 epochs.
+    training = t["cost"][t["cost"]["explainer"].isna()].set_index("metric")["value"]
+    assert training["fit_seconds_per_epoch"] == pytest.approx(training["fit_seconds"] / 5)
+    assert "fit_seconds" not in set(t["accuracy"]["metric"])
     stored = ResultStore(results).read_all()
     ig_unit = stored[(stored["explainer"] == "ig") & (stored["category"] == "cost")]["unit"].iloc[0]
     explanation = pd.read_pickle(results / "artifacts" / f"{ig_unit}.explanation.pkl")["explanation"]

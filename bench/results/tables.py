@@ -31,13 +31,15 @@ NAME_SLOT = "\0"  # where a metric's name stood in its reason, while notes are g
 
 
 def build_tables(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    fit = rows["explainer"].isna() & (rows["category"] != "data")
+    fit = rows["explainer"].isna() & ~rows["category"].isin(["data", "cost"])
+    fit_cost = rows["explainer"].isna() & (rows["category"] == "cost")
     explained = rows["explainer"].notna()
     selections = {
         "accuracy": fit,
         "explanations": explained & (rows["category"] != "cost"),
-        # A unit that did not run at all (no category) says why in both tables.
-        "cost": explained & ((rows["category"] == "cost") | rows["category"].isna()),
+        # The explainers' cost, a unit that did not run at all (no category: it says why in both
+        # tables), and each model's training, as a row without an explainer.
+        "cost": fit_cost | (explained & ((rows["category"] == "cost") | rows["category"].isna())),
         "skipped": rows["category"] == "data",
     }
     return {

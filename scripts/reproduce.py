@@ -71,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         launcher = launcher_overrides(args.overrides, args.jobs, default_jobs=1)
     except BenchError as e:
         p.error(str(e))
+    # The script reads the rows back from its own folders: an override would send the jobs
+    # elsewhere and leave the comparison reading stale or no rows.
+    for override, option in (("paths.results=", "--results"), ("paths.openml_cache=", "--cache")):
+        if any(o.startswith(override) for o in args.overrides):
+            p.error(f"set the folder with {option} DIR, not {override}DIR: the script reads the rows back from it")
     if args.table == "imn-table3":
         return reproduce_imn_table3(args, launcher)
     if args.table == "flint-table1":

@@ -130,6 +130,13 @@ def test_jobs_belong_to_the_default_launcher_only(capsys):
     assert "--jobs sets the workers of the default joblib launcher" in capsys.readouterr().err
 
 
+def test_the_results_folder_is_an_option_not_an_override(capsys):
+    with pytest.raises(SystemExit) as done:
+        reproduce.main(["flint-table1", "paths.results=/tmp/elsewhere"])
+    assert done.value.code == 2
+    assert "set the folder with --results DIR, not paths.results=DIR" in capsys.readouterr().err
+
+
 # --- imn-table3 (XAI-Bench) -------------------------------------------------------------------
 
 def xaibench_rows() -> tuple[pd.DataFrame, dict]:

@@ -3,6 +3,7 @@
 `explain(X, target=None) -> Explanation`. The torch classifiers that also regress name their
 regression twin (bench.models.base.for_task)."""
 
+from bench.models.atex import ATEX
 from bench.models.boosted_trees import CatBoost
 from bench.models.cnn import CNN
 from bench.models.cnn_tanh import CNNTanh
@@ -15,5 +16,5 @@ from bench.models.mlp import MLP, MLPRegressor
 from bench.models.random_forest import RandomForest
 from bench.models.tabresnet import TabResNet, TabResNetRegressor
 
-__all__ = ["CNN", "CNNTanh", "CatBoost", "DecisionTree", "EBM", "Flint", "FlintPosthoc", "HyperLinear", "HyperLinearRegressor",
+__all__ = ["ATEX", "CNN", "CNNTanh", "CatBoost", "DecisionTree", "EBM", "Flint", "FlintPosthoc", "HyperLinear", "HyperLinearRegressor",
            "LogisticRegression", "MLP", "MLPRegressor", "RandomForest", "TabResNet", "TabResNetRegressor"]

@@ -47,16 +47,14 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from bench.explanation import Concepts, Explanation
 from bench.models.base import predicted_class
 from bench.models.cnn import CNN, pooled
 from bench.models.mlp import MLP
+from bench.models.on_a_base import OnABase
 from bench.models.torch_estimator import LOOP, TorchClassifier, in_chunks, probabilities, store_params
 from bench.models.training import EpochCallback, LRSchedule, Optimizer, SnapshotTiming, StepLoss
 
@@ -340,7 +338,7 @@ class Flint(TorchClassifier):
         return x.detach().cpu().double().numpy()[0]
 
 
-class FlintPosthoc(Flint):
+class FlintPosthoc(OnABase, Flint):
     """FLINT post-hoc (paper §3.3): the predictor f is `base`, a torch classifier trained first
     (with the run's seed and device; the `cnn` when None on images, an `mlp` on tables) or given
     already fitted, and then frozen: only Psi, h and d learn, with beta L_of + gamma L_if + L_cd
@@ -364,35 +362,21 @@ class FlintPosthoc(Flint):
                  random_state: int = LOOP.random_state):
         store_params(self, locals())
 
-    @property
-    def input_kinds(self) -> tuple[str, ...]:
-        """The base's: FLINT reads what its f reads (both kinds when the base is chosen at fit)."""
-        return ("image", "tabular") if self.base is None else tuple(getattr(self.base, "input_kinds", ("tabular",)))
+    def _default_base(self, image: bool) -> TorchClassifier:
+        return CNN() if image else MLP()
 
     def _validate_params(self) -> None:
         TorchClassifier._validate_params(self)
         self._check_schedule()
-        if self.base is not None and not isinstance(self.base, TorchClassifier):
-            raise ValueError(f"FlintPosthoc: base must be a torch classifier (cnn, cnn_tanh, mlp, ...) whose hidden "
-                             f"layer FLINT can read, got {type(self.base).__name__} (in a run, choose it with "
-                             "model@model.base=cnn)")
+        self._check_base("whose hidden layer FLINT can read", example="cnn")
 
     def fit(self, X, y) -> "FlintPosthoc":
         self._validate_params()
-        base = self.base if self.base is not None else (CNN() if np.ndim(X) == 4 else MLP())
-        try:
-            check_is_fitted(base, "networks_")
-            self.base_ = base
-        except NotFittedError:
-            self.base_ = clone(base).set_params(random_state=self.random_state, device=self.device).fit(X, y)
+        self._fit_base(X, y)
         return super().fit(X, y)
 
     def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
-        networks = self.base_._networks()
-        if len(networks) != 1:
-            raise ValueError(f"FlintPosthoc: the base holds {len(networks)} networks (a snapshot ensemble); FLINT "
-                             "reads the hidden layer of one")
-        predictor = copy.deepcopy(networks[0])
+        predictor = copy.deepcopy(self._base_network("FLINT reads the hidden layer of"))
         layers = [name for name, _ in predictor.named_children()]
         if len(input_shape) == 3 and IMAGE_LAYER not in layers:
             raise ValueError(f"FlintPosthoc: the base network has no layer {IMAGE_LAYER!r} (FLINT's I) to read; its "

@@ -1,6 +1,7 @@
 """The one torch estimator base: scikit-learn's estimator contract around a network and the
 training loop of bench/models/training.py. A model builds its network (`_build`) and may add to
-the loss (`_step_loss`) or act at each epoch (`_epoch_callbacks`); the rest lives here once.
+the loss (`_step_loss`), take several steps per mini-batch (`_batch_steps`) or act at each epoch
+(`_epoch_callbacks`); the rest lives here once.
 
 Output convention. A network has ONE output for a binary task (the positive class's logit,
 trained with BCE-with-logits, as IMN is in the paper), one per class for a multi-class task
@@ -37,6 +38,7 @@ from torch import nn
 from bench.device import resolve_device
 from bench.models.base import Capabilities
 from bench.models.training import (
+    BatchSteps,
     EpochCallback,
     LRSchedule,
     Optimizer,
@@ -165,6 +167,10 @@ class TorchEstimator(Capabilities, BaseEstimator):
         """Called with the 1-based epoch before it starts."""
         return ()
 
+    def _batch_steps(self, task_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> BatchSteps | None:
+        """Several optimiser steps per mini-batch instead of one (bench/models/training.py)."""
+        return None
+
     # -- what classifier and regressor define --------------------------------------------------
     def _encode_targets(self, y: np.ndarray) -> tuple[torch.Tensor, int, Callable]:
         """(targets, number of network outputs, the task's loss of (outputs, targets))."""
@@ -214,6 +220,7 @@ class TorchEstimator(Capabilities, BaseEstimator):
             validation_fraction=self.validation_fraction, stratify=isinstance(self, ClassifierMixin),
             lr_schedule=self.lr_schedule, warmup_epochs=self.warmup_epochs, t_mult=self.t_mult,
             n_restarts=self.n_restarts, snapshots=self.snapshots, epoch_callbacks=tuple(self._epoch_callbacks()),
+            batch_steps=self._batch_steps(task_loss),
             model_name=type(self).__name__)
         with seeded(self.random_state) as generator:
             module = self._build(X.shape[1:], n_outputs).to(device)

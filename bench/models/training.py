@@ -5,6 +5,9 @@ paper's and IMN's code) or AdamW (decoupled); a learning rate that is constant o
 schedule (METHODS.md §1), after an optional linear warm-up; and, as options of the same loop:
 - `step_loss(module, X_batch, y_batch)`: one mini-batch's loss, so that a model adds penalties
   (IMN's L1 on the generated weights) or reads extra outputs;
+- `batch_steps(module, X_batch, y_batch)`: instead, several optimiser steps on one mini-batch,
+  yielding each step's loss, computed after the step before (ATEX builds an augmented batch
+  from the mini-batch once, then takes 4 steps on it);
 - `epoch_callbacks`: called with the 1-based epoch before it starts (FLINT switches loss terms
   on at given epochs);
 - early stopping (`patience`) on a validation split of the training rows, the best weights
@@ -25,7 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -41,6 +44,7 @@ SnapshotTiming = Literal["cycle_ends", "authors_code"]
 OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
 
 StepLoss = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
+BatchSteps = Callable[[nn.Module, torch.Tensor, torch.Tensor], Iterable[torch.Tensor]]
 EpochCallback = Callable[[int], None]
 
 
@@ -146,6 +150,7 @@ class Training:
     n_restarts: int
     snapshots: SnapshotTiming
     epoch_callbacks: Sequence[EpochCallback] = field(default_factory=tuple)
+    batch_steps: BatchSteps | None = None  # None: one step of step_loss per mini-batch
     model_name: str = "model"  # for messages
 
 
@@ -178,11 +183,13 @@ def train(module: nn.Module, X: torch.Tensor, y: torch.Tensor, how: Training, ge
         # Checked once per epoch: reading a loss on the host every step would make a GPU wait.
         finite = torch.ones((), dtype=torch.bool, device=X.device)
         for batch in batches(len(X), how.batch_size, generator):
-            optimiser.zero_grad()
-            loss = how.step_loss(module, X[batch], y[batch])
-            finite &= torch.isfinite(loss.detach())
-            loss.backward()
-            optimiser.step()
+            steps = (how.batch_steps(module, X[batch], y[batch]) if how.batch_steps is not None
+                     else (how.step_loss(module, X[batch], y[batch]),))
+            for loss in steps:
+                optimiser.zero_grad()
+                finite &= torch.isfinite(loss.detach())
+                loss.backward()
+                optimiser.step()
             scheduler.step()
             iteration += 1
             if pending and iteration == pending[0]:

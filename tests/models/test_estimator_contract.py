@@ -12,6 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bench.models import (
+    ATEX,
     CNN,
     EBM,
     Flint,
@@ -40,6 +41,7 @@ TABULAR_MODELS = [
     EBM(outer_bags=2, max_rounds=50, interactions=0, n_jobs=1),
     Flint(hidden_sizes=(16,), n_attributes=4, beta_from=1, l1_from=1, entropy_from=1, **NET),
     FlintPosthoc(base=MLP(hidden_sizes=(16,), **NET), n_attributes=4, beta_from=1, l1_from=1, entropy_from=1, **NET),
+    ATEX(base=MLP(hidden_sizes=(16,), **NET), smoothgrad_samples=2, n_copies=2, **{**NET, "epochs": 2}),
 ]
 
 # scikit-learn's checks feed tables; the image networks take (n, C, H, W) and refuse those, so
@@ -54,7 +56,7 @@ FLOAT32_SUBSETS = ("the networks compute in float32, and a matrix product's last
 INTERPRET = "interpret-core's ExplainableBoostingClassifier, which EBM subclasses unchanged, "
 EXPECTED_FAILURES = {
     **{name: {"check_methods_subset_invariance": FLOAT32_SUBSETS} for name in (
-        "MLP", "MLPRegressor", "HyperLinear", "HyperLinearRegressor", "TabResNet", "TabResNetRegressor", "Flint", "FlintPosthoc")},
+        "MLP", "MLPRegressor", "HyperLinear", "HyperLinearRegressor", "TabResNet", "TabResNetRegressor", "Flint", "FlintPosthoc", "ATEX")},
     "RandomForest": dict.fromkeys(
         ["check_sample_weight_equivalence_on_dense_data", "check_sample_weight_equivalence_on_sparse_data"],
         "bootstrap samples rows, so a weight of 2 is not a repeated row; scikit-learn expects the same failure of "

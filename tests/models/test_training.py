@@ -66,6 +66,29 @@ def test_epoch_callbacks_switch_a_loss_term_on_at_a_given_epoch():
     np.testing.assert_array_equal(never.predict_proba(X), plain.predict_proba(X))
 
 
+class ThreeStepsPerBatch(MLP):
+    """Three optimiser steps on each mini-batch; records the first weight before each step's loss."""
+
+    def _batch_steps(self, task_loss):
+        self.seen_ = []
+
+        def steps(module, X, y):
+            for _ in range(3):
+                self.seen_.append(float(next(module.parameters()).detach().flatten()[0]))
+                yield task_loss(module(X), y)
+
+        return steps
+
+
+def test_batch_steps_take_one_optimiser_step_per_yielded_loss():
+    X, y = blobs(64)
+    model = ThreeStepsPerBatch(hidden_sizes=(8,), epochs=2, batch_size=32, patience=None, lr=1e-2, device="cpu")
+    model.fit(X, y)
+    assert len(model.seen_) == 2 * 2 * 3  # epochs x batches x steps
+    # Each loss is computed after the step before it: the weights differ at every step.
+    assert len(set(model.seen_)) == len(model.seen_)
+
+
 def test_early_stopping_stops_after_patience_epochs_without_a_better_loss_and_keeps_the_best_weights():
     module, mse = nn.Linear(1, 1, bias=False), nn.MSELoss()
     validation = (torch.ones(1, 1), torch.zeros(1, 1))  # the loss is the weight squared

@@ -1,0 +1,154 @@
+"""ATEX: adversarial training on explanations (Tang et al., "Defense Against Explanation
+Manipulation", Frontiers in Big Data 2022; METHODS.md §3; authors' code DefIntpMan/ATEX,
+src/advtrain_explain_tangval.py). Not a model but a training scheme for any differentiable net:
+a trained base f_org is copied into f_new, which is fine-tuned so that its predictions stay
+those of f_org at points moved across its explanation and stay flat along the directions
+orthogonal to it; its gradient explanations then become harder to manipulate.
+
+For each mini-batch (x, y):
+- s = SmoothGrad of f_new for the true label: the mean input gradient of y's logit over
+  `smoothgrad_samples` copies of x with Gaussian noise of sd `epsilon`, clipped to the data's
+  range; scaled so that max |s| = MAG = `magnitude` x `epsilon` per instance;
+- for each of `rounds` rounds and each point x_t = x + ((t - T/2) / (T - 1)) s, t = 0..T-1 with
+  T = 2 (offsets -1 and 0 times s): soft targets q = softmax(f_org(x_t) / `temperature`);
+  `n_copies` copies of x_t with uniform noise in [-MAG, MAG] projected orthogonal to s; one Adam
+  step on KL(q || softmax(f_new(copies))). 2 rounds x 2 points: 4 steps per mini-batch.
+No second-order derivatives: s is computed without a graph and held fixed.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.utils.validation import validate_data
+from torch import nn
+
+from bench.models.cnn_tanh import CNNTanh
+from bench.models.mlp import MLP
+from bench.models.on_a_base import OnABase
+from bench.models.torch_estimator import LOOP, TorchClassifier, store_params
+from bench.models.training import BatchSteps, LRSchedule, Optimizer, SnapshotTiming
+
+POINTS = 2  # T: explanation offsets -1 and 0 (the authors' iter_along)
+
+
+def class_logits(output: torch.Tensor) -> torch.Tensor:
+    """(B, C) logits whose softmax is the class probabilities: a binary net's one logit z
+    becomes (0, z)."""
+    return torch.cat([torch.zeros_like(output), output], dim=1) if output.shape[1] == 1 else output
+
+
+def label_logit(output: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """(B,) the logit of each row's label; for a binary net, the label's log-odds (z or -z)."""
+    if output.shape[1] == 1:
+        return torch.where(labels.bool(), output[:, 0], -output[:, 0])
+    return output.gather(1, labels.long()[:, None])[:, 0]
+
+
+def smoothgrad(module: nn.Module, X: torch.Tensor, labels: torch.Tensor, *, samples: int, sigma: float,
+               low: torch.Tensor, high: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """The mean input gradient of each label's logit over `samples` noisy copies of X (Gaussian,
+    sd `sigma`, clipped to [low, high]); no graph is kept."""
+    total = torch.zeros_like(X)
+    for _ in range(samples):
+        noise = torch.randn(X.shape, generator=generator, device=X.device) * sigma
+        noisy = torch.clamp(X + noise, low, high).requires_grad_()
+        total += torch.autograd.grad(label_logit(module(noisy), labels).sum(), noisy)[0]
+    return total / samples
+
+
+def scaled_to_max(s: torch.Tensor, magnitude: float) -> torch.Tensor:
+    """Each row scaled so that its largest |entry| is `magnitude` (a zero row stays zero)."""
+    peak = s.flatten(1).abs().max(dim=1).values.clamp_min(1e-12)
+    return s / peak.view(-1, *[1] * (s.dim() - 1)) * magnitude
+
+
+def orthogonal_noise(s: torch.Tensor, copies: int, magnitude: float, generator: torch.Generator) -> torch.Tensor:
+    """(copies x B, ...) uniform noise in [-magnitude, magnitude] with its component along each
+    row's s removed (the row's whole input is one vector; the authors' code projects per channel,
+    the same on grey images)."""
+    direction = s.flatten(1) / s.flatten(1).norm(dim=1, keepdim=True).clamp_min(1e-12)
+    direction = direction.repeat(copies, 1)
+    noise = (torch.rand(direction.shape, generator=generator, device=s.device) * 2 - 1) * magnitude
+    noise = noise - (noise * direction).sum(dim=1, keepdim=True) * direction
+    return noise.view(copies * len(s), *s.shape[1:])
+
+
+class ATEX(OnABase, TorchClassifier):
+    """ATEX fine-tuning of `base`, a torch classifier trained first (the `cnn_tanh` on images, an
+    `mlp` on tables when None; with the run's seed and device) or given already fitted, which
+    stays untouched. Predictions are the fine-tuned copy's. Defaults are the paper's on MNIST:
+    epsilon 0.08, MAG = 4 epsilon, 10 SmoothGrad samples, temperature 4, 8 noisy copies, 2 rounds,
+    Adam at 1.5e-3, batches of 100, 2 epochs."""
+
+    def __init__(self, *, base=None, epsilon: float = 0.08, magnitude: float = 4.0, smoothgrad_samples: int = 10,
+                 temperature: float = 4.0, n_copies: int = 8, rounds: int = 2,
+                 optimizer: Optimizer = LOOP.optimizer, lr: float = 1.5e-3, weight_decay: float = LOOP.weight_decay,
+                 batch_size: int = 100, epochs: int = 2,
+                 # The authors fine-tune for a fixed number of epochs and keep the last weights.
+                 patience: int | None = None,
+                 validation_fraction: float = LOOP.validation_fraction, lr_schedule: LRSchedule = LOOP.lr_schedule,
+                 warmup_epochs: int = LOOP.warmup_epochs, t_mult: int = LOOP.t_mult, n_restarts: int = LOOP.n_restarts,
+                 snapshots: SnapshotTiming = LOOP.snapshots, device: str = LOOP.device,
+                 random_state: int = LOOP.random_state):
+        store_params(self, locals())
+
+    def _default_base(self, image: bool) -> TorchClassifier:
+        return CNNTanh() if image else MLP()
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        for option in ("epsilon", "magnitude", "temperature"):
+            if not getattr(self, option) > 0:
+                raise ValueError(f"ATEX: {option} must be positive, got {getattr(self, option)}")
+        for option in ("smoothgrad_samples", "n_copies", "rounds"):
+            if not (isinstance(getattr(self, option), int) and getattr(self, option) >= 1):
+                raise ValueError(f"ATEX: {option} must be a positive integer, got {getattr(self, option)!r}")
+        self._check_base("to fine-tune", example="cnn_tanh")
+
+    def fit(self, X, y) -> "ATEX":
+        self._validate_params()
+        X, y = validate_data(self, X, y, dtype=np.float32, allow_nd=True)  # NaN, complex, 1-D: named here
+        self._fit_base(X, y)
+        # SmoothGrad's noisy copies stay in the data's range: [0, 1] for images (one range for
+        # every pixel), each feature's training range for a table.
+        self._range = (X.min(), X.max()) if X.ndim == 4 else (X.min(axis=0), X.max(axis=0))
+        try:
+            return super().fit(X, y)
+        finally:  # what training needed is not part of the fitted model
+            self.__dict__.pop("_range", None)
+            self.__dict__.pop("_teacher", None)
+
+    def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
+        network = self._base_network("ATEX fine-tunes")
+        self._teacher = copy.deepcopy(network).eval().requires_grad_(False)
+        return copy.deepcopy(network)
+
+    def _batch_steps(self, task_loss) -> BatchSteps:
+        generator = torch.Generator().manual_seed(self.random_state)
+        mag = self.magnitude * self.epsilon
+
+        def steps(module: nn.Module, X: torch.Tensor, y: torch.Tensor) -> Iterator[torch.Tensor]:
+            teacher = self._teacher.to(X.device)
+            low, high = (torch.as_tensor(bound, device=X.device) for bound in self._range)
+            device_generator = generator if X.device.type == "cpu" else \
+                torch.Generator(X.device).manual_seed(int(torch.randint(2**31 - 1, (1,), generator=generator)))
+            s = scaled_to_max(smoothgrad(module, X, y, samples=self.smoothgrad_samples, sigma=self.epsilon,
+                                         low=low, high=high, generator=device_generator), mag)
+            for _ in range(self.rounds):
+                for t in range(POINTS):
+                    point = X + (t - POINTS / 2) / (POINTS - 1) * s
+                    with torch.no_grad():
+                        target = F.softmax(class_logits(teacher(point)) / self.temperature, dim=1)
+                    copies = point.repeat(self.n_copies, *[1] * (X.dim() - 1)) + \
+                        orthogonal_noise(s, self.n_copies, mag, device_generator)
+                    log_q = F.log_softmax(class_logits(module(copies)), dim=1)
+                    # Per row; the authors' KLDivLoss() also divides by the number of classes,
+                    # a constant factor Adam's steps do not see.
+                    yield F.kl_div(log_q, target.repeat(self.n_copies, 1), reduction="batchmean")
+
+        return steps

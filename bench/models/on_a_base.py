@@ -1,0 +1,52 @@
+"""A model built on another torch classifier, its `base` (FLINT post-hoc reads a frozen base's
+hidden layer; ATEX fine-tunes a copy of its base): what such a model reads, the checks of the
+option, and the base trained first or taken as given."""
+
+from __future__ import annotations
+
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+from bench.models.torch_estimator import TorchClassifier
+
+
+class OnABase:
+    """Mixed into a TorchClassifier with a `base` option (None: `_default_base` for the data)."""
+
+    base: TorchClassifier | None
+    random_state: int
+    device: str
+
+    @property
+    def input_kinds(self) -> tuple[str, ...]:
+        """The base's (both kinds when the base is chosen at fit, from the data)."""
+        return ("image", "tabular") if self.base is None else tuple(getattr(self.base, "input_kinds", ("tabular",)))
+
+    def _default_base(self, image: bool) -> TorchClassifier:
+        raise NotImplementedError
+
+    def _check_base(self, needs: str, example: str) -> None:
+        """`needs`: what the model does with the base; `example`: the base config a run names."""
+        if self.base is not None and not isinstance(self.base, TorchClassifier):
+            raise ValueError(f"{type(self).__name__}: base must be a torch classifier (cnn, cnn_tanh, mlp, ...) {needs}, "
+                             f"got {type(self.base).__name__} (in a run, choose it with model@model.base={example})")
+
+    def _fit_base(self, X, y) -> None:
+        """`base_`: the base itself when it is fitted already (it stays untouched), else a clone of
+        it (or of the default) trained on (X, y) with this model's seed and device."""
+        base = self.base if self.base is not None else self._default_base(image=len(X.shape) == 4)
+        try:
+            check_is_fitted(base, "networks_")
+            self.base_ = base
+        except NotFittedError:
+            self.base_ = clone(base).set_params(random_state=self.random_state, device=self.device).fit(X, y)
+
+    def _base_network(self, uses: str) -> nn.Module:
+        """The fitted base's one network (`uses`: what the model does with it, for the message)."""
+        networks = self.base_._networks()
+        if len(networks) != 1:
+            raise ValueError(f"{type(self).__name__}: the base holds {len(networks)} networks (a snapshot ensemble); "
+                             f"{uses} one")
+        return networks[0]

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
+from numbers import Integral, Real
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import validate_data
 from torch import nn
 
@@ -85,6 +87,12 @@ class ATEX(OnABase, TorchClassifier):
     epsilon 0.08, MAG = 4 epsilon, 10 SmoothGrad samples, temperature 4, 8 noisy copies, 2 rounds,
     Adam at 1.5e-3, batches of 100, 2 epochs."""
 
+    _parameter_constraints = {
+        **TorchClassifier._parameter_constraints,
+        **{name: [Interval(Real, 0, None, closed="neither")] for name in ("epsilon", "magnitude", "temperature")},
+        **{name: [Interval(Integral, 1, None, closed="left")] for name in ("smoothgrad_samples", "n_copies", "rounds")},
+    }
+
     def __init__(self, *, base=None, epsilon: float = 0.08, magnitude: float = 4.0, smoothgrad_samples: int = 10,
                  temperature: float = 4.0, n_copies: int = 8, rounds: int = 2,
                  optimizer: Optimizer = LOOP.optimizer, lr: float = 1.5e-3, weight_decay: float = LOOP.weight_decay,
@@ -102,12 +110,6 @@ class ATEX(OnABase, TorchClassifier):
 
     def _validate_params(self) -> None:
         super()._validate_params()
-        for option in ("epsilon", "magnitude", "temperature"):
-            if not getattr(self, option) > 0:
-                raise ValueError(f"ATEX: {option} must be positive, got {getattr(self, option)}")
-        for option in ("smoothgrad_samples", "n_copies", "rounds"):
-            if not (isinstance(getattr(self, option), int) and getattr(self, option) >= 1):
-                raise ValueError(f"ATEX: {option} must be a positive integer, got {getattr(self, option)!r}")
         self._check_base("to fine-tune", example="cnn_tanh")
 
     def fit(self, X, y) -> "ATEX":
@@ -129,7 +131,8 @@ class ATEX(OnABase, TorchClassifier):
         return copy.deepcopy(network)
 
     def _batch_steps(self, task_loss) -> BatchSteps:
-        generator = torch.Generator().manual_seed(self.random_state)
+        # Its own stream: the loop's shuffling generator starts from random_state itself.
+        generator = torch.Generator().manual_seed(int(np.random.SeedSequence([self.random_state, 1]).generate_state(1)[0]))
         mag = self.magnitude * self.epsilon
 
         def steps(module: nn.Module, X: torch.Tensor, y: torch.Tensor) -> Iterator[torch.Tensor]:
@@ -137,8 +140,12 @@ class ATEX(OnABase, TorchClassifier):
             low, high = (torch.as_tensor(bound, device=X.device) for bound in self._range)
             device_generator = generator if X.device.type == "cpu" else \
                 torch.Generator(X.device).manual_seed(int(torch.randint(2**31 - 1, (1,), generator=generator)))
+            # The explanation defended is the network's at prediction time: no dropout, and no
+            # BatchNorm statistics mixing the noisy copies' rows.
+            module.eval()
             s = scaled_to_max(smoothgrad(module, X, y, samples=self.smoothgrad_samples, sigma=self.epsilon,
                                          low=low, high=high, generator=device_generator), mag)
+            module.train()
             for _ in range(self.rounds):
                 for t in range(POINTS):
                     point = X + (t - POINTS / 2) / (POINTS - 1) * s

@@ -4,6 +4,7 @@ option, and the base trained first or taken as given."""
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
@@ -36,7 +37,7 @@ class OnABase:
     def _fit_base(self, X, y) -> None:
         """`base_`: the base itself when it is fitted already (it stays untouched), else a clone of
         it (or of the default) trained on (X, y) with this model's seed and device."""
-        base = self.base if self.base is not None else self._default_base(image=len(X.shape) == 4)
+        base = self.base if self.base is not None else self._default_base(image=np.ndim(X) == 4)
         try:
             check_is_fitted(base, "networks_")
             self.base_ = base
@@ -44,7 +45,11 @@ class OnABase:
             self.base_ = clone(base).set_params(random_state=self.random_state, device=self.device).fit(X, y)
 
     def _base_network(self, uses: str) -> nn.Module:
-        """The fitted base's one network (`uses`: what the model does with it, for the message)."""
+        """The fitted base's one network (`uses`: what the model does with it, for the message),
+        once the model has read its classes: a base fitted on other classes is refused."""
+        if not np.array_equal(self.base_.classes_, self.classes_):
+            raise ValueError(f"{type(self).__name__}: the base was fitted on the classes {self.base_.classes_.tolist()}, "
+                             f"these labels hold {self.classes_.tolist()}")
         networks = self.base_._networks()
         if len(networks) != 1:
             raise ValueError(f"{type(self).__name__}: the base holds {len(networks)} networks (a snapshot ensemble); "

@@ -6,8 +6,8 @@ schedule (METHODS.md §1), after an optional linear warm-up; and, as options of 
 - `step_loss(module, X_batch, y_batch)`: one mini-batch's loss, so that a model adds penalties
   (IMN's L1 on the generated weights) or reads extra outputs;
 - `batch_steps(module, X_batch, y_batch)`: instead, several optimiser steps on one mini-batch,
-  yielding each step's loss, computed after the step before (ATEX builds an augmented batch
-  from the mini-batch once, then takes 4 steps on it);
+  yielding each step's loss, computed after the step before (ATEX explains the mini-batch once,
+  then takes 4 steps on batches augmented along and across that explanation);
 - `epoch_callbacks`: called with the 1-based epoch before it starts (FLINT switches loss terms
   on at given epochs);
 - early stopping (`patience`) on a validation split of the training rows, the best weights

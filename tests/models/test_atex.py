@@ -96,9 +96,16 @@ def test_atex_on_a_table_trains_an_mlp_base_first_with_its_seed():
     assert model.predict_proba(X).shape == (80, 2) and (model.predict(X) == y).mean() > 0.7
 
 
+def test_a_fitted_base_of_other_classes_is_refused():
+    X, y = images()
+    base = CNNTanh(channels=(4, 8), epochs=1, random_state=0, device="cpu").fit(X, y)
+    with pytest.raises(ValueError, match=r"the base was fitted on the classes \[0, 1\], these labels hold \[0, 1, 2\]"):
+        ATEX(base=base, epochs=1, device="cpu").fit(X, np.arange(len(y)) % 3)
+
+
 @pytest.mark.parametrize(("options", "message"), [
-    ({"epsilon": 0}, "epsilon must be positive"),
-    ({"n_copies": 0}, "n_copies must be a positive integer"),
+    ({"epsilon": 0}, "'epsilon' parameter of ATEX must be a float in the range"),
+    ({"n_copies": 0}, "'n_copies' parameter of ATEX must be an int in the range"),
     ({"base": "cnn"}, "base must be a torch classifier"),
 ])
 def test_bad_options_fail_before_training(options, message):

@@ -352,7 +352,7 @@ def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: 
                      "error": f"the interpreter gave no predictions: {predictions['interpreter_error']}"})
     log.info("%s fold %d %s: fitted in %.1fs, %s", task.name, unit.fold, plan.model_name, predictions["fit_seconds"],
              ", ".join(f"{'' if r['model'] == plan.model_name else r['model'] + ' '}{r['metric']}={r['value']:.4f}"
-                       for r in rows if r["status"] == "ok"))
+                       for r in rows if r["status"] == "ok" and r["category"] != "cost"))  # its time leads the line
     _record(plan, unit, rows, summary)
 
 

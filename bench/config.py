@@ -93,5 +93,5 @@ def register_configs() -> None:
             cs.store(name=f"schema_explainer_{name}", node=schema_of(getattr(explainers, name)))
     for name in metrics.__all__:
         fn = getattr(metrics, name)
-        if getattr(fn, "info", None) is not None and fn.info.category != "prediction":
+        if getattr(fn, "info", None) is not None and (fn.info.category != "prediction" or fn.info.needs_model):
             cs.store(name=f"schema_metric_{name}", node=schema_of(fn, partial=True))

@@ -13,11 +13,16 @@ attribution metrics can score it; `offers(kind)` says what a metric can read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 Kind = Literal["attribution", "concepts", "path"]
 KINDS = get_args(Kind)
@@ -139,3 +144,14 @@ class Explanation:
             raise ValueError(f"{shape} attributions do not match {len(source_columns)} encoded columns")
         frame = pd.DataFrame(self.values, columns=source_columns)
         return frame.T.groupby(level=0, sort=False).sum().T
+
+
+@dataclass(frozen=True)
+class Differentiable:
+    """An explanation as a torch function of the input that keeps its graph (create_graph), so
+    that an attack can follow its gradient: `explain(network, inputs, targets)` -> the attributions,
+    shaped like the inputs, of `network` or of a stand-in for it with the same modules (the
+    manipulation attack's softplus surrogate). `network` is the one the explanation reads."""
+
+    network: nn.Module
+    explain: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]

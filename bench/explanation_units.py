@@ -144,7 +144,9 @@ class FoldExplanations:
         explainer, background = self.plan.explainers[unit.explainer], self.context.background
         # The explainer again, with the same options and seed, for metrics that re-explain.
         context = replace(self.context, explainer_cache={}, explain=lambda m, X_new, target_new: explainer.explain(
-            m, X_new, target=target_new, background=background, rng=stream(self.plan, unit.key)))
+            m, X_new, target=target_new, background=background, rng=stream(self.plan, unit.key)),
+            differentiable=lambda m: explainer.differentiable(m, background=background,
+                                                              rng=stream(self.plan, unit.key)))
         for metric_unit in metric_units:
             self.record(metric_unit, [self._metric_row(metric_unit, X, explanation, context)])
 

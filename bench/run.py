@@ -19,7 +19,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from bench.data.source import TaskRef
 from bench.data.task import Task
-from bench.errors import BenchError, DataUnavailable, IncompatibleModel, UnusableFold, one_line
+from bench.errors import BenchError, DataUnavailable, IncompatibleModel, NotApplicable, UnusableFold, one_line
 from bench.explainers.background import summarize
 from bench.concept_pictures import concept_picture_paths, draw_concept_pictures
 from bench.gallery import N_IMAGES, draw_gallery, gallery_path, gallery_row
@@ -203,7 +203,7 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
     else:
         on_device(model, plan.cfg.device)  # this run's device, wherever the model was trained
         if predictions is not None:
-            _score_unit(plan, unit, task, predictions, base, summary)
+            _score_unit(plan, unit, task, predictions, base, summary, model, prepared)
     # The sample depends on the task, fold and seed only: every model and explainer is scored
     # on the same test points.
     fold_key = f"{unit.data_id}/fold{fold}"
@@ -300,7 +300,7 @@ def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, sum
     # between the two writes must leave no model without its predictions.
     plan.store.save_artifact(unit, "predictions.pkl", predictions)
     plan.store.save_artifact(unit, "model.pkl", model)
-    _score_unit(plan, unit, task, predictions, base, summary)
+    _score_unit(plan, unit, task, predictions, base, summary, model, fold)
     return model
 
 
@@ -326,16 +326,24 @@ def _interpreter_scores(model, X_test: np.ndarray, n_classes: int | None) -> dic
         return {"interpreter_error": one_line(e)}
 
 
-def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: dict, summary: RunSummary) -> None:
+def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: dict, summary: RunSummary, model,
+                fold: Fold) -> None:
     y_test, y_score, g_score = predictions["y_test"], predictions["y_score"], predictions.get("interpreter_score")
     # (model name, metric name, function, what it compares): the model's prediction metrics; for
     # a model with an interpreter, the interpreter's as entry "<model>:g", and its fidelity to f.
-    scored = [(plan.model_name, name, fn, y_test, y_score) for name, fn in plan.prediction_metrics.items()]
+    # A metric that attacks the model (fgsm_accuracy) is also given it and the fold's rows.
+    def scorer(fn):
+        if not info_of(fn).needs_model:
+            return fn
+        return lambda reference, score: fn(reference, score, model, fold.X_test, fold.X_train)
+
+    scored = [(plan.model_name, name, scorer(fn), fn, y_test, y_score) for name, fn in plan.prediction_metrics.items()]
     if g_score is not None:
-        scored += [(f"{plan.model_name}:g", name, fn, y_test, g_score) for name, fn in plan.prediction_metrics.items()]
-        scored += [(plan.model_name, fn.__name__, fn, y_score, g_score) for fn in (fidelity, fidelity_top5)]
+        scored += [(f"{plan.model_name}:g", name, fn, fn, y_test, g_score) for name, fn in plan.prediction_metrics.items()
+                   if not info_of(fn).needs_model]  # g has no network of its own to attack
+        scored += [(plan.model_name, fn.__name__, fn, fn, y_score, g_score) for fn in (fidelity, fidelity_top5)]
     rows = []
-    for model_name, name, fn, reference, score in scored:
+    for model_name, name, score_with, fn, reference, score in scored:
         info = info_of(fn)
         if task.task_type not in info.task_types:
             continue
@@ -343,7 +351,9 @@ def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: 
                "higher_is_better": info.higher_is_better, "n_instances": len(y_test),
                "duration_s": predictions["fit_seconds"]}
         try:
-            rows.append({**row, "value": fn(reference, score), "status": "ok"})
+            rows.append({**row, "value": score_with(reference, score), "status": "ok"})
+        except NotApplicable as e:
+            rows.append({**row, "status": "n/a", "error": str(e)})
         except Exception as e:  # one metric that cannot be computed does not discard the model
             rows.append({**row, "status": "failed", "error": one_line(e)})
     rows += _fit_cost_rows(unit, base, predictions)

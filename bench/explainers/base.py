@@ -22,7 +22,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from bench.explanation import Explanation
+from bench.errors import NotApplicable
+from bench.explanation import Differentiable, Explanation
 from bench.models.base import model_output
 
 
@@ -34,6 +35,21 @@ class Explainer:
     def explain(self, model, X: np.ndarray, *, target: np.ndarray, background: np.ndarray,
                 rng: np.random.Generator) -> Explanation:
         raise NotImplementedError
+
+    def differentiable(self, model, *, background: np.ndarray, rng: np.random.Generator) -> Differentiable:
+        """The explanation of `model` as a differentiable function of the input; raises
+        NotApplicable for a method computed outside torch's graph (the default)."""
+        raise NotApplicable(f"{type(self).__name__} is not differentiable in the input through torch; the "
+                            "manipulation attack follows the explanation's gradient (saliency, input_x_gradient, "
+                            "ig, smoothgrad, gradient_shap_captum and hyperlinear's native explanation offer one)")
+
+
+def input_gradient(network: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """d network(inputs)[target] / d inputs, with its graph kept for a second derivative."""
+    if not inputs.requires_grad:
+        inputs = inputs.requires_grad_()
+    selected = network(inputs).gather(1, targets.long().view(-1, 1)).sum()
+    return torch.autograd.grad(selected, inputs, create_graph=True)[0]
 
 
 class BatchedExplainer(Explainer):

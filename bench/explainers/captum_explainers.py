@@ -19,15 +19,18 @@ from typing import Literal
 import numpy as np
 import torch
 from captum import attr
+from captum.attr._utils.approximation_methods import approximation_parameters
 from torch import nn
 
 from bench.errors import NotApplicable
 from bench.explainers.base import (
     BatchedExplainer,
+    Differentiable,
     Explainer,
     as_tensor,
     check_positive_int,
     eval_module,
+    input_gradient,
     module_device,
     needs_torch,
     numpy_global_seed,
@@ -82,6 +85,13 @@ class Saliency(_GradientMethod):
         module, inputs, targets = self._network(model, X, target, differentiable=True)
         return _explanation(attr.Saliency(module).attribute(inputs, target=targets, abs=self.absolute), X, target)
 
+    def differentiable(self, model, *, background, rng) -> Differentiable:
+        def saliency(network, inputs, targets):
+            gradient = input_gradient(network, inputs, targets)
+            return gradient.abs() if self.absolute else gradient
+
+        return Differentiable(eval_module(model), saliency)
+
 
 class IntegratedGradients(_GradientMethod, BatchedExplainer):
     """The gradient integrated along the straight path from the `baseline` to the input, with
@@ -102,6 +112,21 @@ class IntegratedGradients(_GradientMethod, BatchedExplainer):
             inputs, baselines=_reference(inputs, background, self.baseline), target=targets, n_steps=self.n_steps,
             method=self.method, internal_batch_size=self.batch_size, return_convergence_delta=True)
         return _explanation(attributions, X, target, convergence_delta=delta.detach().cpu().numpy())
+
+    def differentiable(self, model, *, background, rng) -> Differentiable:
+        """The same quadrature as captum's (its own step sizes and points), in one graph: the
+        n_steps path points of every input are one batch."""
+        step_sizes, alphas = approximation_parameters(self.method)
+        weights, points = step_sizes(self.n_steps), alphas(self.n_steps)
+
+        def integrated_gradients(network, inputs, targets):
+            reference = _reference(inputs, background, self.baseline)
+            path = torch.cat([reference + alpha * (inputs - reference) for alpha in points])
+            gradients = input_gradient(network, path, targets.repeat(self.n_steps)).view(self.n_steps, *inputs.shape)
+            weight = torch.as_tensor(weights, dtype=inputs.dtype, device=inputs.device)
+            return (inputs - reference) * torch.einsum("s,s...->...", weight, gradients)
+
+        return Differentiable(eval_module(model), integrated_gradients)
 
 
 class SmoothGrad(_GradientMethod):
@@ -125,11 +150,28 @@ class SmoothGrad(_GradientMethod):
         grads = attr.Saliency(module).attribute(inputs, target=targets, abs=False)
         return _explanation(grads.view(self.n_samples, *X.shape).mean(dim=0), X, target, noise_stdev=stdev)
 
+    def differentiable(self, model, *, background, rng) -> Differentiable:
+        """The same noise at every call on inputs of the same shape (drawn from a seed taken from
+        `rng` once), so that an attack compares maps with the same noise."""
+        stdev, seed = self.noise_level * float(np.ptp(background)), seed_from(rng)
+
+        def smoothgrad(network, inputs, targets):
+            noise = np.random.default_rng(seed).normal(0.0, stdev, size=(self.n_samples, *inputs.shape))
+            noisy = inputs[None] + torch.as_tensor(noise, dtype=inputs.dtype, device=inputs.device)
+            gradients = input_gradient(network, noisy.flatten(0, 1), targets.repeat(self.n_samples))
+            return gradients.view(self.n_samples, *inputs.shape).mean(dim=0)
+
+        return Differentiable(eval_module(model), smoothgrad)
+
 
 class InputXGradient(_GradientMethod):
     def explain(self, model, X, *, target, background, rng) -> Explanation:
         module, inputs, targets = self._network(model, X, target, differentiable=True)
         return _explanation(attr.InputXGradient(module).attribute(inputs, target=targets), X, target)
+
+    def differentiable(self, model, *, background, rng) -> Differentiable:
+        return Differentiable(eval_module(model), lambda network, inputs, targets:
+                              inputs * input_gradient(network, inputs, targets))
 
 
 class DeepLift(_GradientMethod):
@@ -183,6 +225,26 @@ class GradientShapCaptum(_GradientMethod):
                 inputs, baselines=as_tensor(background, inputs.device), n_samples=self.n_samples, stdevs=self.stdev,
                 target=targets)
         return _explanation(attributions, X, target)
+
+    def differentiable(self, model, *, background, rng) -> Differentiable:
+        """GradientShap's estimator in one graph: for each input, `n_samples` background rows b and
+        points alpha ~ U(0, 1), the mean of grad f(b + alpha (x' - b)) * (x' - b), x' = x plus
+        Gaussian noise of `stdev`. The draws come from a seed taken from `rng` once, so that every
+        call on inputs of the same shape uses the same ones."""
+        seed, rows = seed_from(rng), np.asarray(background, dtype=np.float32)
+
+        def gradient_shap(network, inputs, targets):
+            draws = np.random.default_rng(seed)
+            chosen = rows[draws.integers(len(rows), size=(self.n_samples, len(inputs)))]
+            alphas = draws.uniform(size=(self.n_samples, len(inputs), *[1] * (inputs.dim() - 1)))
+            noise = draws.normal(0.0, self.stdev, size=(self.n_samples, *inputs.shape)) if self.stdev > 0 else 0.0
+            reference = torch.as_tensor(chosen, device=inputs.device)
+            noisy = inputs[None] + torch.as_tensor(noise, dtype=inputs.dtype, device=inputs.device)
+            path = reference + torch.as_tensor(alphas, dtype=inputs.dtype, device=inputs.device) * (noisy - reference)
+            gradients = input_gradient(network, path.flatten(0, 1), targets.repeat(self.n_samples))
+            return (gradients.view(self.n_samples, *inputs.shape) * (noisy - reference)).mean(dim=0)
+
+        return Differentiable(eval_module(model), gradient_shap)
 
 
 class GradCam(_GradientMethod):

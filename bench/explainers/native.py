@@ -4,7 +4,9 @@ EBM's terms. It costs what the model's own computation costs, which is the point
 
 from __future__ import annotations
 
+from bench.errors import NotApplicable
 from bench.explainers.base import Explainer
+from bench.explanation import Differentiable
 from bench.explanation import Explanation
 
 
@@ -16,3 +18,10 @@ class Native(Explainer):
 
     def explain(self, model, X, *, target, background, rng) -> Explanation:
         return model.explain(X, target=target)
+
+    def differentiable(self, model, *, background, rng) -> Differentiable:
+        form = getattr(model, "differentiable_explanation", None)
+        if not callable(form):
+            raise NotApplicable(f"{type(model).__name__}'s native explanation is not differentiable in the input "
+                                "through torch (hyperlinear's is)")
+        return form()

@@ -8,7 +8,10 @@ from typing import Callable
 
 from bench.data.task import TASK_TYPES
 
-CATEGORIES = ("prediction", "faithfulness", "robustness", "ground_truth", "sanity", "complexity", "fidelity", "cost")
+# "diagnostic": a row that says how another was computed (the share of an attack's steps reverted,
+# whether it followed a surrogate); shown beside the scores, never ranked.
+CATEGORIES = ("prediction", "faithfulness", "robustness", "ground_truth", "sanity", "complexity", "fidelity", "cost",
+              "diagnostic")
 
 
 @dataclass(frozen=True)
@@ -18,14 +21,18 @@ class MetricInfo:
     higher_is_better: bool
     kinds: tuple[str, ...] = ("attribution",)
     task_types: tuple[str, ...] = TASK_TYPES
+    # A prediction metric that attacks the model: it is also given the model, the test rows and
+    # the training rows (fgsm_accuracy), after y_true and y_score.
+    needs_model: bool = False
 
 
-def metric(*, category: str, higher_is_better: bool, kinds=("attribution",), task_types=TASK_TYPES) -> Callable:
+def metric(*, category: str, higher_is_better: bool, kinds=("attribution",), task_types=TASK_TYPES,
+           needs_model: bool = False) -> Callable:
     if category not in CATEGORIES:
         raise ValueError(f"metric category must be one of {CATEGORIES}, got {category!r}")
 
     def attach(fn: Callable) -> Callable:
-        fn.info = MetricInfo(fn.__name__, category, higher_is_better, tuple(kinds), tuple(task_types))
+        fn.info = MetricInfo(fn.__name__, category, higher_is_better, tuple(kinds), tuple(task_types), needs_model)
         return fn
 
     return attach

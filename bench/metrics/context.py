@@ -20,6 +20,7 @@ import numpy as np
 
 from bench.data.synthetic import SyntheticTruth
 from bench.errors import NotApplicable
+from bench.explanation import Differentiable
 from bench.explanation import Explanation
 
 
@@ -37,6 +38,9 @@ class MetricContext:
     seed: int = 0  # the run's seed
     stream: str = ""  # names the fold (data id and fold), so that folds and datasets draw apart
     synthetic: SyntheticTruth | None = None
+    # differentiable(model) -> the unit's explanation as a torch function of the input (the
+    # manipulation attack); raises NotApplicable for an explainer computed outside torch.
+    differentiable: Callable[[Any], Differentiable] | None = None
     cache: dict = field(default_factory=dict)
     explainer_cache: dict = field(default_factory=dict)
 

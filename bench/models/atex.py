@@ -85,7 +85,12 @@ class ATEX(OnABase, TorchClassifier):
     `mlp` on tables when None; with the run's seed and device) or given already fitted, which
     stays untouched. Predictions are the fine-tuned copy's. Defaults are the paper's on MNIST:
     epsilon 0.08, MAG = 4 epsilon, 10 SmoothGrad samples, temperature 4, 8 noisy copies, 2 rounds,
-    Adam at 1.5e-3, batches of 100, 2 epochs."""
+    Adam at 1.5e-3, batches of 100, 2 epochs.
+
+    A base that is a snapshot ensemble (hyperlinear, tabresnet with IMN's schedule) gives its last
+    snapshot, the network IMN's explanation reads; ATEX's predictions are the fine-tuned copy's
+    alone. What the base computes from its network, ATEX computes from the fine-tuned one: its
+    native explanation (`explain`, `differentiable_explanation`) where the base has one."""
 
     _parameter_constraints = {
         **TorchClassifier._parameter_constraints,
@@ -126,7 +131,7 @@ class ATEX(OnABase, TorchClassifier):
             self.__dict__.pop("_teacher", None)
 
     def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
-        network = self._base_network("ATEX fine-tunes")
+        network = self._base_network("ATEX fine-tunes", last_of_ensemble=True)
         self._teacher = copy.deepcopy(network).eval().requires_grad_(False)
         return copy.deepcopy(network)
 
@@ -159,3 +164,22 @@ class ATEX(OnABase, TorchClassifier):
                     yield F.kl_div(log_q, target.repeat(self.n_copies, 1), reduction="batchmean")
 
         return steps
+
+    # -- what the base computes from its network, computed from the fine-tuned one ---------------
+    def _as_base(self):
+        """The fitted base with ATEX's network in place of its own: the base's own methods
+        (hyperlinear's native explanation) then read the fine-tuned network."""
+        view = copy.copy(self.base_)
+        view.networks_, view.device_ = self._networks(), self.device_
+        return view
+
+    @property
+    def explain(self):
+        """The base's `explain` (its native explanation), of the fine-tuned network; an
+        AttributeError, as for any model without one, when the base has none or ATEX is unfitted."""
+        return self._as_base().explain
+
+    @property
+    def differentiable_explanation(self):
+        """The base's native explanation as a torch function of the input, where it has one."""
+        return self._as_base().differentiable_explanation

@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from bench.data.task import TASK_TYPES
+from bench.explanation import Differentiable
 from bench.explanation import Explanation
 from bench.models.base import predicted_class
 from bench.models.linear_explanation import linear_explanation
@@ -49,6 +50,14 @@ class HyperLinearNetwork(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.logits(x, self.linear_models(x))
+
+    def impacts(self, x: torch.Tensor, targets: torch.Tensor, *, binary: bool) -> torch.Tensor:
+        """(B, M) x_m * w_m,c(x) for each row's target c, in torch (linear_explanation's rule: a
+        binary model's one column is the positive class's, negated for class 0)."""
+        weights = self.linear_models(x)[:, :-1]
+        if binary:
+            return x * weights[:, :, 0] * torch.where(targets == 1, 1.0, -1.0).to(x.dtype)[:, None]
+        return x * weights.gather(2, targets.long().view(-1, 1, 1).expand(-1, self.n_features, 1))[:, :, 0]
 
 
 class _HyperLinearNetwork(TorchEstimator):
@@ -94,6 +103,12 @@ class _HyperLinearNetwork(TorchEstimator):
         X = self._validated(X)
         return linear_explanation(X, self._linear_models(X), predicted_class(self, X, target),
                                   binary=self._output_kind() == "binary")
+
+    def differentiable_explanation(self) -> Differentiable:
+        """`explain`'s impacts as a torch function of x (the last snapshot's, as `explain`)."""
+        binary = self._output_kind() == "binary"
+        return Differentiable(self._networks()[-1].eval(), lambda network, inputs, targets:
+                              network.impacts(inputs, targets, binary=binary))
 
 
 class HyperLinearRegressor(TorchRegressor, _HyperLinearNetwork):

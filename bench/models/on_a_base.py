@@ -44,14 +44,16 @@ class OnABase:
         except NotFittedError:
             self.base_ = clone(base).set_params(random_state=self.random_state, device=self.device).fit(X, y)
 
-    def _base_network(self, uses: str) -> nn.Module:
+    def _base_network(self, uses: str, *, last_of_ensemble: bool = False) -> nn.Module:
         """The fitted base's one network (`uses`: what the model does with it, for the message),
-        once the model has read its classes: a base fitted on other classes is refused."""
+        once the model has read its classes: a base fitted on other classes is refused. A
+        snapshot ensemble (IMN's) is refused too, unless `last_of_ensemble`: then its last
+        snapshot, the network IMN's native explanation reads."""
         if not np.array_equal(self.base_.classes_, self.classes_):
             raise ValueError(f"{type(self).__name__}: the base was fitted on the classes {self.base_.classes_.tolist()}, "
                              f"these labels hold {self.classes_.tolist()}")
         networks = self.base_._networks()
-        if len(networks) != 1:
+        if len(networks) != 1 and not last_of_ensemble:
             raise ValueError(f"{type(self).__name__}: the base holds {len(networks)} networks (a snapshot ensemble); "
                              f"{uses} one")
-        return networks[0]
+        return networks[-1]

@@ -155,7 +155,7 @@ def build_leaderboard(rows: pd.DataFrame) -> Leaderboard:
         # A model's rank is one number, shown beside each of its accuracy metrics.
         accuracy_ranks = dict.fromkeys(fits["metric"].unique(), tests["accuracy"].mean_ranks)
         notes["accuracy"] += _missing_cells(fits, "accuracy")
-    for metric, group in quality.groupby("metric"):
+    for metric, group in quality[quality["category"] != "diagnostic"].groupby("metric"):
         tests[metric] = rank_test(metric, _per_task(group), bool(group["higher_is_better"].iloc[0]))
     notes["explanations"] += _missing_cells(quality, "explanation scores")
 

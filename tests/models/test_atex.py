@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from bench.models import MLP
+from bench.models import MLP, HyperLinear
 from bench.models.atex import ATEX, class_logits, label_logit, orthogonal_noise, scaled_to_max, smoothgrad
 from bench.models.cnn_tanh import CNNTanh
 
@@ -112,3 +112,41 @@ def test_bad_options_fail_before_training(options, message):
     X, y = images(20)
     with pytest.raises(ValueError, match=message):
         ATEX(**options).fit(X, y)
+
+
+def test_the_soft_targets_are_the_frozen_base_outputs_at_temperature():
+    X, y = images(20)
+    model = ATEX(base=CNNTanh(channels=(4, 8), epochs=1, random_state=0), epochs=1, batch_size=20, rounds=1,
+                 smoothgrad_samples=1, n_copies=2, device="cpu").fit(X, y)
+
+    class Constant(nn.Module):
+        def __init__(self, logits, trainable):
+            super().__init__()
+            self.logits = nn.Parameter(torch.tensor(logits), requires_grad=trainable)
+
+        def forward(self, x):
+            return self.logits.expand(len(x), -1) + 0 * x.flatten(1)[:, :1]
+
+    teacher, student = [2.0, -1.0], [0.3, 0.1]
+    model._range, model._teacher = (X.min(), X.max()), Constant(teacher, False)
+    loss = next(model._batch_steps(None)(Constant(student, True), torch.as_tensor(X), torch.as_tensor(y)))
+    q = torch.softmax(torch.tensor(teacher) / model.temperature, dim=0)
+    p = torch.softmax(torch.tensor(student), dim=0)
+    assert loss.item() == pytest.approx((q * (q / p).log()).sum().item(), rel=1e-5)  # KL(q || p) per row
+
+
+def test_atex_gives_its_base_native_explanation_of_the_fine_tuned_network():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 5)).astype(np.float32)
+    y = (X[:, 0] - X[:, 1] > 0).astype(int)
+    base = HyperLinear(epochs=6, warmup_epochs=1, batch_size=32, random_state=0, device="cpu").fit(X, y)
+    model = ATEX(base=base, epochs=1, batch_size=40, smoothgrad_samples=2, n_copies=2, device="cpu").fit(X, y)
+    assert len(base.networks_) == 3 and len(model.networks_) == 1  # the last snapshot, fine-tuned
+    values = model.explain(X[:4], target=np.array([0, 1, 0, 1])).values
+    assert not np.allclose(values, base.explain(X[:4], target=np.array([0, 1, 0, 1])).values)
+    form = model.differentiable_explanation()
+    np.testing.assert_allclose(form.explain(form.network, torch.as_tensor(X[:4]), torch.tensor([0, 1, 0, 1]))
+                               .detach().numpy(), values, rtol=1e-5, atol=1e-6)
+    assert not callable(getattr(ATEX(), "explain", None))  # unfitted: no explanation
+    assert not callable(getattr(ATEX(epochs=1, batch_size=20, smoothgrad_samples=1, n_copies=1, device="cpu")
+                                .fit(*images(20)), "explain", None))  # a cnn_tanh base has none

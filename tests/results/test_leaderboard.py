@@ -114,6 +114,15 @@ def test_a_metric_missing_for_one_pair_is_reported_with_its_tasks():
                      "those means are over the other 3."]
 
 
+def test_a_diagnostic_row_is_summarised_but_never_ranked():
+    rows = grid(KNOWN, explainer="e", metric="manipulation_topk", category="robustness") \
+        + grid(KNOWN, explainer="e", metric="manipulation_surrogate", category="diagnostic", higher_is_better=False)
+    board = build_leaderboard(rows_frame(rows))
+    assert "manipulation_topk" in board.tests and "manipulation_surrogate" not in board.tests
+    shown = board.summary[board.summary["metric"] == "manipulation_surrogate"]
+    assert len(shown) == 3 and shown["mean_rank"].isna().all()
+
+
 def test_metrics_not_applicable_for_one_reason_share_a_note():
     def not_applicable(metric):
         return {**row("task0", "a", np.nan, explainer="e", metric=metric, status="n/a"),

@@ -101,10 +101,17 @@ def check_known_keys(cfg: DictConfig) -> None:
                 raise BenchError(f"unknown option {path}{key}: no schema or constructor reads it ({hint})")
 
 
-def build_metric(node: Any, what: str) -> Callable:
-    """A metric as a partial function of its options, each option checked against its signature."""
+def build_metric(node: Any, what: str, *, prediction: bool) -> Callable:
+    """A metric as a partial function of its options, each option checked against its signature;
+    `prediction`: it is listed under metrics.prediction, which takes the metrics of a model's
+    predictions (y_true, y_score[, model, X, X_train]), not those of an explanation."""
     fn = build(node, what)
-    info_of(fn)
+    info = info_of(fn)
+    scores_predictions = info.category == "prediction" or info.needs_model
+    if scores_predictions != prediction:
+        right = "metrics.prediction" if scores_predictions else "metrics.explanation"
+        raise BenchError(f"{what}: {info.name} scores {'a model' if scores_predictions else 'an explanation'}; "
+                         f"list it under {right}")
     if isinstance(fn, functools.partial):
         try:
             inspect.signature(fn.func).bind_partial(**fn.keywords)
@@ -154,9 +161,9 @@ def make_plan(cfg: DictConfig) -> Plan:
         explainers={name: build(node, f"explainers.{name}") for name, node in cfg.explainers.items()},
         explainer_hashes={name: config_hash(plain(node), {"explain": plain(cfg.explain)})
                           for name, node in cfg.explainers.items()},
-        prediction_metrics={name: build_metric(node, f"metrics.prediction.{name}")
+        prediction_metrics={name: build_metric(node, f"metrics.prediction.{name}", prediction=True)
                             for name, node in cfg.metrics.prediction.items()},
-        explanation_metrics={name: build_metric(node, f"metrics.explanation.{name}")
+        explanation_metrics={name: build_metric(node, f"metrics.explanation.{name}", prediction=False)
                              for name, node in cfg.metrics.explanation.items()},
         metric_hashes={name: config_hash(plain(node)) for name, node in cfg.metrics.explanation.items()},
         store=ResultStore(cfg.paths.results),

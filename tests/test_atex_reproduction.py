@@ -34,6 +34,8 @@ def test_the_curve_means_over_seeds_beside_the_paper_with_the_transcription_tole
     assert np.isnan(result.loc[("spearman", "atex", 0.02), "paper"])  # the figure gives the intersection only
     clean = result.reset_index().query("row == 'fgsm_accuracy' and column == 'cnn_tanh'")
     assert clean["ours"].item() == pytest.approx(0.08)
+    gain = result.loc[("topk_gain", "atex - cnn_tanh", 0.02)]  # the defence's gain, against the paper's 0.06
+    assert gain["ours"] == pytest.approx(0.60 - 0.73) and gain["paper"] == pytest.approx(0.06)
 
 
 def test_the_plot_is_written(tmp_path):

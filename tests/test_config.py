@@ -64,6 +64,16 @@ def test_an_unknown_option_of_an_untyped_node_fails_before_any_work(results):
     assert not results.exists()
 
 
+def test_a_metric_listed_in_the_wrong_section_names_the_right_one(results):
+    cases = {"+metrics.explanation.fgsm_accuracy={_target_:bench.metrics.fgsm_accuracy,_partial_:true}":
+             "fgsm_accuracy scores a model; list it under metrics.prediction",
+             "+metrics.prediction.sparseness={_target_:bench.metrics.sparseness,_partial_:true}":
+             "sparseness scores an explanation; list it under metrics.explanation"}
+    for override, message in cases.items():
+        with pytest.raises(BenchError, match=message):
+            make_plan(compose_config([override], results))
+
+
 def test_a_wrong_type_fails_at_composition():
     with pytest.raises(ConfigCompositionException) as error:
         compose_config(["data=openml", "data.task_id=three"])

@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 import torch
 from captum import attr
+# captum's quadrature (step sizes and points): private, and no public function gives it
 from captum.attr._utils.approximation_methods import approximation_parameters
 from torch import nn
 

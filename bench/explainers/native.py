@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from bench.errors import NotApplicable
 from bench.explainers.base import Explainer
-from bench.explanation import Differentiable
-from bench.explanation import Explanation
+from bench.explanation import Differentiable, Explanation
 
 
 class Native(Explainer):

@@ -40,7 +40,7 @@ def fgsm_points(network: torch.nn.Module, X: np.ndarray, y: np.ndarray, epsilon:
     return torch.cat(points)
 
 
-@metric(category="prediction", higher_is_better=True, task_types=CLASSIFICATION, needs_model=True)
+@metric(category="robustness", higher_is_better=True, task_types=CLASSIFICATION, needs_model=True)
 def fgsm_accuracy(y_true: np.ndarray, y_score: np.ndarray, model, X: np.ndarray, X_train: np.ndarray, *,
                   epsilon: float = 0.3) -> float:
     """Accuracy on the FGSM points of the test rows X (`y_true`: their class codes)."""

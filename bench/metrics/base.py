@@ -21,8 +21,8 @@ class MetricInfo:
     higher_is_better: bool
     kinds: tuple[str, ...] = ("attribution",)
     task_types: tuple[str, ...] = TASK_TYPES
-    # A prediction metric that attacks the model: it is also given the model, the test rows and
-    # the training rows (fgsm_accuracy), after y_true and y_score.
+    # A metric of the model's predictions (metrics.prediction) that attacks the model: it is also
+    # given the model, the test rows and the training rows (fgsm_accuracy), after y_true and y_score.
     needs_model: bool = False
 
 

@@ -20,8 +20,7 @@ import numpy as np
 
 from bench.data.synthetic import SyntheticTruth
 from bench.errors import NotApplicable
-from bench.explanation import Differentiable
-from bench.explanation import Explanation
+from bench.explanation import Differentiable, Explanation
 
 
 @dataclass(frozen=True)

@@ -4,38 +4,48 @@ Networks Is Fragile", AAAI 2019; the evaluation of ATEX, METHODS.md §3). Higher
 the two scores: the explanation resists.
 
 The top-k attack, as the ATEX authors run it (src/attack_explain.py, attacker_explain.py): with
-I(x) the explanation (|saliency| for `explainers=saliency`), maximise -sum(top-K entries of I(x'))
-over x' by `iterations` steps of size `step` along the objective's gradient, max-normalised per
-instance (the authors') or its sign; after each step x' is projected onto the L_inf ball of
-radius `epsilon` around x and the data's valid range, and a step that changes the model's
-predicted class is reverted for that instance. The top-K set is re-selected at every step (the
-authors' objective; Ghorbani's paper fixes it at x). Two departures from the authors' code,
-both named in METHODS.md: a coordinate that leaves the ball is clamped to its nearest face (their
-`clip_image_perturb` sets it to x + epsilon whichever side it left), and the attack keeps the
-best point it visited (the highest objective on the explanation itself) rather than its last.
+I(x) the magnitude of the explanation (|saliency| for `explainers=saliency`; |attribution| for a
+signed one, as Ghorbani et al. attack IG's and DeepLIFT's maps), maximise -sum(top-K entries of
+I(x')) over x' by `iterations` steps of size `step` along the objective's gradient,
+max-normalised per instance (the authors') or its sign; after each step x' is projected onto the
+L_inf ball of radius `epsilon` around x and the data's valid range, and a step that changes the
+model's predicted class is reverted for that instance (which then stays where it is: the same
+step is proposed again, as in the authors' code, so an instance that reaches the decision
+boundary early is attacked no further). A regressor's steps are never reverted. The top-K set is
+re-selected at every step (the authors' objective; Ghorbani's paper fixes it at x). Two
+departures from the authors' code, both named in METHODS.md: a coordinate that leaves the ball
+is clamped to its nearest face (their `clip_image_perturb` sets it to x + epsilon whichever
+side it left), and the attack keeps the best point it visited (the highest objective on the
+explanation itself) rather than its last.
 
 Scores per instance: the top-K intersection |top-K of I(x) ∩ top-K of I(x')| / K, and Spearman's
 rank correlation between I(x) and I(x') (average ranks for ties; the authors' code ranks ties
 by position). Diagnostics: the fraction of steps reverted, and whether the attack followed a
 softplus surrogate.
 
-Second derivatives: the objective's gradient goes through the explanation's own gradient, which a
-piecewise-linear network (ReLU, max-pooling) has zero almost everywhere: its explanation cannot
-be attacked with gradients (the authors' note). Where that gradient is zero for every attacked
-instance and the network has ReLU modules, the attack follows the same network with each ReLU
-replaced by softplus(`softplus_beta`) (Ghorbani et al.'s surrogate), and every score is still
-measured on the real explanation; `manipulation_surrogate` is 1 for those instances.
+Second derivatives: the objective's gradient goes through the network's own gradient, whose
+second-order terms a piecewise-linear network (ReLU, max-pooling) lacks: a ReLU net's saliency
+cannot be attacked with gradients at all (the authors' note), and its IG or input x gradient
+only through their first-order part. So a network whose nonlinearities are ReLU modules alone
+is attacked through a copy with each ReLU replaced by softplus(`softplus_beta`) (Ghorbani et
+al.'s surrogate); a network with a smooth activation module too (cnn_tanh's Tanh, TabResNet's
+GELU) is attacked as it is, as the ATEX authors attack their net. Every score is measured on the
+real explanation; `manipulation_surrogate` is 1 where the surrogate was followed. An explanation
+whose gradient is zero everywhere (a linear model's saliency) does not move: it keeps all of
+its top-K.
 
 The valid range: the training data's, one range for every pixel of an image ([0, 1] on MNIST),
 each feature's own on a table. K: `top_k` entries, None: 50 on images (the paper's, on MNIST's
-784 pixels; at most a quarter of a small image's pixels) and a quarter of the features on a table. The attack needs the explanation as a
-torch function of the input (the explainer's `differentiable`): saliency, input_x_gradient, ig,
-smoothgrad, gradient_shap_captum (SHAP values by expected gradients) and hyperlinear's native
-explanation; any other explainer, and a model without a
-torch network, is n/a with the reason.
+784 pixels; at most a quarter of a small image's pixels) and a quarter of the features on a
+table. The attack needs the explanation as a torch function of the input (the explainer's
+`differentiable`): saliency, input_x_gradient, ig, smoothgrad, gradient_shap_captum (SHAP
+values by expected gradients) and hyperlinear's native explanation; any other explainer, and a
+model without a torch network, is n/a with the reason.
 
 One attack per explainer unit is shared by the four metrics (`context.cached_for_explainer`),
 `batch_size` instances per graph, on the network's device (the GPU where the model lives there).
+SmoothGrad's and GradientSHAP's draws are made per graph, so their attack depends on
+`batch_size`; the other explanations' does not.
 """
 
 from __future__ import annotations
@@ -50,8 +60,8 @@ from scipy.stats import rankdata
 from torch import nn
 
 from bench.errors import NotApplicable
-from bench.explainers.base import Differentiable, as_tensor, eval_module, module_device, needs_torch
-from bench.explanation import Explanation
+from bench.explainers.base import as_tensor, eval_module, module_device, needs_torch
+from bench.explanation import Differentiable, Explanation
 from bench.metrics.base import metric
 from bench.metrics.context import MetricContext
 from bench.metrics.cost import network_and_count
@@ -64,7 +74,7 @@ TABLE_TOP_K_SHARE = 0.25
 
 @dataclass(frozen=True)
 class AttackResult:
-    original: np.ndarray  # (n, d) I(x)
+    original: np.ndarray  # (n, d) I(x), the explanation's magnitude
     attacked: np.ndarray  # (n, d) I(x') at the best point
     reverted: np.ndarray  # (n,) fraction of steps reverted because the predicted class changed
     surrogate: np.ndarray  # (n,) 1.0 where the attack followed the softplus surrogate
@@ -93,22 +103,29 @@ def project(candidate: torch.Tensor, x: torch.Tensor, epsilon: float, low: torch
 
 
 def top_k_objective(attributions: torch.Tensor, k: int) -> torch.Tensor:
-    """(B,) -sum of the k largest entries of each instance's attributions."""
-    return -attributions.flatten(1).topk(k, dim=1).values.sum(dim=1)
+    """(B,) -sum of the k largest magnitudes of each instance's attributions."""
+    return -attributions.flatten(1).abs().topk(k, dim=1).values.sum(dim=1)
 
 
-def softplus_surrogate(network: nn.Module, beta: float) -> tuple[nn.Module, int]:
-    """A copy of `network` with every nn.ReLU replaced by softplus(beta), and how many were. A
-    counted network (bench.metrics.cost) is copied without its counter: the surrogate is not the
-    model, and copying the counter would copy the whole model."""
-    surrogate = copy.deepcopy(network_and_count(network)[0])
-    replaced = 0
+SMOOTH_ACTIVATIONS = (nn.Tanh, nn.Sigmoid, nn.Softplus, nn.GELU, nn.SiLU, nn.ELU, nn.CELU, nn.SELU, nn.Mish,
+                      nn.Softmax, nn.LogSoftmax)
+
+
+def softplus_surrogate(network: nn.Module, beta: float) -> nn.Module | None:
+    """A copy of `network` with every nn.ReLU replaced by softplus(beta) where the network's
+    nonlinearities are ReLU modules alone; None where it has none or a smooth one too (see the
+    module docstring). A counted network (bench.metrics.cost) is copied without its counter:
+    the surrogate is not the model, and copying the counter would copy the whole model."""
+    network = network_and_count(network)[0]
+    modules = list(network.modules())
+    if not any(isinstance(m, nn.ReLU) for m in modules) or any(isinstance(m, SMOOTH_ACTIVATIONS) for m in modules):
+        return None
+    surrogate = copy.deepcopy(network)
     for module in list(surrogate.modules()):
         for name, child in module.named_children():
             if isinstance(child, nn.ReLU):
                 setattr(module, name, nn.Softplus(beta=beta))
-                replaced += 1
-    return surrogate.eval(), replaced
+    return surrogate.eval()
 
 
 def manipulation_attack(predictor: nn.Module, differentiable: Differentiable, X: np.ndarray, targets: np.ndarray, *,
@@ -119,17 +136,18 @@ def manipulation_attack(predictor: nn.Module, differentiable: Differentiable, X:
     logits whose argmax must not change, `differentiable` the attacked explanation."""
     device = module_device(predictor)
     low_t, high_t = as_tensor(low, device), as_tensor(high, device)
-    parts = [_attack_batch(predictor, differentiable, as_tensor(X[i:i + batch_size], device),
+    surrogate = softplus_surrogate(differentiable.network, softplus_beta)
+    parts = [_attack_batch(predictor, differentiable, surrogate, as_tensor(X[i:i + batch_size], device),
                            torch.as_tensor(targets[i:i + batch_size], device=device), low_t, high_t, epsilon=epsilon,
-                           step=step, iterations=iterations, top_k=top_k, direction=direction,
-                           softplus_beta=softplus_beta)
+                           step=step, iterations=iterations, top_k=top_k, direction=direction)
              for i in range(0, len(X), batch_size)]
     return AttackResult(*(np.concatenate(column) for column in zip(*parts, strict=True)))
 
 
-def _attack_batch(predictor, differentiable, x0, targets, low, high, *, epsilon, step, iterations, top_k, direction,
-                  softplus_beta) -> tuple[np.ndarray, ...]:
+def _attack_batch(predictor, differentiable, surrogate, x0, targets, low, high, *, epsilon, step, iterations, top_k,
+                  direction) -> tuple[np.ndarray, ...]:
     explain, network = differentiable.explain, differentiable.network
+    attacked_network = network if surrogate is None else surrogate
 
     def objective(on: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(objective per instance, its gradient in x)."""
@@ -142,18 +160,14 @@ def _attack_batch(predictor, differentiable, x0, targets, low, high, *, epsilon,
         with torch.no_grad():
             return predictor(x).argmax(dim=1)
 
-    start_value, gradient = objective(network, x0)
-    attacked_network, surrogate = network, False
-    if not gradient.flatten(1).abs().sum(dim=1).gt(0).any():
-        candidate, replaced = softplus_surrogate(network, softplus_beta)
-        attacked_network, surrogate = (candidate, True) if replaced else (network, False)
+    start_value = top_k_objective(_detached(explain, network, x0, targets), top_k)
     label = predicted(x0)
     shape = (-1, *[1] * (x0.dim() - 1))  # a per-instance value against the instances' inputs
     current, best, best_value = x0.clone(), x0.clone(), start_value.clone()
     reverted = torch.zeros(len(x0), device=x0.device)
     for iteration in range(iterations + 1):
         value, gradient = objective(attacked_network, current)
-        if surrogate:  # the point kept is the one that moved the real explanation most
+        if surrogate is not None:  # the point kept is the one that moved the real explanation most
             value = top_k_objective(_detached(explain, network, current, targets), top_k)
         better = value > best_value
         best_value = torch.where(better, value, best_value)
@@ -168,11 +182,11 @@ def _attack_batch(predictor, differentiable, x0, targets, low, high, *, epsilon,
         kept = predicted(candidate) == label
         reverted += (~kept).float()
         current = torch.where(kept.view(shape), candidate, current)
-    original = _detached(explain, network, x0, targets)
-    attacked = _detached(explain, network, best, targets)
+    original = _detached(explain, network, x0, targets).abs()
+    attacked = _detached(explain, network, best, targets).abs()
     n = len(x0)
     return (original.flatten(1).double().cpu().numpy(), attacked.flatten(1).double().cpu().numpy(),
-            (reverted / max(iterations, 1)).double().cpu().numpy(), np.full(n, float(surrogate)),
+            (reverted / max(iterations, 1)).double().cpu().numpy(), np.full(n, float(surrogate is not None)),
             start_value.double().cpu().numpy(), best_value.double().cpu().numpy(),
             best.flatten(1).double().cpu().numpy())
 
@@ -205,7 +219,7 @@ def top_k_of(top_k: int | None, input_shape: tuple[int, ...], metric_name: str) 
     k = (min(IMAGE_TOP_K, share) if len(input_shape) > 1 else share) if top_k is None else top_k
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= d:
         raise ValueError(f"{metric_name} top_k must be between 1 and the {d} input features, got {top_k!r}")
-    return min(int(k), d)
+    return int(k)
 
 
 def attack_of(model, X: np.ndarray, explanation: Explanation, context: MetricContext, metric_name: str, *,
@@ -230,7 +244,7 @@ def attack_of(model, X: np.ndarray, explanation: Explanation, context: MetricCon
                                    low=low, high=high, epsilon=epsilon, step=step, iterations=iterations, top_k=k,
                                    direction=direction, softplus_beta=softplus_beta, batch_size=batch_size)
 
-    key = ("manipulation", epsilon, step, iterations, k, direction, softplus_beta, len(scored_X))
+    key = ("manipulation", epsilon, step, iterations, k, direction, softplus_beta, batch_size, len(scored_X))
     return context.cached_for_explainer(key, compute), k
 
 
@@ -270,7 +284,8 @@ def manipulation_reverted(model, X: np.ndarray, explanation: Explanation, *, con
                           softplus_beta: float = 10.0, batch_size: int = 100,
                           n_instances: int | None = None) -> np.ndarray:
     """(n,) the fraction of the attack's steps reverted because they changed the predicted class
-    (a diagnostic: a high share means the ball reaches the decision boundary)."""
+    (a diagnostic: an instance stays where its first reverted step left it, so a high share means
+    it met the decision boundary early and was attacked no further)."""
     result, _ = attack_of(model, X, explanation, context, "manipulation_reverted", epsilon=epsilon, step=step,
                           iterations=iterations, top_k=top_k, direction=direction, softplus_beta=softplus_beta,
                           batch_size=batch_size, n_instances=n_instances)
@@ -283,8 +298,8 @@ def manipulation_surrogate(model, X: np.ndarray, explanation: Explanation, *, co
                            top_k: int | None = None, direction: Direction = "max_normalised",
                            softplus_beta: float = 10.0, batch_size: int = 100,
                            n_instances: int | None = None) -> np.ndarray:
-    """(n,) 1 where the attack followed the softplus surrogate of a piecewise-linear network, 0
-    where it followed the network itself (a diagnostic, so that the tables say which)."""
+    """(n,) 1 where the attack followed the softplus surrogate of a ReLU network, 0 where it
+    followed the network itself (a diagnostic, so that the tables say which)."""
     result, _ = attack_of(model, X, explanation, context, "manipulation_surrogate", epsilon=epsilon, step=step,
                           iterations=iterations, top_k=top_k, direction=direction, softplus_beta=softplus_beta,
                           batch_size=batch_size, n_instances=n_instances)

@@ -170,7 +170,7 @@ class ATEX(OnABase, TorchClassifier):
         """The fitted base with ATEX's network in place of its own: the base's own methods
         (hyperlinear's native explanation) then read the fine-tuned network."""
         view = copy.copy(self.base_)
-        view.networks_, view.device_ = self._networks(), self.device_
+        view.networks_, view.device, view.device_ = self._networks(), self.device, self.device_
         return view
 
     @property

@@ -136,7 +136,9 @@ def build_leaderboard(rows: pd.DataFrame) -> Leaderboard:
         notes["data"].append(f"{len(failed)} failed row(s) are missing cells here (see tables/).")
     notes["data"] += _not_applicable(rows)
 
-    fits = cells[(cells["explainer"] == "") & (cells["category"] == "prediction")]
+    # A model's own scores: its predictions' metrics, and its robustness as a model (accuracy under
+    # FGSM), which is shown beside them but is not what the accuracy rank ranks.
+    fits = cells[(cells["explainer"] == "") & cells["category"].isin(["prediction", "robustness"])]
     fits = fits.assign(label=fits["entry"])
     explained = cells[cells["explainer"] != ""]
     explained = explained.assign(label=explained["entry"] + " · " + explained["explainer"])
@@ -147,13 +149,14 @@ def build_leaderboard(rows: pd.DataFrame) -> Leaderboard:
     primary = pd.DataFrame()
     accuracy_ranks: dict[str, pd.Series] = {}
     if not fits.empty:
-        by_task = fits.groupby("task")["metric"].agg(set)
+        by_task = fits[fits["category"] == "prediction"].groupby("task")["metric"].agg(set)
         primary_metric = by_task.map(lambda have: next((m for m in PRIMARY_METRICS if m in have), None))
         primary = _per_task(fits[fits["metric"] == fits["task"].map(primary_metric)])
         used = ", ".join(sorted(set(primary_metric.dropna())))
         tests["accuracy"] = rank_test(f"accuracy ({used}, by task)", primary, higher_is_better=True)
         # A model's rank is one number, shown beside each of its accuracy metrics.
-        accuracy_ranks = dict.fromkeys(fits["metric"].unique(), tests["accuracy"].mean_ranks)
+        accuracy_ranks = dict.fromkeys(fits.loc[fits["category"] == "prediction", "metric"].unique(),
+                                       tests["accuracy"].mean_ranks)
         notes["accuracy"] += _missing_cells(fits, "accuracy")
     for metric, group in quality[quality["category"] != "diagnostic"].groupby("metric"):
         tests[metric] = rank_test(metric, _per_task(group), bool(group["higher_is_better"].iloc[0]))

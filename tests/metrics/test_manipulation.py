@@ -67,7 +67,8 @@ def test_a_point_outside_the_ball_goes_to_its_nearest_face_and_stays_in_the_vali
 
 def test_the_valid_range_is_one_range_for_an_image_and_each_feature_own_on_a_table():
     low, high = valid_range(np.array([[0.0, -2.0], [1.0, 3.0]]))
-    np.testing.assert_array_equal(low, [0.0, -2.0]) and np.testing.assert_array_equal(high, [1.0, 3.0])
+    np.testing.assert_array_equal(low, [0.0, -2.0])
+    np.testing.assert_array_equal(high, [1.0, 3.0])
     images = np.zeros((2, 1, 2, 2), dtype=np.float32)
     images[0, 0, 0, 0] = 1.0
     low, high = valid_range(images)
@@ -91,7 +92,8 @@ def test_the_attack_on_a_quadratic_reaches_the_analytic_optimum_and_keeps_the_be
                                  low=np.array([-5.0, -5.0]), high=np.array([5.0, 5.0]), epsilon=0.1, step=0.02,
                                  iterations=50, top_k=1)
     np.testing.assert_allclose(result.adversarial, [[0.9, 0.5]], atol=1e-6)
-    np.testing.assert_allclose(result.objective_start, [-1.0]) and np.testing.assert_allclose(result.objective_best, [-0.9], atol=1e-6)
+    np.testing.assert_allclose(result.objective_start, [-1.0])
+    np.testing.assert_allclose(result.objective_best, [-0.9], atol=1e-6)
     np.testing.assert_allclose(result.attacked, [[0.9, 0.5]], atol=1e-6)
     assert result.reverted[0] == 0 and result.surrogate[0] == 0
 
@@ -114,7 +116,27 @@ def test_a_step_that_changes_the_predicted_class_is_reverted():
                                  low=np.array([-5.0, -5.0]), high=np.array([5.0, 5.0]), epsilon=0.1, step=0.02,
                                  iterations=10, top_k=1)
     assert result.reverted[0] == 1.0  # every step changed the class: the point never moved
-    np.testing.assert_array_equal(result.adversarial, x) and np.testing.assert_array_equal(result.attacked, result.original)
+    np.testing.assert_array_equal(result.adversarial, x)
+    np.testing.assert_array_equal(result.attacked, result.original)
+
+
+def test_a_reverted_step_holds_back_only_its_own_instance():
+    x = np.array([[1.0, 0.5], [2.0, 0.5]], dtype=np.float32)
+
+    class FlipsTheFirst(nn.Module):
+        """Class 0 for the first row away from its start, class 1 everywhere else."""
+
+        def forward(self, rows):
+            moved = (rows[:, 0] - 1.0).abs() > 1e-9
+            first = (rows[:, 0] < 1.5) & moved
+            z = torch.where(first, -1.0, 1.0)[:, None]
+            return torch.cat([torch.zeros_like(z), z], dim=1)
+
+    result = manipulation_attack(FlipsTheFirst(), saliency_of(Quadratic()), x, np.array([1, 1]),
+                                 low=np.full(2, -5.0), high=np.full(2, 5.0), epsilon=0.1, step=0.02, iterations=10,
+                                 top_k=1)
+    np.testing.assert_array_equal(result.reverted, [1.0, 0.0])
+    np.testing.assert_allclose(result.adversarial, [[1.0, 0.5], [1.9, 0.5]], atol=1e-6)
 
 
 def trained_mlp(activation_relu=True, seed=0):
@@ -133,8 +155,8 @@ def trained_mlp(activation_relu=True, seed=0):
 def test_a_relu_net_is_attacked_through_its_softplus_surrogate_and_never_below_its_start():
     model, X = trained_mlp()
     network = model.torch_module().eval()
-    surrogate, replaced = softplus_surrogate(network, 10.0)
-    assert replaced == 1 and any(isinstance(m, nn.Softplus) for m in surrogate.modules())
+    surrogate = softplus_surrogate(network, 10.0)
+    assert sum(isinstance(m, nn.Softplus) for m in surrogate.modules()) == 1
     assert not any(isinstance(m, nn.Softplus) for m in network.modules())  # the network is untouched
     low, high = valid_range(X)
     attack = dict(low=low, high=high, epsilon=0.3, step=0.05, iterations=30, top_k=2)
@@ -150,7 +172,7 @@ def test_a_relu_net_is_attacked_through_its_softplus_surrogate_and_never_below_i
     smooth_net = smooth.torch_module().eval()
     followed = manipulation_attack(smooth_net, Saliency().differentiable(smooth, background=X, rng=None), X[:5],
                                    smooth_net(torch.as_tensor(X[:5])).argmax(1).numpy(), **attack)
-    assert (followed.surrogate == 0).all()
+    assert (followed.surrogate == 0).all() and softplus_surrogate(smooth_net, 10.0) is None
 
 
 def test_the_differentiable_forms_equal_the_explainers():
@@ -166,6 +188,33 @@ def test_the_differentiable_forms_equal_the_explainers():
         first, second = (form.explain(form.network, torch.as_tensor(X[:8]), torch.as_tensor(target)).detach()
                          for _ in range(2))
         torch.testing.assert_close(first, second)
+
+
+def test_smoothgrad_and_gradient_shap_forms_equal_the_explainers_on_a_linear_net():
+    # A linear net's gradient is its weights at every point: SmoothGrad is w whatever the noise, and
+    # GradientSHAP against one background row b is (x - b) * w whatever the path points.
+    model = _Wrapped(LinearImage())
+    X = np.random.default_rng(0).uniform(size=(3, 1, 6, 6)).astype(np.float32)
+    background = X[:1]
+    target = np.ones(3, dtype=int)
+    for explainer in (SmoothGrad(n_samples=3), GradientShapCaptum(n_samples=3)):
+        form = explainer.differentiable(model, background=background, rng=np.random.default_rng(0))
+        mine = form.explain(form.network, torch.as_tensor(X), torch.as_tensor(target)).detach().numpy()
+        reference = explainer.explain(model, X, target=target, background=background, rng=np.random.default_rng(0))
+        np.testing.assert_allclose(mine.reshape(3, -1), reference.values, rtol=1e-5, atol=1e-6)
+
+
+def test_hyperlinear_differentiable_impacts_equal_its_explanation_for_every_class():
+    from bench.models import HyperLinear
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 4)).astype(np.float32)
+    y = np.argmax(X[:, :3], axis=1)
+    model = HyperLinear(epochs=4, warmup_epochs=1, batch_size=30, random_state=0, device="cpu").fit(X, y)
+    target = np.array([0, 1, 2, 1, 0])
+    form = model.differentiable_explanation()
+    mine = form.explain(form.network, torch.as_tensor(X[:5]), torch.as_tensor(target)).detach().numpy()
+    np.testing.assert_allclose(mine, model.explain(X[:5], target=target).values, rtol=1e-5, atol=1e-6)
 
 
 def test_the_metric_is_not_applicable_without_a_differentiable_explanation_or_a_network():

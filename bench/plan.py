@@ -114,9 +114,15 @@ def build_metric(node: Any, what: str, *, prediction: bool) -> Callable:
                          f"list it under {right}")
     if isinstance(fn, functools.partial):
         try:
-            inspect.signature(fn.func).bind_partial(**fn.keywords)
+            bound = inspect.signature(fn.func).bind_partial(**fn.keywords)
         except TypeError as e:
             raise BenchError(f"{what}: {e}; its options: {', '.join(p.name for p in options(fn.func))}")
+        if info.check is not None:
+            bound.apply_defaults()
+            try:
+                info.check(**{p.name: bound.arguments[p.name] for p in options(fn.func) if p.name in bound.arguments})
+            except ValueError as e:
+                raise BenchError(f"{what}: {e}") from None
     return fn
 
 

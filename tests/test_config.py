@@ -74,6 +74,15 @@ def test_a_metric_listed_in_the_wrong_section_names_the_right_one(results):
             make_plan(compose_config([override], results))
 
 
+def test_a_metric_option_it_cannot_use_stops_the_run_before_any_work(results):
+    cases = {"metrics.explanation.manipulation_topk.epsilon=-1": "manipulation_topk: epsilon must be positive",
+             "metrics.explanation.manipulation_topk.iterations=0": "iterations must be at least 1, got 0",
+             "metrics.prediction.fgsm_accuracy.epsilon=-0.1": "fgsm_accuracy: epsilon must be >= 0"}
+    for override, message in cases.items():
+        with pytest.raises(BenchError, match=message):
+            make_plan(compose_config(["metrics=manipulation", override], results))
+
+
 def test_a_wrong_type_fails_at_composition():
     with pytest.raises(ConfigCompositionException) as error:
         compose_config(["data=openml", "data.task_id=three"])

@@ -40,15 +40,20 @@ def fgsm_points(network: torch.nn.Module, X: np.ndarray, y: np.ndarray, epsilon:
     return torch.cat(points)
 
 
-@metric(category="robustness", higher_is_better=True, task_types=CLASSIFICATION, needs_model=True)
+def check_epsilon(*, epsilon: float) -> None:
+    if not epsilon >= 0:
+        raise ValueError(f"epsilon must be >= 0, got {epsilon}")
+
+
+@metric(category="robustness", higher_is_better=True, task_types=CLASSIFICATION, needs_model=True,
+        check=check_epsilon)
 def fgsm_accuracy(y_true: np.ndarray, y_score: np.ndarray, model, X: np.ndarray, X_train: np.ndarray, *,
                   epsilon: float = 0.3) -> float:
     """Accuracy on the FGSM points of the test rows X (`y_true`: their class codes)."""
     reason = needs_torch(model, "fgsm_accuracy")
     if reason:
         raise NotApplicable(reason)
-    if not epsilon >= 0:
-        raise ValueError(f"fgsm_accuracy epsilon must be >= 0, got {epsilon}")
+    check_epsilon(epsilon=epsilon)
     network = eval_module(model)
     low, high = valid_range(X_train)
     points = fgsm_points(network, np.asarray(X), np.asarray(y_true), epsilon, low, high)

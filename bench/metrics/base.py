@@ -24,15 +24,19 @@ class MetricInfo:
     # A metric of the model's predictions (metrics.prediction) that attacks the model: it is also
     # given the model, the test rows and the training rows (fgsm_accuracy), after y_true and y_score.
     needs_model: bool = False
+    # check(**options) raises ValueError for option values the metric cannot use: the plan calls
+    # it before any work, so that a bad value stops the run instead of failing every row.
+    check: Callable[..., None] | None = None
 
 
 def metric(*, category: str, higher_is_better: bool, kinds=("attribution",), task_types=TASK_TYPES,
-           needs_model: bool = False) -> Callable:
+           needs_model: bool = False, check: Callable[..., None] | None = None) -> Callable:
     if category not in CATEGORIES:
         raise ValueError(f"metric category must be one of {CATEGORIES}, got {category!r}")
 
     def attach(fn: Callable) -> Callable:
-        fn.info = MetricInfo(fn.__name__, category, higher_is_better, tuple(kinds), tuple(task_types), needs_model)
+        fn.info = MetricInfo(fn.__name__, category, higher_is_better, tuple(kinds), tuple(task_types), needs_model,
+                             check)
         return fn
 
     return attach

@@ -222,6 +222,18 @@ def top_k_of(top_k: int | None, input_shape: tuple[int, ...], metric_name: str) 
     return int(k)
 
 
+def check_attack(*, epsilon: float, step: float, iterations: int, top_k: int | None, direction: Direction,
+                 softplus_beta: float, batch_size: int, n_instances: int | None) -> None:
+    """The attack's options, checked before any work (bench.metrics.base.MetricInfo.check)."""
+    problems = [f"{name} must be positive, got {value}" for name, value in
+                (("epsilon", epsilon), ("step", step), ("softplus_beta", softplus_beta)) if not value > 0]
+    problems += [f"{name} must be at least 1, got {value}" for name, value in
+                 (("iterations", iterations), ("batch_size", batch_size), ("top_k", top_k), ("n_instances", n_instances))
+                 if value is not None and value < 1]
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
 def attack_of(model, X: np.ndarray, explanation: Explanation, context: MetricContext, metric_name: str, *,
               epsilon: float, step: float, iterations: int, top_k: int | None, direction: Direction,
               softplus_beta: float, batch_size: int, n_instances: int | None) -> tuple[AttackResult, int]:
@@ -231,9 +243,8 @@ def attack_of(model, X: np.ndarray, explanation: Explanation, context: MetricCon
         raise NotApplicable(reason)
     if context.differentiable is None:
         raise NotApplicable(f"{metric_name} attacks the unit's explainer, and this run's metric context has none")
-    if not epsilon > 0 or not step > 0 or iterations < 1 or batch_size < 1:
-        raise ValueError(f"{metric_name}: epsilon and step must be positive and iterations and batch_size at least 1, "
-                         f"got epsilon={epsilon}, step={step}, iterations={iterations}, batch_size={batch_size}")
+    check_attack(epsilon=epsilon, step=step, iterations=iterations, top_k=top_k, direction=direction,
+                 softplus_beta=softplus_beta, batch_size=batch_size, n_instances=n_instances)
     scored_X, scored = first_instances(X, explanation, n_instances, metric_name)
     k = top_k_of(top_k, scored_X.shape[1:], metric_name)
 
@@ -251,7 +262,7 @@ def attack_of(model, X: np.ndarray, explanation: Explanation, context: MetricCon
 # Every metric below takes the metric contract's `rng` and leaves it unused: the attack is
 # deterministic (SmoothGrad's noise comes from the explainer's own stream).
 
-@metric(category="robustness", higher_is_better=True)
+@metric(category="robustness", higher_is_better=True, check=check_attack)
 def manipulation_topk(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
                       rng: np.random.Generator, epsilon: float = 0.08, step: float = 0.02, iterations: int = 200,
                       top_k: int | None = None, direction: Direction = "max_normalised", softplus_beta: float = 10.0,
@@ -264,7 +275,7 @@ def manipulation_topk(model, X: np.ndarray, explanation: Explanation, *, context
     return padded(top_k_intersection(result.original, result.attacked, k), len(X))
 
 
-@metric(category="robustness", higher_is_better=True)
+@metric(category="robustness", higher_is_better=True, check=check_attack)
 def manipulation_spearman(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
                           rng: np.random.Generator, epsilon: float = 0.08, step: float = 0.02, iterations: int = 200,
                           top_k: int | None = None, direction: Direction = "max_normalised",
@@ -277,7 +288,7 @@ def manipulation_spearman(model, X: np.ndarray, explanation: Explanation, *, con
     return padded(spearman_rows(result.original, result.attacked), len(X))
 
 
-@metric(category="diagnostic", higher_is_better=False)
+@metric(category="diagnostic", higher_is_better=False, check=check_attack)
 def manipulation_reverted(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
                           rng: np.random.Generator, epsilon: float = 0.08, step: float = 0.02, iterations: int = 200,
                           top_k: int | None = None, direction: Direction = "max_normalised",
@@ -292,7 +303,7 @@ def manipulation_reverted(model, X: np.ndarray, explanation: Explanation, *, con
     return padded(result.reverted, len(X))
 
 
-@metric(category="diagnostic", higher_is_better=False)
+@metric(category="diagnostic", higher_is_better=False, check=check_attack)
 def manipulation_surrogate(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
                            rng: np.random.Generator, epsilon: float = 0.08, step: float = 0.02, iterations: int = 200,
                            top_k: int | None = None, direction: Direction = "max_normalised",

@@ -329,9 +329,10 @@ def _interpreter_scores(model, X_test: np.ndarray, n_classes: int | None) -> dic
 def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: dict, summary: RunSummary, model,
                 fold: Fold) -> None:
     y_test, y_score, g_score = predictions["y_test"], predictions["y_score"], predictions.get("interpreter_score")
-    # (model name, metric name, function, what it compares): the model's prediction metrics; for
-    # a model with an interpreter, the interpreter's as entry "<model>:g", and its fidelity to f.
-    # A metric that attacks the model (fgsm_accuracy) is also given it and the fold's rows.
+    # (model name, metric name, how to score, the metric, what it compares): the model's prediction
+    # metrics; for a model with an interpreter, the interpreter's as entry "<model>:g", and its
+    # fidelity to f. A metric that attacks the model (fgsm_accuracy) is also given it and the
+    # fold's rows.
     def scorer(fn):
         if not info_of(fn).needs_model:
             return fn

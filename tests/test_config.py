@@ -77,7 +77,8 @@ def test_a_metric_listed_in_the_wrong_section_names_the_right_one(results):
 def test_a_metric_option_it_cannot_use_stops_the_run_before_any_work(results):
     cases = {"metrics.explanation.manipulation_topk.epsilon=-1": "manipulation_topk: epsilon must be positive",
              "metrics.explanation.manipulation_topk.iterations=0": "iterations must be at least 1, got 0",
-             "metrics.prediction.fgsm_accuracy.epsilon=-0.1": "fgsm_accuracy: epsilon must be >= 0"}
+             "metrics.prediction.fgsm_accuracy.epsilon=-0.1": "fgsm_accuracy: epsilon must be >= 0",
+             "metrics.explanation.smoothgrad_topk.top_k=0": "smoothgrad_topk: top_k must be at least 1, got 0"}
     for override, message in cases.items():
         with pytest.raises(BenchError, match=message):
             make_plan(compose_config(["metrics=manipulation", override], results))

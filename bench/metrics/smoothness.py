@@ -30,6 +30,16 @@ from bench.metrics.manipulation import spearman_rows, top_k_intersection, top_k_
 from bench.metrics.subsample import first_instances, padded
 
 
+def check_reference(*, n_samples: int, noise_level: float, n_instances: int | None, top_k: int | None = None) -> None:
+    """The options, checked before any work (bench.metrics.base.MetricInfo.check)."""
+    problems = [f"{name} must be at least 1, got {value}" for name, value in
+                (("n_samples", n_samples), ("n_instances", n_instances), ("top_k", top_k))
+                if value is not None and value < 1]
+    problems += [f"noise_level must be >= 0, got {noise_level}"] if not noise_level >= 0 else []
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
 def smoothgrad_pair(model, X: np.ndarray, explanation: Explanation, context: MetricContext, metric_name: str,
                     n_samples: int, noise_level: float, n_instances: int | None) -> tuple[np.ndarray, np.ndarray]:
     """(|explanation|, |SmoothGrad|), both (n, d), of the first `n_instances` explained rows."""
@@ -48,7 +58,7 @@ def smoothgrad_pair(model, X: np.ndarray, explanation: Explanation, context: Met
     return np.abs(np.asarray(scored.values, dtype=np.float64)).reshape(len(scored_X), -1), reference
 
 
-@metric(category="robustness", higher_is_better=True)
+@metric(category="robustness", higher_is_better=True, check=check_reference)
 def smoothgrad_topk(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext, rng: np.random.Generator,
                     n_samples: int = 50, noise_level: float = 0.15, top_k: int | None = None,
                     n_instances: int | None = None) -> np.ndarray:
@@ -59,7 +69,7 @@ def smoothgrad_topk(model, X: np.ndarray, explanation: Explanation, *, context: 
     return padded(top_k_intersection(mine, reference, k), len(X))
 
 
-@metric(category="robustness", higher_is_better=True)
+@metric(category="robustness", higher_is_better=True, check=check_reference)
 def smoothgrad_spearman(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
                         rng: np.random.Generator, n_samples: int = 50, noise_level: float = 0.15,
                         n_instances: int | None = None) -> np.ndarray:
@@ -69,7 +79,7 @@ def smoothgrad_spearman(model, X: np.ndarray, explanation: Explanation, *, conte
     return padded(spearman_rows(mine, reference), len(X))
 
 
-@metric(category="robustness", higher_is_better=True)
+@metric(category="robustness", higher_is_better=True, check=check_reference)
 def smoothgrad_ssim(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext, rng: np.random.Generator,
                     n_samples: int = 50, noise_level: float = 0.15, n_instances: int | None = None) -> np.ndarray:
     """(n,) SSIM of the explanation and SmoothGrad, each map scaled to a maximum of 1; NaN for a

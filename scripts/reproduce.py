@@ -251,8 +251,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, help="seeds 0..N-1: imn-table3 (default 5), flint-table1 (default 3, the "
                    "paper's runs), atex-figure (default 1)")
     p.add_argument("--images", type=int, default=1000,
-                   help="atex-figure: test images attacked (default 1000, the paper's; ~70 s per epsilon and model "
-                        "on 2 CPU cores)")
+                   help="atex-figure: test images attacked (default 1000, the paper's; ~135 s per epsilon and model "
+                        "on one CPU core)")
     p.add_argument("--rhos", default="0.0,0.25,0.5,0.75,0.99", help="imn-table3: feature correlations of Figure 11")
     p.add_argument("--figure-seeds", type=int, help="imn-table3: seeds at rho != 0 (default: --seeds)")
     return p

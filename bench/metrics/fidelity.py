@@ -1,8 +1,8 @@
 """Fidelity of an interpreter g to the predictor f it explains (FLINT, Parekh et al. 2021): the
 share of test points where g predicts f's class.
-`fidelity` and `fidelity_top5` read (n, C) class probabilities of the same test points; the run
-scores every model that has an interpreter (`interpreter_proba`) with these, beside g's own
-accuracy (bench/run.py). `surrogate_fidelity` is the explanation metric for an explainer that
+`fidelity` and `fidelity_top5` read (n, C) class probabilities of the same test points, and
+`accuracy_change` the labels too; the run scores every model that has an interpreter
+(`interpreter_proba`) with these, beside g's own accuracy (bench/run.py). `surrogate_fidelity` is the explanation metric for an explainer that
 is a post-hoc interpreter: its local surrogate's class against the model's (the paper's
 "Fid. LIME")."""
 
@@ -14,7 +14,7 @@ from bench.errors import NotApplicable
 from bench.explanation import Explanation
 from bench.metrics.base import metric
 from bench.metrics.context import MetricContext
-from bench.metrics.prediction import CLASSIFICATION
+from bench.metrics.prediction import CLASSIFICATION, accuracy
 from bench.models.base import predicted_class
 
 
@@ -34,6 +34,13 @@ def fidelity(f_score: np.ndarray, g_score: np.ndarray) -> float:
 def fidelity_top5(f_score: np.ndarray, g_score: np.ndarray) -> float:
     """f's class among g's 5 most probable (FLINT's top-5 fidelity; 1 with 5 classes or fewer)."""
     return top_agreement(f_score, g_score, 5)
+
+
+@metric(category="fidelity", higher_is_better=True, task_types=CLASSIFICATION)
+def accuracy_change(y_true: np.ndarray, f_score: np.ndarray, g_score: np.ndarray) -> float:
+    """g's accuracy minus f's, both against the labels y_true (class indices): what predicting
+    with the interpreter instead of f gains (CNN-INTE's claim: no loss, 0 or more)."""
+    return accuracy(y_true, np.asarray(g_score)) - accuracy(y_true, np.asarray(f_score))
 
 
 @metric(category="fidelity", higher_is_better=True, task_types=CLASSIFICATION)

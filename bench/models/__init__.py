@@ -6,6 +6,7 @@ regression twin (bench.models.base.for_task)."""
 from bench.models.atex import ATEX
 from bench.models.boosted_trees import CatBoost
 from bench.models.cnn import CNN
+from bench.models.cnn_inte import CNNInte
 from bench.models.cnn_tanh import CNNTanh
 from bench.models.decision_tree import DecisionTree
 from bench.models.ebm import EBM
@@ -16,5 +17,5 @@ from bench.models.mlp import MLP, MLPRegressor
 from bench.models.random_forest import RandomForest
 from bench.models.tabresnet import TabResNet, TabResNetRegressor
 
-__all__ = ["ATEX", "CNN", "CNNTanh", "CatBoost", "DecisionTree", "EBM", "Flint", "FlintPosthoc", "HyperLinear", "HyperLinearRegressor",
+__all__ = ["ATEX", "CNN", "CNNInte", "CNNTanh", "CatBoost", "DecisionTree", "EBM", "Flint", "FlintPosthoc", "HyperLinear", "HyperLinearRegressor",
            "LogisticRegression", "MLP", "MLPRegressor", "RandomForest", "TabResNet", "TabResNetRegressor"]

@@ -18,11 +18,10 @@ import math
 from collections import OrderedDict
 from numbers import Real
 
-import numpy as np
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from bench.models.torch_estimator import LOOP, TorchClassifier, in_chunks, store_params
+from bench.models.torch_estimator import LOOP, TorchClassifier, store_params
 from bench.models.training import LRSchedule, Optimizer, SnapshotTiming
 
 
@@ -52,19 +51,6 @@ class ImageClassifier(TorchClassifier):
             raise ValueError(f"{type(self).__name__} expects inputs of shape (n, channels, height, width), "
                              f"got (n, {', '.join(map(str, input_shape))})")
         return tuple(input_shape)
-
-    def layer_output(self, X, name: str) -> np.ndarray:
-        """(n, *layer's output shape) float32: the output of the layer `name` of the fitted network
-        (eval mode: dropout off) for inputs X (n, C, H, W)."""
-        network = self._networks()
-        if len(network) > 1:
-            raise ValueError(f"{type(self).__name__}.layer_output reads one network; this model holds a snapshot "
-                             f"ensemble of {len(network)} (lr_schedule='cosine_restarts')")
-        names = [child for child, _ in network[0].named_children()]
-        if name not in names:
-            raise ValueError(f"{type(self).__name__} has no layer {name!r}; its layers: {', '.join(names)}")
-        up_to = network[0][:names.index(name) + 1]  # a Sequential's slice keeps the layers' names
-        return in_chunks(up_to, self._validated(X), self.device_).numpy()
 
 
 class CNN(ImageClassifier):

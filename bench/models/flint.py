@@ -39,7 +39,6 @@ FLINT beside SHAP, LIME and Captum on the same f.
 from __future__ import annotations
 
 import copy
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -127,11 +126,6 @@ class FlintNetwork(nn.Module):
         return self.head(self.attributes(x))
 
 
-def named(layers: nn.Sequential) -> nn.Sequential:
-    """The same layers named layer0, layer1, ..., so that FLINT addresses I by name on tables too."""
-    return nn.Sequential(OrderedDict((f"layer{i}", layer) for i, layer in enumerate(layers)))
-
-
 class ImageDecoder(nn.Module):
     """Linear(J, 2 x h x w) with h, w = H/4, W/4 rounded up, two transposed 3x3 convolutions of
     stride 2 (2 -> 8 -> C), each followed by a ReLU, cropped to H x W (the authors' decode_MNIST
@@ -216,7 +210,7 @@ class Flint(TorchClassifier):
         if len(input_shape) == 3:
             predictor = CNN(channels=self.channels, dropout=self.dropout)._build(input_shape, n_outputs)
         else:
-            predictor = named(MLP(hidden_sizes=self.hidden_sizes, dropout=self.dropout)._build(input_shape, n_outputs))
+            predictor = MLP(hidden_sizes=self.hidden_sizes, dropout=self.dropout)._build(input_shape, n_outputs)
         return self._around(predictor, input_shape, n_outputs)
 
     def _around(self, predictor: nn.Sequential, input_shape: tuple[int, ...], n_outputs: int) -> FlintNetwork:
@@ -387,7 +381,6 @@ class FlintPosthoc(OnABase, Flint):
                 raise ValueError(f"FlintPosthoc: on tables the base must be an MLP (a Sequential of Linear, ReLU and "
                                  f"Dropout layers) whose last hidden layer FLINT reads; {type(self.base_).__name__}'s "
                                  "network is not")
-            predictor = named(predictor)
         for parameter in predictor.parameters():
             parameter.requires_grad_(False)
         network = self._around(predictor, input_shape, n_outputs)

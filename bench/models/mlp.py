@@ -3,6 +3,7 @@ Trained with Adam at a constant rate, early stopping on a validation split."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from numbers import Real
 
 import numpy as np
@@ -35,13 +36,15 @@ class _MLPNetwork(TorchEstimator):
         self._check_sizes("hidden_sizes")
 
     def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
-        layers: list[nn.Module] = [nn.Flatten()]
+        """flatten, then fc<i>, relu<i>, dropout<i> per hidden layer, then the output layer fc<n+1>:
+        named, so that a model built on this one addresses a layer by name (CNN-INTE)."""
+        layers: list[tuple[str, nn.Module]] = [("flatten", nn.Flatten())]
         width = int(np.prod(input_shape))
-        for size in self.hidden_sizes:
-            layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(self.dropout)]
+        for i, size in enumerate(self.hidden_sizes, start=1):
+            layers += [(f"fc{i}", nn.Linear(width, size)), (f"relu{i}", nn.ReLU()), (f"dropout{i}", nn.Dropout(self.dropout))]
             width = size
-        layers.append(nn.Linear(width, n_outputs))
-        return nn.Sequential(*layers)
+        layers.append((f"fc{len(self.hidden_sizes) + 1}", nn.Linear(width, n_outputs)))
+        return nn.Sequential(OrderedDict(layers))
 
 
 class MLPRegressor(TorchRegressor, _MLPNetwork):

@@ -248,6 +248,26 @@ class TorchEstimator(Capabilities, BaseEstimator):
         X = self._validated(X)
         return [in_chunks(network, X, self.device_) for network in networks]
 
+    def up_to_layer(self, name: str) -> nn.Sequential:
+        """The fitted network from its input to the output of its layer `name` (the network is a
+        Sequential with named layers: the cnn, cnn_tanh and mlp), on the model's device."""
+        networks = self._networks()
+        if len(networks) > 1:
+            raise ValueError(f"{type(self).__name__} holds a snapshot ensemble of {len(networks)} networks "
+                             "(lr_schedule='cosine_restarts'); a layer is read from one")
+        if not isinstance(networks[0], nn.Sequential):
+            raise ValueError(f"{type(self).__name__}'s network is a {type(networks[0]).__name__}, not a Sequential of "
+                             "named layers (cnn, cnn_tanh, mlp): its layers cannot be read by name")
+        names = [child for child, _ in networks[0].named_children()]
+        if name not in names:
+            raise ValueError(f"{type(self).__name__} has no layer {name!r}; its layers: {', '.join(names)}")
+        return networks[0][:names.index(name) + 1]  # a Sequential's slice keeps the layers' names
+
+    def layer_output(self, X, name: str) -> np.ndarray:
+        """(n, *layer's output shape) float32: the output of the layer `name` (see up_to_layer) for
+        inputs X, in eval mode (dropout off)."""
+        return in_chunks(self.up_to_layer(name), self._validated(X), self.device_).numpy()
+
     def torch_module(self) -> nn.Module:
         """The network gradient explainers explain, on the model's device (see the module docstring)."""
         networks = self._networks()

@@ -25,6 +25,16 @@ def save_png(figure, path: Path, dpi: int = 110) -> Path:
     return path
 
 
+def show_image(axis, image: np.ndarray, title: str = "", **options) -> None:
+    """One (channels, height, width) image in `axis`, without ticks: grey levels in [0, 1] (the
+    range of the image data here) unless `options` say otherwise, or colour with 3 channels."""
+    axis.imshow(image[0] if image.shape[0] == 1 else np.moveaxis(image, 0, -1),
+                **({"cmap": "gray", "vmin": 0, "vmax": 1} | options))
+    axis.set_xticks([])
+    axis.set_yticks([])
+    axis.set_title(title, fontsize=7)
+
+
 def cd_diagram(test: RankTest, path: Path) -> Path | None:
     """Demšar's diagram: mean ranks on an axis, entries within the critical difference joined by a
     bar. Drawn by autorank; None where there was no Friedman test or it found no difference

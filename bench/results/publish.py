@@ -262,7 +262,9 @@ def to_html(board: Leaderboard, figures: dict[str, Path], *, source: str = "", g
         parts += ["<h2 id=\"images\">Explanations of images</h2>",
                   "<p>Per image task, fold and model: a sample of explained test images, each explainer's heatmaps "
                   "(red for the explained class, blue against, each panel scaled to its largest |attribution|) "
-                  "and its deletion curves.</p>"]
+                  "and its deletion curves. A model's own pictures follow its fold's: FLINT's attributes "
+                  "(-relevance, -attributes, -local) and CNN-INTE's paths (-paths: a test image, the prototypes of "
+                  "its cluster and sub-cluster, the base learners' votes and the combiner's decision).</p>"]
         parts += [_figure(path, path.stem) for path in galleries]
     if board.notes.get("data"):
         parts += ["<h2 id=\"rows\">About the rows</h2>", _notes(board.notes["data"])]

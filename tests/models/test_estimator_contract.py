@@ -14,6 +14,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from bench.models import (
     ATEX,
     CNN,
+    CNNInte,
     EBM,
     Flint,
     FlintPosthoc,
@@ -42,6 +43,7 @@ TABULAR_MODELS = [
     Flint(hidden_sizes=(16,), n_attributes=4, beta_from=1, l1_from=1, entropy_from=1, **NET),
     FlintPosthoc(base=MLP(hidden_sizes=(16,), **NET), n_attributes=4, beta_from=1, l1_from=1, entropy_from=1, **NET),
     ATEX(base=MLP(hidden_sizes=(16,), **NET), smoothgrad_samples=2, n_copies=2, **{**NET, "epochs": 2}),
+    CNNInte(base=MLP(hidden_sizes=(16,), **NET), k1=2, k2=2, n_estimators=10, device="cpu"),
 ]
 
 # scikit-learn's checks feed tables; the image networks take (n, C, H, W) and refuse those, so

@@ -170,8 +170,7 @@ def reproduce_flint_table1(args: argparse.Namespace, launcher: list[str]) -> int
         n_train = int(rows["n_train"].dropna().iloc[0])
         result = flint_reproduction.compare(flint_reproduction.summarise(rows), flint_reproduction.read_published(),
                                             n_train=n_train)
-        print(f"\nMNIST, {n_train:,} training images, the official 10,000 test images; ours = mean +- std over seeds "
-              f"(%, conciseness in attributes)")
+        print(f"\n{split_of(rows)}; ours = mean +- std over seeds (%, conciseness in attributes)")
         shown = result.assign(ours=[f"{o:.2f} +- {s:.2f}" if pd.notna(s) else f"{o:.2f}"
                                     for o, s in zip(result["ours"], result["ours_std"])])
         print(shown[["row", "ours", "paper", "diff", "note"]].to_string(index=False, float_format="%.2f"))
@@ -224,8 +223,7 @@ def reproduce_cnn_inte(args: argparse.Namespace, launcher: list[str]) -> int:
         rows = ResultStore(args.results).read_all()
         rows = rows[rows["unit"].isin(claim.unit_keys())]
         result = cnn_inte_reproduction.compare(cnn_inte_reproduction.summarise(rows))
-        print(f"\nMNIST, {int(rows['n_train'].dropna().iloc[0]):,} training images, the official 10,000 test images; "
-              "ours = mean +- std over seeds (%)")
+        print(f"\n{split_of(rows)}; ours = mean +- std over seeds (%)")
         shown = result.assign(ours=[f"{o:.2f} +- {s:.2f}" if pd.notna(s) else f"{o:.2f}"
                                     for o, s in zip(result["ours"], result["ours_std"])])
         print(shown[["row", "ours", "paper", "diff", "note"]].to_string(index=False, float_format="%.2f", na_rep=""))
@@ -253,6 +251,13 @@ def reproduce_cnn_inte(args: argparse.Namespace, launcher: list[str]) -> int:
             cnn_inte_reproduction.plot_sweep(table, figure)
             print(f"\nwrote {out} and {figure}")
     return report_failures(sweeps)
+
+
+def split_of(rows: pd.DataFrame) -> str:
+    """"mnist, 5,000 training images, 10,000 test images": the data the rows were scored on."""
+    scored = rows[rows["metric"] == "accuracy"]
+    return (f"{rows['dataset'].dropna().iloc[0]}, {int(rows['n_train'].dropna().iloc[0]):,} training images, "
+            f"{int(scored['n_instances'].dropna().iloc[0]):,} test images")
 
 
 def print_jobs(sweep: Sweep) -> None:

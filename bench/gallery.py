@@ -23,7 +23,7 @@ from bench.explanation import Explanation  # noqa: E402
 from bench.metrics.context import MetricContext  # noqa: E402
 from bench.metrics.deletion import deletion_curve  # noqa: E402
 from bench.metrics.subsample import first_instances  # noqa: E402
-from bench.results.plots import save_png  # noqa: E402
+from bench.results.plots import save_png, show_image  # noqa: E402
 from bench.results.units import FitUnit, slug  # noqa: E402
 
 GALLERY_FOLDER = Path("figures") / "explanations"
@@ -67,10 +67,7 @@ def draw_gallery(images: np.ndarray, rows: list[GalleryRow], title: str, path: P
     figure = plt.figure(figsize=(1.4 * (k + 1.6), 1.4 * (len(rows) + 1)))
     grid = figure.add_gridspec(len(rows) + 1, k + 1, width_ratios=[1] * k + [1.6])
     for column, image in enumerate(images):
-        axis = figure.add_subplot(grid[0, column])
-        axis.imshow(image[0] if image.shape[0] == 1 else np.moveaxis(image, 0, -1), cmap="gray", vmin=0, vmax=1)
-        axis.set_axis_off()
-        axis.set_title(f"image {column + 1}", fontsize=8)
+        show_image(figure.add_subplot(grid[0, column]), image, f"image {column + 1}")
     for r, row in enumerate(rows, start=1):
         for column, heatmap in enumerate(row.heatmaps):
             axis = figure.add_subplot(grid[r, column])

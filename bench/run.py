@@ -227,13 +227,14 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
 
 
 def _picture_missing(plan: Plan, unit: FitUnit, explain_units: dict[str, ExplainUnit]) -> bool:
-    """A picture of the fold missing although there are stored explanations to draw: the
-    explanations' (bench/gallery.py), and the model's own (`model_pictures`)."""
+    """A picture of the fold missing: the explanations' (bench/gallery.py), when there are stored
+    explanations to draw, or the model's own (`model_pictures`), which need the model alone."""
     path = gallery_path(plan.cfg.paths.results, unit)
     own = model_pictures(plan.model_probe)
-    pictures = [path] + (own.paths(path.with_suffix("")) if own else [])
-    return not all(picture.exists() for picture in pictures) and any(
-        plan.store.has_artifact(explain_unit, EXPLANATION) for explain_unit in explain_units.values())
+    if own and not all(picture.exists() for picture in own.paths(path.with_suffix(""))):
+        return True
+    return not path.exists() and any(plan.store.has_artifact(explain_unit, EXPLANATION)
+                                     for explain_unit in explain_units.values())
 
 
 def _write_gallery(plan: Plan, task: Task, unit: FitUnit, explain_units: dict[str, ExplainUnit], model,

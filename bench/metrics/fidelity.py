@@ -2,9 +2,9 @@
 share of test points where g predicts f's class.
 `fidelity` and `fidelity_top5` read (n, C) class probabilities of the same test points, and
 `accuracy_change` the labels too; the run scores every model that has an interpreter
-(`interpreter_proba`) with these, beside g's own accuracy (bench/run.py). `surrogate_fidelity` is the explanation metric for an explainer that
-is a post-hoc interpreter: its local surrogate's class against the model's (the paper's
-"Fid. LIME")."""
+(`interpreter_proba`) with these, beside g's own accuracy (bench/run.py). `surrogate_fidelity`
+is the explanation metric for an explainer that is a post-hoc interpreter: its local
+surrogate's class against the model's (the paper's "Fid. LIME")."""
 
 from __future__ import annotations
 

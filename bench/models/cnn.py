@@ -1,9 +1,10 @@
 """FLINT's predictor f for MNIST (Parekh et al., NeurIPS 2021; METHODS.md §2), for any
-(n, channels, height, width) images, and what every image network here shares: named layers.
+(n, channels, height, width) images, and what every image network here shares.
 
-A network is an nn.Sequential whose layers have names, so that a model built on top of it can
-address one: FLINT reads its hidden layer I (`relu2`, 32 x H/2 x W/2), CNN-INTE the activations
-of a layer it is given by name. `layer_output(X, name)` is that layer's output for inputs X;
+Its network, like the cnn_tanh's and the mlp's, is an nn.Sequential whose layers have names, so
+that a model built on top of it can address one: FLINT reads its hidden layer I (`relu2`, 32 x
+H/2 x W/2), CNN-INTE the activations of a layer it is given by name. `layer_output(X, name)`
+(bench/models/torch_estimator.py) is that layer's output for inputs X;
 `dict(model.networks_[0].named_children())` is the layers themselves (to hook one during
 training, say).
 

@@ -54,7 +54,7 @@ from bench.models.base import predicted_class
 from bench.models.cnn import CNN, pooled
 from bench.models.mlp import MLP
 from bench.models.on_a_base import OnABase
-from bench.models.torch_estimator import LOOP, TorchClassifier, in_chunks, probabilities, store_params
+from bench.models.torch_estimator import LOOP, TorchClassifier, in_chunks, layer_names, probabilities, store_params
 from bench.models.training import EpochCallback, LRSchedule, Optimizer, SnapshotTiming, StepLoss
 
 RELEVANT = 0.1  # the paper's threshold on relevance for showing a class-attribute pair (MNIST)
@@ -101,7 +101,7 @@ class FlintNetwork(nn.Module):
                  *, frozen_predictor: bool = False):
         super().__init__()
         self.predictor, self.psi, self.head, self.decoder = predictor, psi, head, decoder
-        self.split = [name for name, _ in predictor.named_children()].index(layer) + 1
+        self.split = layer_names(predictor).index(layer) + 1
         self.frozen_predictor = frozen_predictor
 
     def train(self, mode: bool = True) -> "FlintNetwork":
@@ -222,7 +222,7 @@ class Flint(TorchClassifier):
             psi = nn.Sequential(nn.Conv2d(width, 64, kernel_size=3, padding=1), nn.LeakyReLU(),
                                 nn.AdaptiveAvgPool2d(3), nn.Flatten(), nn.Linear(64 * 9, J), nn.LeakyReLU())
             return FlintNetwork(predictor, IMAGE_LAYER, psi, self._head(J, n_classes), ImageDecoder(J, input_shape))
-        names = [name for name, _ in predictor.named_children()]
+        names = layer_names(predictor)
         width = [layer for layer in predictor if isinstance(layer, nn.Linear)][-1].in_features
         psi = nn.Sequential(nn.Linear(width, 64), nn.LeakyReLU(), nn.Linear(64, J), nn.LeakyReLU())
         decoder = nn.Sequential(nn.Linear(J, 64), nn.ReLU(), nn.Linear(64, int(np.prod(input_shape))))
@@ -356,9 +356,6 @@ class FlintPosthoc(OnABase, Flint):
                  random_state: int = LOOP.random_state):
         store_params(self, locals())
 
-    def _default_base(self, image: bool) -> TorchClassifier:
-        return CNN() if image else MLP()
-
     def _validate_params(self) -> None:
         TorchClassifier._validate_params(self)
         self._check_schedule()
@@ -371,7 +368,7 @@ class FlintPosthoc(OnABase, Flint):
 
     def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
         predictor = copy.deepcopy(self._base_network("FLINT reads the hidden layer of"))
-        layers = [name for name, _ in predictor.named_children()]
+        layers = layer_names(predictor)
         if len(input_shape) == 3 and IMAGE_LAYER not in layers:
             raise ValueError(f"FlintPosthoc: the base network has no layer {IMAGE_LAYER!r} (FLINT's I) to read; its "
                              f"layers: {', '.join(layers)}")

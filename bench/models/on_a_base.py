@@ -10,6 +10,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from bench.models.cnn import CNN
+from bench.models.mlp import MLP
 from bench.models.torch_estimator import TorchClassifier
 
 
@@ -26,7 +28,8 @@ class OnABase:
         return ("image", "tabular") if self.base is None else tuple(getattr(self.base, "input_kinds", ("tabular",)))
 
     def _default_base(self, image: bool) -> TorchClassifier:
-        raise NotImplementedError
+        """The base when none is given: the cnn on images, an mlp on tables."""
+        return CNN() if image else MLP()
 
     def _check_base(self, needs: str, example: str) -> None:
         """`needs`: what the model does with the base; `example`: the base config a run names."""

@@ -65,11 +65,21 @@ def store_params(estimator: BaseEstimator, arguments: dict) -> None:
         setattr(estimator, name, arguments[name])
 
 
+def chunks(X: np.ndarray) -> tuple[torch.Tensor, ...]:
+    """X (float32) as row chunks of at most CHUNK_ROWS rows and CHUNK_ELEMENTS numbers."""
+    rows = max(1, min(CHUNK_ROWS, CHUNK_ELEMENTS // max(1, int(np.prod(X.shape[1:])))))
+    return torch.split(torch.as_tensor(X), rows)
+
+
 def in_chunks(fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray, device: torch.device) -> torch.Tensor:
     """fn over row chunks of X (float32) on `device`, without gradients, concatenated on the CPU."""
-    rows = max(1, min(CHUNK_ROWS, CHUNK_ELEMENTS // max(1, int(np.prod(X.shape[1:])))))
     with torch.no_grad():
-        return torch.cat([fn(part.to(device)).cpu() for part in torch.split(torch.as_tensor(X), rows)])
+        return torch.cat([fn(part.to(device)).cpu() for part in chunks(X)])
+
+
+def layer_names(network: nn.Module) -> list[str]:
+    """The names of a network's layers (its direct children), in order."""
+    return [name for name, _ in network.named_children()]
 
 
 def options_of(literal) -> StrOptions:
@@ -258,7 +268,7 @@ class TorchEstimator(Capabilities, BaseEstimator):
         if not isinstance(networks[0], nn.Sequential):
             raise ValueError(f"{type(self).__name__}'s network is a {type(networks[0]).__name__}, not a Sequential of "
                              "named layers (cnn, cnn_tanh, mlp): its layers cannot be read by name")
-        names = [child for child, _ in networks[0].named_children()]
+        names = layer_names(networks[0])
         if name not in names:
             raise ValueError(f"{type(self).__name__} has no layer {name!r}; its layers: {', '.join(names)}")
         return networks[0][:names.index(name) + 1]  # a Sequential's slice keeps the layers' names

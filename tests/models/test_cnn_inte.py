@@ -111,28 +111,45 @@ def test_fidelity_and_the_accuracy_change_on_hand_made_predictions():
 def separating_base(X, y):
     """An mlp whose hidden layer relu1 is its input (a one-hot-like code of the class) and whose
     logits are 10 times it: the layer separates the classes, and f predicts the class."""
-    base = MLP(hidden_sizes=(3,), epochs=1, device="cpu").fit(X, y)
+    width = X.shape[1]
+    base = MLP(hidden_sizes=(width,), epochs=1, device="cpu").fit(X, y)
     network = base.networks_[0]
     with torch.no_grad():
-        network.fc1.weight.copy_(torch.eye(3))
+        network.fc1.weight.copy_(torch.eye(width))
         network.fc1.bias.zero_()
-        network.fc2.weight.copy_(10 * torch.eye(3))
+        network.fc2.weight.copy_(10 * torch.eye(width))
         network.fc2.bias.zero_()
     return base
 
 
+def coded(n, classes, rng):
+    """Each class a direction of its own, at a random length in [1, 2]."""
+    y = np.arange(n) % classes
+    return (np.eye(classes)[y] * rng.uniform(1, 2, size=(n, 1))).astype(np.float32), y
+
+
 def test_a_layer_that_separates_the_classes_gives_fidelity_one():
     rng = np.random.default_rng(0)
-    y = np.arange(90) % 3
-    X = (np.eye(3)[y] * rng.uniform(1, 2, size=(90, 1))).astype(np.float32)
+    X, y = coded(90, 3, rng)
     base = separating_base(X, y)
     np.testing.assert_array_equal(base.predict(X), y)
     model = CNNInte(base=base, layer="relu1", k1=3, k2=2, n_estimators=10, device="cpu").fit(X, y)
-    y_new = np.arange(30) % 3
-    X_new = (np.eye(3)[y_new] * rng.uniform(1, 2, size=(30, 1))).astype(np.float32)
+    X_new, _ = coded(30, 3, rng)
     assert fidelity(model.predict_proba(X_new), model.interpreter_proba(X_new)) == 1.0
     # Each level-1 cluster is one class.
     assert all(len(set(y[model.cluster_of_train_ == c])) == 1 for c in range(3))
+
+
+def test_the_forests_votes_alone_carry_the_class_where_a_cluster_holds_several():
+    # Without the memberships, the combiner reads the votes only. A forest knows the classes of
+    # its own cluster, so its votes decide where a cluster holds several classes.
+    rng = np.random.default_rng(0)
+    X, y = coded(200, 4, rng)
+    model = CNNInte(base=separating_base(X, y), layer="relu1", k1=2, k2=2, n_estimators=10, memberships=False,
+                    device="cpu").fit(X, y)
+    assert max(len(set(y[model.cluster_of_train_ == c])) for c in range(2)) >= 2
+    X_new, _ = coded(80, 4, rng)
+    assert fidelity(model.predict_proba(X_new), model.interpreter_proba(X_new)) == 1.0
 
 
 def test_the_path_names_a_real_cluster_and_its_real_prototypes():
@@ -156,7 +173,7 @@ def test_the_path_names_a_real_cluster_and_its_real_prototypes():
         assert route[0].startswith(f"layer relu1: cluster {c} of 3") and f"training row {row}" in route[0]
         assert route[1].startswith(f"sub-cluster {c}.{extras['subcluster'][i] - model.subcluster_offset_[c]} of 2")
         assert len(route) >= 2 + 3 + 1 and route[5].startswith("combiner: ")
-        assert explanation.path.nodes[i] == (c, int(extras["subcluster"][i]))
+        assert explanation.path.nodes[i] == tuple(extras["prototypes"][i]) == (c, 3 + int(extras["subcluster"][i]))
     np.testing.assert_array_equal(extras["decision_proba"], model.interpreter_proba(X_new))
 
 
@@ -199,11 +216,26 @@ def test_clone_get_params_and_a_fitted_base_left_untouched():
     model.set_params(k2=4, base__epochs=2)
     assert model.k2 == 4 and base.epochs == 2
     X, y = table()
-    fitted_base = MLP(**TINY_MLP).fit(X, y)
+    fitted_base = MLP(**{**TINY_MLP, "device": "auto"}).fit(X, y)
     before = fitted_base.predict_proba(X)
     inte = CNNInte(base=fitted_base, k1=2, k2=2, n_estimators=5, device="cpu").fit(X, y)
-    assert inte.base_ is fitted_base
+    inte.explain(X[:2])
+    # Not trained again, and not moved to CNN-INTE's device: CNN-INTE computes with its own copy.
+    assert inte.base_ is not fitted_base and fitted_base.get_params()["device"] == "auto"
     np.testing.assert_array_equal(inte.predict_proba(X), before)
+
+
+def test_a_given_target_and_a_binary_task():
+    X, y = table(classes=2)
+    model = CNNInte(base=MLP(**TINY_MLP), k1=2, k2=2, n_estimators=10, device="cpu").fit(X, y)
+    explanation = model.explain(X[:4], target=np.array([1, 1, 1, 1]))
+    assert list(explanation.target) == [1, 1, 1, 1] and explanation.extras["learner_proba"].shape == (4, 2, 2)
+    decision = explanation.extras["decision"]
+    for i, route in enumerate(explanation.path.routes):
+        assert route[4].startswith(f"combiner: {decision[i]} (p = ")
+        # A decision other than the explained class names the explained class's probability.
+        assert (route[-1].startswith("explained class 1: p = ")) == (decision[i] != 1)
+    assert model.combiner_.coef_.shape[0] == 1  # one row of coefficients for two classes
 
 
 def test_the_default_layer_is_the_penultimate_dense_layers_output():
@@ -232,6 +264,16 @@ def test_bad_options_fail_before_the_base_trains(options, message, monkeypatch):
     X, y = table()
     with pytest.raises(ValueError, match=message):
         CNNInte(**{"base": MLP(**TINY_MLP), **options}).fit(X, y)
+
+
+def test_a_layer_the_default_base_lacks_fails_before_it_trains(monkeypatch):
+    def trained(*args, **kwargs):
+        raise AssertionError("the default base trained")
+
+    monkeypatch.setattr(MLP, "fit", trained)
+    X, y = table()
+    with pytest.raises(ValueError, match="the base \\(MLP\\) has no layer 'bogus'; its layers: flatten, fc1"):
+        CNNInte(layer="bogus").fit(X, y)
 
 
 def test_the_diagram_draws_a_path_per_test_image(tmp_path):
@@ -266,7 +308,14 @@ def test_a_run_scores_the_meta_learner_beside_the_cnn_and_draws_its_paths(tmp_pa
     native = rows[(rows["explainer"] == "native") & (rows["model"] == "cnn_inte")].set_index("metric")
     assert native.loc["deletion_auc", "status"] == "ok"  # the attribution view is scored
     names = [path.name for path in gallery_files(results)]
-    assert any(name.startswith("digits-cnn_inte-") and name.endswith("-paths.png") for name in names)
+    paths = [name for name in names if name.startswith("digits-cnn_inte-") and name.endswith("-paths.png")]
+    assert len(paths) == 1
+    # The diagram depends on the model alone: lost, a rerun draws it again, even without explainers.
+    picture = results / "figures" / "explanations" / paths[0]
+    picture.unlink()
+    bench_run.run(compose_config(["data=digits", "model=cnn_inte", "model.base.epochs=1", "model.k1=4", "model.k2=2",
+                                  "model.n_estimators=10", "explainers=none"], results))
+    assert picture.exists()
 
 
 def test_mlp_inte_joins_the_tabular_tables():

@@ -15,7 +15,7 @@ from bench.device import describe_device, resolve_device
 from bench.explanation import Explanation
 from bench.metrics import deletion_auc
 from bench.metrics.robustness import logits
-from bench.models import CNN, MLP, CNNTanh, HyperLinear
+from bench.models import CNN, MLP, CNNInte, CNNTanh, HyperLinear
 from tests.conftest import compose_config
 from tests.metrics.conftest import make_context
 
@@ -106,3 +106,17 @@ def test_an_image_model_trains_on_cuda_under_device_auto(estimator, hidden_layer
     # a looser tolerance than the MLP's.
     np.testing.assert_allclose(model.predict_proba(X), on_gpu, atol=1e-2)
     np.testing.assert_allclose(model.layer_output(X, hidden_layer), hidden_on_gpu, rtol=1e-2, atol=1e-2)
+
+
+@CUDA
+def test_cnn_inte_trained_on_cuda_pickles_to_the_cpu_and_interprets_there_the_same():
+    X, y = data()
+    gpu = CNNInte(base=MLP(**NO_DROPOUT), k1=2, k2=2, n_estimators=10, device="cuda").fit(X, y)
+    assert gpu.base_.device_.type == "cuda"
+    on_gpu, path_on_gpu = gpu.interpreter_proba(X), gpu.explain(X[:5])
+    loaded = pickle.loads(pickle.dumps(gpu)).set_params(device="cpu")
+    np.testing.assert_allclose(loaded.interpreter_proba(X), on_gpu, atol=1e-6)
+    on_cpu = loaded.explain(X[:5])
+    assert loaded.base_.device_ == torch.device("cpu") and on_cpu.path.nodes == path_on_gpu.path.nodes
+    np.testing.assert_array_equal(on_cpu.extras["decision"], path_on_gpu.extras["decision"])
+    np.testing.assert_allclose(on_cpu.values, path_on_gpu.values, rtol=1e-4, atol=1e-5)

@@ -41,7 +41,8 @@ class _MLPNetwork(TorchEstimator):
         layers: list[tuple[str, nn.Module]] = [("flatten", nn.Flatten())]
         width = int(np.prod(input_shape))
         for i, size in enumerate(self.hidden_sizes, start=1):
-            layers += [(f"fc{i}", nn.Linear(width, size)), (f"relu{i}", nn.ReLU()), (f"dropout{i}", nn.Dropout(self.dropout))]
+            layers += [(f"fc{i}", nn.Linear(width, size)), (f"relu{i}", nn.ReLU()),
+                       (f"dropout{i}", nn.Dropout(self.dropout))]
             width = size
         layers.append((f"fc{len(self.hidden_sizes) + 1}", nn.Linear(width, n_outputs)))
         return nn.Sequential(OrderedDict(layers))

@@ -342,4 +342,5 @@ def test_a_base_that_predicts_one_class_gets_a_constant_combiner():
         base.networks_[0].fc2.bias.copy_(torch.tensor([100.0, 0.0, 0.0]))  # class 0 always
     model = CNNInte(base=base, layer="relu1", k1=2, k2=2, n_estimators=5, device="cpu").fit(X[:, :3], y)
     np.testing.assert_array_equal(model.interpreter_proba(X[:4, :3]), np.eye(3)[[0, 0, 0, 0]])
-    assert model.explain(X[:1, :3]).path.routes[0][-1] == "combiner: 0 (p = 1); the base predicts 0 for every training point"
+    route = model.explain(X[:1, :3]).path.routes[0]
+    assert route[-1] == "combiner: 0 (p = 1); the base predicts 0 for every training point"

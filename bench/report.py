@@ -1,6 +1,8 @@
-"""`python -m bench.report [--results DIR] [--out OUT]`: from every row stored under DIR (single
-runs and multiruns alike), the tables {accuracy,explanations,cost,skipped}.{csv,md} and the
-leaderboard (markdown, CSV, statistics, figures and index.html).
+"""`python -m bench.report [--results DIR] [--out OUT] [--reproductions FOLDER]`: from every row
+stored under DIR (single runs and multiruns alike), the tables
+{accuracy,explanations,cost,skipped}.{csv,md} and the leaderboard (markdown, CSV, statistics,
+figures and index.html); and from the reproductions' CSVs and plots (DIR/reproduction by
+default), reproductions.html, every paper's numbers beside ours.
 
 Without --out they go to DIR/tables/ and DIR/leaderboard/; with it, to OUT/tables/ and OUT/, and
 nothing is written under DIR (which may be read-only, or someone else's)."""
@@ -14,9 +16,11 @@ from pathlib import Path
 
 from bench.errors import one_line
 from bench.gallery import gallery_files
+from bench.io import atomic_path
 from bench.results import ResultStore
 from bench.results.leaderboard import build_leaderboard
 from bench.results.publish import to_markdown, write_leaderboard
+from bench.results.reproduction_page import read_reproductions, reproductions_html
 from bench.results.tables import write_report
 
 
@@ -26,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results", default="results", help="results folder of the runs (default: results)")
     parser.add_argument("--out", help="where to write the leaderboard, and the tables in OUT/tables "
                                       "(default: RESULTS/leaderboard and RESULTS/tables)")
+    parser.add_argument("--reproductions", help="the reproductions' CSVs and plots (scripts/reproduce.py), shown on "
+                                                "reproductions.html (default: RESULTS/reproduction)")
     args = parser.parse_args(argv)
     # The store's warnings (a damaged or foreign file skipped) go to stderr, one line each.
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
@@ -42,7 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     tables_root = out if args.out else results  # the tables go to <root>/tables
     try:
         write_report(rows, tables_root)
-        files = write_leaderboard(board, out, source=str(results), galleries=gallery_files(results))
+        reproductions = Path(args.reproductions) if args.reproductions else results / "reproduction"
+        files = write_leaderboard(board, out, source=str(results), galleries=gallery_files(results),
+                                  reproductions=True)
+        with atomic_path(out / "reproductions.html") as tmp:
+            tmp.write_text(reproductions_html(read_reproductions(reproductions), source=str(reproductions)),
+                           encoding="utf-8")
+        files["reproductions.html"] = out / "reproductions.html"
     except OSError as e:
         return _fail(f"cannot write the report ({one_line(e)}); choose a writable folder with --out DIR")
     print(to_markdown(board))

@@ -12,6 +12,7 @@ import pandas as pd
 from bench.paths import project_path
 
 COLUMNS = ["table", "row", "column", "ours", "paper", "diff"]
+FLAG = 0.02  # AUROC: per-dataset differences larger than this are marked for a reason
 
 
 def read_published(path: str) -> pd.DataFrame:

@@ -69,7 +69,7 @@ from bench.data.offline import import_for_experiment
 from bench.errors import BenchError
 from bench.io import atomic_path
 from bench.multirun import Sweep, launcher_overrides, run_sweep, sweep_dir
-from bench.reproduction import compare, mean_over_seeds, read_published
+from bench.reproduction import FLAG, compare, mean_over_seeds, read_published
 from bench.results import ResultStore
 
 TABLES = {
@@ -79,7 +79,6 @@ TABLES = {
         "metric": "roc_auc",
     },
 }
-FLAG = 0.02  # per-dataset differences larger than this are marked for a reason in the report
 
 
 def main(argv: list[str] | None = None) -> int:

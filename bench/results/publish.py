@@ -130,9 +130,10 @@ def to_markdown(board: Leaderboard) -> str:
 
 
 def write_leaderboard(board: Leaderboard, folder: str | Path, *, source: str = "",
-                      galleries: Sequence[Path] = ()) -> dict[str, Path]:
+                      galleries: Sequence[Path] = (), reproductions: bool = False) -> dict[str, Path]:
     """Every file of the leaderboard in `folder`; returns name -> path. `galleries`: the runs'
-    pictures of image explanations (bench/gallery.py), shown on the page."""
+    pictures of image explanations (bench/gallery.py), shown on the page; `reproductions`: the
+    page links to reproductions.html (bench/results/reproduction_page.py) beside it."""
     folder = Path(folder)
     figures = write_figures(board, folder)  # first: a figure that fails adds a note to the texts
     files = {}
@@ -144,7 +145,8 @@ def write_leaderboard(board: Leaderboard, folder: str | Path, *, source: str = "
         tmp.write_text(to_markdown(board))
     files["leaderboard.md"] = folder / "leaderboard.md"
     with atomic_path(folder / "index.html") as tmp:
-        tmp.write_text(to_html(board, figures, source=source, galleries=galleries), encoding="utf-8")
+        tmp.write_text(to_html(board, figures, source=source, galleries=galleries, reproductions=reproductions),
+                       encoding="utf-8")
     files["index.html"] = folder / "index.html"
     return files | figures
 
@@ -193,7 +195,7 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
 """
 
 
-def _html_table(text: pd.DataFrame, value: pd.DataFrame, table_id: str) -> str:
+def html_table(text: pd.DataFrame, value: pd.DataFrame, table_id: str) -> str:
     if text.empty:
         return "<p><em>no rows</em></p>"
     numeric = {c for c in value.columns if pd.api.types.is_numeric_dtype(value[c])}
@@ -212,17 +214,18 @@ def _html_table(text: pd.DataFrame, value: pd.DataFrame, table_id: str) -> str:
             f"<tbody>{''.join(body)}</tbody></table>")
 
 
-def _figure(path: Path, caption: str) -> str:
+def html_figure(path: Path, caption: str) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return (f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
             f"<figcaption>{html.escape(caption)}</figcaption></figure>")
 
 
-def _notes(lines: list[str], css: str = "notes") -> str:
+def html_notes(lines: list[str], css: str = "notes") -> str:
     return f'<ul class="{css}">' + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>" if lines else ""
 
 
-def to_html(board: Leaderboard, figures: dict[str, Path], *, source: str = "", galleries: Sequence[Path] = ()) -> str:
+def to_html(board: Leaderboard, figures: dict[str, Path], *, source: str = "", galleries: Sequence[Path] = (),
+            reproductions: bool = False) -> str:
     """Every string from the rows (dataset, model, explainer and metric names, notes) is escaped:
     dataset names come from OpenML and are not ours to trust."""
     parts = [
@@ -232,32 +235,35 @@ def to_html(board: Leaderboard, figures: dict[str, Path], *, source: str = "", g
         f"<p>Built {html.escape(time.strftime('%Y-%m-%d %H:%M'))} from the rows in "
         f"<code>{html.escape(source)}</code>. Cells: {html.escape(CI_NOTE)} Click a column header to sort.</p>",
     ]
+    if reproductions:
+        parts.append('<p><a href="reproductions.html">Reproductions of papers</a>: our numbers beside the '
+                     "published ones.</p>")
     text, value = wide_table(board, "accuracy")
-    parts += ["<h2 id=\"accuracy\">Accuracy per model</h2>", _html_table(text, value, "accuracy-table")]
+    parts += ["<h2 id=\"accuracy\">Accuracy per model</h2>", html_table(text, value, "accuracy-table")]
     if "accuracy" in board.tests:
         parts.append(f'<p class="stats">{html.escape(board.tests["accuracy"].describe())}</p>')
-    parts.append(_notes(board.notes.get("accuracy", [])))
+    parts.append(html_notes(board.notes.get("accuracy", [])))
     text, value = per_task_table(board)
     if not text.empty:
         parts += [f"<h3>{html.escape(HEADLINE.capitalize())}</h3>",
-                  _html_table(text, value, "tasks-table")]
+                  html_table(text, value, "tasks-table")]
     for name, caption in (("cd-accuracy", "critical-difference diagram of accuracy"),
                           ("heatmap", HEADLINE)):
         if name in figures:
-            parts.append(_figure(figures[name], caption))
+            parts.append(html_figure(figures[name], caption))
 
     text, value = wide_table(board, "explanations")
     parts += ["<h2 id=\"explanations\">Explanation quality and cost per (model, explainer)</h2>",
-              _html_table(text, value, "explanations-table")]
-    parts.append(_notes([test.describe() for name, test in board.tests.items() if name != "accuracy"], "notes stats"))
-    parts.append(_notes(board.notes.get("explanations", [])))
+              html_table(text, value, "explanations-table")]
+    parts.append(html_notes([test.describe() for name, test in board.tests.items() if name != "accuracy"], "notes stats"))
+    parts.append(html_notes(board.notes.get("explanations", [])))
     if "accuracy-vs-quality" in figures:
-        parts.append(_figure(figures["accuracy-vs-quality"], f"accuracy against {board.scatter_metric}"))
+        parts.append(html_figure(figures["accuracy-vs-quality"], f"accuracy against {board.scatter_metric}"))
     if "cost" in figures:
-        parts.append(_figure(figures["cost"], "explainer cost, seconds per instance (log scale)"))
+        parts.append(html_figure(figures["cost"], "explainer cost, seconds per instance (log scale)"))
     for name, test in board.tests.items():
         if name != "accuracy" and f"cd-{name}" in figures:
-            parts.append(_figure(figures[f"cd-{name}"], f"critical-difference diagram of {name}"))
+            parts.append(html_figure(figures[f"cd-{name}"], f"critical-difference diagram of {name}"))
     if galleries:
         parts += ["<h2 id=\"images\">Explanations of images</h2>",
                   "<p>Per image task, fold and model: a sample of explained test images, each explainer's heatmaps "
@@ -265,8 +271,8 @@ def to_html(board: Leaderboard, figures: dict[str, Path], *, source: str = "", g
                   "and its deletion curves. A model's own pictures follow its fold's: FLINT's attributes "
                   "(-relevance, -attributes, -local) and CNN-INTE's paths (-paths: a test image, the prototypes of "
                   "its cluster and sub-cluster, the base learners' votes and the combiner's decision).</p>"]
-        parts += [_figure(path, path.stem) for path in galleries]
+        parts += [html_figure(path, path.stem) for path in galleries]
     if board.notes.get("data"):
-        parts += ["<h2 id=\"rows\">About the rows</h2>", _notes(board.notes["data"])]
+        parts += ["<h2 id=\"rows\">About the rows</h2>", html_notes(board.notes["data"])]
     parts += [f"<script>{SCRIPT}</script>", "</body></html>"]
     return "\n".join(parts)

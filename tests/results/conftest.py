@@ -1,8 +1,13 @@
-"""Hand-made result rows for the leaderboard tests."""
+"""Hand-made result rows for the leaderboard tests, and a headless browser for the pages'."""
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
+import pytest
+
+from scripts.nightly import find_chromium
 
 TASKS = [f"task{i}" for i in range(6)]
 
@@ -23,3 +28,20 @@ def grid(values: dict[str, list[float]], **kwargs) -> list[dict]:
 
 # a > b > c on every task but task5, where b and c tie.
 KNOWN = {"a": [0.9, 0.8, 0.95, 0.7, 0.85, 0.9], "b": [0.8, 0.7, 0.9, 0.6, 0.8, 0.5], "c": [0.7, 0.6, 0.8, 0.5, 0.6, 0.5]}
+
+
+@pytest.fixture
+def browser():
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed: pip install -e '.[dev]'")
+    binary = find_chromium()
+    driver = shutil.which("chromedriver")
+    if binary is None or driver is None:
+        pytest.skip("no headless Chromium here: apt-get install chromium chromium-driver (.ci/run does)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1300,1000"):
+        options.add_argument(argument)
+    # The driver's path given explicitly: Selenium Manager would otherwise try to download one.
+    session = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver))
+    yield session
+    session.quit()

@@ -3,34 +3,14 @@ are there, sorting works, an injected script does not run. Saves a screenshot.""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from bench.results.leaderboard import build_leaderboard
 from bench.results.publish import write_leaderboard
 from bench.results.store import rows_frame
-from scripts.nightly import find_chromium
 from tests.results.conftest import KNOWN, grid, row
 
 EVIL = "<script>alert(1)</script>"
-
-
-@pytest.fixture
-def browser():
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed: pip install -e '.[dev]'")
-    binary = find_chromium()
-    driver = shutil.which("chromedriver")
-    if binary is None or driver is None:
-        pytest.skip("no headless Chromium here: apt-get install chromium chromium-driver (.ci/run does)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1300,1000"):
-        options.add_argument(argument)
-    # The driver's path given explicitly: Selenium Manager would otherwise try to download one.
-    session = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver))
-    yield session
-    session.quit()
 
 
 def column(browser, table_id: str, index: int) -> list[str]:

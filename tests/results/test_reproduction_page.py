@@ -1,0 +1,100 @@
+"""The page of reproductions (bench/results/reproduction_page.py) from a folder made by hand:
+every paper listed, differences over the threshold with their reasons, plots shown, strings
+escaped; and `python -m bench.report` writing it beside the leaderboard."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from bench.report import main as report
+from bench.results.reproduction_page import NO_REASON, PAPERS, read_reproductions, reproductions_html
+from bench.results.store import rows_frame
+from tests.results.conftest import KNOWN, grid
+
+EVIL = "<script>alert(1)</script>"
+
+
+def write(folder, name, rows):
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(folder / f"{name}.csv", index=False)
+
+
+def a_png(path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    figure, axis = plt.subplots(figsize=(2, 2))
+    axis.plot([0, 1], [0, 1])
+    figure.savefig(path)
+    plt.close(figure)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    folder = tmp_path / "reproduction"
+    # IMN Table 8's CSV has no note column: a difference over 0.02 has no reason recorded.
+    write(folder, "imn-table8", [
+        {"table": "imn-table8", "row": "credit-g", "column": "hyperlinear", "ours": 0.80, "paper": 0.775, "diff": 0.025},
+        {"table": "imn-table8", "row": EVIL, "column": "logreg", "ours": 0.90, "paper": 0.89, "diff": 0.01},
+    ])
+    write(folder, "atex-figure", [
+        {"table": "atex-figure", "row": "topk_intersection", "column": "atex", "ours": 0.86, "paper": 0.76,
+         "diff": 0.10, "note": "trained 12x shorter"},
+        {"table": "atex-figure", "row": "topk_intersection", "column": "cnn_tanh", "ours": 0.72, "paper": 0.70,
+         "diff": 0.02, "note": "agrees"},
+    ])
+    a_png(folder / "atex-figure.png")
+    return folder
+
+
+def test_every_paper_is_listed_and_each_difference_over_its_threshold_has_a_reason(folder):
+    found = {r.paper.name: r for r in read_reproductions(folder)}
+    assert list(found) == [paper.name for paper in PAPERS]
+    assert found["flint-table1"].rows is None and found["cnn-inte"].rows is None
+    table8 = found["imn-table8"].flagged()
+    assert list(table8["row"]) == ["credit-g"] and list(table8["reason"]) == [NO_REASON]
+    atex = found["atex-figure"].flagged()
+    assert list(atex["column"]) == ["atex"] and list(atex["reason"]) == ["trained 12x shorter"]
+    assert [path.name for path in found["atex-figure"].plots] == ["atex-figure.png"]
+    page = reproductions_html(list(found.values()), source=str(folder))
+    assert page.count("not run yet") == 2 * 3  # in the list of contents and in the section, for 3 papers
+    assert "2 rows, 1 over the threshold (|diff| &gt; 0.02), 1 of them without a recorded reason" in page
+    assert "credit-g (hyperlinear): +0.025. no reason recorded" in page
+    assert EVIL not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert page.count("<img") == 1
+
+
+def test_the_report_writes_the_page_beside_the_leaderboard_and_links_it(folder, tmp_path, capsys):
+    results = tmp_path / "results"
+    (results / "rows").mkdir(parents=True)
+    rows_frame(grid(KNOWN)).to_parquet(results / "rows" / "u.parquet")
+    assert report(["--results", str(results), "--reproductions", str(folder), "--out", str(tmp_path / "out")]) == 0
+    page = (tmp_path / "out" / "reproductions.html").read_text()
+    assert "ATEX (Tang et al., 2022)" in page
+    assert 'href="reproductions.html"' in (tmp_path / "out" / "index.html").read_text()
+
+
+@pytest.mark.e2e
+def test_the_reproductions_page_in_a_browser_lists_every_paper_sorts_and_shows_its_plots(browser, folder, tmp_path):
+    results = tmp_path / "results"
+    (results / "rows").mkdir(parents=True)
+    rows_frame(grid(KNOWN)).to_parquet(results / "rows" / "u.parquet")
+    assert report(["--results", str(results), "--reproductions", str(folder), "--out", str(tmp_path / "out")]) == 0
+    browser.get((tmp_path / "out" / "index.html").as_uri())
+    browser.find_element("link text", "Reproductions of papers").click()
+    assert browser.find_element("tag name", "h1").text == "Reproductions of papers"
+    assert [h.text for h in browser.find_elements("tag name", "h2")] == [paper.title for paper in PAPERS]
+    images = browser.find_elements("tag name", "img")
+    assert len(images) == 1 and browser.execute_script(
+        "return arguments[0].complete && arguments[0].naturalWidth > 0", images[0])
+    assert browser.execute_script("return document.querySelectorAll('script').length") == 1  # ours alone
+
+    def rows_of(table):
+        return [cell.text for cell in browser.find_elements("css selector", f"#{table} tbody tr td:nth-child(1)")]
+
+    table8 = next(t.get_attribute("id") for t in browser.find_elements("css selector", "table.sortable"))
+    assert rows_of(table8) == ["credit-g", EVIL]
+    diff = next(h for h in browser.find_elements("css selector", f"#{table8} th") if h.text.startswith("diff"))
+    diff.click()  # ascending: the smaller difference first
+    assert rows_of(table8) == [EVIL, "credit-g"]

@@ -52,24 +52,46 @@ def cd_diagram(test: RankTest, path: Path) -> Path | None:
 
 
 def accuracy_vs_quality(summary: pd.DataFrame, primary: pd.DataFrame, metric: str, path: Path) -> Path | None:
-    """One point per (model, explainer): the model's mean headline accuracy over all its tasks,
-    against the pair's mean `metric`."""
+    """Inherent against post-hoc at a glance: one point per (model, explainer), the model's mean
+    headline accuracy over all its tasks against the pair's mean `metric`. A model's own (native)
+    explanation is a star, a post-hoc explainer's a circle; the colour is the model's, and the
+    area grows with the explanation's seconds per instance (log scale; a small dot where the
+    cost was not measured). Each point is labelled with its explainer."""
     quality = summary[(summary["section"] == "explanations") & (summary["metric"] == metric)]
     if quality.empty or primary.empty:
         return None
     accuracy = primary.mean()
-    figure, ax = plt.subplots(figsize=(9.5, 4.5))
-    markers = dict(zip(sorted(quality["explainer"].unique()), "osD^vP*Xhp<>"))
+    seconds = summary[(summary["section"] == "cost") & (summary["metric"] == "wall_seconds_per_instance")
+                      ].set_index(["model", "explainer"])["mean"]
+    logs = np.log10(seconds[seconds > 0]) if len(seconds) else pd.Series(dtype=float)
+    low, high = (logs.min(), logs.max()) if len(logs) else (0.0, 0.0)
+
+    def area(model: str, explainer: str) -> float:
+        cost = seconds.get((model, explainer), np.nan)
+        if not cost > 0:
+            return 12.0
+        return 30 + 270 * ((np.log10(cost) - low) / (high - low) if high > low else 0.5)
+
+    figure, ax = plt.subplots(figsize=(9.5, 4.8))
     palette = plt.get_cmap("tab10").colors
     colours = {model: palette[i % len(palette)] for i, model in enumerate(sorted(quality["model"].unique()))}
     for row in quality.itertuples():
         if row.model in accuracy.index:
-            ax.scatter(accuracy[row.model], row.mean, marker=markers.get(row.explainer, "o"),
-                       color=colours[row.model], s=60, label=f"{row.model} · {row.explainer}")
+            ax.scatter(accuracy[row.model], row.mean, marker="*" if row.explainer == "native" else "o",
+                       color=colours[row.model], s=area(row.model, row.explainer), alpha=0.75, edgecolors="black",
+                       linewidths=0.4)
+            ax.annotate(row.explainer, (accuracy[row.model], row.mean), fontsize=6, xytext=(4, 3),
+                        textcoords="offset points")
+    handles = [plt.Line2D([], [], marker="o", linestyle="", color=colour, label=model)
+               for model, colour in colours.items()]
+    handles += [plt.Line2D([], [], marker=marker, linestyle="", color="grey", markersize=9, label=label)
+                for marker, label in (("*", "inherent: the model's own explanation"), ("o", "post-hoc explainer"))]
     ax.set_xlabel("mean headline accuracy of the model (AUROC or R²)")
     better = "higher" if quality["higher_is_better"].iloc[0] else "lower"
     ax.set_ylabel(f"mean {metric} ({better} is better)")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), ncol=1 + len(quality) // 18)
+    span = f"{10 ** low:.2g} to {10 ** high:.2g} s" if len(logs) else "not measured"
+    ax.set_title(f"inherent vs post-hoc; area: seconds per explained instance ({span}, log scale)", fontsize=9)
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), ncol=1 + len(handles) // 18)
     ax.grid(alpha=0.3)
     return save_png(figure, path)
 

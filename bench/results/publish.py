@@ -258,7 +258,9 @@ def to_html(board: Leaderboard, figures: dict[str, Path], *, source: str = "", g
     parts.append(html_notes([test.describe() for name, test in board.tests.items() if name != "accuracy"], "notes stats"))
     parts.append(html_notes(board.notes.get("explanations", [])))
     if "accuracy-vs-quality" in figures:
-        parts.append(html_figure(figures["accuracy-vs-quality"], f"accuracy against {board.scatter_metric}"))
+        parts.append(html_figure(figures["accuracy-vs-quality"],
+                                 f"inherent vs post-hoc: accuracy against {board.scatter_metric} (stars: the models' "
+                                 "own explanations; circles: post-hoc explainers; area: seconds per instance)"))
     if "cost" in figures:
         parts.append(html_figure(figures["cost"], "explainer cost, seconds per instance (log scale)"))
     for name, test in board.tests.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.markers import MarkerStyle
 from scipy import stats
 
 from bench.report import main as report_main
@@ -210,3 +211,40 @@ def test_statistics_frame_lists_every_test():
     board = build_leaderboard(rows_frame(grid(KNOWN)))
     frame = statistics_frame(board)
     assert frame["compared"].tolist() == ["accuracy"] and frame["n_entries"].iloc[0] == 3
+
+
+def test_an_interpreters_fidelity_sits_beside_the_accuracy_without_a_rank():
+    rows = grid(KNOWN) + grid({"a": [0.97] * 6}, metric="fidelity", category="fidelity") \
+        + grid({"a": [-0.01] * 6}, metric="accuracy_change", category="fidelity")
+    board = build_leaderboard(rows_frame(rows))
+    accuracy = board.summary[board.summary["section"] == "accuracy"].set_index(["model", "metric"])
+    assert accuracy.loc[("a", "fidelity"), "mean"] == pytest.approx(0.97)
+    assert accuracy.loc[("a", "accuracy_change"), "mean"] == pytest.approx(-0.01)
+    assert np.isnan(accuracy.loc[("a", "fidelity"), "mean_rank"])
+    alone = build_leaderboard(rows_frame(grid(KNOWN))).tests["accuracy"].mean_ranks
+    pd.testing.assert_series_equal(board.tests["accuracy"].mean_ranks, alone)  # ranked on AUROC alone
+    assert "fidelity" not in board.tests
+
+
+def test_the_scatter_marks_native_explanations_and_sizes_points_by_cost(tmp_path, monkeypatch):
+    rows = grid(KNOWN) + grid(KNOWN, explainer="native", metric="deletion_auc", higher_is_better=False) \
+        + grid(KNOWN, explainer="kernel_shap", metric="deletion_auc", higher_is_better=False) \
+        + grid({m: [0.001] * 6 for m in KNOWN}, explainer="native", metric="wall_seconds_per_instance",
+               category="cost") \
+        + grid({m: [1.0] * 6 for m in KNOWN}, explainer="kernel_shap", metric="wall_seconds_per_instance",
+               category="cost")
+    board = build_leaderboard(rows_frame(rows))
+    drawn = []
+    monkeypatch.setattr(plots, "save_png", lambda figure, path: drawn.append(figure) or path)
+    assert plots.accuracy_vs_quality(board.summary, board.primary, "deletion_auc", tmp_path / "x.png")
+    points = [c for c in drawn[0].axes[0].collections]
+    assert len(points) == 6  # 3 models x 2 explainers
+    sizes = sorted({float(c.get_sizes()[0]) for c in points})
+    assert sizes == [30.0, 300.0]  # the cheapest and the dearest explanation
+    # Stars (the native explanations) are the cheap ones; circles the post-hoc kernel SHAP.
+    star = MarkerStyle("*").get_path().vertices.shape  # 11 vertices; a circle has 26
+
+    def is_star(collection):
+        return collection.get_paths()[0].vertices.shape == star
+
+    assert all(is_star(c) == (c.get_sizes()[0] == 30.0) for c in points) and sum(map(is_star, points)) == 3

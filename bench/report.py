@@ -18,8 +18,8 @@ from bench.errors import one_line
 from bench.gallery import gallery_files
 from bench.io import atomic_path
 from bench.results import ResultStore
-from bench.results.leaderboard import build_leaderboard
-from bench.results.publish import to_markdown, write_leaderboard
+from bench.results.leaderboard import build_leaderboards
+from bench.results.publish import leaderboards_markdown, write_leaderboard
 from bench.results.reproduction_page import read_reproductions, reproductions_html
 from bench.results.tables import write_report
 
@@ -41,15 +41,15 @@ def main(argv: list[str] | None = None) -> int:
                      "paths.results with --results, or run `python -m bench` first")
     # A reader: an unreadable file is skipped here, and moved aside by the next run that needs it.
     rows = ResultStore(results, quarantine=False).read_all()
-    board = build_leaderboard(rows)
-    if board.empty:
+    boards = build_leaderboards(rows)
+    if all(board.empty for board in boards.values()):
         return _fail(f"no result rows under {results / 'rows'}: run `python -m bench` first")
     out = Path(args.out) if args.out else results / "leaderboard"
     tables_root = out if args.out else results  # the tables go to <root>/tables
     try:
         write_report(rows, tables_root)
         reproductions = Path(args.reproductions) if args.reproductions else results / "reproduction"
-        files = write_leaderboard(board, out, source=str(results), galleries=gallery_files(results),
+        files = write_leaderboard(boards, out, source=str(results), galleries=gallery_files(results),
                                   reproductions=True)
         with atomic_path(out / "reproductions.html") as tmp:
             tmp.write_text(reproductions_html(read_reproductions(reproductions), source=str(reproductions)),
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         files["reproductions.html"] = out / "reproductions.html"
     except OSError as e:
         return _fail(f"cannot write the report ({one_line(e)}); choose a writable folder with --out DIR")
-    print(to_markdown(board))
+    print(leaderboards_markdown(boards))
     print(f"tables written to {tables_root / 'tables'}/, the leaderboard ({len(files)} files) to {out}/ "
           f"(open {out / 'index.html'})")
     return 0

@@ -174,11 +174,10 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
     if work.finished and (task.input_kind != "image" or not _picture_missing(plan, unit, explain_units)):
         return
     split = task.split(fold)
-    base = {"run_id": plan.run_id, "suite": unit.suite, "task_id": task.task_id, "dataset_id": task.dataset_id,
-            "dataset": task.name, "fold": fold, "split_kind": split.kind, "split_seed": split.seed,
-            "n_train": len(split.train),
-            "seed": plan.cfg.seed, "model": plan.model_name, "model_config": plan.model_config,
-            "versions": versions(), "device": plan.device}
+    base = {"run_id": plan.run_id, "suite": unit.suite, "input_kind": task.input_kind, "task_id": task.task_id,
+            "dataset_id": task.dataset_id, "dataset": task.name, "fold": fold, "split_kind": split.kind,
+            "split_seed": split.seed, "n_train": len(split.train), "seed": plan.cfg.seed, "model": plan.model_name,
+            "model_config": plan.model_config, "versions": versions(), "device": plan.device}
     not_done = ([] if work.fit_done else [unit]) + [explain_units[name] for name in work.explain_pending]
     problem = task_type_problem(plan.model_probe, plan.model_name, task)
     if problem:

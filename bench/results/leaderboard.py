@@ -21,6 +21,10 @@ PRIMARY_METRICS = ("roc_auc", "r2", "accuracy")
 # The quality metric set against accuracy in the scatter plot, the first of these present.
 FAITHFULNESS_PREFERENCE = ("deletion_auc", "faithfulness_correlation", "faithfulness", "insertion_auc")
 COST_METRICS = ("wall_seconds_per_instance", "model_evaluations_per_instance", "peak_memory_mb")
+# A leaderboard per modality, in this order: the models of one do not run on the other's tasks.
+MODALITIES = {"tabular": "Tabular data", "image": "Images"}
+# Rows stored before the input kind was recorded: the image suites, by name.
+IMAGE_SUITES = ("mnist", "digits")
 # n_tasks: tasks with a value of this metric; entry_tasks: with any value in the section.
 SUMMARY_COLUMNS = ["section", "model", "explainer", "metric", "higher_is_better", "mean", "ci95", "n_cells",
                    "n_tasks", "entry_tasks", "n_tasks_total", "mean_rank"]
@@ -118,6 +122,18 @@ def _not_applicable(rows: pd.DataFrame) -> list[str]:
     listed = "; ".join(f"{r.explainer}: {r.reason} ({r.rows} rows)" for r in reasons.head(5).itertuples())
     more = f"; and {len(reasons) - 5} other reasons" if len(reasons) > 5 else ""
     return [f"{len(na)} row(s) are n/a (the method cannot apply), so not on the leaderboard: {listed}{more}."]
+
+
+def modality_of(rows: pd.DataFrame) -> pd.Series:
+    """Each row's input kind ("tabular" or "image")."""
+    inferred = rows["suite"].isin(IMAGE_SUITES).map({True: "image", False: "tabular"})
+    return rows["input_kind"].where(rows["input_kind"].notna(), inferred) if "input_kind" in rows else inferred
+
+
+def build_leaderboards(rows: pd.DataFrame) -> dict[str, Leaderboard]:
+    """modality -> its leaderboard, for each modality the rows hold (MODALITIES' order)."""
+    modality = modality_of(rows)
+    return {name: build_leaderboard(rows[modality == name]) for name in MODALITIES if (modality == name).any()}
 
 
 def build_leaderboard(rows: pd.DataFrame) -> Leaderboard:

@@ -17,7 +17,7 @@ from bench.errors import one_line
 from bench.io import atomic_path
 from bench.results import plots
 from bench.results.markdown import markdown_table
-from bench.results.leaderboard import COST_METRICS, PRIMARY_METRICS, Leaderboard
+from bench.results.leaderboard import COST_METRICS, MODALITIES, PRIMARY_METRICS, Leaderboard
 from bench.results.statistics import ALPHA
 from bench.results.units import slug
 
@@ -90,17 +90,17 @@ def statistics_frame(board: Leaderboard) -> pd.DataFrame:
     } for name, test in board.tests.items()])
 
 
-def write_figures(board: Leaderboard, folder: Path) -> dict[str, Path]:
-    """name -> PNG, only the figures there is data for. A figure that cannot be drawn is a note
-    on the page, not a lost leaderboard."""
-    drawings = {f"cd-{name}": (plots.cd_diagram, test, folder / f"cd-{slug(name)}.png")
+def write_figures(board: Leaderboard, folder: Path, prefix: str = "") -> dict[str, Path]:
+    """name -> PNG (`prefix` before each file's name), only the figures there is data for. A
+    figure that cannot be drawn is a note on the page, not a lost leaderboard."""
+    drawings = {f"cd-{name}": (plots.cd_diagram, test, folder / f"{prefix}cd-{slug(name)}.png")
                 for name, test in board.tests.items()}
-    drawings["heatmap"] = (plots.task_heatmap, board.primary, folder / "accuracy-per-task.png")
+    drawings["heatmap"] = (plots.task_heatmap, board.primary, folder / f"{prefix}accuracy-per-task.png")
     if board.scatter_metric:
         drawings["accuracy-vs-quality"] = (
             functools.partial(plots.accuracy_vs_quality, board.summary, board.primary, board.scatter_metric),
-            folder / f"accuracy-vs-{slug(board.scatter_metric)}.png")
-    drawings["cost"] = (plots.cost_per_explainer, board.cost_cells, folder / "cost-per-explainer.png")
+            folder / f"{prefix}accuracy-vs-{slug(board.scatter_metric)}.png")
+    drawings["cost"] = (plots.cost_per_explainer, board.cost_cells, folder / f"{prefix}cost-per-explainer.png")
     figures = {}
     for name, (draw, *arguments) in drawings.items():
         try:
@@ -110,8 +110,15 @@ def write_figures(board: Leaderboard, folder: Path) -> dict[str, Path]:
     return {name: path for name, path in figures.items() if path is not None}
 
 
-def to_markdown(board: Leaderboard) -> str:
-    parts = ["# Leaderboard\n", f"Cells: {CI_NOTE}\n"]
+def leaderboards_markdown(boards: dict[str, Leaderboard]) -> str:
+    """Each modality's leaderboard in markdown, titled by its modality where there are several."""
+    return "\n".join(to_markdown(board, MODALITIES[modality] if len(boards) > 1 else None)
+                     for modality, board in boards.items())
+
+
+def to_markdown(board: Leaderboard, modality: str | None = None) -> str:
+    """The leaderboard in markdown; `modality`: its title, where there are several."""
+    parts = [f"# Leaderboard{f': {modality}' if modality else ''}\n", f"Cells: {CI_NOTE}\n"]
     for section, title in (("accuracy", "Accuracy per model"), ("explanations", "Explanation quality and cost")):
         text, _ = wide_table(board, section)
         parts.append(f"## {title}\n")
@@ -129,26 +136,33 @@ def to_markdown(board: Leaderboard) -> str:
     return "\n".join(parts)
 
 
-def write_leaderboard(board: Leaderboard, folder: str | Path, *, source: str = "",
+def write_leaderboard(boards: dict[str, Leaderboard], folder: str | Path, *, source: str = "",
                       galleries: Sequence[Path] = (), reproductions: bool = False) -> dict[str, Path]:
-    """Every file of the leaderboard in `folder`; returns name -> path. `galleries`: the runs'
-    pictures of image explanations (bench/gallery.py), shown on the page; `reproductions`: the
-    page links to reproductions.html (bench/results/reproduction_page.py) beside it."""
+    """Every file of the leaderboard of each modality (bench.results.leaderboard.MODALITIES) in
+    `folder`, one section each; returns name -> path. With several modalities, each one's
+    figures and table ids carry its name first. `galleries`: the runs' pictures of image
+    explanations (bench/gallery.py), shown on the page; `reproductions`: the page links to
+    reproductions.html (bench/results/reproduction_page.py) beside it."""
     folder = Path(folder)
-    figures = write_figures(board, folder)  # first: a figure that fails adds a note to the texts
+    prefixes = {modality: f"{modality}-" if len(boards) > 1 else "" for modality in boards}
+    # First: a figure that fails adds a note to the texts.
+    figures = {modality: write_figures(board, folder, prefixes[modality]) for modality, board in boards.items()}
     files = {}
-    for name, frame in (("leaderboard.csv", board.summary), ("statistics.csv", statistics_frame(board))):
+    for name, frames in (("leaderboard.csv", {m: b.summary for m, b in boards.items()}),
+                         ("statistics.csv", {m: statistics_frame(b) for m, b in boards.items()})):
+        frame = pd.concat([frame.assign(modality=modality) for modality, frame in frames.items()], ignore_index=True)
         with atomic_path(folder / name) as tmp:
-            frame.to_csv(tmp, index=False)
+            frame[["modality", *frame.columns.drop("modality")]].to_csv(tmp, index=False)
         files[name] = folder / name
     with atomic_path(folder / "leaderboard.md") as tmp:
-        tmp.write_text(to_markdown(board))
+        tmp.write_text(leaderboards_markdown(boards))
     files["leaderboard.md"] = folder / "leaderboard.md"
     with atomic_path(folder / "index.html") as tmp:
-        tmp.write_text(to_html(board, figures, source=source, galleries=galleries, reproductions=reproductions),
-                       encoding="utf-8")
+        tmp.write_text(to_html(boards, figures, prefixes, source=source, galleries=galleries,
+                               reproductions=reproductions), encoding="utf-8")
     files["index.html"] = folder / "index.html"
-    return files | figures
+    return files | {prefixes[modality] + name: path
+                    for modality, drawn in figures.items() for name, path in drawn.items()}
 
 
 # The page: one file, styles and script inline, figures as data URIs.
@@ -224,8 +238,8 @@ def html_notes(lines: list[str], css: str = "notes") -> str:
     return f'<ul class="{css}">' + "".join(f"<li>{html.escape(line)}</li>" for line in lines) + "</ul>" if lines else ""
 
 
-def to_html(board: Leaderboard, figures: dict[str, Path], *, source: str = "", galleries: Sequence[Path] = (),
-            reproductions: bool = False) -> str:
+def to_html(boards: dict[str, Leaderboard], figures: dict[str, dict[str, Path]], prefixes: dict[str, str], *,
+            source: str = "", galleries: Sequence[Path] = (), reproductions: bool = False) -> str:
     """Every string from the rows (dataset, model, explainer and metric names, notes) is escaped:
     dataset names come from OpenML and are not ours to trust."""
     parts = [
@@ -238,23 +252,50 @@ def to_html(board: Leaderboard, figures: dict[str, Path], *, source: str = "", g
     if reproductions:
         parts.append('<p><a href="reproductions.html">Reproductions of papers</a>: our numbers beside the '
                      "published ones.</p>")
+    several = len(boards) > 1
+    if several:
+        parts.append("<p>One section per modality: " + ", ".join(
+            f'<a href="#{prefixes[m]}accuracy">{html.escape(MODALITIES[m])}</a>' for m in boards) + ".</p>")
+    for modality, board in boards.items():
+        parts += _board_html(board, figures[modality], prefixes[modality],
+                             f"{MODALITIES[modality]}: " if several else "")
+    if galleries:
+        parts += ["<h2 id=\"images\">Explanations of images</h2>",
+                  "<p>Per image task, fold and model: a sample of explained test images, each explainer's heatmaps "
+                  "(red for the explained class, blue against, each panel scaled to its largest |attribution|) "
+                  "and its deletion curves. A model's own pictures follow its fold's: FLINT's attributes "
+                  "(-relevance, -attributes, -local) and CNN-INTE's paths (-paths: a test image, the prototypes of "
+                  "its cluster and sub-cluster, the base learners' votes and the combiner's decision).</p>"]
+        parts += [html_figure(path, path.stem) for path in galleries]
+    notes = [f"{MODALITIES[m]}: {note}" if several else note
+             for m, board in boards.items() for note in board.notes.get("data", [])]
+    if notes:
+        parts += ["<h2 id=\"rows\">About the rows</h2>", html_notes(notes)]
+    parts += [f"<script>{SCRIPT}</script>", "</body></html>"]
+    return "\n".join(parts)
+
+
+def _board_html(board: Leaderboard, figures: dict[str, Path], prefix: str, title: str) -> list[str]:
+    """One modality's sections: accuracy, then explanation quality and cost, with their figures;
+    `prefix` before each id, `title` before each heading."""
     text, value = wide_table(board, "accuracy")
-    parts += ["<h2 id=\"accuracy\">Accuracy per model</h2>", html_table(text, value, "accuracy-table")]
+    parts = [f'<h2 id="{prefix}accuracy">{html.escape(title)}Accuracy per model</h2>',
+             html_table(text, value, f"{prefix}accuracy-table")]
     if "accuracy" in board.tests:
         parts.append(f'<p class="stats">{html.escape(board.tests["accuracy"].describe())}</p>')
     parts.append(html_notes(board.notes.get("accuracy", [])))
     text, value = per_task_table(board)
     if not text.empty:
         parts += [f"<h3>{html.escape(HEADLINE.capitalize())}</h3>",
-                  html_table(text, value, "tasks-table")]
+                  html_table(text, value, f"{prefix}tasks-table")]
     for name, caption in (("cd-accuracy", "critical-difference diagram of accuracy"),
                           ("heatmap", HEADLINE)):
         if name in figures:
             parts.append(html_figure(figures[name], caption))
 
     text, value = wide_table(board, "explanations")
-    parts += ["<h2 id=\"explanations\">Explanation quality and cost per (model, explainer)</h2>",
-              html_table(text, value, "explanations-table")]
+    parts += [f'<h2 id="{prefix}explanations">{html.escape(title)}Explanation quality and cost per (model, '
+              "explainer)</h2>", html_table(text, value, f"{prefix}explanations-table")]
     parts.append(html_notes([test.describe() for name, test in board.tests.items() if name != "accuracy"], "notes stats"))
     parts.append(html_notes(board.notes.get("explanations", [])))
     if "accuracy-vs-quality" in figures:
@@ -266,15 +307,4 @@ def to_html(board: Leaderboard, figures: dict[str, Path], *, source: str = "", g
     for name, test in board.tests.items():
         if name != "accuracy" and f"cd-{name}" in figures:
             parts.append(html_figure(figures[f"cd-{name}"], f"critical-difference diagram of {name}"))
-    if galleries:
-        parts += ["<h2 id=\"images\">Explanations of images</h2>",
-                  "<p>Per image task, fold and model: a sample of explained test images, each explainer's heatmaps "
-                  "(red for the explained class, blue against, each panel scaled to its largest |attribution|) "
-                  "and its deletion curves. A model's own pictures follow its fold's: FLINT's attributes "
-                  "(-relevance, -attributes, -local) and CNN-INTE's paths (-paths: a test image, the prototypes of "
-                  "its cluster and sub-cluster, the base learners' votes and the combiner's decision).</p>"]
-        parts += [html_figure(path, path.stem) for path in galleries]
-    if board.notes.get("data"):
-        parts += ["<h2 id=\"rows\">About the rows</h2>", html_notes(board.notes["data"])]
-    parts += [f"<script>{SCRIPT}</script>", "</body></html>"]
-    return "\n".join(parts)
+    return parts

@@ -20,7 +20,7 @@ from bench.io import atomic_path
 from bench.results.units import EXPLANATION, ExplainUnit, FitUnit, LoadUnit, MetricUnit, scores_path, unit_path
 
 ROW_COLUMNS = [
-    "run_id", "unit", "suite", "task_id", "dataset_id", "dataset", "fold", "split_kind", "split_seed", "n_train", "seed",
+    "run_id", "unit", "suite", "input_kind", "task_id", "dataset_id", "dataset", "fold", "split_kind", "split_seed", "n_train", "seed",
     "model", "model_config", "explainer", "metric", "category", "value", "higher_is_better", "n_instances", "status", "error",
     "duration_s", "model_evaluations", "config_hash", "versions", "device",
 ]

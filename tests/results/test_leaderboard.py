@@ -10,7 +10,7 @@ from scipy import stats
 
 from bench.report import main as report_main
 from bench.results import plots
-from bench.results.leaderboard import build_leaderboard
+from bench.results.leaderboard import build_leaderboard, build_leaderboards
 from bench.results.publish import statistics_frame, write_leaderboard
 from bench.results.statistics import ALPHA, complete_block, mean_ci, rank_test
 from bench.results.store import rows_frame
@@ -146,7 +146,7 @@ def test_non_finite_values_and_many_models_still_give_every_file(tmp_path):
     rows = grid(models) + grid(models, explainer="e", metric="deletion_auc", higher_is_better=False) \
         + [row("task0", "m00", np.nan, metric="log_loss", higher_is_better=False),
            row("task1", "m00", np.inf, metric="log_loss", higher_is_better=False)]
-    files = write_leaderboard(build_leaderboard(rows_frame(rows)), tmp_path)
+    files = write_leaderboard({"tabular": build_leaderboard(rows_frame(rows))}, tmp_path)
     assert "accuracy-vs-quality" in files and "log_loss" not in files["leaderboard.md"].read_text()
 
 
@@ -169,7 +169,7 @@ def test_the_latest_run_wins_a_cell_and_configurations_stay_apart():
 def test_the_page_escapes_names_from_the_data(tmp_path):
     evil = "<script>alert(1)</script>"
     rows = grid(KNOWN) + [row(evil, m, 0.5) for m in KNOWN] + [row(evil, "a", 0.2, explainer=evil, metric="deletion_auc")]
-    files = write_leaderboard(build_leaderboard(rows_frame(rows)), tmp_path, source=evil)
+    files = write_leaderboard({"tabular": build_leaderboard(rows_frame(rows))}, tmp_path, source=evil)
     page = files["index.html"].read_text()
     assert evil not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -248,3 +248,25 @@ def test_the_scatter_marks_native_explanations_and_sizes_points_by_cost(tmp_path
         return collection.get_paths()[0].vertices.shape == star
 
     assert all(is_star(c) == (c.get_sizes()[0] == 30.0) for c in points) and sum(map(is_star, points)) == 3
+
+
+def test_a_leaderboard_per_modality_with_its_own_ranks_figures_and_sections(tmp_path):
+    images = [{**r, "suite": "mnist", "input_kind": "image"} for r in grid({"cnn": [0.9] * 6, "flint": [0.8] * 6})]
+    older = [{**r, "suite": "mnist"} for r in grid({"cnn_tanh": [0.7] * 6})]  # stored before input_kind
+    rows = rows_frame(grid(KNOWN) + images + older)
+    boards = build_leaderboards(rows)
+    assert list(boards) == ["tabular", "image"]
+    assert sorted(boards["image"].tests["accuracy"].mean_ranks.index) == ["cnn", "cnn_tanh", "flint"]
+    assert sorted(boards["tabular"].tests["accuracy"].mean_ranks.index) == ["a", "b", "c"]
+    files = write_leaderboard(boards, tmp_path)
+    assert {"tabular-cd-accuracy", "image-cd-accuracy"} <= set(files)
+    assert (tmp_path / "image-cd-accuracy.png").is_file() and not (tmp_path / "cd-accuracy.png").exists()
+    summary = pd.read_csv(tmp_path / "leaderboard.csv")
+    assert list(summary.columns)[0] == "modality" and set(summary["modality"]) == {"tabular", "image"}
+    assert set(summary.loc[summary["modality"] == "image", "model"]) == {"cnn", "cnn_tanh", "flint"}
+    page = (tmp_path / "index.html").read_text()
+    for section in ("Tabular data: Accuracy per model", "Images: Accuracy per model",
+                    'id="image-accuracy-table"', 'id="tabular-accuracy-table"'):
+        assert section in page
+    markdown = (tmp_path / "leaderboard.md").read_text()
+    assert "# Leaderboard: Tabular data" in markdown and "# Leaderboard: Images" in markdown

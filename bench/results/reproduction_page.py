@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bench import atex_reproduction, flint_reproduction, reproduction
+from bench.errors import one_line
 from bench.results.publish import SCRIPT, STYLE, html_figure, html_notes, html_table
 
 NO_REASON = "no reason recorded"
@@ -48,9 +49,10 @@ PAPERS = (
 @dataclass(frozen=True)
 class Reproduction:
     paper: Paper
-    rows: pd.DataFrame | None  # None: not run (no CSV)
+    rows: pd.DataFrame | None  # None: not run (no CSV), or its CSV unreadable (`problem`)
     plots: tuple[Path, ...]
     tables: dict[str, pd.DataFrame]
+    problem: str | None = None
 
     def flagged(self) -> pd.DataFrame:
         """Rows whose |diff| exceeds the threshold, each with its reason."""
@@ -70,11 +72,15 @@ def read_reproductions(folder: str | Path) -> list[Reproduction]:
     found = []
     for paper in PAPERS:
         csv = folder / f"{paper.name}.csv"
-        found.append(Reproduction(
-            paper=paper, rows=pd.read_csv(csv) if csv.is_file() else None,
-            plots=tuple(path for path in (folder / f"{stem}.png" for stem in paper.plots) if path.is_file()),
-            tables={stem: pd.read_csv(folder / f"{stem}.csv") for stem in paper.tables
-                    if (folder / f"{stem}.csv").is_file()}))
+        try:
+            rows = pd.read_csv(csv) if csv.is_file() else None
+            tables = {stem: pd.read_csv(folder / f"{stem}.csv") for stem in paper.tables
+                      if (folder / f"{stem}.csv").is_file()}
+        except (ValueError, UnicodeDecodeError) as e:  # pandas' parser errors are ValueErrors
+            found.append(Reproduction(paper, None, (), {}, problem=f"{csv} could not be read: {one_line(e)}"))
+            continue
+        plots = tuple(path for path in (folder / f"{stem}.png" for stem in paper.plots) if path.is_file())
+        found.append(Reproduction(paper, rows, plots, tables))
     return found
 
 
@@ -88,6 +94,9 @@ def _section(found: Reproduction, index: int) -> list[str]:
     paper = found.paper
     parts = [f'<h2 id="{html.escape(paper.name)}">{html.escape(paper.title)}</h2>']
     command = f"python scripts/reproduce.py {paper.name}"
+    if found.problem:
+        return parts + [f"<p><em>{html.escape(found.problem)}</em>; <code>{html.escape(command)}</code> writes it "
+                        "again.</p>"]
     if found.rows is None:
         return parts + [f"<p><em>not run yet</em>: <code>{html.escape(command)}</code> writes it.</p>"]
     flagged = found.flagged()
@@ -110,6 +119,10 @@ def _section(found: Reproduction, index: int) -> list[str]:
     return parts
 
 
+def _state(found: Reproduction) -> str:
+    return " (unreadable)" if found.problem else " (not run yet)" if found.rows is None else ""
+
+
 def reproductions_html(reproductions: list[Reproduction], *, source: str = "") -> str:
     """The page; every string from the CSVs is escaped."""
     parts = ["<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
@@ -119,8 +132,7 @@ def reproductions_html(reproductions: list[Reproduction], *, source: str = "") -
              "the paper's), and a reason for every difference over the reproduction's threshold. "
              '<a href="index.html">The leaderboard</a>.</p>',
              "<ul>" + "".join(f'<li><a href="#{html.escape(r.paper.name)}">{html.escape(r.paper.title)}</a>'
-                              f"{'' if r.rows is not None else ' (not run yet)'}</li>" for r in reproductions)
-             + "</ul>"]
+                              f"{_state(r)}</li>" for r in reproductions) + "</ul>"]
     for index, found in enumerate(reproductions):
         parts += _section(found, index)
     parts += [f"<script>{SCRIPT}</script>", "</body></html>"]

@@ -98,3 +98,10 @@ def test_the_reproductions_page_in_a_browser_lists_every_paper_sorts_and_shows_i
     diff = next(h for h in browser.find_elements("css selector", f"#{table8} th") if h.text.startswith("diff"))
     diff.click()  # ascending: the smaller difference first
     assert rows_of(table8) == [EVIL, "credit-g"]
+
+
+def test_an_unreadable_csv_is_named_on_the_page_not_a_crash(folder):
+    (folder / "cnn-inte.csv").write_bytes(b'"unclosed\n\xff\xfe')
+    found = {r.paper.name: r for r in read_reproductions(folder)}
+    assert found["cnn-inte"].rows is None and "cnn-inte.csv could not be read" in found["cnn-inte"].problem
+    assert "cnn-inte.csv could not be read" in reproductions_html(list(found.values()))

@@ -25,8 +25,8 @@ def test_help_lists_the_config_groups(tmp_path):
     assert ("model: atex, catboost, cnn, cnn_inte, cnn_tanh, dtree, ebm, flint, flint_posthoc, hyperlinear, logreg, mlp, "
             "mlp_inte, rf, tabresnet") in groups
     assert "explainers: all, cd, deep_shap, deeplift, default, exact_shap, feature_ablation, gradcam, gradient, gradient_shap, gradient_shap_captum, ig, image, input_x_gradient, kernel_shap, lime, lime_image, native, none, occlusion, partition_shap, permutation_shap, perturbation, random, saliency, shapley_sampling, smoothgrad, xaibench" in groups
-    assert ("experiment: nightly, paper_atex_figure, paper_cnn_inte, paper_flint_table1, paper_imn_accuracy, "
-            "paper_imn_accuracy_cpu, paper_imn_xaibench") in groups
+    assert ("experiment: nightly, nightly_images, paper_atex_figure, paper_cnn_inte, paper_flint_table1, "
+            "paper_imn_accuracy, paper_imn_accuracy_cpu, paper_imn_xaibench") in groups
     assert "metrics: all, atex_figure, default, flint, image, manipulation, nightly, xaibench" in groups
     for group in ("metrics:", "logger:", "paths:"):
         assert group in groups

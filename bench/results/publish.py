@@ -116,9 +116,9 @@ def leaderboards_markdown(boards: dict[str, Leaderboard]) -> str:
                      for modality, board in boards.items())
 
 
-def to_markdown(board: Leaderboard, modality: str | None = None) -> str:
-    """The leaderboard in markdown; `modality`: its title, where there are several."""
-    parts = [f"# Leaderboard{f': {modality}' if modality else ''}\n", f"Cells: {CI_NOTE}\n"]
+def to_markdown(board: Leaderboard, title: str | None = None) -> str:
+    """The leaderboard in markdown; `title`: its modality's, where there are several."""
+    parts = [f"# Leaderboard{f': {title}' if title else ''}\n", f"Cells: {CI_NOTE}\n"]
     for section, title in (("accuracy", "Accuracy per model"), ("explanations", "Explanation quality and cost")):
         text, _ = wide_table(board, section)
         parts.append(f"## {title}\n")

@@ -13,7 +13,6 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from bench import atex_reproduction, flint_reproduction, reproduction
@@ -21,6 +20,7 @@ from bench.errors import one_line
 from bench.results.publish import SCRIPT, STYLE, html_figure, html_notes, html_table
 
 NO_REASON = "no reason recorded"
+REQUIRED = ("row", "column", "ours", "paper", "diff")  # what every reproduction's CSV holds
 
 
 @dataclass(frozen=True)
@@ -30,19 +30,21 @@ class Paper:
     threshold: float | None  # |diff| above it is a difference that needs a reason; None: none set
     plots: tuple[str, ...] = ()  # the stems of the PNGs it writes
     tables: tuple[str, ...] = ()  # the stems of other CSVs it writes, shown as they are
+    one_sided: bool = False  # only a diff below -threshold needs a reason (a claim of "no loss")
+    unflagged: tuple[str, ...] = ()  # row prefixes in other units, which the threshold does not fit
 
 
 PAPERS = (
     Paper("imn-table8", "IMN (Kadra et al., NeurIPS 2024), Table 8: test AUROC with default hyperparameters",
-          reproduction.FLAG),
+          reproduction.FLAG, unflagged=("mean rank",)),
     Paper("imn-table3", "IMN, Table 3 and Figure 11: explanation quality on XAI-Bench", None,
           plots=("imn-figure11",)),
     Paper("flint-table1", "FLINT (Parekh et al., NeurIPS 2021), Table 1 on MNIST", flint_reproduction.FLAG),
     Paper("atex-figure", "ATEX (Tang et al., 2022): top-50 intersection under the manipulation attack",
           atex_reproduction.AGREEMENT, plots=("atex-figure",)),
-    # The claim is "no loss of accuracy": any loss is a difference to explain.
+    # The claim is "no loss of accuracy": any loss is a difference to explain, a gain is not.
     Paper("cnn-inte", "CNN-INTE (Liu, Wang & Matwin, IJCNN 2018): no loss of accuracy", 0.0,
-          plots=("cnn-inte-sweep",), tables=("cnn-inte-sweep",)),
+          plots=("cnn-inte-sweep",), tables=("cnn-inte-sweep",), one_sided=True),
 )
 
 
@@ -55,15 +57,16 @@ class Reproduction:
     problem: str | None = None
 
     def flagged(self) -> pd.DataFrame:
-        """Rows whose |diff| exceeds the threshold, each with its reason."""
-        if self.rows is None or self.paper.threshold is None or "diff" not in self.rows:
+        """Rows whose diff exceeds the threshold, each with its reason."""
+        if self.rows is None or self.paper.threshold is None:
             return pd.DataFrame()
-        over = self.rows[self.rows["diff"].abs() > self.paper.threshold]
-        return over.assign(reason=self._reasons(over))
-
-    def _reasons(self, rows: pd.DataFrame) -> list[str]:
-        notes = rows["note"] if "note" in rows else pd.Series(np.nan, index=rows.index)
-        return [note if isinstance(note, str) and note else NO_REASON for note in notes]
+        diff = self.rows["diff"]
+        beyond = (-diff if self.paper.one_sided else diff.abs()) > self.paper.threshold
+        if self.paper.unflagged:
+            beyond &= ~self.rows["row"].astype(str).str.startswith(self.paper.unflagged)
+        over = self.rows[beyond]
+        notes = over["note"] if "note" in over else [None] * len(over)
+        return over.assign(reason=[note if isinstance(note, str) and note else NO_REASON for note in notes])
 
 
 def read_reproductions(folder: str | Path) -> list[Reproduction]:
@@ -72,16 +75,33 @@ def read_reproductions(folder: str | Path) -> list[Reproduction]:
     found = []
     for paper in PAPERS:
         csv = folder / f"{paper.name}.csv"
-        try:
-            rows = pd.read_csv(csv) if csv.is_file() else None
-            tables = {stem: pd.read_csv(folder / f"{stem}.csv") for stem in paper.tables
-                      if (folder / f"{stem}.csv").is_file()}
-        except (ValueError, UnicodeDecodeError) as e:  # pandas' parser errors are ValueErrors
-            found.append(Reproduction(paper, None, (), {}, problem=f"{csv} could not be read: {one_line(e)}"))
-            continue
         plots = tuple(path for path in (folder / f"{stem}.png" for stem in paper.plots) if path.is_file())
-        found.append(Reproduction(paper, rows, plots, tables))
+        tables, problems = {}, []
+        for stem in paper.tables:
+            if (folder / f"{stem}.csv").is_file():
+                try:
+                    tables[stem] = pd.read_csv(folder / f"{stem}.csv")
+                except ValueError as e:  # pandas' parser errors and a bad encoding are ValueErrors
+                    problems.append(f"{folder / f'{stem}.csv'} could not be read: {one_line(e)}")
+        rows = None
+        if csv.is_file():
+            try:
+                rows = _checked(pd.read_csv(csv))
+            except ValueError as e:
+                problems.insert(0, f"{csv} could not be read: {one_line(e)}")
+        found.append(Reproduction(paper, rows, plots, tables, problem="; ".join(problems) or None))
     return found
+
+
+def _checked(rows: pd.DataFrame) -> pd.DataFrame:
+    """A reproduction's rows, with the columns every one holds and numbers where numbers go."""
+    missing = [column for column in REQUIRED if column not in rows]
+    if missing:
+        raise ValueError(f"it lacks the column(s) {', '.join(missing)} (a reproduction's CSV has {', '.join(REQUIRED)})")
+    for column in ("ours", "paper", "diff"):
+        if not pd.api.types.is_numeric_dtype(rows[column]):
+            raise ValueError(f"its column {column} holds text where numbers go")
+    return rows
 
 
 def _shown(frame: pd.DataFrame) -> pd.DataFrame:
@@ -94,7 +114,7 @@ def _section(found: Reproduction, index: int) -> list[str]:
     paper = found.paper
     parts = [f'<h2 id="{html.escape(paper.name)}">{html.escape(paper.title)}</h2>']
     command = f"python scripts/reproduce.py {paper.name}"
-    if found.problem:
+    if found.problem and found.rows is None:
         return parts + [f"<p><em>{html.escape(found.problem)}</em>; <code>{html.escape(command)}</code> writes it "
                         "again.</p>"]
     if found.rows is None:
@@ -104,9 +124,15 @@ def _section(found: Reproduction, index: int) -> list[str]:
         summary = "no threshold is set for this table: the differences are shown, none is flagged"
     else:
         unexplained = int((flagged["reason"] == NO_REASON).sum()) if len(flagged) else 0
-        summary = (f"{len(found.rows)} rows, {len(flagged)} over the threshold (|diff| > {paper.threshold:g})"
+        test = f"diff < -{paper.threshold:g}" if paper.one_sided else f"|diff| > {paper.threshold:g}"
+        summary = (f"{len(found.rows)} rows, {len(flagged)} over the threshold ({test})"
                    + (f", {unexplained} of them without a recorded reason" if unexplained else ""))
+    uncompared = int(found.rows["diff"].isna().sum())
+    if uncompared:
+        summary += f"; {uncompared} without a comparison (no number on one side)"
     parts.append(f"<p>By <code>{html.escape(command)}</code>. {html.escape(summary)}.</p>")
+    if found.problem:
+        parts.append(f"<p><em>{html.escape(found.problem)}</em></p>")
     rows = found.rows.drop(columns="table", errors="ignore")  # the section names it
     parts.append(html_table(_shown(rows), rows, f"reproduction-{index}"))
     if len(flagged):
@@ -120,7 +146,7 @@ def _section(found: Reproduction, index: int) -> list[str]:
 
 
 def _state(found: Reproduction) -> str:
-    return " (unreadable)" if found.problem else " (not run yet)" if found.rows is None else ""
+    return " (unreadable)" if found.problem and found.rows is None else " (not run yet)" if found.rows is None else ""
 
 
 def reproductions_html(reproductions: list[Reproduction], *, source: str = "") -> str:

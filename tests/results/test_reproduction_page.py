@@ -105,3 +105,32 @@ def test_an_unreadable_csv_is_named_on_the_page_not_a_crash(folder):
     found = {r.paper.name: r for r in read_reproductions(folder)}
     assert found["cnn-inte"].rows is None and "cnn-inte.csv could not be read" in found["cnn-inte"].problem
     assert "cnn-inte.csv could not be read" in reproductions_html(list(found.values()))
+
+
+def test_rank_rows_a_claim_of_no_loss_and_a_bad_side_table(folder):
+    write(folder, "imn-table8", [
+        {"table": "imn-table8", "row": "mean rank", "column": "hyperlinear", "ours": 2.5, "paper": 2.0, "diff": 0.5},
+        {"table": "imn-table8", "row": "credit-g", "column": "hyperlinear", "ours": 0.8, "paper": None, "diff": None},
+    ])
+    write(folder, "cnn-inte", [
+        {"table": "cnn-inte", "row": "accuracy_change", "column": "MNIST", "ours": 0.3, "paper": 0.0, "diff": 0.3,
+         "note": "the claim holds: no loss"},
+        {"table": "cnn-inte", "row": "accuracy_change", "column": "other", "ours": -0.5, "paper": 0.0, "diff": -0.5,
+         "note": "a loss of 0.50 points"},
+    ])
+    (folder / "cnn-inte-sweep.csv").write_bytes(b'"unclosed\n\xff\xfe')
+    found = {r.paper.name: r for r in read_reproductions(folder)}
+    assert found["imn-table8"].flagged().empty  # a rank is not an AUROC: the 0.02 threshold does not apply
+    assert list(found["cnn-inte"].flagged()["column"]) == ["other"]  # a gain is no difference from "no loss"
+    assert len(found["cnn-inte"].rows) == 2 and "cnn-inte-sweep.csv could not be read" in found["cnn-inte"].problem
+    page = reproductions_html(list(found.values()))
+    assert "1 without a comparison (no number on one side)" in page and "(diff &lt; -0)" in page
+
+
+def test_a_csv_without_a_reproductions_columns_is_named_not_a_crash(folder, tmp_path):
+    write(folder, "flint-table1", [{"row": "accuracy", "ours": "abc", "paper": 1.0, "diff": "abc", "column": "x"}])
+    write(folder, "atex-figure", [{"ours": 1.0}])
+    found = {r.paper.name: r for r in read_reproductions(folder)}
+    assert "its column ours holds text where numbers go" in found["flint-table1"].problem
+    assert "lacks the column(s) row, column, paper, diff" in found["atex-figure"].problem
+    assert found["atex-figure"].rows is None and "(unreadable)" in reproductions_html(list(found.values()))

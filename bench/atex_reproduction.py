@@ -73,8 +73,8 @@ def _note(row) -> str:
 
 def plot(result: pd.DataFrame, path: Path) -> None:
     """Top-50 intersection against epsilon: ours solid, the paper's dashed, one colour per model."""
-    import matplotlib
-    matplotlib.use("Agg")
+    from bench.results.plots import save_png  # first: it sets matplotlib's file-only backend
+
     import matplotlib.pyplot as plt
 
     curve = result[result["row"] == "topk_intersection"]
@@ -88,10 +88,7 @@ def plot(result: pd.DataFrame, path: Path) -> None:
            title="Attack on |gradient|, MNIST" + (f", {images:.0f} images" if pd.notna(images) else ""))
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_png(fig, path, dpi=120)  # laid out, written atomically, closed
 
 
 def read_published() -> pd.DataFrame:

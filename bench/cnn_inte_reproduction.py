@@ -75,8 +75,8 @@ def summarise_sweep(rows: pd.DataFrame, tags: dict[str, tuple[str, int, int]]) -
 
 def plot_sweep(sweep: pd.DataFrame, path: Path) -> None:
     """Fidelity against the diagram's size (prototypes, log scale): a line per layer and k2."""
-    import matplotlib
-    matplotlib.use("Agg")
+    from bench.results.plots import save_png  # first: it sets matplotlib's file-only backend
+
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
@@ -90,7 +90,4 @@ def plot_sweep(sweep: pd.DataFrame, path: Path) -> None:
            title="CNN-INTE on MNIST: fidelity against the diagram's size")
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_png(fig, path, dpi=120)  # laid out, written atomically, closed

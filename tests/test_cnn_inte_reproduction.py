@@ -69,6 +69,9 @@ def test_the_reproduce_script_runs_the_claim_and_writes_its_rows(tmp_path, capsy
     assert by_row.loc["accuracy_change", "ours"] == pytest.approx(
         by_row.loc["accuracy_cnn_inte", "ours"] - by_row.loc["accuracy_cnn", "ours"])
     out = capsys.readouterr().out
-    assert "2 of 2 job(s) finished" in out and "cnn_inte: base is the stored cnn" not in out  # the log is the jobs'
+    assert "2 of 2 job(s) finished" in out
+    # cnn_inte's job (the second, after the cnn's) took the cnn's stored fit: its log says so.
+    [job_log] = (results / "hydra" / "cnn-inte").glob("*/claim/1/__main__.log")
+    assert "cnn_inte: base is the stored cnn" in job_log.read_text()
     assert "accuracy_change" in out and "the sweep" not in out
     assert "mnist_embedded, 400 training images, 1,000 test images" in out

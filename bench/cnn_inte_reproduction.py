@@ -39,11 +39,12 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
 def compare(summary: pd.DataFrame) -> pd.DataFrame:
     both = summary.assign(paper=summary["row"].map(CLAIM))
     both["diff"] = both["ours"] - both["paper"]
-    both["note"] = [_note(row) for row in both.itertuples()]
+    fidelity = both.set_index("row")["ours"].get("fidelity_cnn_inte", np.nan)
+    both["note"] = [_note(row, fidelity) for row in both.itertuples()]
     return both.assign(table="cnn-inte", column="MNIST")[COLUMNS]
 
 
-def _note(row) -> str:
+def _note(row, fidelity: float) -> str:
     if pd.isna(row.ours):
         return "no stored rows for this quantity"
     if pd.isna(row.paper):
@@ -51,7 +52,10 @@ def _note(row) -> str:
     spread = f" ({row.ours_std:.2f} std over {row.n_seeds} seeds)" if pd.notna(row.ours_std) else ""
     if row.ours >= 0:
         return f"the claim holds: no loss{spread}"
-    return f"a loss of {-row.ours:.2f} points{spread}; the paper claims none"
+    why = (f": the meta-learner learns the net's predicted labels and disagrees with the net on "
+           f"{100 - fidelity:.1f}% of the test images" if pd.notna(fidelity) else "")
+    return (f"a loss of {-row.ours:.2f} points{spread}; the paper claims none{why}. Only the abstract is public, so "
+            "the design is inferred (METHODS.md §4): the paper's may fit the net more closely")
 
 
 def summarise_sweep(rows: pd.DataFrame, tags: dict[str, tuple[str, int, int]]) -> pd.DataFrame:

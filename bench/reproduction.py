@@ -7,8 +7,13 @@ methods the harness does not implement).
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
 import pandas as pd
 
+from bench.io import atomic_path
 from bench.paths import project_path
 
 COLUMNS = ["table", "row", "column", "ours", "paper", "diff"]
@@ -51,3 +56,23 @@ def compare(ours: pd.DataFrame, published: pd.DataFrame, *, table: str) -> pd.Da
     result.insert(0, "table", table)
     result["diff"] = result["ours"] - result["paper"]
     return result[COLUMNS]
+
+
+def write_run(folder: str | Path, table: str, command: str, seconds: float) -> Path:
+    """<folder>/<table>.run.json beside the table's CSV: the command that wrote it, when it
+    finished and how long it took, so that a page of the CSV can say which budget it shows."""
+    out = Path(folder) / f"{table}.run.json"
+    run = {"command": command, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+           "seconds": round(seconds, 1)}
+    with atomic_path(out) as tmp:
+        tmp.write_text(json.dumps(run, indent=1) + "\n")
+    return out
+
+
+def read_run(folder: str | Path, table: str) -> dict | None:
+    """What write_run stored for `table`; None when nothing was, or it cannot be read."""
+    try:
+        run = json.loads((Path(folder) / f"{table}.run.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return run if isinstance(run, dict) and isinstance(run.get("command"), str) else None

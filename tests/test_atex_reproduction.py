@@ -28,6 +28,11 @@ def test_the_curve_means_over_seeds_beside_the_paper_with_the_transcription_tole
     assert base["diff"] == pytest.approx(0.03) and base["note"].startswith("agrees")
     defended = result.loc[("topk_intersection", "atex", 0.02)]
     assert defended["diff"] == pytest.approx(0.60 - 0.76) and "differs" in defended["note"]
+    assert defended["note"].endswith("no reason known")  # trained on the paper's 60,000, attacked on 1,000
+    small = compare(summarise(rows.assign(n_instances=10)), read_published(), n_train=5000)
+    reason = small.set_index(["row", "column", "epsilon"]).loc[("topk_intersection", "atex", 0.02), "note"]
+    assert "trained on 5,000 images: 2 epochs are 100 Adam steps against the paper's 1,200" in reason
+    assert reason.endswith("; 10 attacked images, not the paper's 1,000")
     assert np.isnan(result.loc[("topk_intersection", "atex", 0.04), "ours"])  # only a failed row
     assert "no stored rows" in result.loc[("topk_intersection", "atex", 0.04), "note"]
     assert result.loc[("spearman", "atex", 0.02), "ours"] == pytest.approx(0.8)

@@ -22,7 +22,7 @@ def test_help_lists_the_config_groups(tmp_path):
     assert result.returncode == 0
     groups = result.stdout.split("== Configuration groups ==")[1].split("== Config ==")[0]
     assert "data: amlb, digits, embedded, mnist, mnist_embedded, openml, openml_cc18, xai_synthetic" in groups
-    assert ("model: atex, catboost, cnn, cnn_inte, cnn_tanh, dtree, ebm, flint, flint_posthoc, hyperlinear, logreg, mlp, "
+    assert ("model: atex, atex_mlp, catboost, cnn, cnn_inte, cnn_tanh, dtree, ebm, flint, flint_posthoc, hyperlinear, logreg, mlp, "
             "mlp_inte, rf, tabresnet") in groups
     assert "explainers: all, cd, deep_shap, deeplift, default, exact_shap, feature_ablation, gradcam, gradient, gradient_shap, gradient_shap_captum, ig, image, input_x_gradient, kernel_shap, lime, lime_image, native, none, occlusion, partition_shap, permutation_shap, perturbation, random, saliency, shapley_sampling, smoothgrad, xaibench" in groups
     assert ("experiment: nightly, nightly_images, paper_atex_figure, paper_cnn_inte, paper_flint_table1, "

@@ -32,7 +32,9 @@ def test_the_claim_is_the_change_of_accuracy_over_seeds_against_no_loss():
     assert np.isnan(result.loc["accuracy_cnn", "paper"]) and "no number" in result.loc["accuracy_cnn", "note"]
     change = result.loc["accuracy_change"]
     assert change["ours"] == pytest.approx(-1.0) and change["paper"] == 0.0 and change["diff"] == pytest.approx(-1.0)
-    assert change["note"].startswith("a loss of 1.00 points (0.00 std over 2 seeds)")
+    assert change["note"].startswith("a loss of 1.00 points (0.00 std over 2 seeds); the paper claims none: the "
+                                      "meta-learner learns the net's predicted labels and disagrees with the net on "
+                                      "1.5% of the test images")
     held = compare(summarise(pd.DataFrame([row("cnn_inte", "accuracy_change", 0.002)]))).set_index("row")
     assert held.loc["accuracy_change", "note"] == "the claim holds: no loss"
 

@@ -1,4 +1,4 @@
-"""scripts/nightly.py's tracks: which experiment each sweeps, with which options."""
+"""scripts/nightly.py's tracks: which experiment each sweeps, with which options, and the\nreproductions at the nightly's budget."""
 
 from __future__ import annotations
 
@@ -8,24 +8,45 @@ from scripts import nightly
 
 
 def test_each_track_sweeps_its_experiment_and_only_the_tables_import_openml_tasks(monkeypatch, tmp_path):
-    swept, imported = [], []
+    swept, imported, reproduced, reported = [], [], [], []
     monkeypatch.setattr(nightly, "run_sweep", lambda experiment, options, folder, launcher:
                         swept.append((experiment, options)) or type("S", (), {"failure": lambda self: None})())
     monkeypatch.setattr(nightly, "import_for_experiment", lambda experiment, options: imported.append(experiment) or [])
-    monkeypatch.setattr(nightly.report, "main", lambda argv: 0)
+    monkeypatch.setattr(nightly.subprocess, "run", lambda command: reproduced.append(command[2:]) or
+                        type("P", (), {"returncode": 0})())
+    monkeypatch.setattr(nightly.report, "main", lambda argv: reported.append(argv) or 0)
     monkeypatch.setattr(nightly, "screenshot", lambda page, out: None)
     assert nightly.main(["--results", str(tmp_path), "seed=1"]) == 0
-    assert [experiment for experiment, _ in swept] == ["nightly", "nightly_images", "nightly_images"]
+    assert [experiment for experiment, _ in swept] == ["nightly", "nightly", "nightly_images", "nightly_images"]
     assert imported == ["nightly"]
-    tables, bases, images = (options for _, options in swept)
+    base, tables, bases, images = (options for _, options in swept)
     assert "data.offline=true" in tables and tables[-1] == "seed=1"  # the user's override last: it wins
-    # The image track's bases first, on their own: the models built on them then find their fits.
+    # Each track's bases first, on their own: the models built on them then find their fits.
+    assert base == [*tables, "model=mlp"]
     assert bases == [f"paths.results={tmp_path}", "seed=1", "model=cnn,cnn_tanh"]
     assert images == [f"paths.results={tmp_path}", "seed=1"]
+    # Then every reproduction at the nightly's budget, into the same results folder, and the page
+    # of the nightly's own reproductions.
+    assert [command[0] for command in reproduced] == list(nightly.REPRODUCTIONS)
+    assert reproduced[3] == ["atex-figure", "--results", str(tmp_path), "--cache", "results/openml-cache",
+                             "--images", "10"]
+    assert reported[0][-2:] == ["--reproductions", str(tmp_path / "reproduction")]
+
+
+def test_a_failed_reproduction_is_named_after_the_page_is_built(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(nightly.subprocess, "run", lambda command: type("P", (), {
+        "returncode": 1 if command[2] == "flint-table1" else 0})())
+    built = []
+    monkeypatch.setattr(nightly.report, "main", lambda argv: built.append(argv) or 0)
+    monkeypatch.setattr(nightly, "screenshot", lambda page, out: None)
+    assert nightly.main(["--results", str(tmp_path), "--tracks", "reproductions"]) == 1
+    out, err = capsys.readouterr()
+    assert built and "flint-table1: failed (exit 1)" in out and "cnn-inte: done" in out  # the others still ran
+    assert "scripts/reproduce.py flint-table1 failed" in err
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--tracks", "tables,audio"], "unknown track(s) audio: choose among tables, images"),
+    (["--tracks", "tables,audio"], "unknown track(s) audio: choose among tables, images, reproductions"),
     (["data.tasks=[31]"], "data.tasks=[31] would go to both tracks, whose data differ: add --tracks tables"),
 ])
 def test_an_unknown_track_or_a_data_override_for_both_is_named(argv, message, capsys):

@@ -204,3 +204,29 @@ def test_table3_runs_both_modes_at_rho_zero_and_the_papers_definitions_over_rho(
         "table3": ["compat=correct,xaibench", "data.rho=0.0", "seed=range(2)"],
         "figure11": ["compat=correct", "data.rho=0.5,0.75", "seed=range(1)"]}
     assert sweeps(3, [0.0]) == {"table3": ["compat=correct,xaibench", "data.rho=0.0", "seed=range(3)"]}
+
+
+def test_table3_gives_a_reason_for_each_difference_over_its_threshold_where_one_is_known():
+    from bench.xaibench_reproduction import FLAG as TABLE3_FLAG
+    from bench.xaibench_reproduction import compare as compare_table3
+    from bench.xaibench_reproduction import read_published
+
+    def cell(mode, metric, dataset, explainer, ours, std):
+        return {"mode": mode, "rho": 0.0, "dataset": dataset, "explainer": explainer, "metric": metric,
+                "ours": ours, "ours_std": std, "n_seeds": 5}
+
+    summary = pd.DataFrame([  # the paper: faithfulness, gaussianLinear: IMN 0.987; ROAR-F: IMN 0.639, 0.404
+        cell("correct", "faithfulness", "gaussianLinear", "native", 0.95, 0.01),  # within FLAG
+        cell("xaibench", "faithfulness", "gaussianLinear", "native", 0.80, 0.10),  # off by 0.187 = 1.9 std
+        cell("xaibench", "shapley_corr", "gaussianLinear", "native", 0.80, 0.01),  # off, no reason known
+        cell("correct", "roar_faithfulness", "gaussianLinear", "native", 0.95, 0.01),  # the original's quirk
+        cell("correct", "faithfulness", "gaussianPiecewiseConstant", "native", 0.5, 0.01),  # the original's data
+    ])
+    notes = compare_table3(summary, read_published()).set_index(["mode", "row", "column"])["note"]
+    assert TABLE3_FLAG == 0.1 and notes[("correct", "faithfulness / gaussianLinear", "imn")] == ""
+    assert notes[("xaibench", "faithfulness / gaussianLinear", "imn")].startswith(
+        "within 2 standard deviations over our 5 seeds (std 0.100)")
+    assert notes[("xaibench", "shapley_corr / gaussianLinear", "imn")] == ""  # the page: "no reason recorded"
+    assert "training rows in feature order" in notes[("correct", "roar_faithfulness / gaussianLinear", "imn")]
+    assert "g1 is 0 on [-0.5, 0)" in notes[("correct", "faithfulness / gaussianPiecewiseConstant", "imn")]
+    assert notes[("not run", "faithfulness / gaussianLinear", "kernel_shap")] == "no stored rows for this cell"

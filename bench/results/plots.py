@@ -51,10 +51,16 @@ def cd_diagram(test: RankTest, path: Path) -> Path | None:
     return save_png(figure, path)
 
 
+# Models whose own ("native") explanation is an interpreter's, fitted after the model it explains
+# and apart from it (FLINT post-hoc: g over a frozen, trained f): post-hoc, not by design.
+POST_HOC_INTERPRETERS = frozenset({"flint_posthoc"})
+
+
 def accuracy_vs_quality(summary: pd.DataFrame, primary: pd.DataFrame, metric: str, path: Path) -> Path | None:
     """Inherent against post-hoc at a glance: one point per (model, explainer), the model's mean
     headline accuracy over all its tasks against the pair's mean `metric`. A model's own (native)
-    explanation is a star, a post-hoc explainer's a circle; the colour is the model's, and the
+    explanation is a star, a post-hoc explainer's a circle (so is the own explanation of a
+    POST_HOC_INTERPRETERS model); the colour is the model's, and the
     area grows with the explanation's seconds per instance (log scale; a small dot where the
     cost was not measured). Each point is labelled with its explainer."""
     quality = summary[(summary["section"] == "explanations") & (summary["metric"] == metric)]
@@ -77,7 +83,8 @@ def accuracy_vs_quality(summary: pd.DataFrame, primary: pd.DataFrame, metric: st
     colours = {model: palette[i % len(palette)] for i, model in enumerate(sorted(quality["model"].unique()))}
     for row in quality.itertuples():
         if row.model in accuracy.index:
-            ax.scatter(accuracy[row.model], row.mean, marker="*" if row.explainer == "native" else "o",
+            inherent = row.explainer == "native" and row.model not in POST_HOC_INTERPRETERS
+            ax.scatter(accuracy[row.model], row.mean, marker="*" if inherent else "o",
                        color=colours[row.model], s=area(row.model, row.explainer), alpha=0.75, edgecolors="black",
                        linewidths=0.4)
             ax.annotate(row.explainer, (accuracy[row.model], row.mean), fontsize=6, xytext=(4, 3),

@@ -140,11 +140,13 @@ def write_leaderboard(boards: dict[str, Leaderboard], folder: str | Path, *, sou
                       galleries: Sequence[Path] = (), reproductions: bool = False) -> dict[str, Path]:
     """Every file of the leaderboard of each modality (bench.results.leaderboard.MODALITIES) in
     `folder`, one section each; returns name -> path. With several modalities, each one's
-    figures and table ids carry its name first. `galleries`: the runs' pictures of image
+    figures and table ids carry its name first (tabular-cd-accuracy.png). `galleries`: the runs' pictures of image
     explanations (bench/gallery.py), shown on the page; `reproductions`: the page links to
     reproductions.html (bench/results/reproduction_page.py) beside it."""
     folder = Path(folder)
-    prefixes = {modality: f"{modality}-" if len(boards) > 1 else "" for modality in boards}
+    # Always the modality's name first, so that a file's name and a section's anchor do not change
+    # when a second modality's rows arrive (and no figure of a former name is left stale).
+    prefixes = {modality: f"{modality}-" for modality in boards}
     # First: a figure that fails adds a note to the texts.
     figures = {modality: write_figures(board, folder, prefixes[modality]) for modality, board in boards.items()}
     files = {}
@@ -278,6 +280,9 @@ def to_html(boards: dict[str, Leaderboard], figures: dict[str, dict[str, Path]],
 def _board_html(board: Leaderboard, figures: dict[str, Path], prefix: str, title: str) -> list[str]:
     """One modality's sections: accuracy, then explanation quality and cost, with their figures;
     `prefix` before each id, `title` before each heading."""
+    if board.empty:  # only failed or non-finite rows: say so where the section would be
+        return [f'<h2 id="{prefix}accuracy">{html.escape(title)}Accuracy per model</h2>',
+                "<p><em>No finished result for this modality.</em></p>", html_notes(board.notes.get("data", []))]
     text, value = wide_table(board, "accuracy")
     parts = [f'<h2 id="{prefix}accuracy">{html.escape(title)}Accuracy per model</h2>',
              html_table(text, value, f"{prefix}accuracy-table")]
@@ -301,7 +306,8 @@ def _board_html(board: Leaderboard, figures: dict[str, Path], prefix: str, title
     if "accuracy-vs-quality" in figures:
         parts.append(html_figure(figures["accuracy-vs-quality"],
                                  f"inherent vs post-hoc: accuracy against {board.scatter_metric} (stars: the models' "
-                                 "own explanations; circles: post-hoc explainers; area: seconds per instance)"))
+                                 "own explanations; circles: post-hoc explainers and interpreters (FLINT post-hoc); "
+                                 "area: seconds per instance)"))
     if "cost" in figures:
         parts.append(html_figure(figures["cost"], "explainer cost, seconds per instance (log scale)"))
     for name, test in board.tests.items():

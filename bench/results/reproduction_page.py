@@ -55,6 +55,7 @@ class Reproduction:
     plots: tuple[Path, ...]
     tables: dict[str, pd.DataFrame]
     problem: str | None = None
+    run: dict | None = None  # reproduction.read_run's: the command that wrote the CSV, when, how long
 
     def flagged(self) -> pd.DataFrame:
         """Rows whose diff exceeds the threshold, each with its reason."""
@@ -89,7 +90,8 @@ def read_reproductions(folder: str | Path) -> list[Reproduction]:
                 rows = _checked(pd.read_csv(csv))
             except ValueError as e:
                 problems.insert(0, f"{csv} could not be read: {one_line(e)}")
-        found.append(Reproduction(paper, rows, plots, tables, problem="; ".join(problems) or None))
+        found.append(Reproduction(paper, rows, plots, tables, problem="; ".join(problems) or None,
+                                  run=reproduction.read_run(folder, paper.name)))
     return found
 
 
@@ -130,7 +132,13 @@ def _section(found: Reproduction, index: int) -> list[str]:
     uncompared = int(found.rows["diff"].isna().sum())
     if uncompared:
         summary += f"; {uncompared} without a comparison (no number on one side)"
-    parts.append(f"<p>By <code>{html.escape(command)}</code>. {html.escape(summary)}.</p>")
+    if found.run:  # the budget the numbers come from: the full run's options or the nightly's
+        run = found.run
+        made = (f"By <code>{html.escape(run['command'])}</code>, finished {html.escape(str(run.get('finished', '?')))}"
+                + (f" after {run['seconds'] / 60:.1f} min" if isinstance(run.get("seconds"), (int, float)) else ""))
+    else:
+        made = f"By <code>{html.escape(command)}</code> (its options not recorded)"
+    parts.append(f"<p>{made}. {html.escape(summary)}.</p>")
     if found.problem:
         parts.append(f"<p><em>{html.escape(found.problem)}</em></p>")
     rows = found.rows.drop(columns="table", errors="ignore")  # the section names it

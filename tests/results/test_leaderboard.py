@@ -147,7 +147,7 @@ def test_non_finite_values_and_many_models_still_give_every_file(tmp_path):
         + [row("task0", "m00", np.nan, metric="log_loss", higher_is_better=False),
            row("task1", "m00", np.inf, metric="log_loss", higher_is_better=False)]
     files = write_leaderboard({"tabular": build_leaderboard(rows_frame(rows))}, tmp_path)
-    assert "accuracy-vs-quality" in files and "log_loss" not in files["leaderboard.md"].read_text()
+    assert "tabular-accuracy-vs-quality" in files and "log_loss" not in files["leaderboard.md"].read_text()
 
 
 def test_too_few_tasks_gives_ranks_without_a_test():
@@ -183,9 +183,9 @@ def test_report_writes_the_leaderboard_of_every_stored_row(tmp_path, capsys):
     rows_frame(rows).to_parquet(tmp_path / "rows" / "hand.parquet")
     assert report_main(["--results", str(tmp_path)]) == 0
     folder = tmp_path / "leaderboard"
-    for name in ("leaderboard.md", "leaderboard.csv", "statistics.csv", "index.html", "cd-accuracy.png",
-                 "cd-deletion_auc.png", "accuracy-per-task.png", "accuracy-vs-deletion_auc.png",
-                 "cost-per-explainer.png"):
+    for name in ("leaderboard.md", "leaderboard.csv", "statistics.csv", "index.html", "tabular-cd-accuracy.png",
+                 "tabular-cd-deletion_auc.png", "tabular-accuracy-per-task.png", "tabular-accuracy-vs-deletion_auc.png",
+                 "tabular-cost-per-explainer.png"):
         assert (folder / name).stat().st_size > 0, name
     statistics = pd.read_csv(folder / "statistics.csv", keep_default_na=False).set_index("compared")
     assert statistics.loc["accuracy", "test"] == "Friedman"
@@ -261,6 +261,9 @@ def test_a_leaderboard_per_modality_with_its_own_ranks_figures_and_sections(tmp_
     files = write_leaderboard(boards, tmp_path)
     assert {"tabular-cd-accuracy", "image-cd-accuracy"} <= set(files)
     assert (tmp_path / "image-cd-accuracy.png").is_file() and not (tmp_path / "cd-accuracy.png").exists()
+    # A modality's names do not depend on the others: the tabular rows alone write the same files.
+    alone = write_leaderboard(build_leaderboards(rows_frame(grid(KNOWN))), tmp_path / "alone")
+    assert {name for name in alone if name.endswith("cd-accuracy")} == {"tabular-cd-accuracy"}
     summary = pd.read_csv(tmp_path / "leaderboard.csv")
     assert list(summary.columns)[0] == "modality" and set(summary["modality"]) == {"tabular", "image"}
     assert set(summary.loc[summary["modality"] == "image", "model"]) == {"cnn", "cnn_tanh", "flint"}
@@ -270,3 +273,27 @@ def test_a_leaderboard_per_modality_with_its_own_ranks_figures_and_sections(tmp_
         assert section in page
     markdown = (tmp_path / "leaderboard.md").read_text()
     assert "# Leaderboard: Tabular data" in markdown and "# Leaderboard: Images" in markdown
+
+
+def test_a_modality_whose_rows_all_failed_says_so_in_its_section(tmp_path):
+    failed = [{**r, "suite": "mnist", "input_kind": "image", "status": "failed", "value": float("nan")}
+              for r in grid({"cnn": [0.9] * 6})]
+    boards = build_leaderboards(rows_frame(grid(KNOWN) + failed))
+    assert boards["image"].empty and not boards["tabular"].empty
+    write_leaderboard(boards, tmp_path)
+    page = (tmp_path / "index.html").read_text()
+    image = page[page.index("Images: Accuracy per model"):]
+    assert "No finished result for this modality." in image and "6 failed row(s) are missing cells" in image
+
+
+def test_a_post_hoc_interpreters_own_explanation_is_drawn_as_post_hoc(tmp_path, monkeypatch):
+    models = {"flint": [0.9] * 6, "flint_posthoc": [0.8] * 6}
+    rows = grid(models) + grid(models, explainer="native", metric="deletion_auc", higher_is_better=False)
+    board = build_leaderboard(rows_frame(rows))
+    drawn = []
+    monkeypatch.setattr(plots, "save_png", lambda figure, path: drawn.append(figure) or path)
+    assert plots.accuracy_vs_quality(board.summary, board.primary, "deletion_auc", tmp_path / "x.png")
+    star = MarkerStyle("*").get_path().vertices.shape
+    # flint (the more accurate, to the right) is inherent: a star; flint_posthoc's g is post-hoc: a circle.
+    points = sorted(drawn[0].axes[0].collections, key=lambda c: c.get_offsets()[0][0])
+    assert [c.get_paths()[0].vertices.shape == star for c in points] == [False, True]

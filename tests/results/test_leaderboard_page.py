@@ -35,18 +35,18 @@ def test_the_leaderboard_page_renders_sorts_and_runs_no_injected_script(browser,
     assert browser.execute_script("return document.querySelectorAll('script').length") == 1
 
     # Ranked best first; sorting by the model name, then by AUROC both ways.
-    assert column(browser, "accuracy-table", 1) == ["a", "b", "c"]
-    headers = browser.find_elements("css selector", "#accuracy-table th")
+    assert column(browser, "tabular-accuracy-table", 1) == ["a", "b", "c"]
+    headers = browser.find_elements("css selector", "#tabular-accuracy-table th")
     auroc = next(h for h in headers if h.text.startswith("roc_auc"))
     auroc.click()
     assert auroc.get_attribute("aria-sort") == "ascending"
-    assert column(browser, "accuracy-table", 1) == ["c", "b", "a"]
+    assert column(browser, "tabular-accuracy-table", 1) == ["c", "b", "a"]
     auroc.click()
-    assert column(browser, "accuracy-table", 1) == ["a", "b", "c"]
+    assert column(browser, "tabular-accuracy-table", 1) == ["a", "b", "c"]
     headers[0].click()
-    assert column(browser, "accuracy-table", 1) == ["a", "b", "c"]
+    assert column(browser, "tabular-accuracy-table", 1) == ["a", "b", "c"]
     headers[0].click()
-    assert column(browser, "accuracy-table", 1) == ["c", "b", "a"]
+    assert column(browser, "tabular-accuracy-table", 1) == ["c", "b", "a"]
 
     height = browser.execute_script("return document.body.scrollHeight")
     browser.set_window_size(1300, height + 100)

@@ -134,3 +134,15 @@ def test_a_csv_without_a_reproductions_columns_is_named_not_a_crash(folder, tmp_
     assert "its column ours holds text where numbers go" in found["flint-table1"].problem
     assert "lacks the column(s) row, column, paper, diff" in found["atex-figure"].problem
     assert found["atex-figure"].rows is None and "(unreadable)" in reproductions_html(list(found.values()))
+
+
+def test_the_page_says_which_command_wrote_each_csv(folder):
+    from bench.reproduction import read_run, write_run
+
+    write_run(folder, "atex-figure", "python scripts/reproduce.py atex-figure --images 10", 251.0)
+    (folder / "imn-table8.run.json").write_text("{not json")  # unreadable: the default command, said so
+    assert read_run(folder, "imn-table8") is None and read_run(folder, "flint-table1") is None
+    page = reproductions_html(read_reproductions(folder), source=str(folder))
+    assert "By <code>python scripts/reproduce.py atex-figure --images 10</code>, finished 20" in page
+    assert "after 4.2 min" in page
+    assert "By <code>python scripts/reproduce.py imn-table8</code> (its options not recorded)" in page

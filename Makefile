@@ -40,7 +40,7 @@ test-full: $(STAMP) ## every test, the slow ones too
 report: $(STAMP) ## tables and the leaderboard from every stored result row
 	$(PY) -m bench.report
 
-nightly: $(STAMP) ## the nightly leaderboard: sweep experiment=nightly (tables) and nightly_images, then results/leaderboard/ (offline)
+nightly: $(STAMP) ## the nightly leaderboard: sweep experiment=nightly (tables) and nightly_images, the reproductions at their nightly budget, then results/leaderboard/ (offline)
 	$(PY) scripts/nightly.py $(ARGS)
 
 clean: ## remove the virtualenv, results and caches

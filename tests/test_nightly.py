@@ -27,10 +27,25 @@ def test_each_track_sweeps_its_experiment_and_only_the_tables_import_openml_task
     assert images == [f"paths.results={tmp_path}", "seed=1"]
     # Then every reproduction at the nightly's budget, into the same results folder, and the page
     # of the nightly's own reproductions.
+    # Their rows go to a folder of their own: the leaderboard is built from every row under --results.
     assert [command[0] for command in reproduced] == list(nightly.REPRODUCTIONS)
-    assert reproduced[3] == ["atex-figure", "--results", str(tmp_path), "--cache", "results/openml-cache",
-                             "--images", "10"]
-    assert reported[0][-2:] == ["--reproductions", str(tmp_path / "reproduction")]
+    assert reproduced[0] == ["imn-table8", "--results", str(tmp_path / "reproduce"), "--cache", "results/openml-cache",
+                             "--jobs", "2", "seed=0"]  # independent jobs: the nightly's workers
+    assert reproduced[3] == ["atex-figure", "--results", str(tmp_path / "reproduce"), "--cache",
+                             "results/openml-cache", "--images", "10"]  # one at a time: ATEX reuses its base
+    assert reported[0][-2:] == ["--reproductions", str(tmp_path / "reproduce" / "reproduction")]
+
+
+def test_the_page_can_show_other_reproductions_and_the_workers_reach_them(monkeypatch, tmp_path):
+    reproduced, reported = [], []
+    monkeypatch.setattr(nightly.subprocess, "run", lambda command: reproduced.append(command[2:]) or
+                        type("P", (), {"returncode": 0})())
+    monkeypatch.setattr(nightly.report, "main", lambda argv: reported.append(argv) or 0)
+    monkeypatch.setattr(nightly, "screenshot", lambda page, out: None)
+    assert nightly.main(["--results", str(tmp_path), "--tracks", "reproductions", "--jobs", "3",
+                         "--reproductions", "results/reproduction"]) == 0
+    assert reproduced[1][4:7] == ["results/openml-cache", "--jobs", "3"]  # imn-table3
+    assert reported[0][-2:] == ["--reproductions", "results/reproduction"]
 
 
 def test_a_failed_reproduction_is_named_after_the_page_is_built(monkeypatch, tmp_path, capsys):
@@ -47,7 +62,7 @@ def test_a_failed_reproduction_is_named_after_the_page_is_built(monkeypatch, tmp
 
 @pytest.mark.parametrize("argv, message", [
     (["--tracks", "tables,audio"], "unknown track(s) audio: choose among tables, images, reproductions"),
-    (["data.tasks=[31]"], "data.tasks=[31] would go to both tracks, whose data differ: add --tracks tables"),
+    (["data.tasks=[31]"], "data.tasks=[31] would go to both sweeps, whose data differ: add --tracks tables"),
 ])
 def test_an_unknown_track_or_a_data_override_for_both_is_named(argv, message, capsys):
     with pytest.raises(SystemExit) as stop:

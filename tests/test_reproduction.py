@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from bench.compose import compose
-from bench.reproduction import COLUMNS, compare, mean_over_seeds, read_published
+from bench.reproduction import COLUMNS, compare, mean_over_seeds, read_published, read_run
 from scripts import reproduce
 from tests.conftest import compose_config
 
@@ -30,7 +30,7 @@ def test_ours_is_the_mean_over_seeds_of_ok_rows():
     failed = rows.iloc[:1].assign(seed=2, status="failed", value=0.0)
     ours = mean_over_seeds(pd.concat([rows, failed]), "roc_auc")
     assert ours.to_dict("records") == [{"dataset_id": 1, "dataset": "d1", "model": "a", "ours": pytest.approx(0.85),
-                                        "n_seeds": 2}]
+                                        "ours_std": pytest.approx(0.05 * 2 ** 0.5), "n_seeds": 2}]
 
 
 def test_comparison_rows_means_and_ranks():
@@ -50,6 +50,21 @@ def test_comparison_rows_means_and_ranks():
     # ours: a wins d1, b wins d2 -> both rank 1.5; paper: a wins both -> a 1, b 2
     assert result.loc[(f"mean rank {common}", "a"), ["ours", "paper", "diff"]].tolist() == [1.5, 1.0, 0.5]
     assert result.loc[(f"mean rank {common}", "b"), ["ours", "paper"]].tolist() == [1.5, 2.0]
+
+
+def test_a_datasets_difference_over_the_threshold_gets_its_reason():
+    ours = mean_over_seeds(result_rows({(1489, "hyperlinear", 0): 0.88, (31, "logreg", 0): 0.70, (31, "logreg", 1): 0.80,
+                                        (54, "tabresnet", 0): 0.90, (54, "logreg", 0): 0.90, (37, "rf", 0): 0.80}),
+                           "roc_auc")
+    paper = pd.DataFrame({"dataset_id": [1489, 31, 54, 54, 37], "model": ["hyperlinear", "logreg", "tabresnet",
+                                                                         "logreg", "rf"],
+                          "test_auroc": [0.95, 0.80, 0.95, 0.95, 0.81]})
+    notes = compare(ours, paper, table="t", shortened="trained shorter").set_index(["row", "column"])["note"]
+    assert notes[("d1489", "hyperlinear")].startswith("phoneme: the paper's coupled weight decay")  # measured
+    assert notes[("d31", "logreg")].startswith("within 2 standard deviations over our 2 seeds (std 0.071)")
+    assert notes[("d54", "tabresnet")] == "trained shorter"  # a network, one seed
+    assert notes[("d54", "logreg")] == ""  # no reason known: the page says "no reason recorded"
+    assert notes[("d37", "rf")] == ""  # within the threshold
 
 
 def test_the_published_table_names_its_source_and_our_models():
@@ -93,6 +108,10 @@ def test_the_reproduce_script_runs_compares_and_writes_tidy_rows(shared_data, tm
     assert 0.7 < per_dataset.loc[("credit-g", "logreg"), "ours"] < 0.85  # the paper's number is 0.775
     out = capsys.readouterr().out
     assert "1 of 1 job(s) finished" in out and "mean over 2 datasets (paired)" in out
+    run = read_run(tmp_path / "results" / "reproduction", "imn-table8")  # which budget the CSV shows
+    assert run["command"] == (f"python scripts/reproduce.py imn-table8 --results {tmp_path / 'results'} --cache "
+                              f"{tmp_path / 'cache'} model=logreg seed=0 'data.tasks=[31,54]'")
+    assert run["seconds"] > 0 and run["finished"].startswith("20")
 
 
 def test_a_failed_job_is_named_and_what_finished_is_still_compared(shared_data, tmp_path, capsys):
@@ -219,14 +238,17 @@ def test_table3_gives_a_reason_for_each_difference_over_its_threshold_where_one_
         cell("correct", "faithfulness", "gaussianLinear", "native", 0.95, 0.01),  # within FLAG
         cell("xaibench", "faithfulness", "gaussianLinear", "native", 0.80, 0.10),  # off by 0.187 = 1.9 std
         cell("xaibench", "shapley_corr", "gaussianLinear", "native", 0.80, 0.01),  # off, no reason known
-        cell("correct", "roar_faithfulness", "gaussianLinear", "native", 0.95, 0.01),  # the original's quirk
-        cell("correct", "faithfulness", "gaussianPiecewiseConstant", "native", 0.5, 0.01),  # the original's data
+        cell("correct", "roar_faithfulness", "gaussianLinear", "native", 0.95, 0.01),  # the original's quirk ...
+        cell("xaibench", "roar_faithfulness", "gaussianLinear", "native", 0.60, 0.01),  # ... gives the paper's
+        cell("correct", "faithfulness", "gaussianPiecewiseConstant", "native", 0.5, 0.01),  # the quirky data ...
+        cell("xaibench", "faithfulness", "gaussianPiecewiseConstant", "native", 0.5, 0.01),  # ... does not explain it
     ])
     notes = compare_table3(summary, read_published()).set_index(["mode", "row", "column"])["note"]
     assert TABLE3_FLAG == 0.1 and notes[("correct", "faithfulness / gaussianLinear", "imn")] == ""
     assert notes[("xaibench", "faithfulness / gaussianLinear", "imn")].startswith(
         "within 2 standard deviations over our 5 seeds (std 0.100)")
     assert notes[("xaibench", "shapley_corr / gaussianLinear", "imn")] == ""  # the page: "no reason recorded"
-    assert "training rows in feature order" in notes[("correct", "roar_faithfulness / gaussianLinear", "imn")]
-    assert "g1 is 0 on [-0.5, 0)" in notes[("correct", "faithfulness / gaussianPiecewiseConstant", "imn")]
+    quirk = notes[("correct", "roar_faithfulness / gaussianLinear", "imn")]
+    assert "training rows in feature order" in quirk and quirk.endswith("(compat=xaibench) ours is 0.600")
+    assert notes[("correct", "faithfulness / gaussianPiecewiseConstant", "imn")] == ""
     assert notes[("not run", "faithfulness / gaussianLinear", "kernel_shap")] == "no stored rows for this cell"

@@ -68,6 +68,11 @@ def _known_configs(rows: pd.DataFrame) -> pd.Series:
     return configs.where(configs != "", rows["model"].map(only).fillna(""))
 
 
+def model_of(entry: str) -> str:
+    """The model (conf name) of an entry label of _labels: "flint [3fa2c1]" -> "flint"."""
+    return entry.split(" [", 1)[0]
+
+
 def _labels(cells: pd.DataFrame) -> pd.DataFrame:
     """Entry and task names a reader can tell apart: a model stored with several configurations
     gets a short config hash, a dataset name found in several suites gets its suite."""

@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from bench.io import atomic_path  # noqa: E402
+from bench.results.leaderboard import model_of  # noqa: E402
 from bench.results.statistics import RankTest  # noqa: E402
 
 
@@ -83,7 +84,7 @@ def accuracy_vs_quality(summary: pd.DataFrame, primary: pd.DataFrame, metric: st
     colours = {model: palette[i % len(palette)] for i, model in enumerate(sorted(quality["model"].unique()))}
     for row in quality.itertuples():
         if row.model in accuracy.index:
-            inherent = row.explainer == "native" and row.model not in POST_HOC_INTERPRETERS
+            inherent = row.explainer == "native" and model_of(row.model) not in POST_HOC_INTERPRETERS
             ax.scatter(accuracy[row.model], row.mean, marker="*" if inherent else "o",
                        color=colours[row.model], s=area(row.model, row.explainer), alpha=0.75, edgecolors="black",
                        linewidths=0.4)

@@ -139,8 +139,8 @@ def to_markdown(board: Leaderboard, title: str | None = None) -> str:
 def write_leaderboard(boards: dict[str, Leaderboard], folder: str | Path, *, source: str = "",
                       galleries: Sequence[Path] = (), reproductions: bool = False) -> dict[str, Path]:
     """Every file of the leaderboard of each modality (bench.results.leaderboard.MODALITIES) in
-    `folder`, one section each; returns name -> path. With several modalities, each one's
-    figures and table ids carry its name first (tabular-cd-accuracy.png). `galleries`: the runs' pictures of image
+    `folder`, one section each; returns name -> path. Each modality's figures and table ids
+    carry its name first (tabular-cd-accuracy.png). `galleries`: the runs' pictures of image
     explanations (bench/gallery.py), shown on the page; `reproductions`: the page links to
     reproductions.html (bench/results/reproduction_page.py) beside it."""
     folder = Path(folder)

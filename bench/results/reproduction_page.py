@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench import atex_reproduction, flint_reproduction, reproduction
+from bench import atex_reproduction, flint_reproduction, reproduction, xaibench_reproduction
 from bench.errors import one_line
 from bench.results.publish import SCRIPT, STYLE, html_figure, html_notes, html_table
 
@@ -37,7 +37,7 @@ class Paper:
 PAPERS = (
     Paper("imn-table8", "IMN (Kadra et al., NeurIPS 2024), Table 8: test AUROC with default hyperparameters",
           reproduction.FLAG, unflagged=("mean rank",)),
-    Paper("imn-table3", "IMN, Table 3 and Figure 11: explanation quality on XAI-Bench", None,
+    Paper("imn-table3", "IMN, Table 3 and Figure 11: explanation quality on XAI-Bench", xaibench_reproduction.FLAG,
           plots=("imn-figure11",)),
     Paper("flint-table1", "FLINT (Parekh et al., NeurIPS 2021), Table 1 on MNIST", flint_reproduction.FLAG),
     Paper("atex-figure", "ATEX (Tang et al., 2022): top-50 intersection under the manipulation attack",
@@ -135,7 +135,8 @@ def _section(found: Reproduction, index: int) -> list[str]:
     if found.run:  # the budget the numbers come from: the full run's options or the nightly's
         run = found.run
         made = (f"By <code>{html.escape(run['command'])}</code>, finished {html.escape(str(run.get('finished', '?')))}"
-                + (f" after {run['seconds'] / 60:.1f} min" if isinstance(run.get("seconds"), (int, float)) else ""))
+                + (f" (that command ran {run['seconds'] / 60:.1f} min, reusing the units it found stored)"
+                   if isinstance(run.get("seconds"), (int, float)) else ""))
     else:
         made = f"By <code>{html.escape(command)}</code> (its options not recorded)"
     parts.append(f"<p>{made}. {html.escape(summary)}.</p>")
@@ -145,7 +146,8 @@ def _section(found: Reproduction, index: int) -> list[str]:
     parts.append(html_table(_shown(rows), rows, f"reproduction-{index}"))
     if len(flagged):
         parts.append("<h3>Differences over the threshold, and why</h3>")
-        parts.append(html_notes([f"{r['row']} ({r['column']}): {r['diff']:+.4g}. {r['reason']}"
+        parts.append(html_notes([f"{r['row']} ({r['column']}{', ' + str(r['mode']) if 'mode' in r else ''}): "
+                                 f"{r['diff']:+.4g}. {r['reason']}"
                                  for _, r in flagged.iterrows()]))
     for stem, frame in found.tables.items():
         parts += [f"<h3>{html.escape(stem)}</h3>", html_table(_shown(frame), frame, f"reproduction-{index}-{stem}")]

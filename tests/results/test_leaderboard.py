@@ -289,11 +289,16 @@ def test_a_modality_whose_rows_all_failed_says_so_in_its_section(tmp_path):
 def test_a_post_hoc_interpreters_own_explanation_is_drawn_as_post_hoc(tmp_path, monkeypatch):
     models = {"flint": [0.9] * 6, "flint_posthoc": [0.8] * 6}
     rows = grid(models) + grid(models, explainer="native", metric="deletion_auc", higher_is_better=False)
+    # Stored with two configurations, flint_posthoc's entry is labelled "flint_posthoc [<hash>]".
+    rows = [{**r, "model_config": "abcdef12" if r["model"] == "flint_posthoc" and r["dataset"] == "task0" else
+             r.get("model_config", "")} for r in rows]
     board = build_leaderboard(rows_frame(rows))
+    assert any(label.startswith("flint_posthoc [") for label in board.summary["model"])
     drawn = []
     monkeypatch.setattr(plots, "save_png", lambda figure, path: drawn.append(figure) or path)
     assert plots.accuracy_vs_quality(board.summary, board.primary, "deletion_auc", tmp_path / "x.png")
     star = MarkerStyle("*").get_path().vertices.shape
-    # flint (the more accurate, to the right) is inherent: a star; flint_posthoc's g is post-hoc: a circle.
+    # flint (the more accurate, to the right) is inherent: a star; flint_posthoc's g, under either
+    # of its entries, is post-hoc: a circle.
     points = sorted(drawn[0].axes[0].collections, key=lambda c: c.get_offsets()[0][0])
-    assert [c.get_paths()[0].vertices.shape == star for c in points] == [False, True]
+    assert [c.get_paths()[0].vertices.shape == star for c in points] == [False, False, True]

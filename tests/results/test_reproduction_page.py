@@ -144,5 +144,17 @@ def test_the_page_says_which_command_wrote_each_csv(folder):
     assert read_run(folder, "imn-table8") is None and read_run(folder, "flint-table1") is None
     page = reproductions_html(read_reproductions(folder), source=str(folder))
     assert "By <code>python scripts/reproduce.py atex-figure --images 10</code>, finished 20" in page
-    assert "after 4.2 min" in page
+    assert "(that command ran 4.2 min, reusing the units it found stored)" in page
     assert "By <code>python scripts/reproduce.py imn-table8</code> (its options not recorded)" in page
+
+
+def test_table3_flags_by_its_threshold_and_names_the_mode(folder):
+    write(folder, "imn-table3", [
+        {"table": "imn-table3", "row": "roar_faithfulness / gaussianLinear", "column": "imn", "mode": "correct",
+         "ours": 0.91, "paper": 0.639, "diff": 0.271, "note": "the original code's quirk"},
+        {"table": "imn-table3", "row": "faithfulness / gaussianLinear", "column": "imn", "mode": "xaibench",
+         "ours": 0.95, "paper": 0.987, "diff": -0.037, "note": ""},
+    ])
+    page = reproductions_html(read_reproductions(folder), source=str(folder))
+    assert "2 rows, 1 over the threshold (|diff| &gt; 0.1)" in page
+    assert "roar_faithfulness / gaussianLinear (imn, correct): +0.271. the original code&#x27;s quirk" in page

@@ -131,7 +131,7 @@ def screenshot(page: Path, out: Path) -> Path | None:
         print("no Chromium here (apt-get install chromium): no screenshot")
         return None
     subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                    "--window-size=1300,12000", f"--screenshot={out.resolve()}", page.resolve().as_uri()],
+                    "--window-size=1300,32000", f"--screenshot={out.resolve()}", page.resolve().as_uri()],
                    check=True, capture_output=True, timeout=180)
     import matplotlib.image
 

@@ -84,7 +84,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def sweeps(track: str, args: argparse.Namespace, launcher: list[str]) -> list[Sweep]:
-    """The track's sweeps, in order: its bases (BASES), then every model."""
+    """The track's sweeps, in order: its bases (BASES, unless the overrides pick the models), then
+    every model."""
     experiment = SWEPT[track]
     options = [f"paths.results={args.results}", *args.overrides]
     if track == "tables":
@@ -94,8 +95,10 @@ def sweeps(track: str, args: argparse.Namespace, launcher: list[str]) -> list[Sw
             imported = import_for_experiment(experiment, options)
             print(f"imported {len(imported)} dataset(s) from the shared data folder into {args.cache}")
     folder = sweep_dir(args.results, experiment)
-    return [run_sweep(experiment, [*options, BASES[track]], folder, launcher),
-            run_sweep(experiment, options, folder, launcher)]
+    # Models the user picked (model=logreg) need no bases of their own sweep first.
+    picked = any(override.startswith("model=") for override in args.overrides)
+    bases = [] if picked else [run_sweep(experiment, [*options, BASES[track]], folder, launcher)]
+    return [*bases, run_sweep(experiment, options, folder, launcher)]
 
 
 def reproduce_dir(args: argparse.Namespace) -> Path:

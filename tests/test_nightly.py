@@ -68,3 +68,14 @@ def test_an_unknown_track_or_a_data_override_for_both_is_named(argv, message, ca
     with pytest.raises(SystemExit) as stop:
         nightly.main(argv)
     assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_models_picked_by_an_override_get_no_bases_sweep(monkeypatch, tmp_path):
+    swept = []
+    monkeypatch.setattr(nightly, "run_sweep", lambda experiment, options, folder, launcher:
+                        swept.append(options) or type("S", (), {"failure": lambda self: None})())
+    monkeypatch.setattr(nightly, "import_for_experiment", lambda experiment, options: [])
+    monkeypatch.setattr(nightly.report, "main", lambda argv: 0)
+    monkeypatch.setattr(nightly, "screenshot", lambda page, out: None)
+    assert nightly.main(["--results", str(tmp_path), "--tracks", "tables", "model=logreg"]) == 0
+    assert len(swept) == 1 and swept[0][-1] == "model=logreg"  # no mlp trained first on every task

@@ -136,12 +136,16 @@ def screenshot(page: Path, out: Path) -> Path | None:
     subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
                     "--window-size=1300,32000", f"--screenshot={out.resolve()}", page.resolve().as_uri()],
                    check=True, capture_output=True, timeout=180)
-    import matplotlib.image
+    from PIL import Image  # matplotlib's own dependency
 
-    pixels = matplotlib.image.imread(out)
-    drawn = np.flatnonzero((pixels[..., :3] < 0.99).any(axis=(1, 2)))
+    with Image.open(out) as shot:
+        page = shot.convert("RGB")
+    drawn = np.flatnonzero((np.asarray(page) < 253).any(axis=(1, 2)))
     if len(drawn):
-        matplotlib.image.imsave(out, pixels[: drawn[-1] + 20])
+        page = page.crop((0, 0, page.width, drawn[-1] + 20))
+    # 256 colours: a page of text, tables and plots loses nothing visible, and the committed
+    # snapshot's screenshot is a third of the size (1.8 MB instead of 5.2 for 28,000 px).
+    page.quantize(256).save(out, optimize=True)
     return out
 
 

@@ -11,7 +11,7 @@ ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml setup.py requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch first and pinned: 2.13.0 is the local CPU wheel here; anything looser pulls CUDA.
@@ -44,5 +44,5 @@ nightly: $(STAMP) ## the nightly leaderboard: sweep experiment=nightly (tables) 
 	$(PY) scripts/nightly.py $(ARGS)
 
 clean: ## remove the virtualenv, results and caches
-	rm -rf $(VENV) results/rows results/artifacts results/tables results/hydra results/nightly .pytest_cache
+	rm -rf $(VENV) results/rows results/artifacts results/locks results/tables results/hydra results/nightly .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

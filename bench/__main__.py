@@ -1,5 +1,5 @@
-"""`python -m bench [overrides]`: a thin Hydra wrapper around bench.run.run(cfg). Each job leaves
-a summary in its Hydra output folder (bench.multirun)."""
+"""`python -m bench [overrides]` (or the `bench` command): a thin Hydra wrapper around
+bench.run.run(cfg). Each job leaves a summary in its Hydra output folder (bench.multirun)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,12 @@ from hydra.types import RunMode
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig
 
-from bench.compose import CONF_DIR
 from bench.config import register_configs
 from bench.errors import BenchError
 from bench.multirun import forget_job_summary, report_sweep, write_job_failure, write_job_summary
+from bench.paths import CONF_DIR, CONF_PACKAGE
 
 register_configs()
-
 
 
 def unknown_list_options(argv: list[str]) -> str | None:
@@ -57,7 +56,7 @@ def print_summary(summary) -> None:
           f"builds the leaderboard of every stored row")
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+@hydra.main(version_base="1.3", config_path=f"pkg://{CONF_PACKAGE}", config_name="config")
 def main(cfg: DictConfig) -> None:
     job = HydraConfig.get()
     sweep = job.mode == RunMode.MULTIRUN
@@ -79,15 +78,32 @@ def main(cfg: DictConfig) -> None:
     print_summary(summary)
     # Into the job's own output folder: the script that launched a sweep reads what each job did.
     write_job_summary(summary, job.runtime.output_dir, job.overrides.task)
-    if summary.every_fit_failed:  # the rows say why; a script must not take this for success
-        print(f"error: every model fit of this run failed ({len(summary.fits_failed)}), e.g. "
-              f"{summary.fits_failed[0]}", file=sys.stderr)
+    failure = run_failure(summary)
+    if failure:  # the rows say why; a script must not take this for success
+        print(f"error: {failure}", file=sys.stderr)
         # A job of a sweep says so in its summary instead: exiting would stop the other jobs.
         if not sweep:
             sys.exit(1)
 
 
-if __name__ == "__main__":
+def run_failure(summary, shown: int = 10) -> str | None:
+    """What failed in a finished run, every other unit stored: each model fit, or the units that
+    failed (their rows hold the error; a rerun retries them), one per line; None when none did."""
+    if summary.every_fit_failed:
+        return f"every model fit of this run failed ({len(summary.fits_failed)}), e.g. {summary.fits_failed[0]}"
+    if not summary.failed:
+        return None
+    lines = [f"  {key}: {error}" for key, error in list(summary.failed.items())[:shown]]
+    more = [f"  ... and {len(summary.failed) - shown} more (tables/ lists them)"] * (len(summary.failed) > shown)
+    return "\n".join([f"{len(summary.failed)} unit(s) failed; every other unit is stored, and a rerun retries "
+                      "only these:", *lines, *more])
+
+
+def cli() -> None:
+    """`python -m bench` and the `bench` command (pyproject.toml's [project.scripts])."""
+    # Interrupted, joblib's launcher tears its workers down before their queues free their
+    # semaphores; the resource tracker it starts frees them at exit, and would call each "leaked".
+    sys.warnoptions.append("ignore:resource_tracker:UserWarning")
     problem = unknown_list_options(sys.argv[1:])
     if problem:
         print(f"error: {problem}", file=sys.stderr)
@@ -103,3 +119,7 @@ if __name__ == "__main__":
         raise
     if report_sweep(exit_code=0):  # a job failed, yet Hydra's sweep ended normally
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    cli()

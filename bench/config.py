@@ -21,6 +21,7 @@ from bench.data.openml import OpenMLSource
 from bench.data.preprocess import TabularPreprocessor
 from bench.data.synthetic import Compat
 from bench.explainers.background import BackgroundSummary
+from bench.models.budget import Budget
 from bench.schema import literal_enum, schema_of
 
 
@@ -32,6 +33,7 @@ EmbeddedDataConfig = schema_of(EmbeddedSource, **_DATA)
 MnistDataConfig = schema_of(MnistSource, **_DATA)
 CompatOption = literal_enum(get_args(Compat))
 BackgroundSummaryOption = literal_enum(get_args(BackgroundSummary))
+BudgetOption = literal_enum(get_args(Budget))
 
 
 @dataclass
@@ -69,6 +71,7 @@ class Config:
     torch_threads: int = MISSING
     device: str = MISSING  # bench/device.py
     compat: CompatOption = MISSING  # bench.data.synthetic.Compat
+    budget: BudgetOption = MISSING  # bench.models.budget.Budget
 
 
 RUN_OPTIONS = ("random_state", "device")  # set by the run for every model: `seed`, `device`

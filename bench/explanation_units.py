@@ -5,6 +5,9 @@ An explain unit stores the explanation (an artifact) and its cost rows; each met
 unit of its own, keyed by the explanation and the metric's options. So a metric added to a
 finished run scores the stored explanation without calling the explainer, and an explainer
 whose options change explains again (its key changes, and with it every metric unit's).
+
+An explain unit is explained and scored under its claim (`ResultStore.claim`): runs sharing the
+results folder never explain it twice, nor remove an explanation that another is scoring.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from bench.explanation import Explanation
 from bench.metrics.base import info_of
 from bench.metrics.context import MetricContext
 from bench.metrics.cost import CountingModel, measure
-from bench.models.base import predicted_class
+from bench.models.base import class_labels, predicted_class
 from bench.prepare import Fold
 from bench.results import ExplainUnit, FitUnit, MetricUnit
 from bench.results.units import EXPLANATION
@@ -57,6 +60,26 @@ def metric_units_of(plan, unit: ExplainUnit) -> list[MetricUnit]:
     return [MetricUnit(unit, metric, plan.metric_hashes[metric]) for metric in plan.explanation_metrics]
 
 
+def explain_work(plan, unit: ExplainUnit) -> tuple[bool, list[MetricUnit], list]:
+    """What is left of one explain unit: whether to explain it, the metric units to run (none for
+    an explanation that is n/a), and its units stored already."""
+    metric_units = metric_units_of(plan, unit)
+    if not is_done(plan, unit):
+        return True, metric_units, []
+    if not plan.store.has_artifact(unit, EXPLANATION):
+        return False, [], [unit]  # n/a: no explanation to score
+    todo = [m for m in metric_units if not is_done(plan, m)]
+    return False, todo, [unit, *(m for m in metric_units if m not in todo)]
+
+
+def stored_meanwhile(claimed: FitUnit | ExplainUnit, units: list, resumed: Callable[[list], None]) -> None:
+    """`units`, of `claimed`'s claim, were left to compute, and another run stored them while this
+    one waited for the claim: resumed, not computed again."""
+    if units:
+        resumed(units)
+        log.info("%s: stored by another run (%d unit(s)); resumed", claimed.key, len(units))
+
+
 def unit_row(base: dict, unit: FitUnit | ExplainUnit | MetricUnit) -> dict:
     """The columns every row of `unit` shares."""
     if isinstance(unit, MetricUnit):
@@ -83,16 +106,10 @@ class FoldWork:
         if work.fit_done:
             work.done.append(fit)
         for name, unit in explain_units.items():
-            metric_units = metric_units_of(plan, unit)
-            if not is_done(plan, unit):
+            explain, todo, done = explain_work(plan, unit)
+            work.done += done
+            if explain:
                 work.explain_pending.append(name)
-                work.metrics_pending[name] = metric_units
-                continue
-            work.done.append(unit)
-            if not plan.store.has_artifact(unit, EXPLANATION):
-                continue  # n/a: no explanation to score
-            todo = [m for m in metric_units if not is_done(plan, m)]
-            work.done += [m for m in metric_units if m not in todo]
             if todo:
                 work.metrics_pending[name] = todo
         return work
@@ -118,6 +135,7 @@ class FoldExplanations:
     context: MetricContext  # the fold's; each explainer's metrics get a copy with its `explain`
     base: dict  # the columns of the fold's rows
     record: Callable[[object, list[dict]], None]
+    resumed: Callable[[list], None]  # units found stored by another run
 
     @functools.cached_property
     def explained(self) -> np.ndarray:
@@ -126,10 +144,22 @@ class FoldExplanations:
 
     @functools.cached_property
     def target(self) -> np.ndarray:
-        """What every explainer explains: the model's predicted class of each sampled row."""
-        return predicted_class(self.model, self.explained)
+        """What every explainer explains: the model's predicted class of each sampled row, as its
+        label: an explainer reads integers as labels, and a fold's model may lack a class of the
+        task (classes_ = [0, 1, 3]: class index 2 is label 3)."""
+        return class_labels(self.model, predicted_class(self.model, self.explained))
 
     def run(self, unit: ExplainUnit, *, explain: bool, metric_units: list[MetricUnit]) -> None:
+        """Under `unit`'s claim, what is left of it: `explain` and `metric_units` as found before the
+        claim, less what another run stored while this one waited for it."""
+        with self.plan.store.claim(unit):
+            pending = ([unit] if explain else []) + metric_units
+            explain, metric_units, done = explain_work(self.plan, unit)
+            stored_meanwhile(unit, [u for u in pending if u in done], self.resumed)
+            if explain or metric_units:
+                self._explain_and_score(unit, explain=explain, metric_units=metric_units)
+
+    def _explain_and_score(self, unit: ExplainUnit, *, explain: bool, metric_units: list[MetricUnit]) -> None:
         """Explains (or loads the stored explanation of) `unit`, then scores it with `metric_units`."""
         stored = None if explain else self.plan.store.load_artifact(unit, EXPLANATION)
         if stored is None:
@@ -144,7 +174,7 @@ class FoldExplanations:
         explainer, background = self.plan.explainers[unit.explainer], self.context.background
         # The explainer again, with the same options and seed, for metrics that re-explain.
         context = replace(self.context, explainer_cache={}, explain=lambda m, X_new, target_new: explainer.explain(
-            m, X_new, target=target_new, background=background, rng=stream(self.plan, unit.key)),
+            m, X_new, target=class_labels(m, target_new), background=background, rng=stream(self.plan, unit.key)),
             differentiable=lambda m: explainer.differentiable(m, background=background,
                                                               rng=stream(self.plan, unit.key)))
         for metric_unit in metric_units:

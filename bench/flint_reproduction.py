@@ -17,9 +17,9 @@ QUANTITIES = {
     "accuracy_base_f": ("cnn", None, "accuracy", 100),
     "accuracy_flint_f": ("flint", None, "accuracy", 100),
     "accuracy_flint_g": ("flint:g", None, "accuracy", 100),
-    "fidelity_flint_g": ("flint", None, "fidelity", 100),
+    "fidelity_flint_g": ("flint:g", None, "fidelity", 100),
     "accuracy_posthoc_g": ("flint_posthoc:g", None, "accuracy", 100),
-    "fidelity_posthoc_g": ("flint_posthoc", None, "fidelity", 100),
+    "fidelity_posthoc_g": ("flint_posthoc:g", None, "fidelity", 100),
     "fidelity_lime": ("cnn", "lime_image", "surrogate_fidelity", 100),
     **{f"conciseness_tau_{tau}": ("flint", "native", metric, 1) for tau, metric in TAUS.items()},
 }

@@ -44,6 +44,7 @@ def write_job_summary(summary, output_dir: str | Path, overrides: list[str]) -> 
         "unit_keys": sorted(summary.unit_keys),
         "skipped": [{"dataset": label, "reason": error.reason} for label, error in summary.skipped],
         "fits_failed": list(summary.fits_failed) if summary.every_fit_failed else [],  # the job's own failure
+        "units_failed": summary.failed,  # unit key -> error: stored as failed, retried by a rerun
         "error": None,
     }
     return _write_summary(content, output_dir)
@@ -138,18 +139,26 @@ class Sweep:
         unstarted = [self.label(job) for job in self.jobs if not job.started]
         unfitted = [f"{self.label(job)} ({job.summary['fits_failed'][0]})" for job in self.finished
                     if job.summary.get("fits_failed")]
-        if self.exit_code == 0 and not failed and not unfinished and not unstarted and not unfitted:
+        units = [f"{self.label(job)} ({_first_of(job.summary['units_failed'])})" for job in self.finished
+                 if job.summary.get("units_failed") and not job.summary.get("fits_failed")]
+        if self.exit_code == 0 and not failed and not unfinished and not unstarted and not unfitted and not units:
             return None
         if self.jobs and len(unstarted) == len(self.jobs):
             unstarted = [f"the {len(self.jobs)} planned"]
         details = [f"failed: {', '.join(failed)}"] * bool(failed) + \
             [f"did not finish: {', '.join(unfinished)}"] * bool(unfinished) + \
             [f"never started: {', '.join(unstarted)}"] * bool(unstarted) + \
-            [f"every fit failed in {', '.join(unfitted)}"] * bool(unfitted)
+            [f"every fit failed in {', '.join(unfitted)}"] * bool(unfitted) + \
+            [f"units failed in {', '.join(units)}"] * bool(units)
         if not details:
             details = ["no job started" if not self.jobs else "every job that started finished; see the output above"]
         code = f" (exit code {self.exit_code})" if self.exit_code else ""
         return f"the sweep in {self.folder} failed{code}; {'; '.join(details)}"
+
+
+def _first_of(units_failed: dict[str, str]) -> str:
+    key, error = next(iter(units_failed.items()))
+    return f"{len(units_failed)} unit(s), e.g. {key}: {error}"
 
 
 def read_jobs(sweep_dir: Path) -> list[Job]:

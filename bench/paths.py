@@ -3,28 +3,37 @@
 from __future__ import annotations
 
 import os
+from importlib.resources import files
 from pathlib import Path
 
 from bench.io import write_problem
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA_ENV_VAR = "BENCH_SHARED_DATA"
+# The Hydra configs as a package (setup.py maps conf/ onto it), so that Hydra reads them as
+# pkg://bench.conf from a checkout, an editable install and an installed wheel alike.
+CONF_PACKAGE = "bench.conf"
+CONF_DIR = Path(files(CONF_PACKAGE))
+# Where conf/ and the folders shipped beside it (datasets/, baselines/) are: the project root in
+# a checkout or an editable install; the package's own folder when installed from a wheel.
+SHIPPED_ROOT = CONF_DIR.parent
 
 
 def project_path(path: str | Path) -> Path:
     """A path as given when it exists (absolute, or relative to the working directory), else
-    relative to the project root, where the shipped manifests and configs live."""
+    relative to where the shipped manifests, baselines and configs are (SHIPPED_ROOT)."""
     path = Path(path).expanduser()
     if path.is_absolute() or path.exists():
         return path
-    return PROJECT_ROOT / path
+    return SHIPPED_ROOT / path
 
 
 def shared_data_candidates() -> list[Path]:
     """Where ../shared/data may be: $BENCH_SHARED_DATA, else beside the working directory, else
     beside the project (the shared data lives next to the repository, never in it)."""
     from_env = [Path(os.environ[SHARED_DATA_ENV_VAR])] if os.environ.get(SHARED_DATA_ENV_VAR) else []
-    return [*from_env, Path.cwd().parent / "shared" / "data", PROJECT_ROOT.parent / "shared" / "data"]
+    candidates = [*from_env, Path.cwd().parent / "shared" / "data", PROJECT_ROOT.parent / "shared" / "data"]
+    return list(dict.fromkeys(path.absolute() for path in candidates))  # once each, run from the project root too
 
 
 def find_shared_data() -> Path | None:

@@ -3,16 +3,18 @@ a bad option fails here, not after hours of work."""
 
 from __future__ import annotations
 
+import copy
 import difflib
 import functools
 import inspect
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from hydra.errors import InstantiationException
-from hydra.utils import instantiate
+from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from bench.config import Config
@@ -21,6 +23,7 @@ from bench.device import describe_device, resolve_device
 from bench.errors import BenchError
 from bench.metrics.base import info_of
 from bench.models.base import for_task, on_device
+from bench.models.budget import with_budget
 from bench.paths import results_folder_problem
 from bench.results import ResultStore, config_hash
 from bench.schema import options
@@ -28,6 +31,22 @@ from bench.schema import options
 # Data options that choose which units run but do not change what a unit computes.
 SELECTION_KEYS = {"suite", "tasks", "max_tasks", "skip_missing", "offline", "folds", "datasets", "task_id",
                   "dataset_id", "manifest", "cache_root"}
+
+
+# Data options added after units were stored, with the value those units were computed with: at
+# that value an option is left out of the units' keys, so that every stored unit stays valid.
+ADDED_DATA_OPTIONS = {("preprocess", "missing"): "impute"}
+
+
+def unit_identity(options: dict[str, Any], added: dict[tuple[str, ...], Any]) -> dict[str, Any]:
+    """`options` (nested dicts) less each added option that holds its value of before."""
+    kept = copy.deepcopy(options)
+    for path, before in added.items():
+        *parents, key = path
+        node = functools.reduce(lambda node, part: node.get(part) or {}, parents, kept)
+        if key in node and node[key] == before:
+            del node[key]
+    return kept
 
 
 @dataclass
@@ -65,6 +84,13 @@ def build(node: Any, what: str, **kwargs) -> Any:
         return instantiate(plain(node), **kwargs)
     except InstantiationException as e:
         cause = e.__cause__ or e
+        target = get_class(plain(node)["_target_"])
+        unknown = re.match(r"(\w+)\.__init__\(\) got an unexpected keyword argument '(\w+)'", str(cause))
+        # A key added with `+`, as Hydra's hint suggests, that the component itself does not take
+        # (one its own parts refuse, a nested option, is named by their message).
+        if isinstance(cause, TypeError) and unknown and unknown[1] in {c.__name__ for c in target.__mro__}:
+            raise BenchError(f"{what}: no option {unknown[2]}; a key added with + is one nothing reads, whatever "
+                             f"Hydra's hint says; the options: {', '.join(p.name for p in options(target))}") from e
         raise BenchError(f"{what}: {' '.join(str(cause).split())}") from e
 
 
@@ -114,16 +140,46 @@ def build_metric(node: Any, what: str, *, prediction: bool) -> Callable:
                          f"list it under {right}")
     if isinstance(fn, functools.partial):
         try:
-            bound = inspect.signature(fn.func).bind_partial(**fn.keywords)
+            inspect.signature(fn.func).bind_partial(**fn.keywords)
         except TypeError as e:
             raise BenchError(f"{what}: {e}; its options: {', '.join(p.name for p in options(fn.func))}")
-        if info.check is not None:
-            bound.apply_defaults()
-            try:
-                info.check(**{p.name: bound.arguments[p.name] for p in options(fn.func) if p.name in bound.arguments})
-            except ValueError as e:
-                raise BenchError(f"{what}: {e}") from None
+    if info.check is not None:
+        try:
+            info.check(**metric_options(fn))
+        except ValueError as e:
+            raise BenchError(f"{what}: {e}") from None
     return fn
+
+
+def metric_options(fn: Callable) -> dict[str, Any]:
+    """Every option of a metric (a function, or a partial of it with some options given), the
+    defaults of its signature included."""
+    function, given = (fn.func, fn.keywords) if isinstance(fn, functools.partial) else (fn, {})
+    bound = inspect.signature(function).bind_partial(**given)
+    bound.apply_defaults()
+    return {p.name: bound.arguments[p.name] for p in options(function) if p.name in bound.arguments}
+
+
+def check_shared_options(metrics: dict[str, Callable]) -> None:
+    """Metrics entered under their own names that share one computation (the manipulation rows,
+    one attack) must agree on its options: their rows are named without them, so an override of
+    one of them alone would put two attacks side by side in one table as if they were one."""
+    first: dict[str, tuple[str, dict]] = {}
+    for entry, fn in metrics.items():
+        info = info_of(fn)
+        if info.shares is None or entry != info.name:
+            continue
+        given = metric_options(fn)
+        leader, expected = first.setdefault(info.shares, (entry, given))
+        differ = [key for key in expected if given[key] != expected[key]]
+        if differ:
+            sharing = [name for name, other in metrics.items() if info_of(other).shares == info.shares
+                       and name == info_of(other).name]
+            key = differ[0]
+            raise BenchError(
+                f"metrics.explanation.{entry}.{key}={given[key]} differs from {leader}'s {key}={expected[key]}: "
+                f"{', '.join(sharing)} share one {info.shares} and the tables name their rows without its options; "
+                f"set metrics.explanation.{leader}.{key}={given[key]} (in metrics=manipulation the others follow it)")
 
 
 def model_builder(cfg: DictConfig, model_cfg: dict, model_name: str) -> tuple[Callable[[], Any], Any]:
@@ -141,36 +197,56 @@ def model_builder(cfg: DictConfig, model_cfg: dict, model_name: str) -> tuple[Ca
     return make, probe
 
 
+def without_names(node: dict[str, Any]) -> dict[str, Any]:
+    """A model's config without the `name` labels of the models it is built on (conf/model's
+    names, which no constructor takes), however deep (ATEX on ATEX on cnn_tanh)."""
+    return {key: without_names(value) if isinstance(value, dict) and "_target_" in value else value
+            for key, value in node.items() if key != "name"}
+
+
+def check_explainers(explainers: dict[str, Any], model, model_name: str) -> None:
+    """An explainer option that cannot work with the model (a layer its network lacks) stops the
+    run now, before any training, rather than failing every explanation after it."""
+    for name, explainer in explainers.items():
+        try:
+            explainer.check_model(model)
+        except ValueError as e:
+            raise BenchError(f"explainers.{name} with model={model_name}: {e}") from None
+
+
 def make_plan(cfg: DictConfig) -> Plan:
     check_known_keys(cfg)
     check_run_options(cfg)
     source = build(cfg.data, "data", seed=cfg.seed)
-    model_cfg = plain(cfg.model)
+    model_cfg = with_budget(plain(cfg.model), cfg.budget)
     model_name = model_cfg.pop("name")
-    data_identity = {k: v for k, v in plain(cfg.data).items() if k not in SELECTION_KEYS}
-    built_on = {}
-    for option, value in model_cfg.items():  # a model built on another (FLINT post-hoc's base): its
-        if isinstance(value, dict) and "_target_" in value:  # config as conf/model/ holds it, less the name
-            name = value.pop("name", None)
-            if name is not None:
-                built_on[option] = (name, config_hash(value, data_identity))
+    data_identity = unit_identity({k: v for k, v in plain(cfg.data).items() if k not in SELECTION_KEYS},
+                                  ADDED_DATA_OPTIONS)
+    # A model built on another (FLINT post-hoc's base): its config as conf/model/ holds it, less the names.
+    built_on = {option: (value["name"], config_hash(without_names(value), data_identity))
+                for option, value in model_cfg.items() if isinstance(value, dict) and "name" in value}
+    model_cfg = without_names(model_cfg)
     if "device" in model_cfg or "random_state" in model_cfg:
         raise BenchError(f"model.device and model.random_state are the run's: set device=... and seed=... "
                          f"(model={model_name})")
     make_model, model_probe = model_builder(cfg, model_cfg, model_name)
+    explainers = {name: build(node, f"explainers.{name}") for name, node in cfg.explainers.items()}
+    check_explainers(explainers, model_probe, model_name)
+    explanation_metrics = {name: build_metric(node, f"metrics.explanation.{name}", prediction=False)
+                           for name, node in cfg.metrics.explanation.items()}
+    check_shared_options(explanation_metrics)
     return Plan(
         cfg=cfg, source=source, model_name=model_name,
         model_factory=lambda task_type: for_task(make_model(), task_type), model_probe=model_probe,
         model_hash=config_hash(model_cfg, data_identity),
         model_config=config_hash(model_cfg), built_on=built_on,
         metrics_hash=config_hash(plain(cfg.metrics.prediction)),
-        explainers={name: build(node, f"explainers.{name}") for name, node in cfg.explainers.items()},
+        explainers=explainers,
         explainer_hashes={name: config_hash(plain(node), {"explain": plain(cfg.explain)})
                           for name, node in cfg.explainers.items()},
         prediction_metrics={name: build_metric(node, f"metrics.prediction.{name}", prediction=True)
                             for name, node in cfg.metrics.prediction.items()},
-        explanation_metrics={name: build_metric(node, f"metrics.explanation.{name}", prediction=False)
-                             for name, node in cfg.metrics.explanation.items()},
+        explanation_metrics=explanation_metrics,
         metric_hashes={name: config_hash(plain(node)) for name, node in cfg.metrics.explanation.items()},
         store=ResultStore(cfg.paths.results),
         device=describe_device(resolve_device(model_probe.device) if "device" in model_probe.get_params() else "cpu"),

@@ -10,6 +10,7 @@ import logging
 import tempfile
 import time
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ import torch
 from omegaconf import DictConfig, ListConfig
 from tqdm.contrib.logging import logging_redirect_tqdm
 
+from bench.compose import variants
 from bench.data.source import TaskRef
 from bench.data.task import Task
 from bench.errors import BenchError, DataUnavailable, IncompatibleModel, NotApplicable, UnusableFold, one_line
@@ -30,11 +32,12 @@ from bench.models.base import input_kind_problem, on_device, task_type_problem
 from bench.plan import Plan, make_plan
 from bench.prepare import Fold, prepare_fold, sample_rows, scores
 from bench.progress import progress
-from bench.explanation_units import FoldExplanations, FoldWork, stream, unit_row
+from bench.explanation_units import FoldExplanations, FoldWork, is_done, stored_meanwhile, stream, unit_row
 from bench.results import ExplainUnit, FitUnit, config_hash
+from bench.results.entries import interpreter_entry
 from bench.results.leaderboard import build_leaderboard
 from bench.results.publish import write_figures
-from bench.results.tables import to_markdown, write_report
+from bench.results.tables import build_tables, to_markdown, write_tables
 from bench.results.units import EXPLANATION, LoadUnit
 from bench.versions import versions
 
@@ -49,13 +52,18 @@ class RunSummary:
     fits: int = 0  # models trained by this run
     fits_failed: list[str] = field(default_factory=list)  # why, for each that failed
     skipped: list[tuple[str, DataUnavailable]] = field(default_factory=list)  # (task label, why)
-    unit_keys: set[str] = field(default_factory=set)
+    units: dict[str, Any] = field(default_factory=dict)  # key -> unit, of every unit of the run
     resumed_keys: set[str] = field(default_factory=set)  # stored already; a unit computed again leaves it
     tables: dict[str, str] = field(default_factory=dict)  # markdown of this run's units
+    failed: dict[str, str] = field(default_factory=dict)  # unit key -> the error of a unit this run stored as failed
 
     def resumed(self, units: list) -> None:
-        self.unit_keys.update(unit.key for unit in units)
+        self.units.update((unit.key, unit) for unit in units)
         self.resumed_keys.update(unit.key for unit in units)
+
+    @property
+    def unit_keys(self) -> set[str]:
+        return set(self.units)
 
     @property
     def units_resumed(self) -> int:
@@ -77,10 +85,15 @@ def run(cfg: DictConfig) -> RunSummary:
         with logging_redirect_tqdm():  # log lines print above the progress bar, not through it
             for ref in progress(refs, desc="tasks"):
                 _run_task(plan, ref, summary)
-        rows = plan.store.read_all()
-        tables = write_report(rows, cfg.paths.results, only=summary.unit_keys)
+        # The tables of every stored row, rewritten by a run that stored any (a large folder holds
+        # thousands of files: a resumed sweep's jobs would each read them all); the run's own.
+        tables_folder = Path(cfg.paths.results) / "tables"
+        if summary.units_computed or summary.skipped or not tables_folder.is_dir():
+            write_tables(build_tables(plan.store.read_all()), tables_folder)
+        rows = plan.store.read(summary.units.values())
+        tables = build_tables(rows)
         summary.tables = {name: to_markdown(name, table) for name, table in tables.items()}
-        _report_to_tracker(plan, rows[rows["unit"].isin(summary.unit_keys)], tables)
+        _report_to_tracker(plan, rows, tables)
     finally:
         plan.tracker.finish()
     return summary
@@ -146,7 +159,7 @@ def _run_task(plan: Plan, ref: TaskRef, summary: RunSummary) -> None:
             raise
         log.warning("skipped %s (%s): %s", ref.label, ref.name, e.reason)
         summary.skipped.append((f"{ref.label} ({ref.name})", e))
-        summary.unit_keys.add(load_unit.key)
+        summary.units[load_unit.key] = load_unit
         plan.store.write(load_unit, [{"run_id": plan.run_id, "unit": load_unit.key, "suite": ref.suite,
                                       "task_id": ref.task_id, "dataset_id": ref.dataset_id, "dataset": ref.name,
                                       "category": "data", "status": "n/a", "error": str(e)}])
@@ -154,9 +167,10 @@ def _run_task(plan: Plan, ref: TaskRef, summary: RunSummary) -> None:
     except ValueError as e:  # a data option the source could only check while loading
         raise BenchError(f"data: {e}") from e
     plan.store.remove(load_unit)
-    problem = input_kind_problem(plan.model_probe, plan.model_name, task)
+    problem = input_kind_problem(plan.model_probe, plan.model_name, task, variants("model", plan.model_name))
     if problem:
         raise IncompatibleModel(problem)
+    _say_what_preprocessing_fills_in(plan, task)
     try:
         folds = plan.source.folds_of(task)
     except ValueError as e:
@@ -165,6 +179,14 @@ def _run_task(plan: Plan, ref: TaskRef, summary: RunSummary) -> None:
         built_on = {option: _fit_unit_key(plan, ref, fold, split_identity, *model)
                     for option, model in plan.built_on.items()}
         _run_fold(plan, task, fold, *_units(plan, ref, fold, split_identity), summary, built_on=built_on)
+
+
+def _say_what_preprocessing_fills_in(plan: Plan, task: Task) -> None:
+    """One warning per task naming the missing cells that preprocessing imputes (or refuses)."""
+    describe = getattr(plan.source.preprocessor(task), "describe_missing", None)
+    message = describe(task.X) if describe is not None else None
+    if message:
+        log.warning("%s (%s): %s", task.name, task.suite, message)
 
 
 def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: dict[str, ExplainUnit],
@@ -188,21 +210,27 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
     except UnusableFold as e:  # data no model can learn from: an answer, not a failure to retry
         _record_not_applicable(plan, task, fold, not_done, base, f"data: {e}", summary)
         return
-    model = None if plan.cfg.force else plan.store.load_artifact(unit, "model.pkl")
-    if model is None and work.finished:
-        return  # only the picture was missing, and its model is gone: not worth a training
-    # The model is stored but these prediction metrics are new (or failed before): score the
-    # stored predictions rather than train again, unless they are gone.
-    predictions = None if model is None or work.fit_done else plan.store.load_artifact(unit, "predictions.pkl")
-    fitted = model is None or (predictions is None and not work.fit_done)
-    if fitted:
-        model = _fit_unit(plan, unit, task, prepared, base, summary, built_on)
-        if model is None:
-            return  # failed: the explainers wait for a rerun
-    else:
-        on_device(model, plan.cfg.device)  # this run's device, wherever the model was trained
-        if predictions is not None:
-            _score_unit(plan, unit, task, predictions, base, summary, model, prepared)
+    # One run at a time trains the model or scores its predictions; one that waited for it takes
+    # what the other stored.
+    with plan.store.claim(unit):
+        if not work.fit_done and is_done(plan, unit):
+            work.fit_done = True
+            stored_meanwhile(unit, [unit], summary.resumed)
+        model = None if plan.cfg.force else plan.store.load_artifact(unit, "model.pkl")
+        if model is None and work.finished:
+            return  # only the picture was missing, and its model is gone: not worth a training
+        # The model is stored but these prediction metrics are new (or failed before): score the
+        # stored predictions rather than train again, unless they are gone.
+        predictions = None if model is None or work.fit_done else plan.store.load_artifact(unit, "predictions.pkl")
+        fitted = model is None or (predictions is None and not work.fit_done)
+        if fitted:
+            model = _fit_unit(plan, unit, task, prepared, base, summary, built_on)
+            if model is None:
+                return  # failed: the explainers wait for a rerun
+        else:
+            on_device(model, plan.cfg.device)  # this run's device, wherever the model was trained
+            if predictions is not None:
+                _score_unit(plan, unit, task, predictions, base, summary, model, prepared)
     # The sample depends on the task, fold and seed only: every model and explainer is scored
     # on the same test points.
     fold_key = f"{unit.data_id}/fold{fold}"
@@ -216,7 +244,8 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
                             fit=lambda X_fit, y_fit: plan.model_factory(task.task_type).fit(X_fit, y_fit),
                             seed=plan.cfg.seed, stream=fold_key, synthetic=task.metadata.get("truth"))
     fold_explanations = FoldExplanations(plan, task, model, prepared, sample, context, base,
-                                         record=lambda u, rows: _record(plan, u, rows, summary))
+                                         record=lambda u, rows: _record(plan, u, rows, summary),
+                                         resumed=summary.resumed)
     for name in progress(work.to_explain_or_score, desc=f"{task.name} fold {fold}: explainers"):
         fold_explanations.run(explain_units[name], explain=name in work.explain_pending,
                               metric_units=work.metrics_pending.get(name, []))
@@ -306,8 +335,13 @@ def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, sum
 
 def _reuse_stored_fit(plan: Plan, model, option: str, base_unit: FitUnit) -> None:
     """A model built on another (FLINT post-hoc's base) takes the fit that a run of that model on
-    the same fold and seed stored, rather than training it again; else it trains it itself."""
-    stored = None if plan.cfg.force else plan.store.load_artifact(base_unit, "model.pkl")
+    the same fold and seed stored, rather than training it again; else it trains it itself. A run
+    training that fit now (a job of the same sweep) is waited for."""
+    if plan.cfg.force:
+        stored = None
+    else:
+        with plan.store.claim(base_unit):
+            stored = plan.store.load_artifact(base_unit, "model.pkl")
     if stored is None:
         log.info("%s: no stored %s of this fold and seed; %s trains its own", plan.model_name, base_unit.model, option)
         return
@@ -330,9 +364,9 @@ def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: 
                 fold: Fold) -> None:
     y_test, y_score, g_score = predictions["y_test"], predictions["y_score"], predictions.get("interpreter_score")
     # (model name, metric name, how to score, the metric, what it compares): the model's prediction
-    # metrics; for a model with an interpreter, the interpreter's as entry "<model>:g", its
-    # fidelity to f and its accuracy's change from f's. A metric that attacks the model
-    # (fgsm_accuracy) is also given it and the fold's rows.
+    # metrics; for a model with an interpreter, the interpreter's entry "<model>:g": its prediction
+    # metrics, its fidelity to f and its accuracy's change from f's (scores of g, so g's row carries
+    # them). A metric that attacks the model (fgsm_accuracy) is also given it and the fold's rows.
     def scorer(fn):
         if not info_of(fn).needs_model:
             return fn
@@ -340,10 +374,11 @@ def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: 
 
     scored = [(plan.model_name, name, scorer(fn), fn, y_test, y_score) for name, fn in plan.prediction_metrics.items()]
     if g_score is not None:
-        scored += [(f"{plan.model_name}:g", name, fn, fn, y_test, g_score) for name, fn in plan.prediction_metrics.items()
+        interpreter = interpreter_entry(plan.model_name)
+        scored += [(interpreter, name, fn, fn, y_test, g_score) for name, fn in plan.prediction_metrics.items()
                    if not info_of(fn).needs_model]  # g has no network of its own to attack
-        scored += [(plan.model_name, fn.__name__, fn, fn, y_score, g_score) for fn in (fidelity, fidelity_top5)]
-        scored.append((plan.model_name, "accuracy_change", lambda labels, g: accuracy_change(labels, y_score, g),
+        scored += [(interpreter, fn.__name__, fn, fn, y_score, g_score) for fn in (fidelity, fidelity_top5)]
+        scored.append((interpreter, "accuracy_change", lambda labels, g: accuracy_change(labels, y_score, g),
                        accuracy_change, y_test, g_score))
     rows = []
     for model_name, name, score_with, fn, reference, score in scored:
@@ -361,7 +396,7 @@ def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: 
             rows.append({**row, "status": "failed", "error": one_line(e)})
     rows += _fit_cost_rows(unit, base, predictions)
     if "interpreter_error" in predictions:
-        rows.append({**unit_row(base, unit), "model": f"{plan.model_name}:g", "status": "failed",
+        rows.append({**unit_row(base, unit), "model": interpreter_entry(plan.model_name), "status": "failed",
                      "error": f"the interpreter gave no predictions: {predictions['interpreter_error']}"})
     log.info("%s fold %d %s: fitted in %.1fs, %s", task.name, unit.fold, plan.model_name, predictions["fit_seconds"],
              ", ".join(f"{'' if r['model'] == plan.model_name else r['model'] + ' '}{r['metric']}={r['value']:.4f}"
@@ -382,5 +417,8 @@ def _record(plan: Plan, unit, rows: list[dict], summary: RunSummary) -> None:
     plan.store.write(unit, rows)
     plan.tracker.log_rows(rows)
     summary.units_computed += 1
-    summary.unit_keys.add(unit.key)
+    errors = [row["error"] for row in rows if row["status"] == "failed"]
+    if errors:
+        summary.failed[unit.key] = errors[0]
+    summary.units[unit.key] = unit
     summary.resumed_keys.discard(unit.key)  # its stored file could not be read: computed, not resumed

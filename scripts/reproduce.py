@@ -92,6 +92,8 @@ TABLES = {
 def main(argv: list[str] | None = None) -> int:
     p = parser()
     args = p.parse_intermixed_args(argv)  # overrides may come before or after the options
+    if args.table is None:
+        p.error(f"name the table to reproduce: one of {', '.join(TABLE_CHOICES)}")
     # Recorded beside the CSV (write_result): which budget its numbers come from, and their cost.
     args.command = shlex.join(["python", "scripts/reproduce.py", *(sys.argv[1:] if argv is None else argv)])
     args.started = time.perf_counter()
@@ -308,10 +310,14 @@ def print_comparison(result: pd.DataFrame, ours: pd.DataFrame) -> None:
     print(summary[["row", "column", "ours", "paper", "diff"]].to_string(index=False, float_format="%.3f"))
 
 
+TABLE_CHOICES = sorted([*TABLES, "imn-table3", "flint-table1", "atex-figure", "cnn-inte"])
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python scripts/reproduce.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("table", choices=sorted([*TABLES, "imn-table3", "flint-table1", "atex-figure", "cnn-inte"]))
+    # nargs="?", checked by main: argparse would call the overrides required too when the table is missing
+    p.add_argument("table", nargs="?", choices=TABLE_CHOICES)
     p.add_argument("overrides", nargs="*", metavar="OVERRIDE",
                    help="Hydra overrides for the sweep: another launcher (hydra/launcher=slurm "
                         "hydra.launcher.partition=cpu), or a part of the table (model=logreg seed=0)")

@@ -22,9 +22,9 @@ def test_the_claim_is_the_change_of_accuracy_over_seeds_against_no_loss():
     rows = pd.DataFrame([
         row("cnn", "accuracy", 0.95, 0), row("cnn", "accuracy", 0.97, 1),
         row("cnn_inte:g", "accuracy", 0.94, 0), row("cnn_inte:g", "accuracy", 0.96, 1),
-        row("cnn_inte", "fidelity", 0.98, 0), row("cnn_inte", "fidelity", 0.99, 1),
-        row("cnn_inte", "accuracy_change", -0.01, 0), row("cnn_inte", "accuracy_change", -0.01, 1),
-        {**row("cnn_inte", "fidelity", 0.0, 2), "status": "failed"},
+        row("cnn_inte:g", "fidelity", 0.98, 0), row("cnn_inte:g", "fidelity", 0.99, 1),
+        row("cnn_inte:g", "accuracy_change", -0.01, 0), row("cnn_inte:g", "accuracy_change", -0.01, 1),
+        {**row("cnn_inte:g", "fidelity", 0.0, 2), "status": "failed"},
     ])
     result = compare(summarise(rows)).set_index("row")
     assert result.loc["accuracy_cnn", "ours"] == pytest.approx(96.0) and result.loc["accuracy_cnn", "n_seeds"] == 2
@@ -35,15 +35,15 @@ def test_the_claim_is_the_change_of_accuracy_over_seeds_against_no_loss():
     assert change["note"].startswith("a loss of 1.00 points (0.00 std over 2 seeds); the paper claims none: the "
                                       "meta-learner learns the net's predicted labels and disagrees with the net on "
                                       "1.5% of the test images")
-    held = compare(summarise(pd.DataFrame([row("cnn_inte", "accuracy_change", 0.002)]))).set_index("row")
+    held = compare(summarise(pd.DataFrame([row("cnn_inte:g", "accuracy_change", 0.002)]))).set_index("row")
     assert held.loc["accuracy_change", "note"] == "the claim holds: no loss"
 
 
 def test_the_sweep_gives_fidelity_against_the_diagrams_size(tmp_path):
     rows = pd.DataFrame([
-        row("cnn_inte", "fidelity", 0.9, unit="a"), row("cnn_inte:g", "accuracy", 0.88, unit="a"),
-        row("cnn_inte", "accuracy_change", -0.02, unit="a"), row("cnn_inte", "fit_seconds", 3.0, unit="a"),
-        row("cnn_inte", "fidelity", 0.95, unit="b"), row("cnn", "accuracy", 0.9, unit="elsewhere"),
+        row("cnn_inte:g", "fidelity", 0.9, unit="a"), row("cnn_inte:g", "accuracy", 0.88, unit="a"),
+        row("cnn_inte:g", "accuracy_change", -0.02, unit="a"), row("cnn_inte", "fit_seconds", 3.0, unit="a"),
+        row("cnn_inte:g", "fidelity", 0.95, unit="b"), row("cnn", "accuracy", 0.9, unit="elsewhere"),
     ])
     table = summarise_sweep(rows, {"a": ("relu3", 2, 1), "b": ("relu3", 10, 3)})
     assert list(table["prototypes"]) == [4, 40]  # k1 (1 + k2)

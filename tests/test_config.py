@@ -11,7 +11,7 @@ from hydra.errors import ConfigCompositionException, MissingConfigException
 from omegaconf.errors import ValidationError
 
 from bench.errors import BenchError
-from bench.compose import CONF_DIR
+from bench.paths import CONF_DIR
 from bench.plan import make_plan
 from bench.results.trackers import NullTracker
 from tests.conftest import compose_config

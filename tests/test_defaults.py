@@ -16,7 +16,7 @@ from hydra.errors import ConfigCompositionException
 from hydra.utils import get_object
 from omegaconf import OmegaConf
 
-from bench.compose import CONF_DIR
+from bench.paths import CONF_DIR
 from bench.config import register_configs
 from bench.data.preprocess import TabularPreprocessor
 from bench.models import CNN, CNNTanh

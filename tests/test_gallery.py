@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from bench.gallery import GalleryRow, draw_gallery, gallery_files, gallery_path, gallery_row
 from bench.report import main as report
@@ -49,6 +50,13 @@ def test_the_leaderboard_page_shows_the_galleries_of_the_results_folder(tmp_path
     (results / "rows").mkdir(parents=True)
     rows.to_parquet(results / "rows" / "u.parquet")
     assert gallery_files(results) == [gallery_path(results, unit)]
+    stale = results / "leaderboard" / "galleries" / "of-an-earlier-run.png"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"")
     assert report(["--results", str(results)]) == 0
     page = (results / "leaderboard" / "index.html").read_text()
-    assert "Explanations of images" in page and gallery_path(results, unit).stem in page
+    name = gallery_path(results, unit).name
+    assert "Explanations of images" in page and f'loading="lazy" src="galleries/{name}"' in page
+    with Image.open(results / "leaderboard" / "galleries" / name) as beside:  # beside the page, in 256 colours
+        assert beside.mode == "P" and beside.size == Image.open(gallery_path(results, unit)).size
+    assert not stale.exists()

@@ -40,13 +40,26 @@ def test_the_summary_names_each_skipped_dataset_with_its_reason(tmp_path):
     missing = DataUnavailable("OpenML task 31 is not in the cache; run `python -m bench.data import-shared`",
                               reason="not in the offline cache")
     summary = RunSummary("run-1", results=str(tmp_path), units_computed=1, resumed_keys={"a", "b"},
-                         skipped=[("task 31 (credit-g)", missing)], unit_keys={"b", "a"})
+                         skipped=[("task 31 (credit-g)", missing)], units={"b": "unit b", "a": "unit a"})
     written = write_job_summary(summary, tmp_path / "sweep" / "3", ["model=logreg", "seed=0"])
     assert written == tmp_path / "sweep" / "3" / SUMMARY_FILE
     assert json.loads(written.read_text()) == {
         "overrides": ["model=logreg", "seed=0"], "run_id": "run-1", "units_computed": 1, "units_resumed": 2,
         "unit_keys": ["a", "b"], "skipped": [{"dataset": "task 31 (credit-g)", "reason": "not in the offline cache"}],
-        "fits_failed": [], "error": None}
+        "fits_failed": [], "units_failed": {}, "error": None}
+
+
+def test_a_job_with_failed_units_is_named_by_the_sweeps_failure(tmp_path):
+    sweep = tmp_path / "sweep"
+    failed = {"embedded/wdbc/fold0-seed0/logreg-1/lime-2": "ValueError: bad"}
+    for num, units_failed in enumerate([{}, failed]):
+        (sweep / str(num) / ".hydra").mkdir(parents=True)
+        (sweep / str(num) / ".hydra" / "overrides.yaml").write_text(f"- model=logreg\n- seed={num}\n")
+        write_job_summary(RunSummary(f"run-{num}", results=str(tmp_path), failed=units_failed), sweep / str(num),
+                          ["model=logreg", f"seed={num}"])
+    failure = Sweep(sweep, ["model=logreg", "seed=0,1"], 0, read_jobs(sweep)).failure()
+    assert failure == (f"the sweep in {sweep} failed; units failed in job 1 (seed=1) (1 unit(s), e.g. "
+                       "embedded/wdbc/fold0-seed0/logreg-1/lime-2: ValueError: bad)")
 
 
 def test_a_sweep_goes_through_joblib_unless_the_overrides_pick_a_launcher():
@@ -110,7 +123,7 @@ def test_the_report_names_the_jobs_that_failed_stopped_or_never_started(tmp_path
     for num, overrides in enumerate(planned[:3]):
         (sweep / str(num) / ".hydra").mkdir(parents=True)
         (sweep / str(num) / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
-    write_job_summary(RunSummary("run-0", results=str(tmp_path), units_computed=3, unit_keys={"a"}), sweep / "0",
+    write_job_summary(RunSummary("run-0", results=str(tmp_path), units_computed=3, units={"a": "unit a"}), sweep / "0",
                       planned[0])
     write_job_failure(BenchError("data: no task"), sweep / "1", planned[1])
 

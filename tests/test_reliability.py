@@ -5,6 +5,7 @@ for nothing. (The data layer's cases are in tests/data/, the sweeps' in tests/te
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -22,11 +23,13 @@ import pytest
 
 import bench.run as bench_run
 from bench.errors import BenchError
+from bench.explanation_units import FoldExplanations, FoldWork, metric_units_of
 from bench.paths import PROJECT_ROOT
 from bench.plan import make_plan
 from bench.report import main as report_main
 from bench.results import ResultStore
 from bench.results.markdown import markdown_table
+from bench.results.locks import locked
 from bench.results.store import QUARANTINE, rows_frame
 from bench.results.tables import build_tables, to_markdown, write_tables
 from tests.conftest import FAST, compose_config
@@ -200,6 +203,58 @@ def test_two_runs_started_together_keep_their_own_hydra_folders(tmp_path):
     assert len(folders) == 2
     # Named to the microsecond: distinct even when the two start in the same second.
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d-\d{6}", name) for name in folders), folders
+
+
+SHARED = [*FAST, "model=logreg", "data.datasets=[wdbc]", "explainers=[native,kernel_shap,random]",
+          "explainers.kernel_shap.nsamples=64"]
+SUMMARY = re.compile(r"(\d+) unit\(s\) computed, (\d+) already stored \(resumed\)")
+
+
+def test_two_runs_into_one_folder_compute_each_unit_once_and_both_finish(tmp_path):
+    alone = tmp_path / "alone"
+    bench_run.run(compose_config(SHARED, alone))
+    expected = ResultStore(alone).read_all()
+    # The fit's lock, held here until both runs wait for it: they overlap whatever their start-up times.
+    fit_lock = next((alone / "locks").rglob("_model.lock")).relative_to(alone)
+    results, logs = tmp_path / "shared", [tmp_path / "a.log", tmp_path / "b.log"]
+    with locked(results / fit_lock), contextlib.ExitStack() as files:
+        runs = [subprocess.Popen([sys.executable, "-m", "bench", *SHARED, f"paths.results={results}"], cwd=PROJECT_ROOT,
+                                 stdout=files.enter_context(log.open("w")), stderr=subprocess.STDOUT) for log in logs]
+        deadline = time.monotonic() + 240
+        while not all("waiting for another run computing" in log.read_text() for log in logs):
+            assert time.monotonic() < deadline and all(run.poll() is None for run in runs), \
+                [log.read_text()[-2000:] for log in logs]
+            time.sleep(0.2)
+    assert [run.wait(timeout=300) for run in runs] == [0, 0], [log.read_text()[-2000:] for log in logs]
+    rows = ResultStore(results).read_all()
+    key = ["unit", "model", "explainer", "metric"]
+    assert not rows.duplicated(key).any()
+    assert set(map(tuple, rows[key].astype(str).to_numpy())) == set(map(tuple, expected[key].astype(str).to_numpy()))
+    # Each unit computed by one of them; the other says it resumed it.
+    n_units = expected["unit"].nunique()
+    counts = [tuple(map(int, SUMMARY.search(log.read_text()).groups())) for log in logs]
+    assert sum(computed for computed, _ in counts) == n_units
+    assert all(computed + resumed == n_units for computed, resumed in counts)
+    assert any("stored by another run" in log.read_text() for log in logs)
+
+
+def test_units_another_run_stored_while_this_one_waited_are_resumed_not_computed(finished, monkeypatch, caplog):
+    results, before = finished
+    untouched = files_of(results / "rows") | files_of(results / "artifacts")
+
+    def as_found_before_the_other_stored_them(cls, plan, fit, explain_units):
+        return cls(fit_done=False, explain_pending=list(explain_units),
+                   metrics_pending={name: metric_units_of(plan, unit) for name, unit in explain_units.items()})
+
+    monkeypatch.setattr(FoldWork, "of", classmethod(as_found_before_the_other_stored_them))
+    monkeypatch.setattr(bench_run, "_fit_unit", lambda *args: pytest.fail("trained a stored model"))
+    monkeypatch.setattr(FoldExplanations, "_explain", lambda *args: pytest.fail("explained a stored explanation"))
+    with caplog.at_level(logging.INFO, logger="bench"):
+        again = bench_run.run(compose_config(TINY, results))
+    assert (again.units_computed, again.units_resumed) == (0, 5)  # the fit, two explanations, their scores
+    assert caplog.text.count("stored by another run") == 3  # the fit, each explanation with its score
+    assert files_of(results / "rows") | files_of(results / "artifacts") == untouched
+    pd.testing.assert_frame_equal(stored(results), before)
 
 
 def test_ctrl_c_says_how_to_resume_without_a_traceback(tmp_path):

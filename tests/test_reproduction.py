@@ -142,6 +142,15 @@ def test_the_help_says_the_runs_go_through_hydras_launchers(capsys):
     assert "hydra/launcher=slurm hydra.launcher.partition=cpu" in text
 
 
+def test_a_missing_table_is_named_and_the_overrides_stay_optional(capsys):
+    with pytest.raises(SystemExit) as done:
+        reproduce.main([])
+    assert done.value.code == 2
+    error = capsys.readouterr().err
+    assert "name the table to reproduce: one of atex-figure, cnn-inte, flint-table1, imn-table3, imn-table8" in error
+    assert "OVERRIDE" not in error.splitlines()[-1]
+
+
 def test_jobs_belong_to_the_default_launcher_only(capsys):
     with pytest.raises(SystemExit) as done:
         reproduce.main(["imn-table8", "--jobs", "4", "hydra/launcher=slurm"])

@@ -64,6 +64,24 @@ def test_a_rerun_skips_every_finished_unit_and_force_recomputes(results):
     assert forced.units_computed == first.units_computed
 
 
+def test_a_resumed_run_reads_only_its_own_rows_and_leaves_the_tables_of_every_row(results, monkeypatch):
+    cfg = compose_config(SMALL, results)
+    first = bench_run.run(cfg)
+    other = bench_run.run(compose_config([*FAST, *FAST_EXPLAINERS, "data.datasets=[wdbc]", "model=logreg"],
+                                         results))  # rows of another run beside
+    stored = (results / "tables" / "accuracy.csv").read_bytes()
+
+    def read_all(self):
+        raise AssertionError("a run that stored nothing read every row")
+
+    monkeypatch.setattr(ResultStore, "read_all", read_all)
+    again = bench_run.run(cfg)
+    assert (again.units_computed, again.units_resumed) == (0, first.units_computed)
+    assert again.tables == first.tables  # its own units' tables, printed as the first run printed them
+    assert (results / "tables" / "accuracy.csv").read_bytes() == stored  # every run's rows, logreg's too
+    assert "logreg" in stored.decode() and other.units_computed
+
+
 def test_a_run_killed_midway_keeps_finished_units_and_computes_only_the_rest(results, monkeypatch):
     cfg = compose_config(SMALL, results)
     original = FoldExplanations._explain

@@ -106,7 +106,7 @@ def _shared_folder(given: Path | None) -> Path:
             return candidate
     tried = ", ".join(str(c) for c in candidates)
     raise InputError(f"no shared data folder with an openml/ subfolder (tried {tried}); "
-                     "pass --shared PATH")
+                     f"pass --shared PATH or set {SHARED_DATA_ENV_VAR}=PATH")
 
 
 def _describe(result: dict) -> str:

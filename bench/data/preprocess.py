@@ -9,7 +9,9 @@ standardisation. Categoricals: missing values become their own category, then
 - `categorical_encoding="authors"` (the authors' code): target encoding for binary tasks,
   ordinal codes otherwise (unseen categories: -1), both then standardised like numerics.
 One-hot encoding that would make more than `max_onehot_columns` columns is refused: a wide
-tabular net would mostly learn noise, and the fix is an option away.
+tabular net would mostly learn noise, and the fix is an option away. `missing="refuse"` refuses
+data with a missing (or infinite) cell in a column it keeps, instead of filling it in; the run
+says what was filled in either way (`describe_missing`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ MISSING_CATEGORY = "__missing__"
 # "one_hot": the paper; "authors": the authors' code: target encoding for binary tasks, ordinal otherwise.
 CategoricalEncoding = Literal["one_hot", "authors"]
 CATEGORICAL_ENCODINGS = get_args(CategoricalEncoding)
+# "impute": numeric cells by the training median, categorical ones as a category of their own;
+# "refuse": data with such a cell in a kept column is not used (an n/a row that says why).
+Missing = Literal["impute", "refuse"]
 
 
 def is_categorical(column: pd.Series) -> bool:
@@ -48,7 +53,8 @@ class TabularPreprocessor:
     rows are dropped, and categoricals with more unique values than `id_unique_fraction` of the
     rows (IDs); one-hot encoding keeps at most `max_categories` per column (rarer categories
     share one "infrequent" column) and refuses to make more than `max_onehot_columns` columns,
-    naming the options that help; `categorical_encoding` is CategoricalEncoding's."""
+    naming the options that help; `categorical_encoding` is CategoricalEncoding's, `missing`
+    Missing's."""
 
     def __init__(
         self,
@@ -58,14 +64,18 @@ class TabularPreprocessor:
         max_categories: int = 20,
         categorical_encoding: CategoricalEncoding = "one_hot",
         max_onehot_columns: int = 1000,
+        missing: Missing = "impute",
     ):
         if categorical_encoding not in CATEGORICAL_ENCODINGS:
             raise ValueError(f"categorical_encoding must be one of {CATEGORICAL_ENCODINGS}, got {categorical_encoding!r}")
+        if missing not in get_args(Missing):
+            raise ValueError(f"missing must be one of {get_args(Missing)}, got {missing!r}")
         self.max_missing_fraction = max_missing_fraction
         self.id_unique_fraction = id_unique_fraction
         self.max_categories = max_categories
         self.categorical_encoding = categorical_encoding
         self.max_onehot_columns = max_onehot_columns
+        self.missing = missing
 
     def fit(self, X: pd.DataFrame, y: np.ndarray | None = None) -> "TabularPreprocessor":
         self.fit_transform(X, y)
@@ -84,6 +94,7 @@ class TabularPreprocessor:
         if not kept:
             raise UnusableFold("every column was dropped by preprocessing (constant, missing or ID-like): "
                              f"{self.dropped_}")
+        self._refuse_missing(X)
         self.transformer_ = ColumnTransformer(
             [
                 ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), self.numeric_),
@@ -105,7 +116,40 @@ class TabularPreprocessor:
         return np.asarray(encoded, dtype=np.float32)
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
+        self._refuse_missing(X)
         return np.asarray(self.transformer_.transform(self._prepared(X)), dtype=np.float32)
+
+    def describe_missing(self, X: pd.DataFrame) -> str | None:
+        """What preprocessing does to the missing and infinite cells of X's columns that it keeps
+        (those it drops over all of X's rows; a fold drops the same but for a borderline column),
+        in one line; None when there are none."""
+        kept = [c for c in X.columns if c not in self._columns_to_drop(X)]
+        cells = self._missing_cells_of(X[kept])
+        if cells is None:
+            return None
+        if self.missing == "refuse":
+            return f"{cells} refused (data.preprocess.missing=refuse; =impute fills them in)"
+        return (f"{cells} filled in: numeric ones with the training part's median, categorical ones as a category of "
+                "their own (data.preprocess.missing=refuse refuses such data instead)")
+
+    def _refuse_missing(self, X: pd.DataFrame) -> None:
+        cells = self._missing_cells_of(X[self.numeric_ + self.categorical_])
+        if self.missing == "refuse" and cells is not None:
+            raise UnusableFold(f"{cells}, refused (data.preprocess.missing=refuse; =impute fills them in)")
+
+    @staticmethod
+    def _missing_cells_of(X: pd.DataFrame) -> str | None:
+        """"N missing cell(s) (a: 2, 1 of them inf; b: 1)", per column, or None."""
+        counts = {}
+        for name in X.columns:
+            column = X[name]
+            infinite = 0 if is_categorical(column) else int(np.isinf(column.astype(float)).sum())
+            if column.isna().sum() + infinite:
+                counts[str(name)] = (int(column.isna().sum()) + infinite, infinite)
+        if not counts:
+            return None
+        columns = "; ".join(f"{name}: {n}" + (f", {inf} of them inf" if inf else "") for name, (n, inf) in counts.items())
+        return f"{sum(n for n, _ in counts.values())} missing cell(s) ({columns})"
 
     def _source_columns(self) -> list[str]:
         """The original column each output column encodes: explanations are computed per output
@@ -146,3 +190,4 @@ class TabularPreprocessor:
             elif is_categorical(column) and present.nunique() > self.id_unique_fraction * len(present):
                 dropped[name] = "ID-like categorical (almost every value unique)"
         return dropped
+

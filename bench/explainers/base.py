@@ -1,10 +1,12 @@
 """Explainer interface: options in the constructor, data in `explain`.
 
-`explain(model, X, *, target, background, rng) -> Explanation` explains the `target` output
-(class index, or 0 for a regressor's single output) of each row of X, using `background`
-(training rows, or a summary of them) where the method needs a reference distribution.
-`not_applicable(model)` says why a model cannot be explained; a reason that only shows in the
-data is raised from `explain` as `bench.errors.NotApplicable`. Either way the run records n/a.
+`explain(model, X, *, target=None, background=None, rng=None) -> Explanation` explains the
+`target` output of each row of X, using `background` (training rows, or a summary of them) where
+the method needs a reference distribution. It is the one public entry: it checks and normalises
+its arguments (`Explainer.explain` says how) and calls the method's `_explain`, which each
+explainer implements. `not_applicable(model)` says why a model cannot be explained; a reason that
+only shows in the data is raised from `_explain` as `bench.errors.NotApplicable`. Either way the
+run records n/a.
 
 What each family explains: gradient methods explain the network's output (logits, or the
 regression output); perturbation methods, which any model can answer, explain what
@@ -24,16 +26,60 @@ from torch import nn
 
 from bench.errors import NotApplicable
 from bench.explanation import Differentiable, Explanation
-from bench.models.base import model_output
+from bench.models.base import class_indices, model_output
 
 
 class Explainer:
+    """A method's options are its constructor's; `explain` takes the data.
+
+    `needs_background`: whether the method reads `background`; `explain` refuses None where it
+    does. False for saliency, input x gradient, Grad-CAM, CD, LIME on images (it hides a superpixel
+    with its mean, or `hide_color`), the native explanation and the random control."""
+
+    needs_background: bool = True
+
     def not_applicable(self, model) -> str | None:
         """Why this explainer cannot explain `model`, or None when it can."""
         return None
 
-    def explain(self, model, X: np.ndarray, *, target: np.ndarray, background: np.ndarray,
-                rng: np.random.Generator) -> Explanation:
+    def check_model(self, model) -> None:
+        """Raises ValueError for an option that cannot work with `model`, unfitted as a run's config
+        builds it (a layer its network lacks): the run calls it when it makes its plan, so that
+        such an option stops it before any training. Every option works with any model unless a
+        method says otherwise."""
+
+    def explain(self, model, X: np.ndarray, *, target=None, background: np.ndarray | None = None,
+                rng: np.random.Generator | None = None) -> Explanation:
+        """The explanation of each row of X (n, *input_shape) for its `target` output.
+
+        target: None explains the predicted class (a regressor's one output). Otherwise one value
+            per row (or one for every row): labels of `model.classes_` as `model.predict` returns
+            them (strings included), or, where the labels are not numbers, class indices 0..C-1.
+            Numeric labels are always read as labels (classes_ = [3, 7]: 7 is class 1), so that
+            `target=model.predict(X)` works for any labels; a regressor's target is 0.
+            `bench.models.base.class_indices` holds the rule; the explanation's `target` is the
+            (n,) class indices.
+        background: rows shaped like X's (training rows, or a summary of them: see
+            `bench.explainers.background`) that removal, path and sampling methods take their
+            reference from. None where the method reads none (`needs_background` False); a method
+            that needs it raises a ValueError saying so.
+        rng: the Generator that random methods draw from. None: `np.random.default_rng(0)`, so
+            that explaining twice gives the same explanation; pass your own to vary the draws.
+        """
+        if background is None and self.needs_background:
+            raise ValueError(f"{type(self).__name__} needs a background: rows shaped like X's (training rows, or "
+                             "a sample of them) that it takes its reference from; pass e.g. "
+                             "background=X_train[:100]")
+        if rng is None:
+            rng = np.random.default_rng(0)
+        elif not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy Generator (np.random.default_rng(seed)) or None, "
+                            f"got {type(rng).__name__}")
+        return self._explain(model, X, target=class_indices(model, X, target), background=background, rng=rng)
+
+    def _explain(self, model, X: np.ndarray, *, target: np.ndarray, background: np.ndarray | None,
+                 rng: np.random.Generator) -> Explanation:
+        """The method itself: `target` is an (n,) int array of output indices, checked."""
         raise NotImplementedError
 
     def differentiable(self, model, *, background: np.ndarray, rng: np.random.Generator) -> Differentiable:

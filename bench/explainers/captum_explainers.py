@@ -79,10 +79,12 @@ class _GradientMethod(Explainer):
 class Saliency(_GradientMethod):
     """The gradient; `absolute`: its magnitude, as Simonyan et al. define saliency."""
 
+    needs_background = False
+
     def __init__(self, *, absolute: bool = True):
         self.absolute = absolute
 
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         module, inputs, targets = self._network(model, X, target, differentiable=True)
         return _explanation(attr.Saliency(module).attribute(inputs, target=targets, abs=self.absolute), X, target)
 
@@ -107,7 +109,7 @@ class IntegratedGradients(_GradientMethod, BatchedExplainer):
         self.baseline = baseline
         self.method = method
 
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         module, inputs, targets = self._network(model, X, target)
         attributions, delta = attr.IntegratedGradients(module).attribute(
             inputs, baselines=_reference(inputs, background, self.baseline), target=targets, n_steps=self.n_steps,
@@ -143,7 +145,7 @@ class SmoothGrad(_GradientMethod):
         self.n_samples = n_samples
         self.noise_level = noise_level
 
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         stdev = self.noise_level * float(np.ptp(background))
         noisy = np.asarray(X, dtype=np.float32)[None] + rng.normal(0.0, stdev, size=(self.n_samples, *X.shape))
         flat = noisy.reshape(self.n_samples * len(X), *X.shape[1:])
@@ -166,7 +168,9 @@ class SmoothGrad(_GradientMethod):
 
 
 class InputXGradient(_GradientMethod):
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    needs_background = False
+
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         module, inputs, targets = self._network(model, X, target, differentiable=True)
         return _explanation(attr.InputXGradient(module).attribute(inputs, target=targets), X, target)
 
@@ -187,7 +191,7 @@ class DeepLift(_GradientMethod):
         self.baseline = baseline
         self.tolerance = tolerance
 
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         module, inputs, targets = self._network(model, X, target, differentiable=True)
         with warnings.catch_warnings():  # captum announces the hooks it sets on every call
             warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
@@ -217,7 +221,7 @@ class GradientShapCaptum(_GradientMethod):
         self.n_samples = n_samples
         self.stdev = stdev
 
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         seed = seed_from(rng)
         module, inputs, targets = self._network(model, X, target)
         # captum draws the path points and background rows from numpy's RNG, the noise from torch's.
@@ -252,36 +256,63 @@ class GradCam(_GradientMethod):
     """Grad-CAM (Selvaraju et al., ICCV 2017): a convolutional layer's maps weighted by the
     spatial mean of the target's gradient at that layer, summed over channels, through a ReLU,
     then upsampled bilinearly to the input's size (captum's LayerGradCam and
-    LayerAttribution.interpolate). `layer`: a layer's name in the network (its `named_modules`;
-    the last part of the name suffices); None: the last Conv2d. Every channel of a pixel gets
-    the pixel's value."""
+    LayerAttribution.interpolate). `layer`: one of the predicting network's layers, by the name
+    options give it (`model.predictor_layers`: `conv2` of the cnn, as CNN-INTE's `layer` names it);
+    None: its last Conv2d. Every channel of a pixel gets the pixel's value."""
+
+    needs_background = False
 
     def __init__(self, *, layer: str | None = None):
         self.layer = layer
 
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         if not is_image(X):
             raise NotApplicable(f"Grad-CAM weighs a convolutional layer's maps: it explains images (n, channels, "
                                 f"height, width); these inputs have shape {X.shape}")
         module, inputs, targets = self._network(model, X, target, differentiable=True)
-        name, layer = self._find_layer(module)
+        name, layer = self._find_layer(model, module)
         maps = attr.LayerGradCam(module, layer).attribute(inputs, target=targets, relu_attributions=True)
         upsampled = attr.LayerAttribution.interpolate(maps, tuple(X.shape[2:]), interpolate_mode="bilinear")
         return _explanation(upsampled.expand(-1, X.shape[1], -1, -1), X, target, layer=name)
 
-    def _find_layer(self, module: nn.Module) -> tuple[str, nn.Module]:
-        layers = dict(module.named_modules())
+    def check_model(self, model) -> None:
+        if self.layer is None or "image" not in getattr(model, "input_kinds", ()):
+            return
+        layers = _predictor_layers(model)
+        if layers is not None and self.layer not in layers:
+            raise ValueError(self._unknown_layer(layers))
+
+    def _unknown_layer(self, layers: list[str]) -> str:
+        return (f"gradcam layer {self.layer!r} is not a layer of the model's network; its layers: {', '.join(layers)}; "
+                "name one with explainers.gradcam.layer=...")
+
+    def _find_layer(self, model, module: nn.Module) -> tuple[str, nn.Module]:
+        """(the layer's name, the layer) in `module`, the network as gradients reach it: wrapped
+        (a binary model's log-odds, a counted call), so that `conv2` sits at e.g. `inner.0.conv2`.
+        Only the predicting network's layers count: FLINT's network holds its interpreter's
+        convolutions too, which its predictions never pass through."""
+        paths = dict(module.named_modules())
+        layers = _predictor_layers(model) or [path for path in paths if path]
+
+        def path_of(name: str) -> str | None:
+            return next((path for path in paths if path == name or path.endswith(f".{name}")), None)
+
         if self.layer is None:
-            convolutions = [name for name, layer in layers.items() if isinstance(layer, nn.Conv2d)]
+            convolutions = [name for name in layers if isinstance(paths.get(path_of(name)), nn.Conv2d)]
             if not convolutions:
                 raise NotApplicable("Grad-CAM needs a convolutional layer, and this network has none")
-            return convolutions[-1], layers[convolutions[-1]]
-        # A binary model wraps its network (BinaryLogits): "conv2" is "network.conv2" there.
-        found = [name for name in layers if name == self.layer or name.endswith(f".{self.layer}")]
-        if not found:
-            raise ValueError(f"gradcam layer {self.layer!r} is not a layer of this network; its layers: "
-                             f"{', '.join(name for name in layers if name)}")
-        return found[0], layers[found[0]]
+            return convolutions[-1], paths[path_of(convolutions[-1])]
+        path = path_of(self.layer) if self.layer in layers else None
+        if path is None:
+            raise ValueError(self._unknown_layer(layers))
+        return self.layer, paths[path]
+
+
+def _predictor_layers(model) -> list[str] | None:
+    """The names of the predicting network's layers (bench.models.torch_estimator), where the
+    model offers them (the project's torch models do)."""
+    layers = getattr(model, "predictor_layers", None)
+    return layers("image") if callable(layers) else None
 
 
 class _PerturbationMethod(BatchedExplainer):
@@ -306,7 +337,7 @@ class FeatureAblation(_PerturbationMethod):
         self.baseline = baseline
         self.patch = patch
 
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         inputs = as_tensor(X)
         values = attr.FeatureAblation(self._forward(model, X.shape[1:])).attribute(
             inputs, baselines=_reference(inputs, background, self.baseline), target=torch.as_tensor(target),
@@ -328,7 +359,7 @@ class Occlusion(_PerturbationMethod):
         self.stride = stride
         self.baseline = baseline
 
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         if not is_image(X):
             raise NotApplicable(f"occlusion slides patches over images (n, channels, height, width); "
                                 f"these inputs have shape {X.shape}")
@@ -351,7 +382,7 @@ class ShapleyValueSampling(_PerturbationMethod):
         self.n_samples = n_samples
         self.baseline = baseline
 
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         inputs = as_tensor(X)
         with seeded(seed_from(rng)):  # captum draws the orderings from torch's global RNG
             values = attr.ShapleyValueSampling(self._forward(model, X.shape[1:])).attribute(

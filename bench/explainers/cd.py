@@ -166,6 +166,8 @@ class ContextualDecomposition(BatchedExplainer):
     rows decomposed at once (each carries two activations, beta and gamma, hence a smaller
     default than the perturbation methods'). CD needs no background and no randomness."""
 
+    needs_background = False
+
     def __init__(self, *, interactions: bool = True, max_interaction_features: int = 64, batch_size: int = 1024):
         super().__init__(batch_size=batch_size)
         if isinstance(max_interaction_features, bool) or not isinstance(max_interaction_features, int) \
@@ -178,7 +180,7 @@ class ContextualDecomposition(BatchedExplainer):
     def not_applicable(self, model) -> str | None:
         return needs_torch(model, "contextual decomposition") or unsupported(_network(model)[0])
 
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         reason = self.not_applicable(model)
         if reason:
             raise NotApplicable(reason)

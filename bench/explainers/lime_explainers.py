@@ -25,6 +25,12 @@ Segmentation = Literal["grid", "quickshift", "slic", "felzenszwalb"]
 SEGMENTATIONS = get_args(Segmentation)
 
 
+def check_kernel_width(method: str, kernel_width: float | None) -> None:
+    # A width of 0 weighs every perturbation NaN, and the surrogate's fit fails on each instance.
+    if kernel_width is not None and not kernel_width > 0:
+        raise ValueError(f"{method} kernel_width must be positive (None: lime's default), got {kernel_width!r}")
+
+
 class LimeTabular(BatchedExplainer):
     """`num_samples` perturbations per instance (lime's default 5000), weighted by an exponential
     kernel of `kernel_width` (None: lime's 0.75 sqrt(d)). `discretize_continuous=True` (lime's
@@ -35,11 +41,12 @@ class LimeTabular(BatchedExplainer):
                  kernel_width: float | None = None, batch_size: int = 4096):
         super().__init__(batch_size=batch_size)
         check_positive_int("lime num_samples", num_samples)
+        check_kernel_width("lime", kernel_width)
         self.num_samples = num_samples
         self.discretize_continuous = discretize_continuous
         self.kernel_width = kernel_width
 
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         if X.ndim != 2:
             raise NotApplicable(f"tabular LIME explains rows of features; these inputs have shape {X.shape} "
                                 "(use lime_image for images)")
@@ -80,6 +87,8 @@ class LimeImage(BatchedExplainer):
     LIME read as a post-hoc interpreter, whose argmax `surrogate_fidelity` compares with the
     model's class (FLINT's "Fid. LIME"). It costs one ridge fit per class."""
 
+    needs_background = False
+
     def __init__(self, *, num_samples: int = 1000, segmentation: Segmentation = "grid", cell_size: int = 2,
                  hide_color: float | None = None, kernel_width: float = 0.25, num_features: int | None = None,
                  every_class: bool = False, batch_size: int = 4096):
@@ -88,6 +97,7 @@ class LimeImage(BatchedExplainer):
             raise ValueError(f"lime_image segmentation must be one of {SEGMENTATIONS}, got {segmentation!r}")
         check_positive_int("lime_image num_samples", num_samples)
         check_positive_int("lime_image cell_size", cell_size)
+        check_kernel_width("lime_image", kernel_width)
         self.num_samples = num_samples
         self.segmentation = segmentation
         self.cell_size = cell_size
@@ -110,7 +120,7 @@ class LimeImage(BatchedExplainer):
                                   + np.arange(image.shape[1])[None, :] // cell)
         return SegmentationAlgorithm(self.segmentation, random_seed=seed)
 
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         if X.ndim != 4 or X.shape[1] not in (1, 3):
             raise NotApplicable(f"lime_image explains grey or RGB images (n, 1 or 3, height, width); these inputs "
                                 f"have shape {X.shape}")

@@ -10,12 +10,14 @@ from bench.explanation import Differentiable, Explanation
 
 
 class Native(Explainer):
+    needs_background = False
+
     def not_applicable(self, model) -> str | None:
         if not callable(getattr(model, "explain", None)):
             return f"{type(model).__name__} is not interpretable by design: it has no native explanation"
         return None
 
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         return model.explain(X, target=target)
 
     def differentiable(self, model, *, background, rng) -> Differentiable:

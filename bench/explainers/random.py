@@ -7,6 +7,8 @@ from bench.explanation import Explanation
 
 
 class RandomExplainer(Explainer):
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    needs_background = False
+
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         values = rng.standard_normal(flatten(X).shape)
         return Explanation(values, "attribution", target, input_shape=X.shape[1:])

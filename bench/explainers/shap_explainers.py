@@ -69,7 +69,7 @@ class KernelShap(_ModelAgnosticShap):
         self.link = link
         self.l1_reg = l1_reg
 
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         explainer = shap.KernelExplainer(self._output_fn(model, X.shape[1:]), flatten(background), link=self.link)
         with numpy_global_seed(seed_from(rng)):
             values = explainer.shap_values(flatten(X), nsamples=self.nsamples, l1_reg=self.l1_reg, silent=True)
@@ -82,7 +82,7 @@ class _MaskerShap(_ModelAgnosticShap):
     """Permutation and exact SHAP: shap's Explainer API over an Independent masker, which
     replaces a hidden feature by its value in each background row (interventional Shapley)."""
 
-    def _explain(self, explainer_class, model, X, target, background, rng, max_evals, **options) -> Explanation:
+    def _explain_masked(self, explainer_class, model, X, target, background, rng, max_evals, **options) -> Explanation:
         masker = shap.maskers.Independent(flatten(background), max_samples=len(background))
         with numpy_global_seed(seed_from(rng)):
             explainer = explainer_class(self._output_fn(model, X.shape[1:]), masker, **options)
@@ -101,11 +101,11 @@ class PermutationShap(_MaskerShap):
         check_positive_int("permutation_shap n_permutations", n_permutations)
         self.n_permutations = n_permutations
 
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         # Each of shap's permutations is walked forwards and backwards: 2d + 1 evaluations.
         max_evals = self.n_permutations * (2 * flatten(X).shape[1] + 1)
         # shap reseeds numpy's global RNG from `seed`, from the OS when it is None.
-        return self._explain(shap.explainers.PermutationExplainer, model, X, target, background, rng, max_evals,
+        return self._explain_masked(shap.explainers.PermutationExplainer, model, X, target, background, rng, max_evals,
                              seed=seed_from(rng))
 
 
@@ -117,12 +117,12 @@ class ExactShap(_MaskerShap):
         check_positive_int("exact_shap max_features", max_features)
         self.max_features = max_features
 
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         d = flatten(X).shape[1]
         if d > self.max_features:
             raise NotApplicable(f"exact Shapley values of {d} features take 2^{d} coalitions per instance; exact_shap "
                                 f"runs up to max_features={self.max_features} (raise it, or use permutation_shap)")
-        return self._explain(shap.explainers.ExactExplainer, model, X, target, background, rng, 2**d)
+        return self._explain_masked(shap.explainers.ExactExplainer, model, X, target, background, rng, 2**d)
 
 
 class PartitionShap(_ModelAgnosticShap):
@@ -140,7 +140,7 @@ class PartitionShap(_ModelAgnosticShap):
         self.max_evals = max_evals
         self.baseline = baseline
 
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         if not is_image(X):
             raise NotApplicable(f"partition_shap splits images into regions (n, channels, height, width); these "
                                 f"inputs have shape {X.shape}: use permutation_shap or kernel_shap on tables")
@@ -206,7 +206,7 @@ class GradientShap(BatchedExplainer):
     def not_applicable(self, model) -> str | None:
         return needs_torch(model, "gradient_shap")
 
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         seed = seed_from(rng)
 
         def explain_column(network, rows, reference):
@@ -229,7 +229,7 @@ class DeepShap(Explainer):
     def not_applicable(self, model) -> str | None:
         return needs_torch(model, "deep_shap")
 
-    def explain(self, model, X, *, target, background, rng) -> Explanation:
+    def _explain(self, model, X, *, target, background, rng) -> Explanation:
         def explain_column(network, rows, reference):
             explainer = shap.DeepExplainer(network, reference)
             try:

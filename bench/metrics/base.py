@@ -27,16 +27,21 @@ class MetricInfo:
     # check(**options) raises ValueError for option values the metric cannot use: the plan calls
     # it before any work, so that a bad value stops the run instead of failing every row.
     check: Callable[..., None] | None = None
+    # The computation this metric shares with others (the four rows of one manipulation attack):
+    # entries under the metrics' own names must agree on their options, since the tables name
+    # those rows without them (a run refuses a split; entries of other names are separate).
+    shares: str | None = None
 
 
 def metric(*, category: str, higher_is_better: bool, kinds=("attribution",), task_types=TASK_TYPES,
-           needs_model: bool = False, check: Callable[..., None] | None = None) -> Callable:
+           needs_model: bool = False, check: Callable[..., None] | None = None,
+           shares: str | None = None) -> Callable:
     if category not in CATEGORIES:
         raise ValueError(f"metric category must be one of {CATEGORIES}, got {category!r}")
 
     def attach(fn: Callable) -> Callable:
         fn.info = MetricInfo(fn.__name__, category, higher_is_better, tuple(kinds), tuple(task_types), needs_model,
-                             check)
+                             check, shares)
         return fn
 
     return attach

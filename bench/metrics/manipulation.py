@@ -262,7 +262,7 @@ def attack_of(model, X: np.ndarray, explanation: Explanation, context: MetricCon
 # Every metric below takes the metric contract's `rng` and leaves it unused: the attack is
 # deterministic (SmoothGrad's noise comes from the explainer's own stream).
 
-@metric(category="robustness", higher_is_better=True, check=check_attack)
+@metric(category="robustness", higher_is_better=True, check=check_attack, shares="attack")
 def manipulation_topk(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
                       rng: np.random.Generator, epsilon: float = 0.08, step: float = 0.02, iterations: int = 200,
                       top_k: int | None = None, direction: Direction = "max_normalised", softplus_beta: float = 10.0,
@@ -275,7 +275,7 @@ def manipulation_topk(model, X: np.ndarray, explanation: Explanation, *, context
     return padded(top_k_intersection(result.original, result.attacked, k), len(X))
 
 
-@metric(category="robustness", higher_is_better=True, check=check_attack)
+@metric(category="robustness", higher_is_better=True, check=check_attack, shares="attack")
 def manipulation_spearman(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
                           rng: np.random.Generator, epsilon: float = 0.08, step: float = 0.02, iterations: int = 200,
                           top_k: int | None = None, direction: Direction = "max_normalised",
@@ -288,7 +288,7 @@ def manipulation_spearman(model, X: np.ndarray, explanation: Explanation, *, con
     return padded(spearman_rows(result.original, result.attacked), len(X))
 
 
-@metric(category="diagnostic", higher_is_better=False, check=check_attack)
+@metric(category="diagnostic", higher_is_better=False, check=check_attack, shares="attack")
 def manipulation_reverted(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
                           rng: np.random.Generator, epsilon: float = 0.08, step: float = 0.02, iterations: int = 200,
                           top_k: int | None = None, direction: Direction = "max_normalised",
@@ -303,7 +303,7 @@ def manipulation_reverted(model, X: np.ndarray, explanation: Explanation, *, con
     return padded(result.reverted, len(X))
 
 
-@metric(category="diagnostic", higher_is_better=False, check=check_attack)
+@metric(category="diagnostic", higher_is_better=False, check=check_attack, shares="attack")
 def manipulation_surrogate(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
                            rng: np.random.Generator, epsilon: float = 0.08, step: float = 0.02, iterations: int = 200,
                            top_k: int | None = None, direction: Direction = "max_normalised",

@@ -28,6 +28,7 @@ from bench.metrics.base import metric
 from bench.metrics.context import MetricContext
 from bench.metrics.manipulation import spearman_rows, top_k_intersection, top_k_of
 from bench.metrics.subsample import first_instances, padded
+from bench.models.base import class_labels
 
 
 def check_reference(*, n_samples: int, noise_level: float, n_instances: int | None, top_k: int | None = None) -> None:
@@ -50,7 +51,7 @@ def smoothgrad_pair(model, X: np.ndarray, explanation: Explanation, context: Met
 
     def compute() -> np.ndarray:
         reference = SmoothGrad(n_samples=n_samples, noise_level=noise_level).explain(
-            model, scored_X, target=scored.target, background=context.background,
+            model, scored_X, target=class_labels(model, scored.target), background=context.background,
             rng=context.fold_rng(f"smoothgrad/{n_samples}/{noise_level}"))
         return np.abs(reference.values).reshape(len(scored_X), -1)
 

@@ -17,6 +17,11 @@ import numpy as np
 from bench.data.task import TASK_TYPES, Task
 
 
+# The net a model built on a base (ATEX, CNN-INTE, FLINT post-hoc) can be given for each kind of
+# data, by its conf/model name.
+BASE_FOR = {"image": "cnn", "tabular": "mlp"}
+
+
 class Capabilities:
     """Mixed into every model: the task types and input kinds it accepts."""
 
@@ -24,12 +29,19 @@ class Capabilities:
     input_kinds: tuple[str, ...] = ("tabular",)
 
 
-def input_kind_problem(model, model_name: str, task: Task) -> str | None:
+def input_kind_problem(model, model_name: str, task: Task, variants: tuple[str, ...] = ()) -> str | None:
+    """`variants`: the conf options that are the same model set up for other data (atex_mlp for
+    atex), which the message offers."""
     kinds = getattr(model, "input_kinds", ("tabular",))
     if task.input_kind in kinds:
         return None
+    offers = [f"model={name}" for name in variants]
+    if "base" in model.get_params():  # built on another net: one for this data
+        offers.append(f"model={model_name} model@model.base={BASE_FOR[task.input_kind]}")
+    fix = f"{' or '.join(offers)}, another model for {task.input_kind} data" if offers \
+        else f"pick a model for {task.input_kind} data"
     return (f"model={model_name} takes {' or '.join(kinds)} data, but {task.name} ({task.suite}) is {task.input_kind} data; "
-            f"pick a model for {task.input_kind} data or another data=... option")
+            f"{fix}, or another data=... option")
 
 
 def task_type_problem(model, model_name: str, task: Task) -> str | None:
@@ -67,10 +79,89 @@ def model_output(model, X: np.ndarray) -> np.ndarray:
 
 
 def predicted_class(model, X: np.ndarray, target: np.ndarray | None = None) -> np.ndarray:
-    """The output an explanation is of: `target` when given, else the predicted class index
-    (into `classes_`), or 0, the single output of a regressor."""
+    """The output an explanation is of: `target` when given (class indices), else the predicted
+    class index (into `classes_`), or 0, the single output of a regressor."""
     if target is not None:
         return np.asarray(target, dtype=int)
     if not is_classifier(model):
         return np.zeros(len(X), dtype=int)
     return np.asarray(model.predict_proba(X)).argmax(axis=1)
+
+
+def class_indices(model, X: np.ndarray, target=None) -> np.ndarray:
+    """(n,) the output each row of X is explained for, as an index into the model's outputs: an
+    explainer's `target` as its public `explain` takes it, normalised there once.
+
+    None: the predicted class (`predicted_class`). A classifier's target, one value per row or one
+    value for every row, is read as
+    - labels of `classes_`, as `model.predict` returns them (strings included): their indices;
+    - where the labels are not numbers (strings), class indices 0..C-1.
+    Numeric labels are never read as indices: scikit-learn's `predict` returns labels, so
+    `target=model.predict(X)` must explain the predicted class whatever the labels are. With
+    classes_ = [3, 7], 7 is index 1 and 1 is an error, not a guess; with classes_ = 0..C-1 a label
+    is its own index (a caller that holds indices passes `class_labels` of them).
+    A regressor has one output: its target is None or 0.
+    Any other target (an unknown label, an index out of range, the wrong length, a 2-d array) is a
+    ValueError that names the problem, the model's classes and the fix."""
+    if target is None:
+        return predicted_class(model, X)
+    values = np.asarray(target)
+    if values.ndim == 0:  # one target for every row
+        values = values.reshape(1).repeat(len(X))
+    if values.ndim != 1:
+        problem = f"target has shape {values.shape}, not one value per row of X (a one-hot or probability matrix?)"
+    elif len(values) != len(X):
+        problem = f"target has {len(values)} values for {len(X)} rows of X"
+    else:
+        indices, problem = _read_target(model, values.tolist())
+        if problem is None:
+            return indices
+    raise ValueError(f"{problem}. {_what_a_target_is(model)}")
+
+
+def _read_target(model, values: list) -> tuple[np.ndarray | None, str | None]:
+    """(indices, None) for a target `class_indices` accepts, else (None, what is wrong with it)."""
+    if not is_classifier(model):
+        wrong = [value for value in values if value != 0]
+        if wrong:
+            return None, f"target {_some(wrong)} asks for outputs the model does not have"
+        return np.zeros(len(values), dtype=int), None
+    classes = np.asarray(model.classes_)
+    index_of = {label: i for i, label in enumerate(classes.tolist())}
+    found = [index_of.get(value) for value in values]
+    if None not in found:
+        return np.asarray(found, dtype=int), None
+    numeric = classes.dtype.kind in "biuf"
+    is_index = [not numeric and _is_index(value, len(classes)) for value in values]
+    if all(is_index):
+        return np.asarray(values, dtype=int), None
+    unknown = [value for value, i, index in zip(values, found, is_index, strict=True) if i is None and not index]
+    if not unknown:
+        return None, "target mixes labels and class indices"
+    accepted = "labels" if numeric else f"labels or class indices 0..{len(classes) - 1}"
+    return None, f"target values {_some(unknown)} are not {accepted} of the model"
+
+
+def _what_a_target_is(model) -> str:
+    if not is_classifier(model):
+        return "The model is a regressor (no classes_), with one output: give target=None or 0"
+    return (f"The model's classes (classes_) are {_some(np.asarray(model.classes_).tolist())}: give one label per "
+            "row of X as model.predict returns them (e.g. target=model.predict(X)), one label for every row, or "
+            "target=None for the predicted class")
+
+
+def class_labels(model, indices: np.ndarray) -> np.ndarray:
+    """The labels of output `indices` (a regressor's 0 unchanged): how a caller that holds indices,
+    such as an explanation's `target`, asks an explainer for the same outputs."""
+    return np.asarray(model.classes_)[indices] if is_classifier(model) else np.asarray(indices)
+
+
+def _is_index(value, n_classes: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < n_classes
+
+
+def _some(values, shown: int = 10) -> str:
+    """The distinct values, the first `shown` of them, for an error message."""
+    distinct = list(dict.fromkeys(values))
+    more = f" and {len(distinct) - shown} more" if len(distinct) > shown else ""
+    return f"{distinct[:shown]}{more}"

@@ -54,8 +54,6 @@ from bench.models.base import Capabilities, predicted_class
 from bench.models.on_a_base import OnABase
 from bench.models.torch_estimator import LOOP, TorchClassifier, chunks, layer_names, store_params
 
-# An input of each kind that any network here accepts, to name the layers of an unfitted base.
-NOMINAL_INPUT = {"image": (1, 28, 28), "tabular": (2,)}
 STREAM = 2  # tags CNN-INTE's random streams apart from the base's, which starts from random_state
 
 
@@ -69,20 +67,6 @@ def penultimate_layer(network: nn.Sequential) -> str:
         raise ValueError(f"the network has no layer before a Linear output layer to read; its layers: "
                          f"{', '.join(layer_names(network))}; name one with layer=...")
     return before[-1]
-
-
-def base_layers(base: TorchClassifier) -> list[str] | None:
-    """The layer names of `base`'s network: a fitted base's own; for an unfitted one, those of the
-    network it builds, built on torch's meta device (no memory, no draw from torch's generators);
-    None for an unfitted base that builds from a base of its own (ATEX): known once it is fitted."""
-    if getattr(base, "networks_", None):
-        return layer_names(base.networks_[-1])
-    if isinstance(base, OnABase):
-        return None
-    base._validate_params()
-    with torch.random.fork_rng(devices=[]), torch.device("meta"):
-        kind = "image" if "image" in base.input_kinds else "tabular"
-        return layer_names(base._build(NOMINAL_INPUT[kind], 2))
 
 
 def nearest_member(points: np.ndarray, members: np.ndarray, centre: np.ndarray, fallback: np.ndarray) -> int:
@@ -119,8 +103,10 @@ class CNNInte(OnABase, Capabilities, ClassifierMixin, BaseEstimator):
             self._check_layer(self.base)
 
     def _check_layer(self, base: TorchClassifier) -> None:
-        names = None if self.layer is None else base_layers(base)
-        if names is not None and self.layer not in names:
+        if self.layer is None:
+            return
+        names = base.predictor_layers("image" if "image" in base.input_kinds else "tabular")
+        if self.layer not in names:
             raise ValueError(f"CNNInte: the base ({type(base).__name__}) has no layer {self.layer!r}; its layers: "
                              f"{', '.join(names)}")
 
@@ -132,10 +118,11 @@ class CNNInte(OnABase, Capabilities, ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise ValueError(f"the training labels hold one class ({self.classes_}); a classifier needs two or more")
-        for option in ("k1", "k2"):
-            if getattr(self, option) > len(X):
-                raise ValueError(f"CNNInte: {option} = {getattr(self, option)} clusters for {len(X)} training points; "
-                                 f"set {option} to at most {len(X)}")
+        if self.k1 > len(X):
+            raise ValueError(f"CNNInte: k1 = {self.k1} clusters for {len(X)} training points; set k1 to at most {len(X)}")
+        if self.k1 * self.k2 > len(X):  # k2 sub-clusters in each of k1 clusters
+            raise ValueError(f"CNNInte: k1 x k2 = {self.k1} x {self.k2} sub-clusters for {len(X)} training points; set "
+                             f"k2 to at most {len(X) // self.k1}")
         if self.base is None:  # the default base, checked before it trains
             self._check_layer(self._default_base(image=X.ndim == 4))
         self._fit_base(X, y)
@@ -202,6 +189,11 @@ class CNNInte(OnABase, Capabilities, ClassifierMixin, BaseEstimator):
                 sizes.append(k)
         self.subcluster_offset_ = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
         self.n_subclusters_ = int(sum(sizes))
+        members = np.bincount(self.cluster_of_train_, minlength=self.k1)
+        if (members < self.k2).any():  # the k2 asked for is not what these clusters got: say so
+            warnings.warn(f"CNNInte: {(members < self.k2).sum()} of the {self.k1} clusters have fewer members than "
+                          f"k2 = {self.k2} (the smallest: {members.min()}); each of them has one sub-cluster per member",
+                          UserWarning, stacklevel=3)
 
     def _forest(self, H: np.ndarray, labels: np.ndarray, seed: int) -> RandomForestClassifier | None:
         """Cluster c's base learner; None for a cluster without members (its votes are 0)."""

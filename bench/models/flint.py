@@ -153,6 +153,9 @@ class Flint(TorchClassifier):
 
     input_kinds = ("image", "tabular")
     _learns_predictor = True  # L_pred trains f; FLINT post-hoc's f is given and frozen
+    # "at": the epoch (from 1 to epochs) at which a loss term switches on
+    EPOCH_OPTIONS = {**TorchClassifier.EPOCH_OPTIONS,
+                     **dict.fromkeys(("gamma_from", "beta_from", "l1_from", "entropy_from"), "at")}
     _parameter_constraints = {
         **TorchClassifier._parameter_constraints,
         "n_attributes": [Interval(Integral, 1, None, closed="left")],
@@ -212,6 +215,10 @@ class Flint(TorchClassifier):
         else:
             predictor = MLP(hidden_sizes=self.hidden_sizes, dropout=self.dropout)._build(input_shape, n_outputs)
         return self._around(predictor, input_shape, n_outputs)
+
+    @staticmethod
+    def _predictor(network: FlintNetwork) -> nn.Sequential:
+        return network.predictor
 
     def _around(self, predictor: nn.Sequential, input_shape: tuple[int, ...], n_outputs: int) -> FlintNetwork:
         """Psi, h and d around the predictor f: Psi reads `relu2` of an image network, else the

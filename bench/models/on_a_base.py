@@ -27,6 +27,12 @@ class OnABase:
         """The base's (both kinds when the base is chosen at fit, from the data)."""
         return ("image", "tabular") if self.base is None else tuple(getattr(self.base, "input_kinds", ("tabular",)))
 
+    def predictor_layers(self, input_kind: str) -> list[str]:
+        """The layers of the base's network, which this model predicts with (ATEX a fine-tuned
+        copy of it, FLINT post-hoc and CNN-INTE the base itself), by their names."""
+        base = getattr(self, "base_", None) or self.base or self._default_base(image=input_kind == "image")
+        return base.predictor_layers(input_kind)
+
     def _default_base(self, image: bool) -> TorchClassifier:
         """The base when none is given: the cnn on images, an mlp on tables."""
         return CNN() if image else MLP()

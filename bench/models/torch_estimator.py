@@ -56,6 +56,8 @@ from bench.models.training import (
 # cores, 8,000 images take 0.75 s in chunks of 64-167 and 1.8 s in chunks of 4,096).
 CHUNK_ROWS = 4096
 CHUNK_ELEMENTS = 4096 * 32
+# The input a network is built for when only its layers' names are read (they do not depend on it).
+NOMINAL_INPUT = {"image": (1, 28, 28), "tabular": (2,)}
 
 
 def store_params(estimator: BaseEstimator, arguments: dict) -> None:
@@ -160,6 +162,9 @@ class TorchEstimator(Capabilities, BaseEstimator):
         "device": [str],
         "random_state": [Interval(Integral, 0, None, closed="left")],
     }
+    # Options counted in epochs, which a run's budget sets with `epochs` (bench/models/budget.py):
+    # "before", a count that stays below epochs.
+    EPOCH_OPTIONS = {"warmup_epochs": "before"}
     # Options that only lr_schedule="cosine_restarts" reads: set away from their default with
     # another schedule, they would change nothing, so that is an error (as validation_fraction
     # is without early stopping).
@@ -277,6 +282,23 @@ class TorchEstimator(Capabilities, BaseEstimator):
         """(n, *layer's output shape) float32: the output of the layer `name` (see up_to_layer) for
         inputs X, in eval mode (dropout off)."""
         return in_chunks(self.up_to_layer(name), self._validated(X), self.device_).numpy()
+
+    def predictor_layers(self, input_kind: str) -> list[str]:
+        """The layers of the network that predicts, by the names options give them (`conv2`,
+        `relu3`: a layer option of an explainer or a model built on this one): the fitted
+        network's; unfitted, those of the network it builds for `input_kind` data, built on torch's
+        meta device (no memory, no draw from torch's generators), so that a wrong name stops a run
+        before it trains."""
+        if getattr(self, "networks_", None):
+            return layer_names(self._predictor(self.networks_[-1]))
+        self._validate_params()
+        with torch.random.fork_rng(devices=[]), torch.device("meta"):
+            return layer_names(self._predictor(self._build(NOMINAL_INPUT[input_kind], 2)))
+
+    @staticmethod
+    def _predictor(network: nn.Module) -> nn.Module:
+        """The part of the built network that predicts (FLINT's: f, without its interpreter)."""
+        return network
 
     def torch_module(self) -> nn.Module:
         """The network gradient explainers explain, on the model's device (see the module docstring)."""

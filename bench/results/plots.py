@@ -3,6 +3,7 @@ faithfulness, explainer cost on a log scale, and a per-task heatmap."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import matplotlib
@@ -24,6 +25,18 @@ def save_png(figure, path: Path, dpi: int = 110) -> Path:
         figure.savefig(tmp, format="png", dpi=dpi)
     plt.close(figure)
     return path
+
+
+def in_256_colours(path: Path) -> bytes:
+    """The PNG at `path` again with a palette of 256 colours: plots, heatmaps and a page's text
+    lose nothing visible, and the file is a half to a third of its size."""
+    from PIL import Image  # matplotlib's own dependency
+
+    with Image.open(path) as image:
+        palette = image.convert("RGB").quantize(256)
+    out = io.BytesIO()
+    palette.save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def show_image(axis, image: np.ndarray, title: str = "", **options) -> None:

@@ -14,8 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from bench.errors import one_line
-from bench.io import atomic_path
+from bench.io import atomic_path, write_bytes_atomic
 from bench.results import plots
+from bench.results.plots import in_256_colours
 from bench.results.markdown import markdown_table
 from bench.results.leaderboard import COST_METRICS, MODALITIES, PRIMARY_METRICS, Leaderboard
 from bench.results.statistics import ALPHA
@@ -159,18 +160,37 @@ def write_leaderboard(boards: dict[str, Leaderboard], folder: str | Path, *, sou
     with atomic_path(folder / "leaderboard.md") as tmp:
         tmp.write_text(leaderboards_markdown(boards))
     files["leaderboard.md"] = folder / "leaderboard.md"
+    shown = copy_galleries(galleries, folder / GALLERIES)
     with atomic_path(folder / "index.html") as tmp:
-        tmp.write_text(to_html(boards, figures, prefixes, source=source, galleries=galleries,
+        tmp.write_text(to_html(boards, figures, prefixes, source=source, galleries=shown,
                                reproductions=reproductions), encoding="utf-8")
     files["index.html"] = folder / "index.html"
     return files | {prefixes[modality] + name: path
                     for modality, drawn in figures.items() for name, path in drawn.items()}
 
 
-# The page: one file, styles and script inline, figures as data URIs.
+# The pictures of image explanations, beside the page (a folder of the page's own): inline they
+# made the nightly's page 4.9 MB, and it grows with every image model.
+GALLERIES = "galleries"
+
+
+def copy_galleries(galleries: Sequence[Path], into: Path) -> list[Path]:
+    """Each picture in 256 colours in `into`, whose other pictures (of an earlier page) go; the
+    copies' paths, in the order given."""
+    copies = [into / path.name for path in galleries]
+    for path, copy in zip(galleries, copies, strict=True):
+        write_bytes_atomic(copy, in_256_colours(path))
+    for stale in set(into.glob("*.png")) - set(copies):
+        stale.unlink()
+    return copies
+
+
+# The page: one file but for the galleries, styles and script inline, the leaderboard's figures as
+# data URIs.
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #222; }
+div.wide { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.85rem; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: right; }
 th { background: #f2f2f2; cursor: pointer; user-select: none; white-space: nowrap; }
@@ -226,14 +246,21 @@ def html_table(text: pd.DataFrame, value: pd.DataFrame, table_id: str) -> str:
             else:
                 cells.append(f'<td class="text">{shown}</td>')
         body.append(f"<tr>{''.join(cells)}</tr>")
-    return (f'<table class="sortable" id="{table_id}"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>")
+    # In a box that scrolls sideways: a table of many metrics is wider than a window.
+    return (f'<div class="wide"><table class="sortable" id="{table_id}"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
 def html_figure(path: Path, caption: str) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    data = base64.b64encode(in_256_colours(path)).decode("ascii")
     return (f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
             f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+
+def html_picture(path: Path, caption: str) -> str:
+    """A picture in the page's galleries folder, loaded when scrolled to."""
+    return (f'<figure><img alt="{html.escape(caption)}" loading="lazy" '
+            f'src="{html.escape(f"{GALLERIES}/{path.name}")}"><figcaption>{html.escape(caption)}</figcaption></figure>')
 
 
 def html_notes(lines: list[str], css: str = "notes") -> str:
@@ -268,7 +295,7 @@ def to_html(boards: dict[str, Leaderboard], figures: dict[str, dict[str, Path]],
                   "and its deletion curves. A model's own pictures follow its fold's: FLINT's attributes "
                   "(-relevance, -attributes, -local) and CNN-INTE's paths (-paths: a test image, the prototypes of "
                   "its cluster and sub-cluster, the base learners' votes and the combiner's decision).</p>"]
-        parts += [html_figure(path, path.stem) for path in galleries]
+        parts += [html_picture(path, path.stem) for path in galleries]
     notes = [f"{MODALITIES[m]}: {note}" if several else note
              for m, board in boards.items() for note in board.notes.get("data", [])]
     if notes:

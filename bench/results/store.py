@@ -3,7 +3,9 @@ rename), so a crash never leaves a half-written unit and a rerun skips every fin
 
 A file that cannot be read (damaged by hand, a full disk of another tool, a copy cut short)
 is moved aside to `<results>/quarantine/`, with a warning naming it, and its unit counts as
-not done: the run computes it again instead of stopping on it."""
+not done: the run computes it again instead of stopping on it.
+
+Runs that share a folder compute a unit under its claim (`claim`), one at a time."""
 
 from __future__ import annotations
 
@@ -17,7 +19,10 @@ import pandas as pd
 
 from bench.errors import one_line
 from bench.io import atomic_path
-from bench.results.units import EXPLANATION, ExplainUnit, FitUnit, LoadUnit, MetricUnit, scores_path, unit_path
+from bench.results.entries import interpreter_rows_on_their_entry
+from bench.results.locks import locked
+from bench.results.units import (EXPLANATION, ExplainUnit, FitUnit, LoadUnit, MetricUnit, lock_path, scores_path,
+                                 unit_path)
 
 ROW_COLUMNS = [
     "run_id", "unit", "suite", "input_kind", "task_id", "dataset_id", "dataset", "fold", "split_kind", "split_seed", "n_train", "seed",
@@ -67,17 +72,33 @@ class ResultStore:
     def remove(self, unit: LoadUnit) -> None:
         unit_path(self.root, unit).unlink(missing_ok=True)
 
+    def claim(self, unit: FitUnit | ExplainUnit):
+        """A context that holds `unit`'s lock while this run computes it (an explain unit's covers
+        the metric units that score it); while another run holds it, this one says so and waits.
+        Reading needs no claim: every file is written whole."""
+        return locked(lock_path(self.root, unit),
+                      on_wait=lambda: log.info("waiting for another run computing %s", unit.key))
+
     def forget_explanation(self, unit: ExplainUnit) -> None:
         """Removes a stored explanation and the rows of every metric that scored it (this run's
-        metrics or others'), before it is explained again: no score outlives its explanation."""
+        metrics or others'), before it is explained again: no score outlives its explanation.
+        Only under the unit's claim: another run may be scoring it."""
         unit_path(self.root, unit, EXPLANATION).unlink(missing_ok=True)
         shutil.rmtree(scores_path(self.root, unit), ignore_errors=True)
 
     def read_all(self) -> pd.DataFrame:
         """Every stored row. Files that are not result rows (another tool's parquet) are skipped
         with a warning; unreadable ones too, after quarantine."""
+        return self._rows(sorted((self.root / "rows").rglob("*.parquet")))
+
+    def read(self, units) -> pd.DataFrame:
+        """The stored rows of `units` (those stored), as `read_all` reads them: a run's own, without
+        reading the thousands of files of a large results folder."""
+        return self._rows([path for path in (unit_path(self.root, unit) for unit in units) if path.exists()])
+
+    def _rows(self, paths: list[Path]) -> pd.DataFrame:
         frames = []
-        for path in sorted((self.root / "rows").rglob("*.parquet")):
+        for path in paths:
             frame = self._read(path)
             if frame is None:
                 continue
@@ -90,7 +111,7 @@ class ResultStore:
             return rows_frame([])
         # reindex: rows stored before a column was added read as missing there, and a column this
         # version does not know (rows of a newer one) is left out.
-        return pd.concat(frames, ignore_index=True).reindex(columns=ROW_COLUMNS)
+        return interpreter_rows_on_their_entry(pd.concat(frames, ignore_index=True).reindex(columns=ROW_COLUMNS))
 
     def save_artifact(self, unit: FitUnit | ExplainUnit, what: str, obj) -> None:
         with atomic_path(unit_path(self.root, unit, what)) as tmp, open(tmp, "wb") as f:

@@ -119,8 +119,18 @@ def unit_path(root: str | Path, unit: "FitUnit | ExplainUnit | MetricUnit | Load
     ...). A fit unit's artifacts belong to its folder: every metric set shares the model."""
     if what == "rows":
         return Path(root) / "rows" / unit.folder / f"{unit.name}.parquet"
-    stem = "_model" if isinstance(unit, FitUnit) else unit.name
-    return Path(root) / "artifacts" / unit.folder / f"{stem}.{what}"
+    return Path(root) / "artifacts" / unit.folder / f"{_artifact_stem(unit)}.{what}"
+
+
+def lock_path(root: str | Path, unit: "FitUnit | ExplainUnit") -> Path:
+    """The lock a run holds while it computes `unit` (bench/results/locks.py), outside rows/ and
+    artifacts/, whose readers never see it. A fit unit's is its model's: every metric set shares
+    the model, so one run trains it and the others score its stored predictions."""
+    return Path(root) / "locks" / unit.folder / f"{_artifact_stem(unit)}.lock"
+
+
+def _artifact_stem(unit: "FitUnit | ExplainUnit") -> str:
+    return "_model" if isinstance(unit, FitUnit) else unit.name
 
 
 def scores_path(root: str | Path, unit: ExplainUnit) -> Path:

@@ -126,6 +126,18 @@ def test_cli_reports_bad_input_in_one_line(tmp_path, capsys):
     assert not (tmp_path / "c").exists()
 
 
+def test_import_shared_names_each_folder_it_tried_once_and_the_variable(tmp_path, monkeypatch, capsys):
+    project = tmp_path / "project"
+    project.mkdir()
+    monkeypatch.chdir(project)  # run from the project root: its parent's shared/data is tried once
+    monkeypatch.setattr("bench.paths.PROJECT_ROOT", project)
+    monkeypatch.setenv("BENCH_SHARED_DATA", str(tmp_path / "elsewhere"))
+    assert cli_main(["import-shared", "--cache", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert f"(tried {tmp_path / 'elsewhere'}, {tmp_path / 'shared' / 'data'}); pass --shared PATH or set " \
+        "BENCH_SHARED_DATA=PATH" in err
+
+
 def test_import_shared_keeps_official_split_of_task_3(shared_data, cache_root, no_network):
     shared = shared_data
     with (shared / "cc18.csv").open(encoding="utf8", newline="") as fh:

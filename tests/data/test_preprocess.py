@@ -8,6 +8,7 @@ import pytest
 
 from bench.data.preprocess import TabularPreprocessor
 from bench.data.splits import local_splits, select_folds
+from bench.errors import UnusableFold
 
 # --- TabularPreprocessor: columns kept and dropped -----------------------------------------
 
@@ -218,3 +219,35 @@ def test_each_encoded_column_names_the_original_column_it_encodes():
     np.testing.assert_array_equal(encoded[:, groups == "colour"].sum(axis=1), 1)
     assert TabularPreprocessor(categorical_encoding="authors").fit(X, np.arange(14) % 2).source_columns_ == \
         ["size", "colour", "size_x"]
+
+
+# --- TabularPreprocessor: what it does with missing cells, said or refused ------------------
+
+def frame_with_missing_cells() -> pd.DataFrame:
+    return pd.DataFrame({
+        "a": [1.0, np.nan, np.inf, 4.0, -np.inf, 6.0],
+        "b": ["x", None, "y", "x", "y", "x"],
+        "c": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        "gone": [np.nan] * 6,  # dropped (missing everywhere): nothing of it is imputed
+    })
+
+
+def test_the_missing_cells_it_fills_in_are_counted_per_column_infinities_apart():
+    X = frame_with_missing_cells()
+    assert TabularPreprocessor().describe_missing(X) == (
+        "4 missing cell(s) (a: 3, 2 of them inf; b: 1) filled in: numeric ones with the training part's median, "
+        "categorical ones as a category of their own (data.preprocess.missing=refuse refuses such data instead)")
+    assert TabularPreprocessor().describe_missing(X[["c"]]) is None
+    assert TabularPreprocessor(missing="refuse").describe_missing(X).endswith(
+        "refused (data.preprocess.missing=refuse; =impute fills them in)")
+
+
+def test_missing_refuse_refuses_a_fold_with_missing_cells_and_takes_one_without():
+    X = frame_with_missing_cells()
+    with pytest.raises(UnusableFold, match=r"4 missing cell\(s\) \(a: 3, 2 of them inf; b: 1\), refused"):
+        TabularPreprocessor(missing="refuse").fit_transform(X)
+    clean = TabularPreprocessor(missing="refuse").fit(X[["c", "a"]].iloc[[0, 3, 5]])
+    with pytest.raises(UnusableFold, match=r"1 missing cell\(s\) \(a: 1, 1 of them inf\)"):
+        clean.transform(X[["c", "a"]].iloc[[2]])  # a test row is refused too
+    with pytest.raises(ValueError, match="missing must be one of"):
+        TabularPreprocessor(missing="drop")

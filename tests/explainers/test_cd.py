@@ -17,12 +17,12 @@ from tests.tolerances import assert_float32_sum_close
 
 
 class Network:
-    """A model that is only its torch network (logits, or a regression output)."""
+    """A model that is only its torch network: the logits of `n_classes` classes, or a regression
+    output (n_classes None)."""
 
-    classes_ = None
-
-    def __init__(self, module: nn.Module):
+    def __init__(self, module: nn.Module, n_classes: int | None = None):
         self.module = module.eval()
+        self.classes_ = None if n_classes is None else np.arange(n_classes)
 
     def predict(self, X):
         with torch.no_grad():
@@ -92,7 +92,7 @@ def test_cd_of_all_features_is_the_output_when_no_unit_sees_only_zeros(make):
     np.testing.assert_allclose(beta, output, atol=1e-5)
     np.testing.assert_allclose(gamma, 0.0, atol=1e-5)
     target = np.arange(len(x)) % 3
-    e = ContextualDecomposition(interactions=False).explain(Network(net), x.numpy(), target=target, background=None,
+    e = ContextualDecomposition(interactions=False).explain(Network(net, 3), x.numpy(), target=target, background=None,
                                                             rng=None)
     np.testing.assert_allclose(e.extras["cd_full"] + e.extras["bias_share"], output[np.arange(len(x)), target],
                                atol=1e-5)

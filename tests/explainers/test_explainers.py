@@ -55,12 +55,12 @@ class LinearRegressor:
 
 
 class Network:
-    """A model that is only its torch network: what gradient and DeepLIFT methods read."""
+    """A model that is only its torch network: what gradient and DeepLIFT methods read; the
+    logits of `n_classes` classes, or a regression output (n_classes None)."""
 
-    classes_ = None
-
-    def __init__(self, module: nn.Module):
+    def __init__(self, module: nn.Module, n_classes: int | None = None):
         self.module = module
+        self.classes_ = None if n_classes is None else np.arange(n_classes)
 
     def torch_module(self):
         return self.module
@@ -309,7 +309,7 @@ def test_lime_images_surrogates_of_every_class_predict_the_models_probabilities_
 def test_integrated_gradients_is_complete_on_a_nonlinear_network(data):
     X, background = data
     torch.manual_seed(0)
-    model = Network(nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 3)))
+    model = Network(nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 3)), 3)
     target = np.array([0, 1, 2, 1, 0])
     e = IntegratedGradients(n_steps=64).explain(model, X, target=target, background=background,
                                                 rng=np.random.default_rng(0))
@@ -351,7 +351,7 @@ def test_exact_shap_is_not_applicable_to_many_features_and_deeplift_to_a_product
 def test_deep_shap_explains_each_rows_own_class_and_adds_up_to_its_logit(data):
     X, background = data
     torch.manual_seed(0)
-    model = Network(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)))
+    model = Network(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)), 3)
     target = np.array([2, 0, 1, 2, 0])
     e = DeepShap().explain(model, X, target=target, background=background, rng=np.random.default_rng(0))
     with torch.no_grad():
@@ -368,7 +368,7 @@ def test_deep_shap_leaves_no_parameters_on_the_layers_of_a_counted_network(data)
     # shap stores each layer's input and output as parameters and misses those inside a wrapper
     # such as the counted network of a run; a later sanity check would find a ReLU with parameters.
     X, background = data
-    model = Network(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)))
+    model = Network(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)), 3)
     before = [name for name, _ in model.module.named_parameters()]
     measure(lambda counted: DeepShap().explain(counted, X, target=np.zeros(len(X), int), background=background,
                                                rng=np.random.default_rng(0)), model)

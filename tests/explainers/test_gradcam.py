@@ -10,7 +10,8 @@ import torch.nn.functional as F
 
 from bench.errors import NotApplicable
 from bench.explainers import GradCam
-from bench.models import CNN, MLP
+from bench.metrics.cost import CountingModel
+from bench.models import CNN, MLP, Flint
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +23,9 @@ def cnn_and_images():
 
 
 def by_hand(model, X, target, layer_name="conv2"):
-    network = model.networks_[0]
-    layer = dict(network.named_modules())[layer_name]
+    network = model.torch_module()  # the logits Grad-CAM explains (a binary model's: each class's log-odds)
+    layer = next(module for name, module in network.named_modules()
+                 if name == layer_name or name.endswith(f".{layer_name}"))
     saved = {}
     hook = layer.register_forward_hook(lambda module, inputs, output: saved.update(maps=output))
     inputs = torch.as_tensor(X)
@@ -52,7 +54,8 @@ def test_a_layer_is_chosen_by_name(cnn_and_images):
     target = np.zeros(5, int)
     explanation = GradCam(layer="conv1").explain(model, X, target=target, background=X, rng=np.random.default_rng(0))
     np.testing.assert_allclose(explanation.values, by_hand(model, X, target, "conv1"), rtol=1e-5, atol=1e-7)
-    with pytest.raises(ValueError, match="gradcam layer 'conv9' is not a layer of this network; its layers: conv1"):
+    with pytest.raises(ValueError, match="gradcam layer 'conv9' is not a layer of the model's network; its layers: "
+                                         "conv1, relu1, conv2"):
         GradCam(layer="conv9").explain(model, X, target=target, background=X, rng=np.random.default_rng(0))
 
 
@@ -61,3 +64,27 @@ def test_gradcam_is_not_applicable_to_tables():
     model = MLP(hidden_sizes=(4,), epochs=1).fit(X, (X[:, 0] > 0).astype(int))
     with pytest.raises(NotApplicable, match="it explains images"):
         GradCam().explain(model, X[:2], target=np.zeros(2, int), background=X, rng=np.random.default_rng(0))
+
+
+def test_layers_are_named_as_the_model_names_them_through_any_wrapper(cnn_and_images):
+    model, X = cnn_and_images
+    counted = CountingModel(model)  # as a run explains: the network sits at `inner.` there
+    explanation = GradCam(layer="conv1").explain(counted, X, target=np.zeros(5, int))
+    assert explanation.extras["layer"] == "conv1" and counted.calls == 1
+    with pytest.raises(ValueError, match="its layers: conv1, relu1, conv2, pool"):
+        GradCam(layer="inner.conv1").explain(counted, X)
+
+
+def test_flints_gradcam_reads_fs_last_convolution_not_its_interpreters():
+    # FLINT's network holds Psi's convolution after f's; its predictions never pass through it.
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(40, 1, 8, 8)).astype(np.float32)
+    y = (X[:, 0, :4].mean(axis=(1, 2)) > X[:, 0, 4:].mean(axis=(1, 2))).astype(int)
+    flint = Flint(channels=(3, 4), n_attributes=3, epochs=1, beta_from=1, l1_from=1, entropy_from=1, lr=1e-2,
+                  device="cpu").fit(X, y)
+    target = np.array([0, 1, 1])
+    explanation = GradCam().explain(flint, X[:3], target=target)
+    assert explanation.extras["layer"] == "conv2"
+    expected = by_hand(flint, X[:3], target, "predictor.conv2")
+    np.testing.assert_allclose(explanation.values, expected, rtol=1e-5, atol=1e-7)
+    assert expected.any()

@@ -44,7 +44,9 @@ def saliency_of(network):
 
 
 class _Wrapped:
-    """A model whose torch module is `network`."""
+    """A binary classifier whose torch module is `network` (the logits of classes 0 and 1)."""
+
+    classes_ = np.array([0, 1])
 
     def __init__(self, network):
         self.network = network

@@ -57,7 +57,8 @@ def test_every_training_point_has_one_cluster_and_one_sub_cluster_inside_it():
 def test_a_cluster_smaller_than_k2_gets_one_sub_cluster_per_member():
     X, y = table(n=30)
     X[0] = 40.0  # an outlier: a cluster of its own, with one member
-    model = CNNInte(base=MLP(**TINY_MLP), layer="flatten", k1=4, k2=3, n_estimators=5, device="cpu").fit(X, y)
+    with pytest.warns(UserWarning, match="1 of the 4 clusters have fewer members than k2 = 3 \\(the smallest: 1\\)"):
+        model = CNNInte(base=MLP(**TINY_MLP), layer="flatten", k1=4, k2=3, n_estimators=5, device="cpu").fit(X, y)
     sizes = [level2.n_clusters for level2 in model.level2_]
     alone = model.cluster_of_train_[0]
     assert (model.cluster_of_train_ == alone).sum() == 1 and sizes[alone] == 1
@@ -253,7 +254,7 @@ def test_the_default_layer_is_the_penultimate_dense_layers_output():
     (dict(k1=0), "'k1' parameter of CNNInte must be an int in the range \\[1, inf\\)"),
     (dict(k2=0), "'k2' parameter of CNNInte must be an int in the range \\[1, inf\\)"),
     (dict(k1=500), "k1 = 500 clusters for 120 training points; set k1 to at most 120"),
-    (dict(k2=500), "k2 = 500 clusters for 120 training points"),
+    (dict(k2=500), "k1 x k2 = 10 x 500 sub-clusters for 120 training points; set k2 to at most 12"),
     (dict(base=RandomForest()), "base must be a torch classifier .* got RandomForest"),
 ])
 def test_bad_options_fail_before_the_base_trains(options, message, monkeypatch):
@@ -302,8 +303,8 @@ def test_a_run_scores_the_meta_learner_beside_the_cnn_and_draws_its_paths(tmp_pa
     assert not (rows["status"] == "failed").any()
     fit = rows[rows["explainer"].isna() & (rows["status"] == "ok")].set_index(["model", "metric"])["value"]
     assert fit[("cnn_inte", "accuracy")] == fit[("cnn", "accuracy")]  # the stored cnn is its f
-    assert 0 <= fit[("cnn_inte", "fidelity")] <= 1
-    assert fit[("cnn_inte", "accuracy_change")] == pytest.approx(
+    assert 0 <= fit[("cnn_inte:g", "fidelity")] <= 1  # g's scores on g's row
+    assert fit[("cnn_inte:g", "accuracy_change")] == pytest.approx(
         fit[("cnn_inte:g", "accuracy")] - fit[("cnn_inte", "accuracy")])
     native = rows[(rows["explainer"] == "native") & (rows["model"] == "cnn_inte")].set_index("metric")
     assert native.loc["deletion_auc", "status"] == "ok"  # the attribution view is scored

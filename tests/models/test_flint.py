@@ -174,9 +174,10 @@ def test_a_run_scores_f_and_g_as_two_entries_with_fidelity_and_conciseness(tmp_p
     bench_run.run(cfg)
     rows = ResultStore(tmp_path / "results").read_all()
     fit = rows[rows["explainer"].isna()].set_index(["model", "metric"])["value"]
-    assert {"accuracy", "log_loss", "fidelity", "fidelity_top5"} <= set(fit.loc["flint"].index)
-    assert {"accuracy", "log_loss"} <= set(fit.loc["flint:g"].index) and "fidelity" not in fit.loc["flint:g"].index
-    assert 0 <= fit.loc[("flint", "fidelity")] <= fit.loc[("flint", "fidelity_top5")] <= 1
+    # g's scores (its fidelity to f included) on g's row, f's on f's
+    assert {"accuracy", "log_loss"} <= set(fit.loc["flint"].index) and "fidelity" not in fit.loc["flint"].index
+    assert {"accuracy", "log_loss", "fidelity", "fidelity_top5", "accuracy_change"} <= set(fit.loc["flint:g"].index)
+    assert 0 <= fit.loc[("flint:g", "fidelity")] <= fit.loc[("flint:g", "fidelity_top5")] <= 1
     native = rows[rows["explainer"] == "native"].set_index("metric")
     assert native.loc["conciseness", "status"] == "ok" and 0 <= native.loc["conciseness", "value"] <= 4  # of J = 4
     assert native.loc["deletion_auc", "status"] == "ok"  # the attribution view is scored too

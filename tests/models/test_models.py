@@ -9,8 +9,9 @@ import torch
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 
+from bench.compose import variants
 from bench.data.task import Task
-from bench.models import CNN, MLP, LogisticRegression, MLPRegressor
+from bench.models import ATEX, CNN, MLP, CNNInte, CNNTanh, LogisticRegression, MLPRegressor
 from bench.models.base import input_kind_problem, model_output, task_type_problem
 
 
@@ -162,6 +163,16 @@ def test_input_kind_problem_is_none_when_the_model_takes_the_data():
 def test_input_kind_problem_names_the_model_and_the_task():
     problem = input_kind_problem(MLP(), "mlp", toy_task(input_kind="image", name="digits"))
     assert "model=mlp" in problem and "digits" in problem and "image" in problem
+
+
+def test_input_kind_problem_offers_the_models_variant_and_a_base_for_the_data():
+    problem = input_kind_problem(ATEX(base=CNNTanh()), "atex", toy_task(name="wdbc"), variants("model", "atex"))
+    assert problem.endswith("is tabular data; model=atex_mlp or model=atex model@model.base=mlp, another model for "
+                            "tabular data, or another data=... option")
+    on_images = input_kind_problem(CNNInte(base=MLP()), "mlp_inte", toy_task(input_kind="image"),
+                                   variants("model", "mlp_inte"))
+    assert "model=cnn_inte or model=mlp_inte model@model.base=cnn" in on_images
+    assert "pick a model for tabular data" in input_kind_problem(CNN(), "cnn", toy_task(), variants("model", "cnn"))
 
 
 def test_task_type_problem_is_none_when_the_model_handles_the_task():

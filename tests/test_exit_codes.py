@@ -1,0 +1,48 @@
+"""What `python -m bench` (or `bench`) exits with when a unit of a finished run failed: 1, after
+storing every other unit, naming the failed ones; the CLI runs in this process."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from bench.__main__ import cli
+from bench.explainers import RandomExplainer
+from bench.models import CNN
+from bench.results import ResultStore
+
+
+def exit_code(monkeypatch, *argv: str) -> int:
+    """`bench ARGV` run here, as the command line runs it."""
+    monkeypatch.setattr(sys, "argv", ["bench", *argv])
+    with pytest.raises(SystemExit) as done:
+        cli()
+    return done.value.code
+
+
+def raises(error: Exception):
+    def raising(*args, **kwargs):
+        raise error
+    return raising
+
+
+def test_a_run_with_a_failed_unit_stores_everything_else_and_exits_1_naming_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(RandomExplainer, "_explain", raises(RuntimeError("broken on purpose")))
+    assert exit_code(monkeypatch, "model=logreg", "data.datasets=[wdbc]", "explainers=[native,random]",
+                     "explain.n_instances=3", f"paths.results={tmp_path}") == 1
+    error = capsys.readouterr().err
+    assert "error: 1 unit(s) failed; every other unit is stored, and a rerun retries only these:" in error
+    assert "/random-" in error and "RuntimeError: broken on purpose" in error
+    rows = ResultStore(tmp_path).read_all()
+    status = rows.groupby(rows["explainer"].fillna("(fit)"))["status"].agg(set).to_dict()
+    assert status == {"(fit)": {"ok"}, "native": {"ok"}, "random": {"failed"}}  # stored beside the failure
+
+
+def test_an_explainer_option_the_model_cannot_serve_exits_2_before_any_training(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(CNN, "fit", raises(AssertionError("the cnn trained")))
+    assert exit_code(monkeypatch, "data=mnist_embedded", "model=cnn", "explainers=[gradcam]",
+                     "explainers.gradcam.layer=nope", f"paths.results={tmp_path}") == 2
+    assert ("error: explainers.gradcam with model=cnn: gradcam layer 'nope' is not a layer of the model's network; its "
+            "layers: conv1, relu1, conv2,") in capsys.readouterr().err
+    assert not (tmp_path / "rows").exists()

@@ -62,9 +62,13 @@ def main(cfg: DictConfig) -> None:
     sweep = job.mode == RunMode.MULTIRUN
     if sweep:  # a job killed before it could write its summary must not pass for a finished one
         forget_job_summary(job.runtime.output_dir)
+    from bench.models.budget import budget_conflict
     from bench.run import run  # after Hydra has parsed the command line: --help skips the plotting libraries
 
     try:
+        conflict = budget_conflict(cfg.budget.value, list(job.overrides.task), job.runtime.choices.get("experiment"))
+        if conflict:
+            raise BenchError(conflict)
         summary = run(cfg)
     except Exception as e:
         if sweep:  # for the sweep's report, which names the job with this error
@@ -95,8 +99,8 @@ def run_failure(summary, shown: int = 10) -> str | None:
         return None
     lines = [f"  {key}: {error}" for key, error in list(summary.failed.items())[:shown]]
     more = [f"  ... and {len(summary.failed) - shown} more (tables/ lists them)"] * (len(summary.failed) > shown)
-    return "\n".join([f"{len(summary.failed)} unit(s) failed; every other unit is stored, and a rerun retries "
-                      "only these:", *lines, *more])
+    return "\n".join([f"{len(summary.failed)} unit(s) failed; the rest is stored (a failed fit's explanations "
+                      "wait for it), and a rerun retries what is missing:", *lines, *more])
 
 
 def cli() -> None:

@@ -13,7 +13,11 @@ SHARED_DATA_ENV_VAR = "BENCH_SHARED_DATA"
 # The Hydra configs as a package (setup.py maps conf/ onto it), so that Hydra reads them as
 # pkg://bench.conf from a checkout, an editable install and an installed wheel alike.
 CONF_PACKAGE = "bench.conf"
-CONF_DIR = Path(files(CONF_PACKAGE))
+try:
+    CONF_DIR = Path(files(CONF_PACKAGE))
+except ModuleNotFoundError:  # the checkout on PYTHONPATH: bench.conf exists only once installed
+    raise ImportError("bench's configs (the package bench.conf, made of conf/) are not installed: install the "
+                      "checkout (`make setup`, or `pip install -e .`) rather than putting it on PYTHONPATH") from None
 # Where conf/ and the folders shipped beside it (datasets/, baselines/) are: the project root in
 # a checkout or an editable install; the package's own folder when installed from a wheel.
 SHIPPED_ROOT = CONF_DIR.parent

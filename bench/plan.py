@@ -84,11 +84,11 @@ def build(node: Any, what: str, **kwargs) -> Any:
         return instantiate(plain(node), **kwargs)
     except InstantiationException as e:
         cause = e.__cause__ or e
-        target = get_class(plain(node)["_target_"])
         unknown = re.match(r"(\w+)\.__init__\(\) got an unexpected keyword argument '(\w+)'", str(cause))
+        target = get_class(plain(node)["_target_"]) if isinstance(cause, TypeError) and unknown else None
         # A key added with `+`, as Hydra's hint suggests, that the component itself does not take
         # (one its own parts refuse, a nested option, is named by their message).
-        if isinstance(cause, TypeError) and unknown and unknown[1] in {c.__name__ for c in target.__mro__}:
+        if target is not None and unknown[1] in {c.__name__ for c in target.__mro__}:
             raise BenchError(f"{what}: no option {unknown[2]}; a key added with + is one nothing reads, whatever "
                              f"Hydra's hint says; the options: {', '.join(p.name for p in options(target))}") from e
         raise BenchError(f"{what}: {' '.join(str(cause).split())}") from e
@@ -163,7 +163,8 @@ def metric_options(fn: Callable) -> dict[str, Any]:
 def check_shared_options(metrics: dict[str, Callable]) -> None:
     """Metrics entered under their own names that share one computation (the manipulation rows,
     one attack) must agree on its options: their rows are named without them, so an override of
-    one of them alone would put two attacks side by side in one table as if they were one."""
+    one of them alone would put two attacks side by side in one table as if they were one. Every
+    option counts, batch_size too: SmoothGrad's and GradientSHAP's draws are made per batch."""
     first: dict[str, tuple[str, dict]] = {}
     for entry, fn in metrics.items():
         info = info_of(fn)
@@ -224,7 +225,7 @@ def make_plan(cfg: DictConfig) -> Plan:
                                   ADDED_DATA_OPTIONS)
     # A model built on another (FLINT post-hoc's base): its config as conf/model/ holds it, less the names.
     built_on = {option: (value["name"], config_hash(without_names(value), data_identity))
-                for option, value in model_cfg.items() if isinstance(value, dict) and "name" in value}
+                for option, value in model_cfg.items() if isinstance(value, dict) and {"_target_", "name"} <= set(value)}
     model_cfg = without_names(model_cfg)
     if "device" in model_cfg or "random_state" in model_cfg:
         raise BenchError(f"model.device and model.random_state are the run's: set device=... and seed=... "

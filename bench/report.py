@@ -21,7 +21,7 @@ from bench.results import ResultStore
 from bench.results.leaderboard import build_leaderboards
 from bench.results.publish import leaderboards_markdown, write_leaderboard
 from bench.results.reproduction_page import read_reproductions, reproductions_html
-from bench.results.tables import write_report
+from bench.results.tables import build_tables, write_tables
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out) if args.out else results / "leaderboard"
     tables_root = out if args.out else results  # the tables go to <root>/tables
     try:
-        write_report(rows, tables_root)
+        write_tables(build_tables(rows), tables_root / "tables")
         reproductions = Path(args.reproductions) if args.reproductions else results / "reproduction"
         files = write_leaderboard(boards, out, source=str(results), galleries=gallery_files(results),
                                   reproductions=True)

@@ -37,7 +37,7 @@ from bench.results import ExplainUnit, FitUnit, config_hash
 from bench.results.entries import interpreter_entry
 from bench.results.leaderboard import build_leaderboard
 from bench.results.publish import write_figures
-from bench.results.tables import build_tables, to_markdown, write_tables
+from bench.results.tables import build_tables, refresh_tables, to_markdown
 from bench.results.units import EXPLANATION, LoadUnit
 from bench.versions import versions
 
@@ -85,12 +85,8 @@ def run(cfg: DictConfig) -> RunSummary:
         with logging_redirect_tqdm():  # log lines print above the progress bar, not through it
             for ref in progress(refs, desc="tasks"):
                 _run_task(plan, ref, summary)
-        # The tables of every stored row, rewritten by a run that stored any (a large folder holds
-        # thousands of files: a resumed sweep's jobs would each read them all); the run's own.
-        tables_folder = Path(cfg.paths.results) / "tables"
-        if summary.units_computed or summary.skipped or not tables_folder.is_dir():
-            write_tables(build_tables(plan.store.read_all()), tables_folder)
-        rows = plan.store.read(summary.units.values())
+        refresh_tables(plan.store, Path(cfg.paths.results) / "tables")  # of every stored row
+        rows = plan.store.read(summary.units.values())  # the run's own
         tables = build_tables(rows)
         summary.tables = {name: to_markdown(name, table) for name, table in tables.items()}
         _report_to_tracker(plan, rows, tables)
@@ -167,7 +163,8 @@ def _run_task(plan: Plan, ref: TaskRef, summary: RunSummary) -> None:
     except ValueError as e:  # a data option the source could only check while loading
         raise BenchError(f"data: {e}") from e
     plan.store.remove(load_unit)
-    problem = input_kind_problem(plan.model_probe, plan.model_name, task, variants("model", plan.model_name))
+    problem = input_kind_problem(plan.model_probe, plan.model_name, task,
+                                 lambda: variants("model", plan.model_name))
     if problem:
         raise IncompatibleModel(problem)
     _say_what_preprocessing_fills_in(plan, task)
@@ -210,27 +207,9 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
     except UnusableFold as e:  # data no model can learn from: an answer, not a failure to retry
         _record_not_applicable(plan, task, fold, not_done, base, f"data: {e}", summary)
         return
-    # One run at a time trains the model or scores its predictions; one that waited for it takes
-    # what the other stored.
-    with plan.store.claim(unit):
-        if not work.fit_done and is_done(plan, unit):
-            work.fit_done = True
-            stored_meanwhile(unit, [unit], summary.resumed)
-        model = None if plan.cfg.force else plan.store.load_artifact(unit, "model.pkl")
-        if model is None and work.finished:
-            return  # only the picture was missing, and its model is gone: not worth a training
-        # The model is stored but these prediction metrics are new (or failed before): score the
-        # stored predictions rather than train again, unless they are gone.
-        predictions = None if model is None or work.fit_done else plan.store.load_artifact(unit, "predictions.pkl")
-        fitted = model is None or (predictions is None and not work.fit_done)
-        if fitted:
-            model = _fit_unit(plan, unit, task, prepared, base, summary, built_on)
-            if model is None:
-                return  # failed: the explainers wait for a rerun
-        else:
-            on_device(model, plan.cfg.device)  # this run's device, wherever the model was trained
-            if predictions is not None:
-                _score_unit(plan, unit, task, predictions, base, summary, model, prepared)
+    model, fitted = _fitted_model(plan, unit, work, task, prepared, base, summary, built_on)
+    if model is None:
+        return  # failed (the explainers wait for a rerun), or only the picture was missing and the model is gone
     # The sample depends on the task, fold and seed only: every model and explainer is scored
     # on the same test points.
     fold_key = f"{unit.data_id}/fold{fold}"
@@ -252,6 +231,30 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
     if task.input_kind == "image":
         _write_gallery(plan, task, unit, explain_units, model, prepared.X_train, prepared.X_test, context,
                        model_changed=fitted)
+
+
+def _fitted_model(plan: Plan, unit: FitUnit, work: FoldWork, task: Task, prepared: Fold, base: dict,
+                  summary: RunSummary, built_on: dict[str, FitUnit]) -> tuple[object | None, bool]:
+    """(the fold's model, whether this run trained it): the stored one, or one trained now; None
+    when its fit failed, or when only a picture was missing and the model is gone (not worth a
+    training). One run at a time trains the model or scores its predictions; one that waited for
+    it takes what the other stored."""
+    with plan.store.claim(unit):
+        if not work.fit_done and is_done(plan, unit):
+            work.fit_done = True
+            stored_meanwhile(unit, [unit], summary.resumed)
+        model = None if plan.cfg.force else plan.store.load_artifact(unit, "model.pkl")
+        if model is None and work.finished:
+            return None, False
+        # The model is stored but these prediction metrics are new (or failed before): score the
+        # stored predictions rather than train again, unless they are gone.
+        predictions = None if model is None or work.fit_done else plan.store.load_artifact(unit, "predictions.pkl")
+        if model is None or (predictions is None and not work.fit_done):
+            return _fit_unit(plan, unit, task, prepared, base, summary, built_on), True
+        on_device(model, plan.cfg.device)  # this run's device, wherever the model was trained
+        if predictions is not None:
+            _score_unit(plan, unit, task, predictions, base, summary, model, prepared)
+        return model, False
 
 
 def _picture_missing(plan: Plan, unit: FitUnit, explain_units: dict[str, ExplainUnit]) -> bool:

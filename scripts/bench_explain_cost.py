@@ -25,7 +25,7 @@ from bench.data import openml_cache
 from bench.errors import NotApplicable
 from bench.explainers.background import summarize
 from bench.metrics.cost import measure
-from bench.models.base import model_output, predicted_class
+from bench.models.base import model_output
 from bench.plan import make_plan
 from bench.prepare import prepare_fold
 
@@ -68,7 +68,6 @@ def main() -> None:
     rng = np.random.default_rng(cfg.seed)
     X = fold.X_test[: cfg.explain.n_instances]
     background = summarize(fold.X_train, cfg.explain.background_size, cfg.explain.background_summary, rng)
-    target = predicted_class(model, X)
 
     forward = median_seconds(lambda: model_output(model, X), args.repeats)
     print(f"{task.name}: {len(X)} test points, {X[0].size} features after preprocessing, "
@@ -78,7 +77,7 @@ def main() -> None:
     seconds = {}
     for name, explainer in plan.explainers.items():
         def explain(counted):
-            return explainer.explain(counted, X, target=target, background=background, rng=np.random.default_rng(0))
+            return explainer.explain(counted, X, background=background, rng=np.random.default_rng(0))  # its class
 
         reason = explainer.not_applicable(model)
         try:

@@ -32,7 +32,8 @@ def test_a_run_with_a_failed_unit_stores_everything_else_and_exits_1_naming_it(t
     assert exit_code(monkeypatch, "model=logreg", "data.datasets=[wdbc]", "explainers=[native,random]",
                      "explain.n_instances=3", f"paths.results={tmp_path}") == 1
     error = capsys.readouterr().err
-    assert "error: 1 unit(s) failed; every other unit is stored, and a rerun retries only these:" in error
+    assert "error: 1 unit(s) failed; the rest is stored (a failed fit's explanations wait for it), and a rerun " \
+        "retries what is missing:" in error
     assert "/random-" in error and "RuntimeError: broken on purpose" in error
     rows = ResultStore(tmp_path).read_all()
     status = rows.groupby(rows["explainer"].fillna("(fit)"))["status"].agg(set).to_dict()

@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 
 import bench.run as bench_run
 from bench.explanation import Concepts, DecisionPath, Explanation
-from bench.models.base import predicted_class
+from bench.models.base import class_indices
 from tests.conftest import FAST, compose_config
 
 N_CONCEPTS = 2
@@ -42,7 +42,7 @@ class KindsModel(ClassifierMixin, BaseEstimator):
         return self.model_.predict(X)
 
     def explain(self, X, target=None) -> Explanation:
-        target = predicted_class(self, X, target)
+        target = class_indices(self, X, target)
         impacts = np.where(target[:, None] == 1, 1.0, -1.0) * X * self.model_.coef_[0]
         values = impacts if self.view or self.kind == "attribution" else None
         d = X.shape[1]

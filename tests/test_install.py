@@ -83,10 +83,8 @@ def test_python_m_bench_composes_a_suite_from_any_folder(venv, tmp_path):
     assert "_target_: bench.models.LogisticRegression" in result.stdout
 
 
-@pytest.mark.slow
 def test_the_embedded_default_runs_from_any_folder_into_its_results(venv, tmp_path):
-    result = run([str(venv / "bin" / "bench"), "model.epochs=2", "model.warmup_epochs=0", *FAST, *FAST_EXPLAINERS],
-                 cwd=tmp_path)
+    result = run([str(venv / "bin" / "bench"), "budget=smoke", *FAST, *FAST_EXPLAINERS], cwd=tmp_path)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert "44 unit(s) computed" in result.stdout
     assert list((tmp_path / "results" / "rows").rglob("*")) and (tmp_path / "results" / "tables").is_dir()

@@ -7,7 +7,7 @@ import pytest
 from hydra.errors import ConfigCompositionException
 
 from bench.errors import BenchError
-from bench.models.budget import SMOKE_EPOCHS, epoch_options
+from bench.models.budget import SMOKE_EPOCHS, budget_conflict, epoch_options
 from bench.models import Flint, HyperLinear, LogisticRegression
 from bench.plan import make_plan
 from tests.conftest import compose_config
@@ -56,6 +56,15 @@ def test_the_budget_sets_every_nets_epochs_and_schedule_together(results):
     assert default.model_probe.epochs == 30
     assert len({paper.model_hash, default.model_hash, make_plan(compose_config(["budget=smoke"], results)).model_hash}) \
         == 3  # each budget's fits are stored apart
+
+
+def test_a_budget_refuses_to_undo_epochs_given_on_the_command_line_or_a_papers_own_budget():
+    assert "would undo model.epochs" in budget_conflict("smoke", ["model=mlp", "model.epochs=6"], None)
+    assert "would undo model.base.beta_from" in budget_conflict("paper", ["model.base.beta_from=2"], None)
+    assert "experiment=paper_imn_xaibench holds its paper's setting" in budget_conflict(
+        "paper", ["experiment=paper_imn_xaibench"], "paper_imn_xaibench")
+    assert budget_conflict("smoke", ["experiment=paper_imn_xaibench", "model.lr=0.1"], "paper_imn_xaibench") is None
+    assert budget_conflict("default", ["model.epochs=6"], None) is None
 
 
 def test_a_budget_leaves_what_is_not_counted_in_epochs():

@@ -82,6 +82,19 @@ def test_a_resumed_run_reads_only_its_own_rows_and_leaves_the_tables_of_every_ro
     assert "logreg" in stored.decode() and other.units_computed
 
 
+def test_tables_left_behind_by_a_run_killed_before_writing_them_are_rewritten_by_a_run_that_computes_nothing(
+        results, monkeypatch):
+    small = [*FAST, "data.datasets=[wdbc]", "model=logreg"]
+    bench_run.run(compose_config([*small, "explainers=[random]"], results))
+    with monkeypatch.context() as killed:  # its units stored, then killed before the tables
+        killed.setattr(bench_run, "refresh_tables", lambda store, folder: None)
+        bench_run.run(compose_config([*small, "explainers=[random,native]"], results))
+    assert "native" not in tables(results)["explanations"]["explainer"].tolist()
+    again = bench_run.run(compose_config([*small, "explainers=[random,native]"], results))
+    assert again.units_computed == 0
+    assert {"random", "native"} <= set(tables(results)["explanations"]["explainer"])
+
+
 def test_a_run_killed_midway_keeps_finished_units_and_computes_only_the_rest(results, monkeypatch):
     cfg = compose_config(SMALL, results)
     original = FoldExplanations._explain

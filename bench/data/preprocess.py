@@ -133,8 +133,10 @@ class TabularPreprocessor:
                 "their own (data.preprocess.missing=refuse refuses such data instead)")
 
     def _refuse_missing(self, X: pd.DataFrame) -> None:
+        if self.missing != "refuse":
+            return
         cells = self._missing_cells_of(X[self.numeric_ + self.categorical_])
-        if self.missing == "refuse" and cells is not None:
+        if cells is not None:
             raise UnusableFold(f"{cells}, refused (data.preprocess.missing=refuse; =impute fills them in)")
 
     @staticmethod

@@ -292,7 +292,9 @@ class GradCam(_GradientMethod):
         Only the predicting network's layers count: FLINT's network holds its interpreter's
         convolutions too, which its predictions never pass through."""
         paths = dict(module.named_modules())
-        layers = _predictor_layers(model) or [path for path in paths if path]
+        own = _predictor_layers(model)
+        # A network of another kind: any of its modules, named by its path or the path's last parts.
+        layers = own if own is not None else [path for path in paths if path]
 
         def path_of(name: str) -> str | None:
             return next((path for path in paths if path == name or path.endswith(f".{name}")), None)
@@ -302,7 +304,7 @@ class GradCam(_GradientMethod):
             if not convolutions:
                 raise NotApplicable("Grad-CAM needs a convolutional layer, and this network has none")
             return convolutions[-1], paths[path_of(convolutions[-1])]
-        path = path_of(self.layer) if self.layer in layers else None
+        path = path_of(self.layer) if own is None or self.layer in own else None
         if path is None:
             raise ValueError(self._unknown_layer(layers))
         return self.layer, paths[path]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from bench.errors import NotApplicable
 from bench.explainers.base import Explainer
 from bench.explanation import Differentiable, Explanation
+from bench.models.base import class_labels
 
 
 class Native(Explainer):
@@ -18,7 +19,7 @@ class Native(Explainer):
         return None
 
     def _explain(self, model, X, *, target, background, rng) -> Explanation:
-        return model.explain(X, target=target)
+        return model.explain(X, target=class_labels(model, target))  # a model's explain reads labels too
 
     def differentiable(self, model, *, background, rng) -> Differentiable:
         form = getattr(model, "differentiable_explanation", None)

@@ -12,14 +12,11 @@ output; bench/models/torch_estimator.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from bench.data.task import TASK_TYPES, Task
-
-
-# The net a model built on a base (ATEX, CNN-INTE, FLINT post-hoc) can be given for each kind of
-# data, by its conf/model name.
-BASE_FOR = {"image": "cnn", "tabular": "mlp"}
 
 
 class Capabilities:
@@ -29,15 +26,17 @@ class Capabilities:
     input_kinds: tuple[str, ...] = ("tabular",)
 
 
-def input_kind_problem(model, model_name: str, task: Task, variants: tuple[str, ...] = ()) -> str | None:
-    """`variants`: the conf options that are the same model set up for other data (atex_mlp for
+def input_kind_problem(model, model_name: str, task: Task,
+                       variants: Callable[[], tuple[str, ...]] = tuple) -> str | None:
+    """`variants()`: the conf options that are the same model set up for other data (atex_mlp for
     atex), which the message offers."""
     kinds = getattr(model, "input_kinds", ("tabular",))
     if task.input_kind in kinds:
         return None
-    offers = [f"model={name}" for name in variants]
-    if "base" in model.get_params():  # built on another net: one for this data
-        offers.append(f"model={model_name} model@model.base={BASE_FOR[task.input_kind]}")
+    offers = [f"model={name}" for name in variants()]
+    base_for = getattr(model, "default_base_option", None)
+    if base_for is not None:  # built on another net: one for this data
+        offers.append(f"model={model_name} model@model.base={base_for(task.input_kind)}")
     fix = f"{' or '.join(offers)}, another model for {task.input_kind} data" if offers \
         else f"pick a model for {task.input_kind} data"
     return (f"model={model_name} takes {' or '.join(kinds)} data, but {task.name} ({task.suite}) is {task.input_kind} data; "
@@ -78,11 +77,9 @@ def model_output(model, X: np.ndarray) -> np.ndarray:
     return np.asarray(model.predict(X), dtype=float).reshape(len(X), 1)
 
 
-def predicted_class(model, X: np.ndarray, target: np.ndarray | None = None) -> np.ndarray:
-    """The output an explanation is of: `target` when given (class indices), else the predicted
-    class index (into `classes_`), or 0, the single output of a regressor."""
-    if target is not None:
-        return np.asarray(target, dtype=int)
+def predicted_class(model, X: np.ndarray) -> np.ndarray:
+    """The output an explanation is of by default: the predicted class index (into `classes_`),
+    or 0, the single output of a regressor."""
     if not is_classifier(model):
         return np.zeros(len(X), dtype=int)
     return np.asarray(model.predict_proba(X)).argmax(axis=1)
@@ -90,7 +87,8 @@ def predicted_class(model, X: np.ndarray, target: np.ndarray | None = None) -> n
 
 def class_indices(model, X: np.ndarray, target=None) -> np.ndarray:
     """(n,) the output each row of X is explained for, as an index into the model's outputs: an
-    explainer's `target` as its public `explain` takes it, normalised there once.
+    explainer's `target` as its public `explain` takes it (and an interpretable model's own
+    `explain`), normalised there once.
 
     None: the predicted class (`predicted_class`). A classifier's target, one value per row or one
     value for every row, is read as

@@ -22,6 +22,30 @@ Budget = Literal["smoke", "default", "paper"]
 SMOKE_EPOCHS = 1
 
 
+def budget_conflict(budget: Budget, overrides: list[str], experiment: str | None) -> str | None:
+    """What a budget other than `default` would silently undo: an epoch option set on the command
+    line (`budget=smoke model.epochs=6`), or a paper's own budget (experiment=paper_*, whose
+    settings are its paper's) under budget=paper; None when nothing."""
+    if budget == "default":
+        return None
+    counted = {"epochs", *(name for cls in _torch_models() for name in getattr(cls, "EPOCH_OPTIONS", {}))}
+    keys = [text.split("=", 1)[0].lstrip("+~") for text in overrides]
+    given = [key for key in keys if key.split(".")[0] == "model" and key.rsplit(".", 1)[-1] in counted]
+    if given:
+        return (f"budget={budget} sets every net's epochs and schedule, and would undo {', '.join(given)}: drop one "
+                "of them (budget=default trains as the options say)")
+    if budget == "paper" and experiment and experiment.startswith("paper_"):
+        return (f"experiment={experiment} holds its paper's setting, budget included; budget=paper would give every "
+                "net its constructor's epochs instead: leave budget=default")
+    return None
+
+
+def _torch_models() -> list[type]:
+    from bench import models  # heavy (torch): only when a budget is set
+
+    return [getattr(models, name) for name in models.__all__]
+
+
 def with_budget(model_cfg: dict[str, Any], budget: Budget) -> dict[str, Any]:
     """The model's config (a plain dict with `_target_`, its base a node of its own) for `budget`."""
     if budget == "default":

@@ -50,7 +50,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
 from bench.explanation import DecisionPath, Explanation
-from bench.models.base import Capabilities, predicted_class
+from bench.models.base import Capabilities, class_indices
 from bench.models.on_a_base import OnABase
 from bench.models.torch_estimator import LOOP, TorchClassifier, chunks, layer_names, store_params
 
@@ -321,7 +321,7 @@ class CNNInte(OnABase, Capabilities, ClassifierMixin, BaseEstimator):
         `target`; attribution metrics that score it against f's class read how well "what puts x
         in its cluster" predicts f's output."""
         X = self._validated(X)
-        target = predicted_class(self, X, target)
+        target = class_indices(self, X, target)
         H = self._activations(X)
         cluster, sub = self._assign(H)
         distances = self.level1_.transform(H)  # (n, k1) Euclidean distances to the centroids

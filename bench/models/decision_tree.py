@@ -14,7 +14,7 @@ from scipy import sparse
 from sklearn.tree import DecisionTreeClassifier
 
 from bench.explanation import DecisionPath, Explanation
-from bench.models.base import Capabilities, predicted_class
+from bench.models.base import Capabilities, class_indices
 
 
 class DecisionTree(Capabilities, DecisionTreeClassifier):
@@ -25,7 +25,7 @@ class DecisionTree(Capabilities, DecisionTreeClassifier):
         attribution view: values (n, d), each feature's credit for the target class's leaf
         probability; extras "bias" (n,), the root's probability."""
         X = np.asarray(X, dtype=np.float32)
-        target = predicted_class(self, X, target)
+        target = class_indices(self, X, target)
         tree = self.tree_
         probability = tree.value[:, 0, :] / tree.value[:, 0, :].sum(axis=1, keepdims=True)  # (nodes, C)
         parent = np.full(tree.node_count, -1)

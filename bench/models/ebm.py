@@ -8,7 +8,7 @@ import numpy as np
 from interpret.glassbox import ExplainableBoostingClassifier
 
 from bench.explanation import Explanation
-from bench.models.base import Capabilities, predicted_class
+from bench.models.base import Capabilities, class_indices
 
 
 class EBM(Capabilities, ExplainableBoostingClassifier):
@@ -21,7 +21,7 @@ class EBM(Capabilities, ExplainableBoostingClassifier):
         positive class's log-odds, negated for class 0). extras: "terms" (n, n_terms) and
         "term_features" (the feature indices of each term)."""
         X = np.asarray(X, dtype=np.float64)
-        target = predicted_class(self, X, target)
+        target = class_indices(self, X, target)
         terms = self.eval_terms(X)  # (n, n_terms) for binary, (n, n_terms, C) for multi-class
         intercept = np.atleast_1d(self.intercept_)
         if terms.ndim == 2:

@@ -50,7 +50,7 @@ from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from bench.explanation import Concepts, Explanation
-from bench.models.base import predicted_class
+from bench.models.base import class_indices
 from bench.models.cnn import CNN, pooled
 from bench.models.mlp import MLP
 from bench.models.on_a_base import OnABase
@@ -275,7 +275,7 @@ class Flint(TorchClassifier):
         """(n, J) r_jx for the class `target` (default: f's predicted class)."""
         X = self._validated(X)
         phi = self.attributes(X)
-        return local_relevance(phi, self._head_weights(), predicted_class(self, X, target))
+        return local_relevance(phi, self._head_weights(), class_indices(self, X, target))
 
     def _head_weights(self) -> np.ndarray:
         """(C, J) h's weights."""
@@ -283,7 +283,7 @@ class Flint(TorchClassifier):
 
     def explain(self, X, target: np.ndarray | None = None) -> Explanation:
         X = self._validated(X)
-        target = predicted_class(self, X, target)
+        target = class_indices(self, X, target)
         network = self._network().eval()
         inputs = torch.as_tensor(X, device=self.device_).requires_grad_(True)
         phi = network.attributes(inputs)
@@ -303,7 +303,7 @@ class Flint(TorchClassifier):
         `global_points(X, n_points)` that f predicts as class c (0 for a class f predicts for none)."""
         X = self.global_points(X, n_points)
         predicted = self.predict_proba(X).argmax(axis=1)
-        relevance = self.relevance(X, predicted)
+        relevance = self.relevance(X, self.classes_[predicted])  # relevance takes labels, as explain does
         n_classes = self._head_weights().shape[0]
         return np.stack([relevance[predicted == c].mean(axis=0) if (predicted == c).any()
                          else np.zeros(relevance.shape[1]) for c in range(n_classes)])

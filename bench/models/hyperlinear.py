@@ -20,7 +20,7 @@ from torch import nn
 
 from bench.data.task import TASK_TYPES
 from bench.explanation import Differentiable, Explanation
-from bench.models.base import predicted_class
+from bench.models.base import class_indices
 from bench.models.linear_explanation import linear_explanation
 from bench.models.residual import ResidualTrunk
 from bench.models.tabresnet import IMN, RESIDUAL_CONSTRAINTS
@@ -100,7 +100,7 @@ class _HyperLinearNetwork(TorchEstimator):
 
     def explain(self, X, target: np.ndarray | None = None) -> Explanation:
         X = self._validated(X)
-        return linear_explanation(X, self._linear_models(X), predicted_class(self, X, target),
+        return linear_explanation(X, self._linear_models(X), class_indices(self, X, target),
                                   binary=self._output_kind() == "binary")
 
     def differentiable_explanation(self) -> Differentiable:

@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression as _SklearnLogisticRegression
 
 from bench.explanation import Explanation
-from bench.models.base import Capabilities, predicted_class
+from bench.models.base import Capabilities, class_indices
 from bench.models.linear_explanation import linear_explanation
 
 
@@ -19,4 +19,4 @@ class LogisticRegression(Capabilities, _SklearnLogisticRegression):
         X = np.asarray(X, dtype=np.float64)
         linear = np.vstack([self.coef_.T, self.intercept_[None, :]])  # (M+1, C), C=1 when binary
         models = np.broadcast_to(linear, (len(X), *linear.shape))
-        return linear_explanation(X, models, predicted_class(self, X, target), binary=len(self.classes_) == 2)
+        return linear_explanation(X, models, class_indices(self, X, target), binary=len(self.classes_) == 2)

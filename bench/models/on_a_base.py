@@ -15,6 +15,10 @@ from bench.models.mlp import MLP
 from bench.models.torch_estimator import TorchClassifier
 
 
+# Per kind of data, the base a model built on one takes when given none: its conf/model name and class.
+DEFAULT_BASES = {"image": ("cnn", CNN), "tabular": ("mlp", MLP)}
+
+
 class OnABase:
     """Mixed into a TorchClassifier with a `base` option (None: `_default_base` for the data)."""
 
@@ -35,7 +39,12 @@ class OnABase:
 
     def _default_base(self, image: bool) -> TorchClassifier:
         """The base when none is given: the cnn on images, an mlp on tables."""
-        return CNN() if image else MLP()
+        return DEFAULT_BASES["image" if image else "tabular"][1]()
+
+    @staticmethod
+    def default_base_option(input_kind: str) -> str:
+        """The conf/model option of the default base for `input_kind` data (model@model.base=...)."""
+        return DEFAULT_BASES[input_kind][0]
 
     def _check_base(self, needs: str, example: str) -> None:
         """`needs`: what the model does with the base; `example`: the base config a run names."""

@@ -159,9 +159,10 @@ def build_leaderboard(rows: pd.DataFrame) -> Leaderboard:
         notes["data"].append(f"{len(failed)} failed row(s) are missing cells here (see tables/).")
     notes["data"] += _not_applicable(rows)
 
-    # A model's own scores: its predictions' metrics, its robustness as a model (accuracy under
-    # FGSM) and its interpreter's fidelity to it (FLINT's g, CNN-INTE's meta-learner: fidelity,
-    # accuracy_change), which are shown beside them but are not what the accuracy rank ranks.
+    # An entry's own scores: its predictions' metrics, its robustness as a model (accuracy under
+    # FGSM) and, for an interpreter (`<model>:g`: FLINT's g, CNN-INTE's meta-learner), its fidelity
+    # to its model and its accuracy_change, which are shown beside them but are not what the
+    # accuracy rank ranks.
     fits = cells[(cells["explainer"] == "") & cells["category"].isin(["prediction", "robustness", "fidelity"])]
     fits = fits.assign(label=fits["entry"])
     explained = cells[cells["explainer"] != ""]

@@ -91,6 +91,17 @@ class ResultStore:
         with a warning; unreadable ones too, after quarantine."""
         return self._rows(sorted((self.root / "rows").rglob("*.parquet")))
 
+    def rows_stamp(self) -> str:
+        """What changes when a row file is written, replaced or removed: how many there are and the
+        newest one's modification time, from the file system alone (no file is read)."""
+        count, newest = 0, 0
+        for folder, _, names in os.walk(self.root / "rows"):
+            for name in names:
+                if name.endswith(".parquet"):
+                    count += 1
+                    newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime_ns)
+        return f"{count} {newest}"
+
     def read(self, units) -> pd.DataFrame:
         """The stored rows of `units` (those stored), as `read_all` reads them: a run's own, without
         reading the thousands of files of a large results folder."""

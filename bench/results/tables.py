@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.io import write_all_atomic
+from bench.io import write_all_atomic, write_bytes_atomic
+from bench.results.locks import locked
 from bench.results.markdown import markdown_table
-from bench.results.units import explanation_key
+from bench.results.store import ResultStore
+from bench.results.units import LOCKS, explanation_key
 
 ID_COLUMNS = ["suite", "task_id", "dataset_id", "dataset", "fold", "split_kind", "split_seed", "n_train", "seed", "model"]
 TABLE_COLUMNS = {
@@ -108,9 +110,19 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: str | Path) -> dict[st
     return texts
 
 
-def write_report(rows: pd.DataFrame, results_root: str | Path, only: set[str] | None = None) -> dict[str, pd.DataFrame]:
-    """Writes the tables of every stored row (`rows`) under `results_root`/tables; returns the
-    tables of `only` these units (all of them when None)."""
-    tables = build_tables(rows)
-    write_tables(tables, Path(results_root) / "tables")
-    return tables if only is None else build_tables(rows[rows["unit"].isin(only)])
+def refresh_tables(store: ResultStore, folder: str | Path) -> None:
+    """The tables of every row `store` holds, in `folder`, rewritten when rows were written,
+    replaced or removed since they were (a run that stored nothing reads none of the thousands of
+    files of a large results folder); one run at a time, so that the last to write them had read
+    every row stored before it looked."""
+    folder = Path(folder)
+    with locked(store.root / LOCKS / "tables.lock"):
+        stamp, written = store.rows_stamp(), folder / ROWS_STAMP
+        if written.is_file() and written.read_text() == stamp:
+            return
+        write_tables(build_tables(store.read_all()), folder)
+        write_bytes_atomic(written, stamp.encode())
+
+
+# In a tables folder: the stamp of the rows its tables were built from (ResultStore.rows_stamp).
+ROWS_STAMP = ".rows-stamp"

@@ -126,7 +126,10 @@ def lock_path(root: str | Path, unit: "FitUnit | ExplainUnit") -> Path:
     """The lock a run holds while it computes `unit` (bench/results/locks.py), outside rows/ and
     artifacts/, whose readers never see it. A fit unit's is its model's: every metric set shares
     the model, so one run trains it and the others score its stored predictions."""
-    return Path(root) / "locks" / unit.folder / f"{_artifact_stem(unit)}.lock"
+    return Path(root) / LOCKS / unit.folder / f"{_artifact_stem(unit)}.lock"
+
+
+LOCKS = "locks"  # beside rows/ and artifacts/: every lock of the runs that share the folder
 
 
 def _artifact_stem(unit: "FitUnit | ExplainUnit") -> str:

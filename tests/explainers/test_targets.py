@@ -128,3 +128,12 @@ def test_a_regressor_has_one_output():
     with pytest.raises(ValueError, match=r"target \[1\] asks for outputs the model does not have\. The model is a "
                                          r"regressor \(no classes_\), with one output: give target=None or 0"):
         class_indices(model, X, [0, 1, 0])
+
+
+def test_an_interpretable_models_own_explain_takes_the_same_targets(problems):
+    model, X, _ = problems["logreg"]
+    own = model.explain(X).values
+    np.testing.assert_array_equal(model.explain(X, target=model.predict(X)).values, own)  # string labels
+    np.testing.assert_array_equal(model.explain(X, target=predicted_class(model, X)).values, own)  # indices
+    with pytest.raises(ValueError, match=FIX):
+        model.explain(X, target="dog")

@@ -166,13 +166,14 @@ def test_input_kind_problem_names_the_model_and_the_task():
 
 
 def test_input_kind_problem_offers_the_models_variant_and_a_base_for_the_data():
-    problem = input_kind_problem(ATEX(base=CNNTanh()), "atex", toy_task(name="wdbc"), variants("model", "atex"))
+    problem = input_kind_problem(ATEX(base=CNNTanh()), "atex", toy_task(name="wdbc"), lambda: variants("model", "atex"))
     assert problem.endswith("is tabular data; model=atex_mlp or model=atex model@model.base=mlp, another model for "
                             "tabular data, or another data=... option")
     on_images = input_kind_problem(CNNInte(base=MLP()), "mlp_inte", toy_task(input_kind="image"),
-                                   variants("model", "mlp_inte"))
+                                   lambda: variants("model", "mlp_inte"))
     assert "model=cnn_inte or model=mlp_inte model@model.base=cnn" in on_images
-    assert "pick a model for tabular data" in input_kind_problem(CNN(), "cnn", toy_task(), variants("model", "cnn"))
+    assert "pick a model for tabular data" in input_kind_problem(CNN(), "cnn", toy_task(),
+                                                                 lambda: variants("model", "cnn"))
 
 
 def test_task_type_problem_is_none_when_the_model_handles_the_task():

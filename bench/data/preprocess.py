@@ -150,7 +150,8 @@ class TabularPreprocessor:
                 counts[str(name)] = (int(column.isna().sum()) + infinite, infinite)
         if not counts:
             return None
-        columns = "; ".join(f"{name}: {n}" + (f", {inf} of them inf" if inf else "") for name, (n, inf) in counts.items())
+        columns = "; ".join(f"{name}: {n}" + (f", {inf} of them inf" if inf else "")
+                            for name, (n, inf) in counts.items())
         return f"{sum(n for n, _ in counts.values())} missing cell(s) ({columns})"
 
     def _source_columns(self) -> list[str]:

@@ -119,7 +119,8 @@ class CNNInte(OnABase, Capabilities, ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2:
             raise ValueError(f"the training labels hold one class ({self.classes_}); a classifier needs two or more")
         if self.k1 > len(X):
-            raise ValueError(f"CNNInte: k1 = {self.k1} clusters for {len(X)} training points; set k1 to at most {len(X)}")
+            raise ValueError(f"CNNInte: k1 = {self.k1} clusters for {len(X)} training points; set k1 to at most "
+                             f"{len(X)}")
         if self.k1 * self.k2 > len(X):  # k2 sub-clusters in each of k1 clusters
             raise ValueError(f"CNNInte: k1 x k2 = {self.k1} x {self.k2} sub-clusters for {len(X)} training points; set "
                              f"k2 to at most {len(X) // self.k1}")
@@ -192,8 +193,8 @@ class CNNInte(OnABase, Capabilities, ClassifierMixin, BaseEstimator):
         members = np.bincount(self.cluster_of_train_, minlength=self.k1)
         if (members < self.k2).any():  # the k2 asked for is not what these clusters got: say so
             warnings.warn(f"CNNInte: {(members < self.k2).sum()} of the {self.k1} clusters have fewer members than "
-                          f"k2 = {self.k2} (the smallest: {members.min()}); each of them has one sub-cluster per member",
-                          UserWarning, stacklevel=3)
+                          f"k2 = {self.k2} (the smallest: {members.min()}); each of them has one sub-cluster per "
+                          "member", UserWarning, stacklevel=3)
 
     def _forest(self, H: np.ndarray, labels: np.ndarray, seed: int) -> RandomForestClassifier | None:
         """Cluster c's base learner; None for a cluster without members (its votes are 0)."""

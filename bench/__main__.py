@@ -103,11 +103,16 @@ def run_failure(summary, shown: int = 10) -> str | None:
                       "wait for it), and a rerun retries what is missing:", *lines, *more])
 
 
+# The warning filter the resource tracker is started with (its -W option), read from warnoptions.
+QUIET_TRACKER = "ignore:resource_tracker:UserWarning"
+
+
 def cli() -> None:
     """`python -m bench` and the `bench` command (pyproject.toml's [project.scripts])."""
     # Interrupted, joblib's launcher tears its workers down before their queues free their
     # semaphores; the resource tracker it starts frees them at exit, and would call each "leaked".
-    sys.warnoptions.append("ignore:resource_tracker:UserWarning")
+    if QUIET_TRACKER not in sys.warnoptions:  # once, however often cli() runs in one process (tests)
+        sys.warnoptions.append(QUIET_TRACKER)
     problem = unknown_list_options(sys.argv[1:])
     if problem:
         print(f"error: {problem}", file=sys.stderr)

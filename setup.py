@@ -4,7 +4,7 @@ conf/ stays the one home of the Hydra configs (DESIGN.md's layout); installed, i
 
 from setuptools import find_packages, setup
 
-# package -> folder: read through bench.paths (CONF_PACKAGE, SHIPPED_ROOT) from a checkout and
+# package -> folder: read through bench.core.paths (CONF_PACKAGE, SHIPPED_ROOT) from a checkout and
 # from an installed wheel alike. datasets/ and baselines/ get no __init__.py (DESIGN.md: a package
 # named `datasets` would shadow the library of that name when run from the project root); bench
 # reads them as files, never imports them.

@@ -1,5 +1,5 @@
 """`python -m bench [overrides]` (or the `bench` command): a thin Hydra wrapper around
-bench.run.run(cfg). Each job leaves a summary in its Hydra output folder (bench.multirun)."""
+bench.pipeline.run.run(cfg). Each job leaves a summary in its Hydra output folder (bench.cli.multirun)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from hydra.types import RunMode
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig
 
-from bench.config import register_configs
-from bench.errors import BenchError
-from bench.multirun import forget_job_summary, report_sweep, write_job_failure, write_job_summary
-from bench.paths import CONF_DIR, CONF_PACKAGE
+from bench.pipeline.config import register_configs
+from bench.core.errors import BenchError
+from bench.cli.multirun import forget_job_summary, report_sweep, write_job_failure, write_job_summary
+from bench.core.paths import CONF_DIR, CONF_PACKAGE
 
 register_configs()
 
@@ -63,7 +63,7 @@ def main(cfg: DictConfig) -> None:
     if sweep:  # a job killed before it could write its summary must not pass for a finished one
         forget_job_summary(job.runtime.output_dir)
     from bench.models.budget import budget_conflict
-    from bench.run import run  # after Hydra has parsed the command line: --help skips the plotting libraries
+    from bench.cli.run import run  # after Hydra has parsed the command line: --help skips the plotting libraries
 
     try:
         conflict = budget_conflict(cfg.budget.value, list(job.overrides.task), job.runtime.choices.get("experiment"))

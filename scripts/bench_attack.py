@@ -23,7 +23,7 @@ import torch
 
 from bench.data.mnist import MnistSource
 from bench.data.source import TaskRef
-from bench.device import resolve_device
+from bench.core.device import resolve_device
 from bench.explainers.captum_explainers import Saliency
 from bench.metrics.manipulation import manipulation_attack, spearman_rows, top_k_intersection, valid_range
 from bench.models import ATEX, CNNTanh

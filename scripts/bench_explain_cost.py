@@ -20,14 +20,14 @@ import time
 import numpy as np
 import torch
 
-from bench.compose import compose
+from bench.pipeline.compose import compose
 from bench.data import openml_cache
-from bench.errors import NotApplicable
+from bench.core.errors import NotApplicable
 from bench.explainers.background import summarize
 from bench.metrics.cost import measure
 from bench.models.base import model_output
-from bench.plan import make_plan
-from bench.prepare import prepare_fold
+from bench.pipeline.plan import make_plan
+from bench.pipeline.prepare import prepare_fold
 
 CREDIT_G = 31
 DEFAULTS = ["explainers=all", "explain.n_instances=100"]

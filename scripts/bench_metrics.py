@@ -21,17 +21,17 @@ import time
 import numpy as np
 import torch
 
-from bench.compose import compose
+from bench.pipeline.compose import compose
 from bench.data.embedded import EmbeddedSource
 from bench.data.source import TaskRef
-from bench.errors import NotApplicable
+from bench.core.errors import NotApplicable
 from bench.metrics.base import info_of
 from bench.metrics.context import MetricContext
-from bench.metrics.cost import CountingModel
+from bench.core.calls import CountingModel
 from bench.metrics.perturbation import MAX_ELEMENTS_PER_CALL
 from bench.models import HyperLinearRegressor
 from bench.models.base import model_output
-from bench.plan import build
+from bench.pipeline.plan import build
 
 NOT_FORWARD_BOUND = {"roar_faithfulness", "roar_monotonicity", "data_randomisation", "model_parameter_randomisation",
                      "max_sensitivity", "relative_input_stability", "relative_output_stability"}

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from bench.paths import PROJECT_ROOT
+from bench.core.paths import PROJECT_ROOT
 
 SWEEP = ["seed=0,1,2,3", "explainers=none", "data.datasets=[wdbc]", "model.epochs=500"]
 ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}

@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 from bench.data.mnist import MnistSource
-from bench.errors import DataUnavailable
+from bench.core.errors import DataUnavailable
 from bench.explainers import Saliency
 from bench.metrics import deletion_auc, faithfulness_correlation, max_sensitivity
 from bench.metrics.context import MetricContext

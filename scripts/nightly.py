@@ -38,12 +38,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import report
-from bench.data.offline import import_for_experiment
-from bench.errors import BenchError
-from bench.io import write_bytes_atomic
-from bench.multirun import Sweep, launcher_overrides, run_sweep, sweep_dir
-from bench.results.plots import in_256_colours
+from bench.report import main as report
+from bench.pipeline.offline import import_for_experiment
+from bench.core.errors import BenchError
+from bench.core.io import write_bytes_atomic
+from bench.cli.multirun import Sweep, launcher_overrides, run_sweep, sweep_dir
+from bench.core.figures import in_256_colours
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 SWEPT = {"tables": "nightly", "images": "nightly_images"}  # track -> the experiment it sweeps

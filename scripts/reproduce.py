@@ -70,12 +70,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench import atex_reproduction, cnn_inte_reproduction, flint_reproduction, xaibench_reproduction
-from bench.data.offline import import_for_experiment
-from bench.errors import BenchError
-from bench.io import atomic_path
-from bench.multirun import Sweep, launcher_overrides, run_sweep, sweep_dir
-from bench.reproduction import FLAG, compare, mean_over_seeds, read_published, write_run
+from bench.papers import atex, cnn_inte, flint, imn
+from bench.pipeline.offline import import_for_experiment
+from bench.core.errors import BenchError
+from bench.core.io import atomic_path
+from bench.cli.multirun import Sweep, launcher_overrides, run_sweep, sweep_dir
+from bench.papers.reproduction import FLAG, compare, mean_over_seeds, read_published, write_run
 from bench.results import ResultStore
 
 TABLES = {
@@ -144,7 +144,7 @@ def reproduce_imn_table8(args: argparse.Namespace, launcher: list[str]) -> int:
 
 
 def reproduce_imn_table3(args: argparse.Namespace, launcher: list[str]) -> int:
-    planned = xaibench_reproduction.sweeps(args.seeds or 5, [float(r) for r in args.rhos.split(",")], args.figure_seeds)
+    planned = imn.sweeps(args.seeds or 5, [float(r) for r in args.rhos.split(",")], args.figure_seeds)
     print(f"imn-table3: experiment=paper_imn_xaibench as {len(planned)} Hydra multirun(s) ({', '.join(planned)}); "
           "stored units are reused", flush=True)
     folder = sweep_dir(args.results, args.table)
@@ -157,14 +157,14 @@ def reproduce_imn_table3(args: argparse.Namespace, launcher: list[str]) -> int:
             cfg = job.config()  # the job's own mode and rho, whichever override or default set them
             tags.update(dict.fromkeys(job.summary["unit_keys"], (cfg.compat, float(cfg.data.rho))))
     if tags:
-        summary = xaibench_reproduction.summarise(ResultStore(args.results).read_all(), tags)
-        result = xaibench_reproduction.compare(summary, xaibench_reproduction.read_published())
+        summary = imn.summarise(ResultStore(args.results).read_all(), tags)
+        result = imn.compare(summary, imn.read_published())
         for mode, group in result.groupby("mode", sort=False):
             print(f"\n{mode} (rho = 0; ours = mean +- std over seeds)")
             print(group.assign(ours=[f"{o:.3f} +- {s:.3f}" for o, s in zip(group["ours"], group["ours_std"].fillna(0))])
                   [["row", "column", "ours", "paper", "diff"]].to_string(index=False, float_format="%.3f"))
         figure = Path(args.results) / "reproduction" / "imn-figure11.png"
-        xaibench_reproduction.plot_over_rho(summary, figure)
+        imn.plot_over_rho(summary, figure)
         print(f"\nwrote {figure}")
         write_result(result, args)
     return report_failures(sweeps)
@@ -181,7 +181,7 @@ def reproduce_flint_table1(args: argparse.Namespace, launcher: list[str]) -> int
         rows = ResultStore(args.results).read_all()
         rows = rows[rows["unit"].isin(sweep.unit_keys())]
         n_train = int(rows["n_train"].dropna().iloc[0])
-        result = flint_reproduction.compare(flint_reproduction.summarise(rows), flint_reproduction.read_published(),
+        result = flint.compare(flint.summarise(rows), flint.read_published(),
                                             n_train=n_train)
         print(f"\n{split_of(rows)}; ours = mean +- std over seeds (%, conciseness in attributes)")
         shown = result.assign(ours=[f"{o:.2f} +- {s:.2f}" if pd.notna(s) else f"{o:.2f}"
@@ -201,7 +201,7 @@ def reproduce_atex_figure(args: argparse.Namespace, launcher: list[str]) -> int:
     if sweep.finished:
         rows = ResultStore(args.results).read_all()
         rows = rows[rows["unit"].isin(sweep.unit_keys())]
-        result = atex_reproduction.compare(atex_reproduction.summarise(rows), atex_reproduction.read_published(),
+        result = atex.compare(atex.summarise(rows), atex.read_published(),
                                            n_train=int(rows["n_train"].dropna().iloc[0]))
         attacked = result.loc[result["row"] == "topk_intersection", "n_images"].max()
         print(f"\nMNIST, {int(rows['n_train'].dropna().iloc[0]):,} training images; the attack on "
@@ -216,7 +216,7 @@ def reproduce_atex_figure(args: argparse.Namespace, launcher: list[str]) -> int:
             "images attacked/s" for m, g in attack.groupby("model"))
               + "; training " + ", ".join(f"{m} {s:.1f}s" for m, s in fits.groupby("model")["value"].mean().items()))
         figure = Path(args.results) / "reproduction" / "atex-figure.png"
-        atex_reproduction.plot(result, figure)
+        atex.plot(result, figure)
         print(f"\nwrote {figure}")
         write_result(result, args)
     return report_failures([sweep])
@@ -236,7 +236,7 @@ def reproduce_cnn_inte(args: argparse.Namespace, launcher: list[str]) -> int:
     if claim.finished:
         rows = ResultStore(args.results).read_all()
         rows = rows[rows["unit"].isin(claim.unit_keys())]
-        result = cnn_inte_reproduction.compare(cnn_inte_reproduction.summarise(rows))
+        result = cnn_inte.compare(cnn_inte.summarise(rows))
         print(f"\n{split_of(rows)}; ours = mean +- std over seeds (%)")
         shown = result.assign(ours=[f"{o:.2f} +- {s:.2f}" if pd.notna(s) else f"{o:.2f}"
                                     for o, s in zip(result["ours"], result["ours_std"])])
@@ -255,14 +255,14 @@ def reproduce_cnn_inte(args: argparse.Namespace, launcher: list[str]) -> int:
             cfg = job.config()
             tags.update(dict.fromkeys(job.summary["unit_keys"], (cfg.model.layer, cfg.model.k1, cfg.model.k2)))
         if tags:
-            table = cnn_inte_reproduction.summarise_sweep(ResultStore(args.results).read_all(), tags)
+            table = cnn_inte.summarise_sweep(ResultStore(args.results).read_all(), tags)
             print("\nthe sweep (seed 0): fidelity and the meta-learner's accuracy (%) against the diagram's size")
             print(table.to_string(index=False, float_format="%.2f"))
             out = Path(args.results) / "reproduction" / "cnn-inte-sweep.csv"
             with atomic_path(out) as tmp:
                 table.to_csv(tmp, index=False)
             figure = out.with_suffix(".png")
-            cnn_inte_reproduction.plot_sweep(table, figure)
+            cnn_inte.plot_sweep(table, figure)
             print(f"\nwrote {out} and {figure}")
     return report_failures(sweeps)
 

@@ -6,7 +6,7 @@ each kill, must end with the rows of an uninterrupted run of the same sweep.
 1. The sweep runs once uninterrupted into DIR/reference; its wall time is the window of the kills.
 2. Into DIR/soak-1: the sweep, killed at a time drawn uniformly from that window (seeded). Only its
    own process gets the SIGKILL, as from the OOM killer: its workers must notice and end by
-   themselves (bench.watchdog). Then the same command again, killed again, ... A rerun skips what is
+   themselves (bench.cli.watchdog). Then the same command again, killed again, ... A rerun skips what is
    stored, so it may finish before its kill time: then its folder is complete and judged, and the
    next kill strikes a fresh folder, DIR/soak-2. After the last kill, its folder's sweep runs to
    the end and is judged too.
@@ -37,9 +37,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.paths import PROJECT_ROOT
+from bench.core.paths import PROJECT_ROOT
 from bench.results import ResultStore
-from bench.watchdog import survivors
+from bench.cli.watchdog import survivors
 
 # Nine jobs (three models, three seeds) of 132 units on the embedded data: ~18 s uninterrupted on
 # 2 cores, of which the units take ~8 and the rest is start-up (Hydra, the workers' imports) that a

@@ -19,9 +19,9 @@ import pytest
 import torch
 from omegaconf import DictConfig
 
-from bench.compose import compose
+from bench.pipeline.compose import compose
 from bench.data import openml_cache
-from bench.paths import find_shared_data
+from bench.core.paths import find_shared_data
 
 
 # Small enough for seconds, large enough that every code path runs.

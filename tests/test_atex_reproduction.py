@@ -1,4 +1,4 @@
-"""ATEX's figure from result rows (bench/atex_reproduction.py), on rows made by hand."""
+"""ATEX's figure from result rows (bench/papers/atex.py), on rows made by hand."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.atex_reproduction import EPSILONS, compare, entry, plot, read_published, summarise
+from bench.papers.atex import EPSILONS, compare, entry, plot, read_published, summarise
 from tests.conftest import compose_config
 from tests.test_reproduction import sweep_params
 

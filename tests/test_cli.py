@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bench.paths import PROJECT_ROOT
+from bench.core.paths import PROJECT_ROOT
 
 
 def bench(*args: str, tmp_path) -> subprocess.CompletedProcess:

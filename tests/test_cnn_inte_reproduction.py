@@ -1,4 +1,4 @@
-"""CNN-INTE's claim and its sweep from result rows (bench/cnn_inte_reproduction.py), on rows made
+"""CNN-INTE's claim and its sweep from result rows (bench/papers/cnn_inte.py), on rows made
 by hand."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.cnn_inte_reproduction import COLUMNS, compare, plot_sweep, summarise, summarise_sweep
+from bench.papers.cnn_inte import COLUMNS, compare, plot_sweep, summarise, summarise_sweep
 from scripts import reproduce
 from tests.conftest import compose_config
 from tests.test_reproduction import sweep_params

@@ -10,9 +10,9 @@ import torch
 from hydra.errors import ConfigCompositionException, MissingConfigException
 from omegaconf.errors import ValidationError
 
-from bench.errors import BenchError
-from bench.paths import CONF_DIR
-from bench.plan import make_plan
+from bench.core.errors import BenchError
+from bench.core.paths import CONF_DIR
+from bench.pipeline.plan import make_plan
 from bench.results.trackers import NullTracker
 from tests.conftest import compose_config
 

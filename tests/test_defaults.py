@@ -16,12 +16,12 @@ from hydra.errors import ConfigCompositionException
 from hydra.utils import get_object
 from omegaconf import OmegaConf
 
-from bench.paths import CONF_DIR
-from bench.config import register_configs
+from bench.core.paths import CONF_DIR
+from bench.pipeline.config import register_configs
 from bench.data.preprocess import TabularPreprocessor
 from bench.models import CNN, CNNTanh
-from bench.plan import make_plan
-from bench.schema import RUN_INTERPOLATIONS, options
+from bench.pipeline.plan import make_plan
+from bench.pipeline.schema import RUN_INTERPOLATIONS, options
 from tests.conftest import compose_config
 
 COMPONENT_GROUPS = ("model", "explainers", "metrics", "experiment", "data_model", "data")

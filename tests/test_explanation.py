@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.explanation import Concepts, DecisionPath, Explanation, reference_input
+from bench.core.explanation import Concepts, DecisionPath, Explanation, reference_input
 
 
 def test_attributions_of_one_hot_columns_sum_to_their_original_column():

@@ -13,8 +13,8 @@ from omegaconf import open_dict
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
-import bench.run as bench_run
-from bench.explanation import Concepts, DecisionPath, Explanation
+import bench.cli.run as bench_run
+from bench.core.explanation import Concepts, DecisionPath, Explanation
 from bench.models.base import class_indices
 from tests.conftest import FAST, compose_config
 

@@ -1,4 +1,4 @@
-"""FLINT's Table 1 from result rows (bench/flint_reproduction.py), on rows made by hand."""
+"""FLINT's Table 1 from result rows (bench/papers/flint.py), on rows made by hand."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.flint_reproduction import compare, read_published, summarise
+from bench.papers.flint import compare, read_published, summarise
 from tests.conftest import compose_config
 from tests.test_reproduction import sweep_params
 

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from bench.gallery import GalleryRow, draw_gallery, gallery_files, gallery_path, gallery_row
-from bench.report import main as report
+from bench.report.gallery import GalleryRow, draw_gallery, gallery_files, gallery_path, gallery_row
+from bench.report.main import main as report
 from bench.results import FitUnit
 from tests.metrics.conftest import Linear, explanation, make_context
 

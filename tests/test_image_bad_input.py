@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-import bench.run as bench_run
-from bench.explanation import Explanation
+import bench.cli.run as bench_run
+from bench.core.explanation import Explanation
 from bench.results import ResultStore
 from tests.conftest import FAST, compose_config
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.paths import PROJECT_ROOT, SHIPPED_ROOT
+from bench.core.paths import PROJECT_ROOT, SHIPPED_ROOT
 from tests.conftest import FAST, FAST_EXPLAINERS
 
 # Not the package's source: the virtualenv and git (dot folders), the checkout's results and
@@ -58,7 +58,7 @@ def venv(tmp_path_factory) -> Path:
 
 def test_the_wheel_carries_the_configs_manifests_and_baselines(venv, tmp_path):
     probe = run([str(venv / "bin" / "python"), "-c",
-                 "import bench.paths as p; print(p.__file__, p.CONF_DIR, p.SHIPPED_ROOT)"], cwd=tmp_path)
+                 "import bench.core.paths as p; print(p.__file__, p.CONF_DIR, p.SHIPPED_ROOT)"], cwd=tmp_path)
     assert probe.returncode == 0, probe.stderr
     module, conf, shipped_root = map(Path, probe.stdout.split())
     assert module.resolve().is_relative_to(venv.resolve()) and conf == shipped_root / "conf" and shipped_root == module.parent

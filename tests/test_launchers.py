@@ -18,9 +18,9 @@ import pandas as pd
 import psutil
 import pytest
 
-from bench.paths import PROJECT_ROOT
+from bench.core.paths import PROJECT_ROOT
 from bench.results import ResultStore
-from bench.watchdog import survivors
+from bench.cli.watchdog import survivors
 from tests.conftest import FAST
 
 JOBLIB = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]

@@ -9,12 +9,12 @@ import sys
 
 import pytest
 
-from bench.errors import BenchError, DataUnavailable
-from bench.multirun import (SUMMARY_FILE, Sweep, launcher_overrides, read_jobs, write_job_failure,
+from bench.core.errors import BenchError, DataUnavailable
+from bench.cli.multirun import (SUMMARY_FILE, Sweep, launcher_overrides, read_jobs, write_job_failure,
                             write_job_summary)
-from bench.paths import PROJECT_ROOT
+from bench.core.paths import PROJECT_ROOT
 from bench.results import ResultStore
-from bench.run import RunSummary
+from bench.pipeline.run import RunSummary
 from tests.conftest import FAST
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from hydra.errors import ConfigCompositionException
 
-from bench.errors import BenchError
+from bench.core.errors import BenchError
 from bench.models.budget import SMOKE_EPOCHS, budget_conflict, epoch_options
 from bench.models import Flint, HyperLinear, LogisticRegression
-from bench.plan import make_plan
+from bench.pipeline.plan import make_plan
 from tests.conftest import compose_config
 
 

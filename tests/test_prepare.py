@@ -9,7 +9,7 @@ import pytest
 
 from bench.data.preprocess import TabularPreprocessor
 from bench.data.task import Split, Task
-from bench.prepare import prepare_fold
+from bench.pipeline.prepare import prepare_fold
 
 
 def task(y: np.ndarray, *, task_type: str) -> Task:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.progress import progress
+from bench.pipeline.progress import progress
 
 
 def test_off_a_terminal_the_bar_is_silent_and_yields_everything(capsys):

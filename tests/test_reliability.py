@@ -21,17 +21,18 @@ import pandas as pd
 import psutil
 import pytest
 
-import bench.run as bench_run
-from bench.errors import BenchError
-from bench.explanation_units import FoldExplanations, FoldWork, metric_units_of
-from bench.paths import PROJECT_ROOT
-from bench.plan import make_plan
-from bench.report import main as report_main
+import bench.cli.run as bench_run
+import bench.pipeline.run as pipeline_run
+from bench.core.errors import BenchError
+from bench.pipeline.explanation_units import FoldExplanations, FoldWork, metric_units_of
+from bench.core.paths import PROJECT_ROOT
+from bench.pipeline.plan import make_plan
+from bench.report.main import main as report_main
 from bench.results import ResultStore
-from bench.results.markdown import markdown_table
+from bench.report.markdown import markdown_table
 from bench.results.locks import locked
 from bench.results.store import QUARANTINE, rows_frame
-from bench.results.tables import build_tables, to_markdown, write_tables
+from bench.report.tables import build_tables, to_markdown, write_tables
 from tests.conftest import FAST, compose_config
 
 # One task, a fit, two explanations and their deletion scores: a second or two.
@@ -247,7 +248,7 @@ def test_units_another_run_stored_while_this_one_waited_are_resumed_not_computed
                    metrics_pending={name: metric_units_of(plan, unit) for name, unit in explain_units.items()})
 
     monkeypatch.setattr(FoldWork, "of", classmethod(as_found_before_the_other_stored_them))
-    monkeypatch.setattr(bench_run, "_fit_unit", lambda *args: pytest.fail("trained a stored model"))
+    monkeypatch.setattr(pipeline_run, "_fit_unit", lambda *args: pytest.fail("trained a stored model"))
     monkeypatch.setattr(FoldExplanations, "_explain", lambda *args: pytest.fail("explained a stored explanation"))
     with caplog.at_level(logging.INFO, logger="bench"):
         again = bench_run.run(compose_config(TINY, results))
@@ -274,8 +275,8 @@ def test_ctrl_c_says_how_to_resume_without_a_traceback(tmp_path):
 
 
 def test_the_leaderboard_markdown_escapes_model_names():
-    from bench.results.leaderboard import build_leaderboard
-    from bench.results.publish import to_markdown as leaderboard_markdown
+    from bench.report.leaderboard import build_leaderboard
+    from bench.report.publish import to_markdown as leaderboard_markdown
     from tests.results.conftest import KNOWN, grid
 
     names = dict(zip(KNOWN, ["x|y", "<img src=x onerror=alert(1)>", "inf"]))

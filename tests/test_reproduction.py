@@ -9,8 +9,8 @@ import sys
 import pandas as pd
 import pytest
 
-from bench.compose import compose
-from bench.reproduction import COLUMNS, compare, mean_over_seeds, read_published, read_run
+from bench.pipeline.compose import compose
+from bench.papers.reproduction import COLUMNS, compare, mean_over_seeds, read_published, read_run
 from scripts import reproduce
 from tests.conftest import compose_config
 
@@ -183,7 +183,7 @@ def xaibench_rows() -> tuple[pd.DataFrame, dict]:
 
 
 def test_table3_summary_is_mean_and_std_over_seeds_per_mode_and_rho():
-    from bench.xaibench_reproduction import summarise
+    from bench.papers.imn import summarise
 
     rows, tags = xaibench_rows()
     summary = summarise(rows, tags).set_index(["mode", "rho", "explainer"])
@@ -194,9 +194,9 @@ def test_table3_summary_is_mean_and_std_over_seeds_per_mode_and_rho():
 
 
 def test_table3_comparison_names_the_paper_cell_in_both_modes(tmp_path):
-    from bench.xaibench_reproduction import COLUMNS as TABLE3_COLUMNS
-    from bench.xaibench_reproduction import compare as compare_table3
-    from bench.xaibench_reproduction import plot_over_rho, read_published, summarise
+    from bench.papers.imn import COLUMNS as TABLE3_COLUMNS
+    from bench.papers.imn import compare as compare_table3
+    from bench.papers.imn import plot_over_rho, read_published, summarise
 
     rows, tags = xaibench_rows()
     summary = summarise(rows, tags)
@@ -226,7 +226,7 @@ def test_the_xaibench_experiment_is_the_papers_setting():
 
 
 def test_table3_runs_both_modes_at_rho_zero_and_the_papers_definitions_over_rho():
-    from bench.xaibench_reproduction import sweeps
+    from bench.papers.imn import sweeps
 
     assert sweeps(2, [0.0, 0.5, 0.75], figure_seeds=1) == {
         "table3": ["compat=correct,xaibench", "data.rho=0.0", "seed=range(2)"],
@@ -235,9 +235,9 @@ def test_table3_runs_both_modes_at_rho_zero_and_the_papers_definitions_over_rho(
 
 
 def test_table3_gives_a_reason_for_each_difference_over_its_threshold_where_one_is_known():
-    from bench.xaibench_reproduction import FLAG as TABLE3_FLAG
-    from bench.xaibench_reproduction import compare as compare_table3
-    from bench.xaibench_reproduction import read_published
+    from bench.papers.imn import FLAG as TABLE3_FLAG
+    from bench.papers.imn import compare as compare_table3
+    from bench.papers.imn import read_published
 
     def cell(mode, metric, dataset, explainer, ours, std):
         return {"mode": mode, "rho": 0.0, "dataset": dataset, "explainer": explainer, "metric": metric,

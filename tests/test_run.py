@@ -11,11 +11,13 @@ import pytest
 
 import matplotlib.pyplot as plt
 
-import bench.run as bench_run
-from bench.explanation_units import FoldExplanations
-from bench.device import describe_device, resolve_device
-from bench.errors import BenchError, IncompatibleModel
-from bench.gallery import gallery_files
+import bench.cli.run as bench_run
+import bench.pipeline.run as pipeline_run
+import bench.report.run_report as run_report
+from bench.pipeline.explanation_units import FoldExplanations
+from bench.core.device import describe_device, resolve_device
+from bench.core.errors import BenchError, IncompatibleModel
+from bench.report.gallery import gallery_files
 from bench.results import ResultStore
 from tests.conftest import FAST, FAST_ALL_EXPLAINERS, FAST_EXPLAINERS, FAST_MODEL, compose_config
 
@@ -87,7 +89,7 @@ def test_tables_left_behind_by_a_run_killed_before_writing_them_are_rewritten_by
     small = [*FAST, "data.datasets=[wdbc]", "model=logreg"]
     bench_run.run(compose_config([*small, "explainers=[random]"], results))
     with monkeypatch.context() as killed:  # its units stored, then killed before the tables
-        killed.setattr(bench_run, "refresh_tables", lambda store, folder: None)
+        killed.setattr(run_report, "refresh_tables", lambda store, folder: None)
         bench_run.run(compose_config([*small, "explainers=[random,native]"], results))
     assert "native" not in tables(results)["explanations"]["explainer"].tolist()
     again = bench_run.run(compose_config([*small, "explainers=[random,native]"], results))
@@ -216,7 +218,7 @@ def test_every_model_explains_the_same_test_points(results):
 def test_a_new_prediction_metric_is_scored_from_stored_predictions(results, monkeypatch):
     small = [*FAST, *FAST_MODEL, "data.datasets=[wdbc,gaussianLinear]", "explainers=[random]"]
     bench_run.run(compose_config([*small, "~metrics.prediction.log_loss"], results))
-    monkeypatch.setattr(bench_run, "_fit_unit", lambda *args: pytest.fail("refitted a stored model"))
+    monkeypatch.setattr(pipeline_run, "_fit_unit", lambda *args: pytest.fail("refitted a stored model"))
     again = bench_run.run(compose_config(small, results))
     # Two fit units rescored; the explanations and their scores kept.
     assert again.units_computed == 2 and again.units_resumed == 4
@@ -255,7 +257,7 @@ def test_a_kill_between_the_fit_artifacts_is_refitted_by_the_rerun(results, monk
 
 
 def test_a_report_that_fails_at_the_end_is_a_warning_not_a_failed_run(results, monkeypatch, caplog):
-    monkeypatch.setattr(bench_run, "build_leaderboard", lambda rows: 1 / 0)
+    monkeypatch.setattr(run_report, "build_leaderboard", lambda rows: 1 / 0)
     monkeypatch.setattr("bench.results.trackers.NullTracker.wants_images", True)
     summary = bench_run.run(compose_config([*FAST, "data.datasets=[wdbc]", "model=logreg", "explainers=[random]"],
                                            results))

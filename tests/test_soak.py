@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.paths import PROJECT_ROOT
+from bench.core.paths import PROJECT_ROOT
 from scripts.soak import differing_rows, merged
 
 

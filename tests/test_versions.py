@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
-import bench.versions
-from bench.paths import PROJECT_ROOT
-from bench.versions import PACKAGES, versions
+import bench.core.versions
+from bench.core.paths import PROJECT_ROOT
+from bench.core.versions import PACKAGES, versions
 
 
 def recorded() -> dict[str, str]:
@@ -22,7 +22,7 @@ def test_every_package_that_decides_a_result_is_recorded_with_its_installed_vers
 
 
 def test_a_package_that_is_not_installed_is_recorded_as_unknown(monkeypatch):
-    monkeypatch.setattr(bench.versions, "PACKAGES", ("numpy", "no-such-distribution"))
+    monkeypatch.setattr(bench.core.versions, "PACKAGES", ("numpy", "no-such-distribution"))
     versions.cache_clear()
     try:
         assert recorded() == {"numpy": version("numpy"), "no-such-distribution": "?"}

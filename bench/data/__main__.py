@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from bench.data import openml_cache
-from bench.paths import SHARED_DATA_ENV_VAR, shared_data_candidates
+from bench.core.paths import SHARED_DATA_ENV_VAR, shared_data_candidates
 
 
 

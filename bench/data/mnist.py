@@ -28,9 +28,9 @@ from sklearn.model_selection import train_test_split
 
 from bench.data.source import Source, TaskRef
 from bench.data.task import Split, Task
-from bench.errors import DataUnavailable
-from bench.io import md5
-from bench.paths import SHARED_DATA_ENV_VAR, find_shared_data
+from bench.core.errors import DataUnavailable
+from bench.core.io import md5
+from bench.core.paths import SHARED_DATA_ENV_VAR, find_shared_data
 
 Subset = Literal["official", "embedded"]
 OPENML_MNIST = 554  # mnist_784: 60,000 training rows, then the 10,000 test rows

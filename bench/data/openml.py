@@ -33,8 +33,8 @@ from bench.data.openml_network import (
 from bench.data.source import Source, TaskRef
 from bench.data.splits import local_splits
 from bench.data.task import Split, Task, infer_task_type
-from bench.errors import BenchError, DataUnavailable, one_line
-from bench.paths import project_path
+from bench.core.errors import BenchError, DataUnavailable, one_line
+from bench.core.paths import project_path
 
 SUPPORTED_TASK_TYPES = {openml.tasks.TaskType.SUPERVISED_CLASSIFICATION, openml.tasks.TaskType.SUPERVISED_REGRESSION}
 

@@ -39,8 +39,8 @@ from bench.data.openml_files import (
     resolve_target,
     to_json,
 )
-from bench.io import md5, write_bytes_atomic, write_problem
-from bench.paths import find_shared_data
+from bench.core.io import md5, write_bytes_atomic, write_problem
+from bench.core.paths import find_shared_data
 
 # openml's default server (openml.config._defaults["server"]); openml files its cache under
 # the server's host name reversed, so this one maps to <root>/org/openml/www.

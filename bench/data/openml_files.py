@@ -14,7 +14,7 @@ import arff
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from bench.io import md5
+from bench.core.io import md5
 
 OML_NS = "http://openml.org/openml"
 LOCAL_SPLIT_TAG = "bench:local-split"

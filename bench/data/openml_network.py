@@ -12,7 +12,7 @@ from typing import Any, Iterator
 import requests
 import urllib3.util.connection
 
-from bench.errors import DataUnavailable, one_line
+from bench.core.errors import DataUnavailable, one_line
 
 UNREACHABLE = "OpenML server unreachable"
 # Connection errors that no retry within seconds mends: no route to the network or the host.

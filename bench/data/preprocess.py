@@ -25,7 +25,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
 
-from bench.errors import UnusableFold
+from bench.core.errors import UnusableFold
 
 MISSING_CATEGORY = "__missing__"
 # "one_hot": the paper; "authors": the authors' code: target encoding for binary tasks, ordinal otherwise.

@@ -58,7 +58,7 @@ class Source(ABC):
 
     @abstractmethod
     def load(self, ref: TaskRef) -> Task:
-        """Load one task; raises bench.errors.DataUnavailable when it cannot."""
+        """Load one task; raises bench.core.errors.DataUnavailable when it cannot."""
 
     def split_identity(self, ref: TaskRef) -> dict:
         """What decides the task's splits beyond the data config (e.g. how a cached OpenML task's

@@ -36,3 +36,8 @@ def select_folds(available: list[int], folds) -> list[int]:
     if missing:
         raise ValueError(f"data.folds asks for folds {missing}, but the task has folds {available}")
     return wanted
+
+
+def sample_rows(n_rows: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Sorted indices of min(size, n_rows) distinct rows."""
+    return np.sort(rng.choice(n_rows, size=min(size, n_rows), replace=False))

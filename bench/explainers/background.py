@@ -17,7 +17,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances_argmin
 
 from bench.explainers.base import seed_from
-from bench.prepare import sample_rows
+from bench.data.splits import sample_rows
 
 BackgroundSummary = Literal["sample", "kmeans"]
 SUMMARIES = get_args(BackgroundSummary)

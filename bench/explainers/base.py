@@ -5,7 +5,7 @@
 the method needs a reference distribution. It is the one public entry: it checks and normalises
 its arguments (`Explainer.explain` says how) and calls the method's `_explain`, which each
 explainer implements. `not_applicable(model)` says why a model cannot be explained; a reason that
-only shows in the data is raised from `_explain` as `bench.errors.NotApplicable`. Either way the
+only shows in the data is raised from `_explain` as `bench.core.errors.NotApplicable`. Either way the
 run records n/a.
 
 What each family explains: gradient methods explain the network's output (logits, or the
@@ -16,7 +16,6 @@ regression output); perturbation methods, which any model can answer, explain wh
 from __future__ import annotations
 
 import contextlib
-import itertools
 import numbers
 from collections.abc import Iterator
 
@@ -24,8 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from bench.errors import NotApplicable
-from bench.explanation import Differentiable, Explanation
+from bench.core.errors import NotApplicable
+from bench.core.explanation import Differentiable, Explanation
 from bench.models.base import class_indices, model_output
 
 
@@ -123,27 +122,9 @@ def flatten(X: np.ndarray) -> np.ndarray:
     return np.asarray(X).reshape(len(X), -1)
 
 
-def needs_torch(model, method: str) -> str | None:
-    """The n/a reason of a method that needs the model's torch network, or None."""
-    if not callable(getattr(model, "torch_module", None)):
-        return f"{type(model).__name__} is not a torch model: {method} needs its network"
-    return None
-
-
-def as_tensor(X: np.ndarray, device: torch.device | None = None) -> torch.Tensor:
-    """float32 inputs for a network, on its device (`module_device`)."""
-    return torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)
-
-
 def eval_module(model) -> nn.Module:
     """The model's network in eval mode (dropout off, batch-norm statistics frozen)."""
     return model.torch_module().eval()
-
-
-def module_device(module: nn.Module) -> torch.device:
-    """Where a network computes, so that its inputs go there (the model's `device` option)."""
-    tensor = next(itertools.chain(module.parameters(), module.buffers()), None)
-    return torch.device("cpu") if tensor is None else tensor.device
 
 
 def seed_from(rng: np.random.Generator) -> int:

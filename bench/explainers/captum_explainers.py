@@ -23,22 +23,11 @@ from captum import attr
 from captum.attr._utils.approximation_methods import approximation_parameters
 from torch import nn
 
-from bench.errors import NotApplicable
-from bench.explainers.base import (
-    BatchedExplainer,
-    Differentiable,
-    Explainer,
-    as_tensor,
-    check_positive_int,
-    eval_module,
-    input_gradient,
-    module_device,
-    needs_torch,
-    numpy_global_seed,
-    seed_from,
-)
-from bench.explanation import REFERENCES, Baseline, Explanation, reference_input
-from bench.images import is_image, patch_groups
+from bench.core.errors import NotApplicable
+from bench.explainers.base import BatchedExplainer, Differentiable, Explainer, check_positive_int, eval_module, input_gradient, numpy_global_seed, seed_from
+from bench.core.tensors import as_tensor, module_device, needs_torch
+from bench.core.explanation import REFERENCES, Baseline, Explanation, reference_input
+from bench.core.images import is_image, patch_groups
 from bench.models.training import seeded
 
 

@@ -26,10 +26,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from bench.errors import NotApplicable
-from bench.explainers.base import BatchedExplainer, as_tensor, eval_module, module_device, needs_torch
-from bench.explanation import Explanation
-from bench.metrics.cost import network_and_count
+from bench.core.errors import NotApplicable
+from bench.explainers.base import BatchedExplainer, eval_module
+from bench.core.tensors import as_tensor, module_device, needs_torch
+from bench.core.explanation import Explanation
+from bench.core.calls import network_and_count
 from bench.models.torch_estimator import BinaryLogits
 
 Parts = tuple[Tensor, Tensor]

@@ -13,9 +13,9 @@ from lime.lime_image import LimeImageExplainer
 from lime.lime_tabular import LimeTabularExplainer
 from lime.wrappers.scikit_image import SegmentationAlgorithm
 
-from bench.errors import NotApplicable
+from bench.core.errors import NotApplicable
 from bench.explainers.base import BatchedExplainer, check_positive_int, seed_from
-from bench.explanation import Explanation
+from bench.core.explanation import Explanation
 from bench.models.base import is_classifier
 
 # lime files a regressor's weights under label 1 (label 0 holds their negation).

@@ -4,9 +4,9 @@ EBM's terms. It costs what the model's own computation costs, which is the point
 
 from __future__ import annotations
 
-from bench.errors import NotApplicable
+from bench.core.errors import NotApplicable
 from bench.explainers.base import Explainer
-from bench.explanation import Differentiable, Explanation
+from bench.core.explanation import Differentiable, Explanation
 from bench.models.base import class_labels
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.explainers.base import Explainer, flatten
-from bench.explanation import Explanation
+from bench.core.explanation import Explanation
 
 
 class RandomExplainer(Explainer):

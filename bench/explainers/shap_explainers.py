@@ -19,21 +19,11 @@ import shap
 import torch
 from torch import nn
 
-from bench.errors import NotApplicable
-from bench.explainers.base import (
-    BatchedExplainer,
-    Explainer,
-    as_tensor,
-    check_positive_int,
-    eval_module,
-    flatten,
-    module_device,
-    needs_torch,
-    numpy_global_seed,
-    seed_from,
-)
-from bench.explanation import REFERENCES, Baseline, Explanation, reference_input
-from bench.images import is_image
+from bench.core.errors import NotApplicable
+from bench.explainers.base import BatchedExplainer, Explainer, check_positive_int, eval_module, flatten, numpy_global_seed, seed_from
+from bench.core.tensors import as_tensor, module_device, needs_torch
+from bench.core.explanation import REFERENCES, Baseline, Explanation, reference_input
+from bench.core.images import is_image
 from bench.models.training import seeded
 
 

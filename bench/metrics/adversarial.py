@@ -16,8 +16,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from bench.errors import NotApplicable
-from bench.explainers.base import as_tensor, eval_module, module_device, needs_torch
+from bench.core.errors import NotApplicable
+from bench.explainers.base import eval_module
+from bench.core.tensors import as_tensor, module_device, needs_torch
 from bench.metrics.base import metric
 from bench.metrics.manipulation import valid_range
 from bench.metrics.prediction import CLASSIFICATION

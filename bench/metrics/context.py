@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from bench.data.synthetic import SyntheticTruth
-from bench.errors import NotApplicable
-from bench.explanation import Differentiable, Explanation
+from bench.core.errors import NotApplicable
+from bench.core.explanation import Differentiable, Explanation
 
 
 @dataclass(frozen=True)

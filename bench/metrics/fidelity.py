@@ -2,7 +2,7 @@
 share of test points where g predicts f's class.
 `fidelity` and `fidelity_top5` read (n, C) class probabilities of the same test points, and
 `accuracy_change` the labels too; the run scores every model that has an interpreter
-(`interpreter_proba`) with these, beside g's own accuracy (bench/run.py). `surrogate_fidelity`
+(`interpreter_proba`) with these, beside g's own accuracy (bench/pipeline/run.py). `surrogate_fidelity`
 is the explanation metric for an explainer that is a post-hoc interpreter: its local
 surrogate's class against the model's (the paper's "Fid. LIME")."""
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.errors import NotApplicable
-from bench.explanation import Explanation
+from bench.core.errors import NotApplicable
+from bench.core.explanation import Explanation
 from bench.metrics.base import metric
 from bench.metrics.context import MetricContext
 from bench.metrics.prediction import CLASSIFICATION, accuracy

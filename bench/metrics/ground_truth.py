@@ -50,8 +50,8 @@ import numpy as np
 from scipy.stats import rankdata
 
 from bench.data.synthetic import Compat
-from bench.errors import NotApplicable
-from bench.explanation import Explanation
+from bench.core.errors import NotApplicable
+from bench.core.explanation import Explanation
 from bench.metrics.base import metric
 from bench.metrics.context import MetricContext
 from bench.metrics.rowwise import pearson_rows, spearman_rows

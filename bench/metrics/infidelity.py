@@ -31,7 +31,7 @@ from typing import Literal, get_args
 
 import numpy as np
 
-from bench.explanation import Explanation
+from bench.core.explanation import Explanation
 from bench.metrics.base import metric
 from bench.metrics.context import MetricContext
 from bench.metrics.perturbation import explained_outputs

@@ -59,12 +59,13 @@ import torch
 from scipy.stats import rankdata
 from torch import nn
 
-from bench.errors import NotApplicable
-from bench.explainers.base import as_tensor, eval_module, module_device, needs_torch
-from bench.explanation import Differentiable, Explanation
+from bench.core.errors import NotApplicable
+from bench.explainers.base import eval_module
+from bench.core.tensors import as_tensor, module_device, needs_torch
+from bench.core.explanation import Differentiable, Explanation
 from bench.metrics.base import metric
 from bench.metrics.context import MetricContext
-from bench.metrics.cost import network_and_count
+from bench.core.calls import network_and_count
 from bench.metrics.subsample import first_instances, padded
 
 Direction = Literal["max_normalised", "sign"]

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.explanation import Explanation
+from bench.core.explanation import Explanation
 from bench.metrics.base import metric
 from bench.metrics.context import MetricContext
 from bench.metrics.ground_truth import top_k_size

@@ -2,11 +2,11 @@
 units an input is removed by, and what stands in for a removed unit.
 
 Units are the input's features, or, for an image with `patch` set, its square patches of
-`patch` x `patch` pixels (all channels together; bench.images.patch_groups): removing 784 MNIST
+`patch` x `patch` pixels (all channels together; bench.core.images.patch_groups): removing 784 MNIST
 pixels one at a time asks 784 questions whose answers mostly repeat, and a patch's attribution is
 the sum of its pixels'. A removed unit takes its values from the `removal` reference:
-- "mean" or "zero": the background's mean, or 0 (bench.explanation.reference_input), or
-- "blur": the same image blurred (bench.images.blurred; images only), which removes the detail
+- "mean" or "zero": the background's mean, or 0 (bench.core.explanation.reference_input), or
+- "blur": the same image blurred (bench.core.images.blurred; images only), which removes the detail
   and keeps the low frequencies, so that the model is not shown an out-of-distribution grey hole.
 """
 
@@ -18,8 +18,8 @@ from typing import Literal, get_args
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from bench.explanation import reference_input
-from bench.images import blurred, patch_groups, require_images
+from bench.core.explanation import reference_input
+from bench.core.images import blurred, patch_groups, require_images
 
 Removal = Literal["mean", "zero", "blur"]
 REMOVALS = get_args(Removal)

@@ -25,8 +25,8 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.linalg import spsolve
 
-from bench.explanation import Explanation
-from bench.images import require_images
+from bench.core.explanation import Explanation
+from bench.core.images import require_images
 from bench.metrics.base import metric
 from bench.metrics.context import MetricContext
 from bench.metrics.perturbation import perturbed_outputs

@@ -52,9 +52,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from bench.errors import NotApplicable
-from bench.explainers.base import as_tensor, module_device
-from bench.explanation import Explanation
+from bench.core.errors import NotApplicable
+from bench.core.tensors import as_tensor, module_device
+from bench.core.explanation import Explanation
 from bench.metrics.base import metric
 from bench.metrics.context import MetricContext
 from bench.metrics.perturbation import MAX_ELEMENTS_PER_CALL

@@ -43,8 +43,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from bench.errors import NotApplicable
-from bench.explanation import Explanation
+from bench.core.errors import NotApplicable
+from bench.core.explanation import Explanation
 from bench.metrics.base import metric
 from bench.metrics.context import MetricContext
 from bench.metrics.subsample import first_instances, padded

@@ -27,7 +27,7 @@ import numpy as np
 
 from bench.data.gaussian import Gaussian
 from bench.data.synthetic import Compat, check_compat
-from bench.errors import NotApplicable
+from bench.core.errors import NotApplicable
 from bench.metrics.perturbation import MAX_ELEMENTS_PER_CALL, explained_outputs, outputs_at
 
 MAX_FEATURES = 12

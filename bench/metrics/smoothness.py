@@ -20,10 +20,10 @@ from __future__ import annotations
 import numpy as np
 from skimage.metrics import structural_similarity
 
-from bench.errors import NotApplicable
-from bench.explainers.base import needs_torch
+from bench.core.errors import NotApplicable
+from bench.core.tensors import needs_torch
 from bench.explainers.captum_explainers import SmoothGrad
-from bench.explanation import Explanation
+from bench.core.explanation import Explanation
 from bench.metrics.base import metric
 from bench.metrics.context import MetricContext
 from bench.metrics.manipulation import spearman_rows, top_k_intersection, top_k_of

@@ -1,7 +1,7 @@
 """Scoring the first k explained instances only, for metrics that re-run the explainer many
 times per instance (robustness, sanity): `n_instances` caps their cost where a slow explainer
 (kernel SHAP on 30 features: ~1 s per instance) would otherwise dominate a run. The instances
-left out score NaN, which the run leaves out of the mean (bench/run.py)."""
+left out score NaN, which the run leaves out of the mean (bench/pipeline/run.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from bench.explanation import Explanation
+from bench.core.explanation import Explanation
 
 
 def first_instances(X: np.ndarray, explanation: Explanation, n_instances: int | None,

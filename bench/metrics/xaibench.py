@@ -54,8 +54,8 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from bench.data.gaussian import Gaussian
 from bench.data.synthetic import Compat, check_compat
-from bench.errors import NotApplicable
-from bench.explanation import Explanation
+from bench.core.errors import NotApplicable
+from bench.core.explanation import Explanation
 from bench.metrics.base import metric
 from bench.metrics.context import MetricContext
 from bench.metrics.perturbation import explained_outputs, outputs_at

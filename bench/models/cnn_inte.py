@@ -27,7 +27,7 @@ fidelity is 97.8% with the memberships and 97.7% from the votes alone).
 As a model in a run it follows FLINT's convention (bench.models.flint): `predict_proba` is f's,
 `interpreter_proba` the meta-learner's, so the run scores the meta-learner as the entry
 "<model>:g" and its fidelity to f. Its native explanation is the path of each instance (kind
-`path`, see `explain`), drawn as a diagram by bench/path_pictures.py.
+`path`, see `explain`), drawn as a diagram by bench/report/path_pictures.py.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
-from bench.explanation import DecisionPath, Explanation
+from bench.core.explanation import DecisionPath, Explanation
 from bench.models.base import Capabilities, class_indices
 from bench.models.on_a_base import OnABase
 from bench.models.torch_estimator import LOOP, TorchClassifier, chunks, layer_names, store_params

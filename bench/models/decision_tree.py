@@ -13,7 +13,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.tree import DecisionTreeClassifier
 
-from bench.explanation import DecisionPath, Explanation
+from bench.core.explanation import DecisionPath, Explanation
 from bench.models.base import Capabilities, class_indices
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from interpret.glassbox import ExplainableBoostingClassifier
 
-from bench.explanation import Explanation
+from bench.core.explanation import Explanation
 from bench.models.base import Capabilities, class_indices
 
 

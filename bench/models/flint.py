@@ -49,7 +49,7 @@ import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from bench.explanation import Concepts, Explanation
+from bench.core.explanation import Concepts, Explanation
 from bench.models.base import class_indices
 from bench.models.cnn import CNN, pooled
 from bench.models.mlp import MLP

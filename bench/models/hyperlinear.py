@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from bench.data.task import TASK_TYPES
-from bench.explanation import Differentiable, Explanation
+from bench.core.explanation import Differentiable, Explanation
 from bench.models.base import class_indices
 from bench.models.linear_explanation import linear_explanation
 from bench.models.residual import ResidualTrunk

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.explanation import Explanation
+from bench.core.explanation import Explanation
 
 
 def linear_explanation(X: np.ndarray, models: np.ndarray, target: np.ndarray, *, binary: bool) -> Explanation:

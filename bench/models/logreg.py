@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.linear_model import LogisticRegression as _SklearnLogisticRegression
 
-from bench.explanation import Explanation
+from bench.core.explanation import Explanation
 from bench.models.base import Capabilities, class_indices
 from bench.models.linear_explanation import linear_explanation
 

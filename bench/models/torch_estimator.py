@@ -35,7 +35,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
-from bench.device import resolve_device
+from bench.core.device import resolve_device
 from bench.models.base import Capabilities
 from bench.models.training import (
     BatchSteps,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.errors import one_line
+from bench.core.errors import one_line
 
 log = logging.getLogger("bench")
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.errors import one_line
-from bench.io import atomic_path
+from bench.core.errors import one_line
+from bench.core.io import atomic_path
 from bench.results.entries import interpreter_rows_on_their_entry
 from bench.results.locks import locked
 from bench.results.units import (EXPLANATION, ExplainUnit, FitUnit, LoadUnit, MetricUnit, lock_path, scores_path,
@@ -47,6 +47,16 @@ def rows_frame(rows: list[dict]) -> pd.DataFrame:
     for column in ("task_id", "dataset_id", "split_seed", "n_train", "n_instances", "model_evaluations"):
         frame[column] = frame[column].astype("Int64")
     return frame
+
+
+# Modules whose classes stored artifacts name but which have moved (issue 29's layout): a stored
+# explanation stays readable, rather than being quarantined and computed again.
+MOVED_MODULES = {"bench.explanation": "bench.core.explanation"}
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        return super().find_class(MOVED_MODULES.get(module, module), name)
 
 
 class ResultStore:
@@ -138,7 +148,7 @@ class ResultStore:
             return None
         try:
             with open(path, "rb") as f:
-                return pickle.load(f)
+                return _Unpickler(f).load()
         except Exception as e:  # truncated, overwritten, or pickled by code that is gone
             self._unreadable(path, e)
             return None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.errors import one_line
+from bench.core.errors import one_line
 
 log = logging.getLogger("bench")
 

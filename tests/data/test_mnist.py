@@ -12,8 +12,8 @@ import pytest
 
 from bench.data import mnist
 from bench.data.mnist import MnistSource, check_disjoint
-from bench.errors import DataUnavailable
-from bench.paths import SHARED_DATA_ENV_VAR
+from bench.core.errors import DataUnavailable
+from bench.core.paths import SHARED_DATA_ENV_VAR
 
 
 def load(**options):
@@ -124,7 +124,7 @@ def test_online_mnist_is_openml_554_and_keyed_apart_from_the_offline_split(cache
 
 
 def test_a_run_on_mnist_embedded_records_the_split_and_the_training_size(results):
-    import bench.run as bench_run
+    import bench.cli.run as bench_run
     from bench.results import ResultStore
     from tests.conftest import compose_config
 

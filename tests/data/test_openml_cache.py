@@ -130,7 +130,7 @@ def test_import_shared_names_each_folder_it_tried_once_and_the_variable(tmp_path
     project = tmp_path / "project"
     project.mkdir()
     monkeypatch.chdir(project)  # run from the project root: its parent's shared/data is tried once
-    monkeypatch.setattr("bench.paths.PROJECT_ROOT", project)
+    monkeypatch.setattr("bench.core.paths.PROJECT_ROOT", project)
     monkeypatch.setenv("BENCH_SHARED_DATA", str(tmp_path / "elsewhere"))
     assert cli_main(["import-shared", "--cache", str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err

@@ -8,7 +8,7 @@ import json
 import re
 import shutil
 
-import bench.run as bench_run
+import bench.cli.run as bench_run
 from bench.data import openml_cache
 from bench.data.openml import OpenMLSource
 from bench.data.openml_files import SIDECAR_NAME

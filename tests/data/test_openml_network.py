@@ -12,7 +12,7 @@ import pytest
 import requests
 import urllib3
 
-import bench.run as bench_run
+import bench.cli.run as bench_run
 from bench.data.openml import OpenMLSource
 from bench.data.openml_network import UNREACHABLE, ServerUnreachable, fail_fast_when_unreachable, unreachable_cause
 from tests.conftest import compose_config

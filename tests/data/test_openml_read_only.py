@@ -13,7 +13,7 @@ import pytest
 
 from bench.data import openml_cache
 from bench.data.openml import OpenMLSource
-from bench.errors import DataUnavailable
+from bench.core.errors import DataUnavailable
 
 DID, TID = 990001, 990002
 OPENML_PICKLES = {"dataset.pkl.py3", "features.xml.pkl", "datasplits.pkl.py3"}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-import bench.run as bench_run
+import bench.cli.run as bench_run
 from bench.data import openml_cache
 from bench.data.openml import OpenMLSource
 from bench.data.source import TaskRef
-from bench.errors import BenchError, DataUnavailable
+from bench.core.errors import BenchError, DataUnavailable
 from tests.conftest import TOY_ROWS, compose_config
 
 DID, TID = 990001, 990002

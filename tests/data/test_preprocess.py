@@ -8,7 +8,7 @@ import pytest
 
 from bench.data.preprocess import TabularPreprocessor
 from bench.data.splits import local_splits, select_folds
-from bench.errors import UnusableFold
+from bench.core.errors import UnusableFold
 
 # --- TabularPreprocessor: columns kept and dropped -----------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-import bench.run as bench_run
+import bench.cli.run as bench_run
 from bench.data import openml_cache
 from tests.conftest import compose_config
 

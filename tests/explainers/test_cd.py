@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from bench.errors import NotApplicable
+from bench.core.errors import NotApplicable
 from bench.explainers.cd import ContextualDecomposition, decompose, layers
 from bench.metrics.cost import measure
 from bench.models import CNN, MLP, HyperLinear, LogisticRegression, RandomForest

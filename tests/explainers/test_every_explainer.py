@@ -8,7 +8,7 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
-from bench.errors import NotApplicable
+from bench.core.errors import NotApplicable
 from bench.metrics.cost import measure
 from bench.models import CNN, MLP, HyperLinear, RandomForest
 from tests.conftest import FAST_ALL_EXPLAINERS, compose_config

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from bench.errors import NotApplicable
+from bench.core.errors import NotApplicable
 from bench.explainers import (
     DeepLift,
     DeepShap,

@@ -8,9 +8,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bench.errors import NotApplicable
+from bench.core.errors import NotApplicable
 from bench.explainers import GradCam
-from bench.metrics.cost import CountingModel
+from bench.core.calls import CountingModel
 from bench.models import CNN, MLP, Flint
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.explanation import Explanation
+from bench.core.explanation import Explanation
 from bench.metrics.context import MetricContext
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.explanation import Concepts, DecisionPath, Explanation
+from bench.core.explanation import Concepts, DecisionPath, Explanation
 from bench.metrics import complexity, faithfulness_correlation, info_of, sparseness
 from bench.metrics.subsample import first_instances
 from tests.metrics.conftest import Linear, make_context

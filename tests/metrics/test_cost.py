@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from bench.metrics.cost import CountingModel, PeakMemory, measure
+from bench.metrics.cost import PeakMemory, measure
+from bench.core.calls import CountingModel
 from bench.models import MLP
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from bench.data.gaussian import Gaussian
 from bench.data.synthetic import SyntheticTruth, covariance
-from bench.errors import NotApplicable
+from bench.core.errors import NotApplicable
 from bench.metrics import deletion_auc, info_of, insertion_auc
 from bench.metrics.deletion import deletion_steps
 from tests.metrics.conftest import Linear, explanation, make_context

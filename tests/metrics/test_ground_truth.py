@@ -19,10 +19,10 @@ import pytest
 
 from bench.data.gaussian import Gaussian
 from bench.data.synthetic import SyntheticTruth, covariance
-from bench.errors import NotApplicable
-from bench.explanation import Explanation
+from bench.core.errors import NotApplicable
+from bench.core.explanation import Explanation
 from bench.metrics.base import info_of
-from bench.metrics.cost import CountingModel
+from bench.core.calls import CountingModel
 from bench.metrics.ground_truth import (
     feature_agreement, interaction_recovery, pairwise_order_agreement, pairwise_rank_agreement,
     planted_pair_recovery, rank_agreement, rank_correlation, shapley_corr, shapley_mse, sign_agreement,

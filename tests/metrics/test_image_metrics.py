@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
-from bench.errors import NotApplicable
-from bench.images import BLUR_SIGMA
+from bench.core.errors import NotApplicable
+from bench.core.images import BLUR_SIGMA
 from bench.metrics import deletion_auc, faithfulness_correlation, info_of, road_lerf, road_morf
-from bench.metrics.cost import CountingModel
+from bench.core.calls import CountingModel
 from bench.metrics.deletion import deletion_curve
 from bench.metrics.road import linear_imputation, road_curve
 from tests.metrics.conftest import Linear, explanation, make_context

@@ -7,7 +7,7 @@ import pytest
 import torch
 from captum.metrics import infidelity as captum_infidelity
 
-from bench.explanation import Explanation
+from bench.core.explanation import Explanation
 from bench.metrics.base import info_of
 from bench.metrics.infidelity import (
     draw_perturbations,

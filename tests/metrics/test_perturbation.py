@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import bench.metrics.perturbation as perturbation
-from bench.metrics.cost import CountingModel
+from bench.core.calls import CountingModel
 from bench.metrics.perturbation import explained_outputs, outputs_at
 
 

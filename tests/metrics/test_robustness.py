@@ -13,10 +13,10 @@ import torch
 from captum.metrics import sensitivity_max
 from torch import nn
 
-from bench.errors import NotApplicable
-from bench.explanation import Explanation
+from bench.core.errors import NotApplicable
+from bench.core.explanation import Explanation
 from bench.metrics.base import info_of
-from bench.metrics.cost import CountingModel
+from bench.core.calls import CountingModel
 from bench.metrics.robustness import max_sensitivity, relative_input_stability, relative_output_stability
 from tests.metrics.conftest import make_context
 

@@ -9,10 +9,10 @@ import pytest
 import torch
 from torch import nn
 
-from bench.errors import NotApplicable
-from bench.explanation import Explanation
+from bench.core.errors import NotApplicable
+from bench.core.explanation import Explanation
 from bench.metrics.base import info_of
-from bench.metrics.cost import CountingModel
+from bench.core.calls import CountingModel
 from bench.metrics.sanity import cascade, data_randomisation, model_parameter_randomisation
 from bench.models import CNN, MLP, HyperLinearRegressor, MLPRegressor, TabResNetRegressor
 from bench.models.training import seeded

@@ -12,10 +12,10 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from bench.data.gaussian import Gaussian
 from bench.data.synthetic import SyntheticTruth
-from bench.errors import NotApplicable
-from bench.explanation import Explanation
+from bench.core.errors import NotApplicable
+from bench.core.explanation import Explanation
 from bench.metrics.base import info_of
-from bench.metrics.cost import CountingModel
+from bench.core.calls import CountingModel
 from bench.metrics.xaibench import faithfulness, monotonicity, roar_faithfulness, roar_monotonicity
 from tests.metrics.conftest import make_context
 

@@ -9,12 +9,12 @@ import pytest
 import torch
 from sklearn.base import clone
 
-import bench.run as bench_run
-from bench.gallery import gallery_files
+import bench.cli.run as bench_run
+from bench.report.gallery import gallery_files
 from bench.metrics.fidelity import accuracy_change, fidelity
 from bench.models import CNN, MLP, CNNInte, RandomForest
 from bench.models.cnn_inte import penultimate_layer
-from bench.path_pictures import N_PATHS, draw_path_pictures
+from bench.report.path_pictures import N_PATHS, draw_path_pictures
 from bench.results import ResultStore
 from tests.conftest import compose_config
 

@@ -11,8 +11,8 @@ import pytest
 import torch
 from hydra.utils import instantiate
 
-from bench.device import describe_device, resolve_device
-from bench.explanation import Explanation
+from bench.core.device import describe_device, resolve_device
+from bench.core.explanation import Explanation
 from bench.metrics import deletion_auc
 from bench.metrics.robustness import logits
 from bench.models import CNN, MLP, CNNInte, CNNTanh, HyperLinear

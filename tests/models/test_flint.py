@@ -11,10 +11,10 @@ import torch
 from torch import nn
 
 import bench.models.flint as flint
-import bench.run as bench_run
-from bench.errors import NotApplicable
+import bench.cli.run as bench_run
+from bench.core.errors import NotApplicable
 from bench.explainers import Native
-from bench.explanation import Concepts, Explanation
+from bench.core.explanation import Concepts, Explanation
 from bench.metrics import conciseness
 from bench.metrics.fidelity import fidelity, fidelity_top5, surrogate_fidelity
 from bench.models import CNN, Flint, FlintPosthoc, LogisticRegression
@@ -25,7 +25,7 @@ from bench.models.flint import (
     local_relevance,
     output_fidelity_loss,
 )
-from bench.gallery import gallery_files
+from bench.report.gallery import gallery_files
 from bench.results import ResultStore
 from tests.conftest import compose_config
 

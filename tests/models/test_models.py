@@ -9,7 +9,7 @@ import torch
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression as SklearnLogisticRegression
 
-from bench.compose import variants
+from bench.pipeline.compose import variants
 from bench.data.task import Task
 from bench.models import ATEX, CNN, MLP, CNNInte, CNNTanh, LogisticRegression, MLPRegressor
 from bench.models.base import input_kind_problem, model_output, task_type_problem

@@ -8,11 +8,11 @@ import pytest
 from matplotlib.markers import MarkerStyle
 from scipy import stats
 
-from bench.report import main as report_main
-from bench.results import plots
-from bench.results.leaderboard import build_leaderboard, build_leaderboards
-from bench.results.publish import statistics_frame, write_leaderboard
-from bench.results.statistics import ALPHA, complete_block, mean_ci, rank_test
+from bench.report.main import main as report_main
+from bench.report import plots
+from bench.report.leaderboard import build_leaderboard, build_leaderboards
+from bench.report.publish import statistics_frame, write_leaderboard
+from bench.report.statistics import ALPHA, complete_block, mean_ci, rank_test
 from bench.results.store import rows_frame
 from tests.results.conftest import KNOWN, TASKS, grid, row
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.results.leaderboard import build_leaderboard, build_leaderboards
-from bench.results.publish import write_leaderboard
+from bench.report.leaderboard import build_leaderboard, build_leaderboards
+from bench.report.publish import write_leaderboard
 from bench.results.store import rows_frame
 from tests.results.conftest import KNOWN, grid, row
 

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 
-from bench.paths import PROJECT_ROOT
+from bench.core.paths import PROJECT_ROOT
 from bench.results.locks import locked
 from bench.results.units import ExplainUnit, FitUnit, lock_path
 

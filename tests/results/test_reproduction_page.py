@@ -1,4 +1,4 @@
-"""The page of reproductions (bench/results/reproduction_page.py) from a folder made by hand:
+"""The page of reproductions (bench/report/reproductions.py) from a folder made by hand:
 every paper listed, differences over the threshold with their reasons, plots shown, strings
 escaped; and `python -m bench.report` writing it beside the leaderboard."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from bench.report import main as report
-from bench.results.reproduction_page import NO_REASON, PAPERS, read_reproductions, reproductions_html
+from bench.report.main import main as report
+from bench.report.reproductions import NO_REASON, PAPERS, read_reproductions, reproductions_html
 from bench.results.store import rows_frame
 from tests.results.conftest import KNOWN, grid
 
@@ -137,7 +137,7 @@ def test_a_csv_without_a_reproductions_columns_is_named_not_a_crash(folder, tmp_
 
 
 def test_the_page_says_which_command_wrote_each_csv(folder):
-    from bench.reproduction import read_run, write_run
+    from bench.papers.reproduction import read_run, write_run
 
     write_run(folder, "atex-figure", "python scripts/reproduce.py atex-figure --images 10", 251.0)
     (folder / "imn-table8.run.json").write_text("{not json")  # unreadable: the default command, said so

@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.results import ExplainUnit, FitUnit, ResultStore, build_tables, config_hash, unit_path
-from bench.io import atomic_path
+from bench.report.tables import build_tables
+from bench.results import ExplainUnit, FitUnit, ResultStore, config_hash, unit_path
+from bench.core.io import atomic_path
 from bench.results.store import rows_frame
-from bench.results.tables import to_markdown
+from bench.report.tables import to_markdown
 
 FIT = FitUnit(suite="toy suite", dataset="wdbc", data_id="dataset-1510", fold=0, seed=1, model="mlp", model_hash="abc123", metrics_hash="m1")
 EXPLAIN = ExplainUnit(fit=FIT, explainer="kernel_shap", explainer_hash="def456")

@@ -13,8 +13,8 @@ import pytest
 from hydra.utils import instantiate
 from matplotlib.figure import Figure
 
-import bench.run as bench_run
-from bench.plan import make_plan
+import bench.cli.run as bench_run
+from bench.pipeline.plan import make_plan
 from bench.results.trackers import NullTracker, WandbTracker, wandb_tracker
 from tests.conftest import FAST, FAST_MODEL, compose_config
 
@@ -24,7 +24,7 @@ ROWS = [
     {"run_id": "r1", "dataset": "wdbc", "fold": 0, "model": "mlp", "explainer": "lime", "metric": "deletion_auc",
      "category": "faithfulness", "value": None, "status": "failed", "task_id": None, "error": "ValueError: boom"},
 ]
-# A table as bench.results.tables builds them: nullable Int64 and missing values.
+# A table as bench.report.tables builds them: nullable Int64 and missing values.
 ACCURACY = pd.DataFrame({"dataset": ["wdbc", "iris"], "task_id": pd.array([3, None], dtype="Int64"),
                          "value": [0.93, float("nan")], "error": [None, "no data"]})
 

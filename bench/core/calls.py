@@ -1,0 +1,68 @@
+"""Counting a model's evaluations: every call and input row through predict/predict_proba, its
+network's forward and an inherent model's own `explain`. The cost metrics report the counts;
+an explainer that runs a network's layers itself records its rows here too."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from torch import nn
+
+
+class CountingModel:
+    """Wraps a model and counts its calls and the input rows they evaluate, through
+    predict/predict_proba, its torch module's forward (gradient explainers call the network
+    directly) and an inherent model's own `explain`."""
+
+    def __init__(self, model):
+        self._model = model
+        self.rows = 0
+        self.calls = 0
+
+    def count(self, n_rows: int) -> None:
+        self.rows += n_rows
+        self.calls += 1
+
+    def predict(self, X):
+        self.count(len(X))
+        return self._model.predict(X)
+
+    def predict_proba(self, X):
+        self.count(len(X))
+        return self._model.predict_proba(X)
+
+    def __getattr__(self, name):
+        # Everything else is the model's own, torch_module included: a model without one
+        # must still look like it has none. Dunder and private lookups (copy and pickle probe
+        # them before __init__ has run) are not forwarded.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        attribute = getattr(self._model, name)
+        if name == "torch_module":
+            return lambda: _CountedModule(attribute(), self)
+        if name == "explain":  # an inherent model's explanation: one evaluation of each row
+            def explain(X, *args, **kwargs):
+                self.count(len(X))
+                return attribute(X, *args, **kwargs)
+            return explain
+        return attribute
+
+
+class _CountedModule(nn.Module):
+    def __init__(self, inner: nn.Module, counter: CountingModel):
+        super().__init__()
+        self.inner = inner
+        self.counter = counter
+
+    def forward(self, inputs):
+        self.counter.count(len(inputs))
+        return self.inner(inputs)
+
+
+def network_and_count(module: nn.Module) -> tuple[nn.Module, Callable[[int], None]]:
+    """For an explainer that runs a network's layers itself rather than its forward
+    (contextual decomposition): the network inside a counted module, and the function that
+    records the rows it evaluates (which does nothing when the module is not counted)."""
+    if isinstance(module, _CountedModule):
+        return module.inner, module.counter.count
+    return module, lambda n_rows: None

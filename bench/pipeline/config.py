@@ -1,0 +1,100 @@
+"""Typed schemas of the Hydra configuration: the run's own options here; data sources, models,
+explainers and metrics get theirs from their signatures (bench/pipeline/schema.py).
+
+Each option of the `data`, `model` and `explainers` groups, and each explanation metric,
+extends a schema (through `defaults: [/schema_<kind>_<name>@<package>]`), so a misspelt key or a
+value of the wrong type fails at composition, before any data is loaded. The schemas are
+stored outside every group, so that `--help` and `data=foo` list only real options.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional, get_args
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+from bench.data.embedded import EmbeddedSource
+from bench.data.mnist import MnistSource
+from bench.data.openml import OpenMLSource
+from bench.data.preprocess import TabularPreprocessor
+from bench.data.synthetic import Compat
+from bench.explainers.background import BackgroundSummary
+from bench.models.budget import Budget
+from bench.pipeline.schema import literal_enum, schema_of
+
+
+# The data sources' options, and the preprocessing options they pass to TabularPreprocessor.
+PreprocessConfig = schema_of(TabularPreprocessor, with_target=False)
+_DATA = dict(exclude=("seed",), extra={"preprocess": (PreprocessConfig, PreprocessConfig)})  # seed: the run's
+OpenMLDataConfig = schema_of(OpenMLSource, **_DATA)
+EmbeddedDataConfig = schema_of(EmbeddedSource, **_DATA)
+MnistDataConfig = schema_of(MnistSource, **_DATA)
+CompatOption = literal_enum(get_args(Compat))
+BackgroundSummaryOption = literal_enum(get_args(BackgroundSummary))
+BudgetOption = literal_enum(get_args(Budget))
+
+
+@dataclass
+class MetricsConfig:
+    prediction: Dict[str, Any] = field(default_factory=dict)
+    explanation: Dict[str, Any] = field(default_factory=dict)
+
+
+# The run's own options: their types here, their defaults (with comments) in conf/config.yaml
+# and conf/paths/default.yaml, the one home of each.
+@dataclass
+class ExplainConfig:
+    n_instances: int = MISSING
+    background_size: int = MISSING
+    background_summary: BackgroundSummaryOption = MISSING  # bench/explainers/background.py
+
+
+@dataclass
+class PathsConfig:
+    results: str = MISSING
+    openml_cache: Optional[str] = MISSING
+
+
+@dataclass
+class Config:
+    data: Any = MISSING
+    model: Any = MISSING
+    explainers: Dict[str, Any] = field(default_factory=dict)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    logger: Any = MISSING
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    explain: ExplainConfig = field(default_factory=ExplainConfig)
+    seed: int = MISSING
+    force: bool = MISSING
+    torch_threads: int = MISSING
+    device: str = MISSING  # bench/core/device.py
+    compat: CompatOption = MISSING  # bench.data.synthetic.Compat
+    budget: BudgetOption = MISSING  # bench.models.budget.Budget
+
+
+RUN_OPTIONS = ("random_state", "device")  # set by the run for every model: `seed`, `device`
+
+
+def register_configs() -> None:
+    """The run's schema, the data sources', and one schema per model, explainer and explanation
+    metric, generated from its signature (bench/pipeline/schema.py): `schema_model_<Class>`,
+    `schema_explainer_<Class>`, `schema_metric_<function>`, which conf/ extends."""
+    from bench import explainers, metrics, models  # heavy (torch, shap, captum): only when composing
+
+    cs = ConfigStore.instance()
+    cs.store(name="base_config", node=Config)
+    cs.store(name="schema_data_openml", node=OpenMLDataConfig)
+    cs.store(name="schema_data_embedded", node=EmbeddedDataConfig)
+    cs.store(name="schema_data_mnist", node=MnistDataConfig)
+    for name in models.__all__:
+        cs.store(name=f"schema_model_{name}",
+                 node=schema_of(getattr(models, name), exclude=RUN_OPTIONS, extra={"name": (str, MISSING)}))
+    for name in explainers.__all__:
+        if name != "Explainer":
+            cs.store(name=f"schema_explainer_{name}", node=schema_of(getattr(explainers, name)))
+    for name in metrics.__all__:
+        fn = getattr(metrics, name)
+        if getattr(fn, "info", None) is not None and (fn.info.category != "prediction" or fn.info.needs_model):
+            cs.store(name=f"schema_metric_{name}", node=schema_of(fn, partial=True))

@@ -1,0 +1,402 @@
+"""The loop of one run: task -> split -> fit -> predict -> explain -> score -> record.
+
+Every unit's rows are stored as soon as it finishes, so an error later loses nothing, and a
+rerun skips the finished units (`force=true` recomputes them).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from omegaconf import ListConfig
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+from bench.pipeline.compose import variants
+from bench.data.source import TaskRef
+from bench.data.task import Task
+from bench.core.errors import BenchError, DataUnavailable, IncompatibleModel, NotApplicable, UnusableFold, one_line
+from bench.explainers.background import summarize
+from bench.report.gallery import N_IMAGES, draw_gallery, gallery_path, gallery_row
+from bench.metrics.base import info_of
+from bench.metrics.context import MetricContext
+from bench.metrics.fidelity import accuracy_change, fidelity, fidelity_top5
+from bench.report.model_pictures import model_pictures
+from bench.models.base import input_kind_problem, on_device, task_type_problem
+from bench.pipeline.plan import Plan
+from bench.pipeline.prepare import Fold, prepare_fold, scores
+from bench.data.splits import sample_rows
+from bench.pipeline.progress import progress
+from bench.pipeline.explanation_units import FoldExplanations, FoldWork, is_done, stored_meanwhile, stream, unit_row
+from bench.results import ExplainUnit, FitUnit, config_hash
+from bench.results.entries import interpreter_entry
+from bench.results.units import EXPLANATION, LoadUnit
+from bench.core.versions import versions
+
+log = logging.getLogger("bench")
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    results: str
+    units_computed: int = 0
+    fits: int = 0  # models trained by this run
+    fits_failed: list[str] = field(default_factory=list)  # why, for each that failed
+    skipped: list[tuple[str, DataUnavailable]] = field(default_factory=list)  # (task label, why)
+    units: dict[str, Any] = field(default_factory=dict)  # key -> unit, of every unit of the run
+    resumed_keys: set[str] = field(default_factory=set)  # stored already; a unit computed again leaves it
+    tables: dict[str, str] = field(default_factory=dict)  # markdown of this run's units
+    failed: dict[str, str] = field(default_factory=dict)  # unit key -> the error of a unit this run stored as failed
+
+    def resumed(self, units: list) -> None:
+        self.units.update((unit.key, unit) for unit in units)
+        self.resumed_keys.update(unit.key for unit in units)
+
+    @property
+    def unit_keys(self) -> set[str]:
+        return set(self.units)
+
+    @property
+    def units_resumed(self) -> int:
+        return len(self.resumed_keys)
+
+    @property
+    def every_fit_failed(self) -> bool:
+        return self.fits > 0 and len(self.fits_failed) == self.fits
+
+
+def run(plan: Plan) -> RunSummary:
+    """Every unit of the plan computed or resumed, its rows stored as it finishes. The tables and
+    the tracker's report are the readers' (bench/report/run_report.py), once this returns."""
+    torch.set_num_threads(plan.cfg.torch_threads)
+    summary = RunSummary(plan.run_id, results=plan.cfg.paths.results)
+    refs = plan.source.refs()
+    log.info("run %s: %d task(s) of %s, model=%s, explainers=%s", plan.run_id, len(refs), plan.source.suite,
+             plan.model_name, list(plan.explainers) or "none")
+    with logging_redirect_tqdm():  # log lines print above the progress bar, not through it
+        for ref in progress(refs, desc="tasks"):
+            _run_task(plan, ref, summary)
+    return summary
+
+
+def _data_id(ref: TaskRef) -> str:
+    if ref.task_id is not None:
+        return f"task-{ref.task_id}"
+    return f"dataset-{ref.dataset_id}" if ref.dataset_id is not None else ref.name
+
+
+def _fit_unit_key(plan: Plan, ref: TaskRef, fold: int, split_identity: dict, model_name: str,
+                 model_hash: str) -> FitUnit:
+    model_hash = config_hash(model_hash, split_identity) if split_identity else model_hash
+    return FitUnit(ref.suite, ref.name, _data_id(ref), fold, plan.cfg.seed, model_name, model_hash, plan.metrics_hash)
+
+
+def _units(plan: Plan, ref: TaskRef, fold: int, split_identity: dict) -> tuple[FitUnit, dict[str, ExplainUnit]]:
+    unit = _fit_unit_key(plan, ref, fold, split_identity, plan.model_name, plan.model_hash)
+    return unit, {name: ExplainUnit(unit, name, plan.explainer_hashes[name]) for name in plan.explainers}
+
+
+def _finished_without_loading(plan: Plan, ref: TaskRef, split_identity: dict, summary: RunSummary) -> bool:
+    """With the folds listed, a task whose units are all stored needs no loading at all."""
+    folds = plan.cfg.data.folds
+    if not isinstance(folds, ListConfig):
+        return False
+    units = [_units(plan, ref, fold, split_identity) for fold in dict.fromkeys(folds)]
+    works = [FoldWork.of(plan, *fold_units) for fold_units in units]
+    if not all(work.finished for work in works):
+        return False
+    if "image" in getattr(plan.model_probe, "input_kinds", ()) and any(
+            _picture_missing(plan, *fold_units) for fold_units in units):
+        return False  # perhaps images whose picture is missing: _run_fold draws it
+    for work in works:
+        summary.resumed(work.done)
+    return True
+
+
+def _run_task(plan: Plan, ref: TaskRef, summary: RunSummary) -> None:
+    split_identity = plan.source.split_identity(ref)
+    if _finished_without_loading(plan, ref, split_identity, summary):
+        return
+    load_unit = LoadUnit(ref.suite, ref.name, _data_id(ref))
+    try:
+        task = plan.source.load(ref)
+    except DataUnavailable as e:
+        if not plan.cfg.data.get("skip_missing", False):
+            raise
+        log.warning("skipped %s (%s): %s", ref.label, ref.name, e.reason)
+        summary.skipped.append((f"{ref.label} ({ref.name})", e))
+        summary.units[load_unit.key] = load_unit
+        plan.store.write(load_unit, [{"run_id": plan.run_id, "unit": load_unit.key, "suite": ref.suite,
+                                      "task_id": ref.task_id, "dataset_id": ref.dataset_id, "dataset": ref.name,
+                                      "category": "data", "status": "n/a", "error": str(e)}])
+        return
+    except ValueError as e:  # a data option the source could only check while loading
+        raise BenchError(f"data: {e}") from e
+    plan.store.remove(load_unit)
+    problem = input_kind_problem(plan.model_probe, plan.model_name, task,
+                                 lambda: variants("model", plan.model_name))
+    if problem:
+        raise IncompatibleModel(problem)
+    _say_what_preprocessing_fills_in(plan, task)
+    try:
+        folds = plan.source.folds_of(task)
+    except ValueError as e:
+        raise BenchError(f"{task.name}: {e}") from e
+    for fold in folds:
+        built_on = {option: _fit_unit_key(plan, ref, fold, split_identity, *model)
+                    for option, model in plan.built_on.items()}
+        _run_fold(plan, task, fold, *_units(plan, ref, fold, split_identity), summary, built_on=built_on)
+
+
+def _say_what_preprocessing_fills_in(plan: Plan, task: Task) -> None:
+    """One warning per task naming the missing cells that preprocessing imputes (or refuses)."""
+    describe = getattr(plan.source.preprocessor(task), "describe_missing", None)
+    message = describe(task.X) if describe is not None else None
+    if message:
+        log.warning("%s (%s): %s", task.name, task.suite, message)
+
+
+def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: dict[str, ExplainUnit],
+              summary: RunSummary, built_on: dict[str, FitUnit]) -> None:
+    work = FoldWork.of(plan, unit, explain_units)
+    summary.resumed(work.done)
+    if work.finished and (task.input_kind != "image" or not _picture_missing(plan, unit, explain_units)):
+        return
+    split = task.split(fold)
+    base = {"run_id": plan.run_id, "suite": unit.suite, "input_kind": task.input_kind, "task_id": task.task_id,
+            "dataset_id": task.dataset_id, "dataset": task.name, "fold": fold, "split_kind": split.kind,
+            "split_seed": split.seed, "n_train": len(split.train), "seed": plan.cfg.seed, "model": plan.model_name,
+            "model_config": plan.model_config, "versions": versions(), "device": plan.device}
+    not_done = ([] if work.fit_done else [unit]) + [explain_units[name] for name in work.explain_pending]
+    problem = task_type_problem(plan.model_probe, plan.model_name, task)
+    if problem:
+        _record_not_applicable(plan, task, fold, not_done, base, problem, summary)
+        return
+    try:
+        prepared = prepare_fold(task, split, plan.source.preprocessor(task))
+    except UnusableFold as e:  # data no model can learn from: an answer, not a failure to retry
+        _record_not_applicable(plan, task, fold, not_done, base, f"data: {e}", summary)
+        return
+    model, fitted = _fitted_model(plan, unit, work, task, prepared, base, summary, built_on)
+    if model is None:
+        return  # failed (the explainers wait for a rerun), or only the picture was missing and the model is gone
+    # The sample depends on the task, fold and seed only: every model and explainer is scored
+    # on the same test points.
+    fold_key = f"{unit.data_id}/fold{fold}"
+    sample = sample_rows(len(prepared.X_test), plan.cfg.explain.n_instances, stream(plan, fold_key + "/sample"))
+    background = summarize(prepared.X_train, plan.cfg.explain.background_size, plan.cfg.explain.background_summary,
+                           stream(plan, fold_key + "/background"))
+    # One context per fold: what the fold's metrics compute once (ground truth, a retrained
+    # model) is shared by every explainer.
+    context = MetricContext(background=background, task_type=task.task_type, X_train=prepared.X_train,
+                            y_train=prepared.y_train, explain=None,
+                            fit=lambda X_fit, y_fit: plan.model_factory(task.task_type).fit(X_fit, y_fit),
+                            seed=plan.cfg.seed, stream=fold_key, synthetic=task.metadata.get("truth"))
+    fold_explanations = FoldExplanations(plan, task, model, prepared, sample, context, base,
+                                         record=lambda u, rows: _record(plan, u, rows, summary),
+                                         resumed=summary.resumed)
+    for name in progress(work.to_explain_or_score, desc=f"{task.name} fold {fold}: explainers"):
+        fold_explanations.run(explain_units[name], explain=name in work.explain_pending,
+                              metric_units=work.metrics_pending.get(name, []))
+    if task.input_kind == "image":
+        _write_gallery(plan, task, unit, explain_units, model, prepared.X_train, prepared.X_test, context,
+                       model_changed=fitted)
+
+
+def _fitted_model(plan: Plan, unit: FitUnit, work: FoldWork, task: Task, prepared: Fold, base: dict,
+                  summary: RunSummary, built_on: dict[str, FitUnit]) -> tuple[object | None, bool]:
+    """(the fold's model, whether this run trained it): the stored one, or one trained now; None
+    when its fit failed, or when only a picture was missing and the model is gone (not worth a
+    training). One run at a time trains the model or scores its predictions; one that waited for
+    it takes what the other stored."""
+    with plan.store.claim(unit):
+        if not work.fit_done and is_done(plan, unit):
+            work.fit_done = True
+            stored_meanwhile(unit, [unit], summary.resumed)
+        model = None if plan.cfg.force else plan.store.load_artifact(unit, "model.pkl")
+        if model is None and work.finished:
+            return None, False
+        # The model is stored but these prediction metrics are new (or failed before): score the
+        # stored predictions rather than train again, unless they are gone.
+        predictions = None if model is None or work.fit_done else plan.store.load_artifact(unit, "predictions.pkl")
+        if model is None or (predictions is None and not work.fit_done):
+            return _fit_unit(plan, unit, task, prepared, base, summary, built_on), True
+        on_device(model, plan.cfg.device)  # this run's device, wherever the model was trained
+        if predictions is not None:
+            _score_unit(plan, unit, task, predictions, base, summary, model, prepared)
+        return model, False
+
+
+def _picture_missing(plan: Plan, unit: FitUnit, explain_units: dict[str, ExplainUnit]) -> bool:
+    """A picture of the fold missing: the explanations' (bench/report/gallery.py), when there are stored
+    explanations to draw, or the model's own (`model_pictures`), which need the model alone."""
+    path = gallery_path(plan.cfg.paths.results, unit)
+    own = model_pictures(plan.model_probe)
+    if own and not all(picture.exists() for picture in own.paths(path.with_suffix(""))):
+        return True
+    return not path.exists() and any(plan.store.has_artifact(explain_unit, EXPLANATION)
+                                     for explain_unit in explain_units.values())
+
+
+def _write_gallery(plan: Plan, task: Task, unit: FitUnit, explain_units: dict[str, ExplainUnit], model,
+                   X_train: np.ndarray, X_test: np.ndarray, context: MetricContext, *, model_changed: bool) -> None:
+    """The fold's picture (bench/report/gallery.py) from the stored explanations, and the model's own
+    pictures (bench/report/model_pictures.py) when the model is new or one is missing (they depend on the
+    model alone, and FLINT's activation maximisations take seconds). A picture that cannot be drawn is a warning: the
+    rows it would show are stored."""
+    deletion = plan.explanation_metrics.get("deletion_auc")
+    options = getattr(deletion, "keywords", {})
+    rows, images = [], None
+    try:
+        for name, explain_unit in explain_units.items():
+            stored = plan.store.load_artifact(explain_unit, EXPLANATION)
+            if stored is None or not stored["explanation"].offers("attribution"):
+                continue  # n/a or failed: its row says why
+            X = X_test[stored["test_rows"]]
+            images = X[:N_IMAGES] if images is None else images
+            rows.append(gallery_row(name, model, X, stored["explanation"], context, options,
+                                    stream(plan, f"{explain_unit.key}/gallery")))
+        if rows:
+            path = gallery_path(plan.cfg.paths.results, unit)
+            draw_gallery(images, rows, f"{task.name} fold {unit.fold}: {plan.model_name}", path)
+            log.info("%s fold %d: explanations drawn in %s", task.name, unit.fold, path)
+        stem = gallery_path(plan.cfg.paths.results, unit).with_suffix("")
+        own = model_pictures(model)
+        if own and (model_changed or not all(path.exists() for path in own.paths(stem))):
+            for path in own.draw(model, X_train, X_test, stem):
+                log.info("%s fold %d: %s drawn in %s", task.name, unit.fold, own.what, path)
+    except Exception as e:
+        log.warning("%s fold %d: the picture of the explanations could not be drawn: %s", task.name, unit.fold,
+                    one_line(e))
+
+
+def _record_not_applicable(plan: Plan, task: Task, fold: int, units: list, base: dict, reason: str,
+                           summary: RunSummary) -> None:
+    log.warning("%s fold %d: %s", task.name, fold, reason)
+    for unit in units:
+        _record(plan, unit, [unit_row(base, unit) | {"status": "n/a", "error": reason}], summary)
+
+
+def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, summary: RunSummary,
+              built_on: dict[str, FitUnit]):
+    model = plan.model_factory(task.task_type)
+    for option, base_unit in built_on.items():
+        _reuse_stored_fit(plan, model, option, base_unit)
+    summary.fits += 1
+    start = time.perf_counter()
+    try:
+        model.fit(fold.X_train, fold.y_train)
+        fit_seconds = time.perf_counter() - start
+        n_classes = None if fold.classes is None else len(fold.classes)
+        y_score = scores(model, fold.X_test, n_classes)
+    except Exception as e:  # a model that crashes is a failed row, not a failed run
+        log.error("%s fold %d %s failed: %s", task.name, unit.fold, plan.model_name, one_line(e))
+        summary.fits_failed.append(f"{task.name} fold {unit.fold}: {one_line(e)}")
+        _record(plan, unit, [{**unit_row(base, unit), "status": "failed", "error": one_line(e),
+                              "duration_s": time.perf_counter() - start}], summary)
+        return None
+    predictions = {"y_test": fold.y_test, "y_score": y_score, "classes": fold.classes, "fit_seconds": fit_seconds,
+                   "epochs": getattr(model, "history_", {}).get("epochs"),
+                   **_interpreter_scores(model, fold.X_test, n_classes)}
+    # Predictions before the model: a stored model is what a rerun takes as "fitted", so a kill
+    # between the two writes must leave no model without its predictions.
+    plan.store.save_artifact(unit, "predictions.pkl", predictions)
+    plan.store.save_artifact(unit, "model.pkl", model)
+    _score_unit(plan, unit, task, predictions, base, summary, model, fold)
+    return model
+
+
+def _reuse_stored_fit(plan: Plan, model, option: str, base_unit: FitUnit) -> None:
+    """A model built on another (FLINT post-hoc's base) takes the fit that a run of that model on
+    the same fold and seed stored, rather than training it again; else it trains it itself. A run
+    training that fit now (a job of the same sweep) is waited for."""
+    if plan.cfg.force:
+        stored = None
+    else:
+        with plan.store.claim(base_unit):
+            stored = plan.store.load_artifact(base_unit, "model.pkl")
+    if stored is None:
+        log.info("%s: no stored %s of this fold and seed; %s trains its own", plan.model_name, base_unit.model, option)
+        return
+    model.set_params(**{option: on_device(stored, plan.cfg.device)})
+    log.info("%s: %s is the stored %s (%s)", plan.model_name, option, base_unit.model, base_unit.folder)
+
+
+def _interpreter_scores(model, X_test: np.ndarray, n_classes: int | None) -> dict:
+    """An interpreter learnt with the model (FLINT's g): its scores, or why it could not give any
+    (a failed interpreter does not fail the model's fit)."""
+    if n_classes is None or not callable(getattr(model, "interpreter_proba", None)):
+        return {}
+    try:
+        return {"interpreter_score": scores(model, X_test, n_classes, "interpreter_proba")}
+    except Exception as e:
+        return {"interpreter_error": one_line(e)}
+
+
+def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: dict, summary: RunSummary, model,
+                fold: Fold) -> None:
+    y_test, y_score, g_score = predictions["y_test"], predictions["y_score"], predictions.get("interpreter_score")
+    # (model name, metric name, how to score, the metric, what it compares): the model's prediction
+    # metrics; for a model with an interpreter, the interpreter's entry "<model>:g": its prediction
+    # metrics, its fidelity to f and its accuracy's change from f's (scores of g, so g's row carries
+    # them). A metric that attacks the model (fgsm_accuracy) is also given it and the fold's rows.
+    def scorer(fn):
+        if not info_of(fn).needs_model:
+            return fn
+        return lambda reference, score: fn(reference, score, model, fold.X_test, fold.X_train)
+
+    scored = [(plan.model_name, name, scorer(fn), fn, y_test, y_score) for name, fn in plan.prediction_metrics.items()]
+    if g_score is not None:
+        interpreter = interpreter_entry(plan.model_name)
+        scored += [(interpreter, name, fn, fn, y_test, g_score) for name, fn in plan.prediction_metrics.items()
+                   if not info_of(fn).needs_model]  # g has no network of its own to attack
+        scored += [(interpreter, fn.__name__, fn, fn, y_score, g_score) for fn in (fidelity, fidelity_top5)]
+        scored.append((interpreter, "accuracy_change", lambda labels, g: accuracy_change(labels, y_score, g),
+                       accuracy_change, y_test, g_score))
+    rows = []
+    for model_name, name, score_with, fn, reference, score in scored:
+        info = info_of(fn)
+        if task.task_type not in info.task_types:
+            continue
+        row = {**unit_row(base, unit), "model": model_name, "metric": name, "category": info.category,
+               "higher_is_better": info.higher_is_better, "n_instances": len(y_test),
+               "duration_s": predictions["fit_seconds"]}
+        try:
+            rows.append({**row, "value": score_with(reference, score), "status": "ok"})
+        except NotApplicable as e:
+            rows.append({**row, "status": "n/a", "error": str(e)})
+        except Exception as e:  # one metric that cannot be computed does not discard the model
+            rows.append({**row, "status": "failed", "error": one_line(e)})
+    rows += _fit_cost_rows(unit, base, predictions)
+    if "interpreter_error" in predictions:
+        rows.append({**unit_row(base, unit), "model": interpreter_entry(plan.model_name), "status": "failed",
+                     "error": f"the interpreter gave no predictions: {predictions['interpreter_error']}"})
+    log.info("%s fold %d %s: fitted in %.1fs, %s", task.name, unit.fold, plan.model_name, predictions["fit_seconds"],
+             ", ".join(f"{'' if r['model'] == plan.model_name else r['model'] + ' '}{r['metric']}={r['value']:.4f}"
+                       for r in rows if r["status"] == "ok" and r["category"] != "cost"))  # its time leads the line
+    _record(plan, unit, rows, summary)
+
+
+def _fit_cost_rows(unit: FitUnit, base: dict, predictions: dict) -> list[dict]:
+    """The training's cost, in the cost table beside the explainers': seconds, and seconds per
+    epoch for a net (FLINT's overhead over its plain cnn is per epoch)."""
+    seconds, epochs = predictions["fit_seconds"], predictions.get("epochs")
+    costs = {"fit_seconds": seconds, **({"fit_seconds_per_epoch": seconds / epochs} if epochs else {})}
+    return [{**unit_row(base, unit), "metric": name, "category": "cost", "value": value, "higher_is_better": False,
+             "status": "ok", "duration_s": seconds} for name, value in costs.items()]
+
+
+def _record(plan: Plan, unit, rows: list[dict], summary: RunSummary) -> None:
+    plan.store.write(unit, rows)
+    plan.tracker.log_rows(rows)
+    summary.units_computed += 1
+    errors = [row["error"] for row in rows if row["status"] == "failed"]
+    if errors:
+        summary.failed[unit.key] = errors[0]
+    summary.units[unit.key] = unit
+    summary.resumed_keys.discard(unit.key)  # its stored file could not be read: computed, not resumed

@@ -163,9 +163,9 @@ def test_device_cuda_without_a_gpu_says_so_before_any_work(results):
 
 def test_rows_record_the_device_and_the_versions_that_decide_them(results):
     plan = make_plan(compose_config(["model=logreg"], results))
-    assert plan.device.startswith("cpu (")  # a scikit-learn model computes on the CPU whatever `device` says
+    assert plan.device_name.startswith("cpu (")  # a scikit-learn model computes on the CPU whatever `device` says
     torch_plan = make_plan(compose_config(["device=cpu"], results))
-    assert torch_plan.model_probe.device == "cpu" and torch_plan.device.startswith("cpu (")
+    assert torch_plan.model_probe.device == "cpu" and torch_plan.device_name.startswith("cpu (")
 
 
 @pytest.mark.parametrize("data", ["embedded", "xai_synthetic"])

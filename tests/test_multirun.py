@@ -14,7 +14,7 @@ from bench.cli.multirun import (SUMMARY_FILE, Sweep, launcher_overrides, read_jo
                             write_job_summary)
 from bench.core.paths import PROJECT_ROOT
 from bench.results import ResultStore
-from bench.pipeline.run import RunSummary
+from bench.pipeline.recorder import RunSummary
 from tests.conftest import FAST
 
 

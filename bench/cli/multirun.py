@@ -35,7 +35,7 @@ SUMMARY_FILE = "bench_summary.json"
 
 
 def write_job_summary(summary, output_dir: str | Path, overrides: list[str]) -> Path:
-    """A finished job's bench.pipeline.run.RunSummary (units, skipped datasets, counts) and its overrides."""
+    """A finished job's bench.pipeline.recorder.RunSummary (units, skipped datasets, counts) and its overrides."""
     content = {
         "overrides": list(overrides),
         "run_id": summary.run_id,

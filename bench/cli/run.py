@@ -7,14 +7,15 @@ from omegaconf import DictConfig
 
 from bench.pipeline import run as pipeline
 from bench.pipeline.plan import make_plan
+from bench.pipeline.recorder import RunSummary
 from bench.report.run_report import report_run
 
 
-def run(cfg: DictConfig) -> pipeline.RunSummary:
+def run(cfg: DictConfig) -> RunSummary:
     plan = make_plan(cfg)
     try:
         summary = pipeline.run(plan)
-        summary.tables = report_run(plan.store, summary.results, summary.units.values(), plan.tracker)
+        summary.tables = report_run(plan.store, plan.results, summary.units.values(), plan.tracker)
     finally:
         plan.tracker.finish()
     return summary

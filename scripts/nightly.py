@@ -10,9 +10,10 @@
    `experiment=nightly_images` (images, its bases cnn and cnn_tanh first), with joblib and
    `--jobs` workers by default, or the launcher an override picks (`hydra/launcher=slurm ...`);
 2. the reproductions (`scripts/reproduce.py`, each a process of its own) at the nightly's CPU
-   budget (REPRODUCTIONS: one seed, 10 attacked images, ...), offline from ../shared/data, into
-   a results folder of their own, --results/reproduce (their rows are the papers' tasks, not the
-   leaderboard's), resuming what is stored there; --tracks picks among the three;
+   budget (each one's `nightly` options in bench/papers: one seed, 10 attacked images, ...),
+   offline from ../shared/data, into a results folder of their own, --results/reproduce (their
+   rows are the papers' tasks, not the leaderboard's), resuming what is stored there; --tracks
+   picks among the three;
 3. `python -m bench.report`: the leaderboard of every row under --results, a section per
    modality, into --out, with the page of reproductions from --reproductions (default
    --results/reproduce/reproduction: the nightly's own; results/reproduction holds the full runs);
@@ -38,12 +39,14 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import papers
 from bench.report import main as report
 from bench.pipeline.offline import import_for_experiment
 from bench.core.errors import BenchError
 from bench.core.io import write_bytes_atomic
 from bench.cli.multirun import Sweep, launcher_overrides, run_sweep, sweep_dir
 from bench.core.figures import in_256_colours
+from bench.papers.reproduction import output_dir
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 SWEPT = {"tables": "nightly", "images": "nightly_images"}  # track -> the experiment it sweeps
@@ -51,18 +54,6 @@ TRACKS = (*SWEPT, "reproductions")
 # Each track's bases (conf/experiment/nightly*.yaml), swept first on their own: with several
 # workers, the models built on them would otherwise start before their fits are stored.
 BASES = {"tables": "model=mlp", "images": "model=cnn,cnn_tanh"}
-# The reproductions at the nightly's CPU budget: scripts/reproduce.py's options per table, a
-# fraction of the full runs' (README), each about 1 to 6 minutes on 2 cores. The tables whose
-# jobs are independent get the nightly's --jobs; the others run one job at a time, so that a model
-# reuses the stored fit of the base its sweep trains first.
-PARALLEL = ("imn-table8", "imn-table3")
-REPRODUCTIONS = {
-    "imn-table8": ["seed=0"],  # 1 seed of 3
-    "imn-table3": ["--seeds", "1", "--rhos", "0.0,0.5,0.99"],  # 1 seed of 5; 3 rhos of 5
-    "flint-table1": ["--seeds", "1"],  # 1 seed of 3
-    "atex-figure": ["--images", "10"],  # 10 attacked images of 1,000
-    "cnn-inte": ["--seeds", "1", "--no-sweep"],  # 1 seed of 3, without the sweep over k1, k2, layer
-}
 
 
 def find_chromium() -> str | None:
@@ -110,15 +101,19 @@ def reproduce_dir(args: argparse.Namespace) -> Path:
 
 
 def reproduce(args: argparse.Namespace) -> list[str]:
-    """Every reproduction at the nightly's budget (REPRODUCTIONS), in its own process, into
-    reproduce_dir(args); the failed ones' names. The processes print as they go."""
+    """Every reproduction of bench.papers.REPRODUCTIONS with its `nightly` options (a fraction of
+    the full run's, README), each in its own process, into reproduce_dir(args); the failed ones'
+    names. The processes print as they go."""
     failed = []
-    for table, options in REPRODUCTIONS.items():
-        jobs = ["--jobs", str(args.jobs or 2)] if table in PARALLEL else []
+    for reproduction in papers.REPRODUCTIONS:
+        table = reproduction.name
+        # Independent jobs get the nightly's workers; the others run one job at a time, so that a
+        # model reuses the stored fit of the base its sweep trains first.
+        jobs = ["--jobs", str(args.jobs or 2)] if reproduction.independent_jobs else []
         # Offline even with --online: the budget is the data of ../shared/data (online, IMN's Table 8
         # alone would download 27 more datasets, some of millions of rows).
         command = [sys.executable, str(Path(__file__).with_name("reproduce.py")), table,
-                   "--results", str(reproduce_dir(args)), "--cache", args.cache, *jobs, *options]
+                   "--results", str(reproduce_dir(args)), "--cache", args.cache, *jobs, *reproduction.nightly]
         print(f"\n$ {' '.join(command[1:])}", flush=True)
         started = time.perf_counter()
         code = subprocess.run(command).returncode
@@ -173,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     swept = time.perf_counter()
     unreproduced = reproduce(args) if "reproductions" in tracks else []
     reproduced = time.perf_counter()
-    reproductions = args.reproductions or str(reproduce_dir(args) / "reproduction")
+    reproductions = args.reproductions or str(output_dir(reproduce_dir(args)))
     code = report.main(["--results", args.results, "--out", args.out, "--reproductions", reproductions])
     if code != 0:
         return code

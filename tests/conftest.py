@@ -1,14 +1,16 @@
 """Fixtures shared by the tests: the real configs composed as a run would, a results folder
-of the test's own, sockets that refuse to connect, a folder made read-only, ../shared/data when it exists, and stand-ins
-for SLURM's commands."""
+of the test's own, the command line run in this process, sockets that refuse to connect, a folder
+made read-only, ../shared/data when it exists, and stand-ins for SLURM's commands."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
 import stat
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Callable
 import openml
 import pytest
 import torch
+from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig
 
 from bench.pipeline.compose import compose
@@ -27,7 +30,8 @@ from bench.core.paths import find_shared_data
 # Small enough for seconds, large enough that every code path runs.
 FAST = ["explain.n_instances=4", "explain.background_size=10", "data.n_train=200", "data.n_test=40"]
 # The default model (hyperlinear) at a size that trains in a fraction of a second.
-FAST_MODEL = ["model.epochs=8", "model.warmup_epochs=2", "model.hidden_size=32", "model.n_blocks=1"]
+FAST_MODEL = ["model.training.epochs=8", "model.training.warmup_epochs=2", "model.hidden_size=32",
+              "model.n_blocks=1"]
 FAST_EXPLAINERS = ["explainers.kernel_shap.nsamples=64", "explainers.ig.n_steps=8",  # for explainers=default
                    "explainers.lime.num_samples=200"]
 # explainers=all, each at a fraction of a second on small models. Kernel SHAP's least squares
@@ -57,6 +61,46 @@ def one_torch_thread():
 @pytest.fixture
 def results(tmp_path: Path) -> Path:
     return tmp_path / "results"
+
+
+@dataclass(frozen=True)
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def bench_cli(monkeypatch, capsys) -> Callable[..., CliResult]:
+    """`bench ARGS` run in this process (bench.__main__.cli), as the command line runs it: what it
+    exits with and prints. Seconds faster than a subprocess, which imports torch and the rest
+    again; the few end-to-end tests that need a real process start one (tests/test_cli.py).
+    Without HYDRA_FULL_ERROR unless a test sets it; Hydra's logging (handlers on the root logger,
+    writing to the streams captured for this call) is undone after each call."""
+    from bench.__main__ import cli
+
+    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+
+    def run(*args: str) -> CliResult:
+        monkeypatch.setattr(sys, "argv", ["bench", *args])
+        capsys.readouterr()  # what was printed before is not this call's
+        root = logging.getLogger()
+        handlers, level = root.handlers[:], root.level
+        try:
+            cli()
+            code = 0
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else int(done.code is not None)
+        finally:
+            for handler in set(root.handlers) - set(handlers):
+                handler.close()
+            root.handlers[:] = handlers
+            root.setLevel(level)
+            GlobalHydra.instance().clear()  # Hydra clears it itself, except where it fails first
+        out, err = capsys.readouterr()
+        return CliResult(code, out, err)
+
+    return run
 
 
 @pytest.fixture

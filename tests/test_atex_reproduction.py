@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.papers.atex import EPSILONS, compare, entry, plot, read_published, summarise
+from bench.papers.atex import EPSILONS, PUBLISHED, compare, entry, plot, summarise
+from bench.papers.reproduction import read_published
 from tests.conftest import compose_config
 from tests.test_reproduction import sweep_params
 
@@ -22,7 +23,7 @@ def test_the_curve_means_over_seeds_beside_the_paper_with_the_transcription_tole
         row("cnn_tanh", "accuracy", 0.93), row("cnn_tanh", "fgsm_accuracy", 0.08),
         {**row("atex", "topk_at_0_04", 0.0), "status": "failed"},
     ])
-    result = compare(summarise(rows), read_published()).set_index(["row", "column", "epsilon"])
+    result = compare(summarise(rows), read_published(PUBLISHED)).set_index(["row", "column", "epsilon"])
     base = result.loc[("topk_intersection", "cnn_tanh", 0.02)]
     assert base["ours"] == pytest.approx(0.73) and base["n_seeds"] == 2 and base["paper"] == pytest.approx(0.700)
     assert base["diff"] == pytest.approx(0.03) and base["note"].startswith("agrees")
@@ -41,7 +42,7 @@ def test_the_curve_means_over_seeds_beside_the_paper_with_the_transcription_tole
 
 def test_the_plot_is_written(tmp_path):
     rows = pd.DataFrame([row(model, entry("topk", eps), 0.6) for model in ("cnn_tanh", "atex") for eps in EPSILONS])
-    plot(compare(summarise(rows), read_published()), tmp_path / "figure.png")
+    plot(compare(summarise(rows), read_published(PUBLISHED)), tmp_path / "figure.png")
     assert (tmp_path / "figure.png").stat().st_size > 1000
 
 
@@ -58,7 +59,7 @@ def test_the_experiment_attacks_saliency_at_the_figure_epsilons():
 def test_a_difference_gets_the_reason_the_rows_support():
     def notes(values, n_train, n=1000):
         rows = pd.DataFrame([row(model, "topk_at_0_02", value, n=n) for model, value in values.items()])
-        result = compare(summarise(rows), read_published(), n_train=n_train)
+        result = compare(summarise(rows), read_published(PUBLISHED), n_train=n_train)
         return result.set_index(["row", "column", "epsilon"])["note"]
 
     # The paper at 0.02: no defence 0.700, ATEX 0.760, gain 0.060.

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.papers.cnn_inte import COLUMNS, compare, plot_sweep, summarise, summarise_sweep
+from bench.papers.cnn_inte import compare, plot_sweep, summarise, summarise_sweep
+from bench.papers.reproduction import COLUMNS
 from scripts import reproduce
 from tests.conftest import compose_config
 from tests.test_reproduction import sweep_params

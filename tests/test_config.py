@@ -90,7 +90,7 @@ def test_a_wrong_type_fails_at_composition():
     assert isinstance(error.value.__cause__, ValidationError)
     assert "task_id" in str(error.value.__cause__)
     with pytest.raises(ConfigCompositionException):
-        compose_config(["model.epochs=many"])
+        compose_config(["model.training.epochs=many"])
 
 
 def test_an_unknown_option_lists_the_available_ones():
@@ -141,13 +141,15 @@ def test_an_empty_results_folder_is_refused():
 @pytest.mark.parametrize("overrides, message", [
     (["model=logreg", "model.C=-1"], "model=logreg: The 'C' parameter of LogisticRegression must be a float in the "
                                      "range (0.0, inf]. Got -1 instead."),
-    (["model=mlp", "model.batch_size=0"], "The 'batch_size' parameter of MLP must be an int in the range [1, inf)"),
-    (["model=mlp", "model.epochs=0"], "The 'epochs' parameter of MLP must be an int in the range [1, inf)"),
+    (["model=mlp", "model.training.batch_size=0"], "The 'batch_size' parameter of MLP.training must be an int in the "
+                                                   "range [1, inf)"),
+    (["model=mlp", "model.training.epochs=0"], "The 'epochs' parameter of MLP.training must be an int in the range "
+                                               "[1, inf)"),
     (["model=mlp", "model.hidden_sizes=[16,0]"], "hidden_sizes must be positive integers, got [16, 0]"),
     (["model=catboost", "model.depth=40"], "The 'depth' parameter of CatBoost must be an int in the range [1, 16]"),
-    (["model=hyperlinear", "model.patience=5"], "early stopping (patience=5) would cut the cosine restarts"),
-    (["model=hyperlinear", "model.batch_size=1"], "The 'batch_size' parameter of HyperLinear must be an int in the "
-                                                  "range [2, inf)"),
+    (["model=hyperlinear", "model.training.patience=5"], "early stopping (patience=5) would cut the cosine restarts"),
+    (["model=hyperlinear", "model.training.batch_size=1"], "The 'batch_size' parameter of HyperLinear.training must be "
+                                                           "an int in the range [2, inf)"),
 ])
 def test_a_bad_model_option_is_named_when_the_plan_is_made(overrides, message, results):
     with pytest.raises(BenchError) as error:

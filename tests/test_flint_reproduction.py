@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.papers.flint import compare, read_published, summarise
+from bench.papers.flint import PUBLISHED, compare, summarise
+from bench.papers.reproduction import read_published
 from tests.conftest import compose_config
 from tests.test_reproduction import sweep_params
 
@@ -26,7 +27,7 @@ def test_table1_means_over_seeds_in_percent_beside_the_paper_with_notes():
         row("flint", "accuracy", 0.1, 0, "native"),  # an explanation row: not f's accuracy
         {**row("flint", "accuracy", 0.0, 2), "status": "failed"},
     ])
-    result = compare(summarise(rows), read_published(), n_train=5000).set_index("row")
+    result = compare(summarise(rows), read_published(PUBLISHED), n_train=5000).set_index("row")
     assert result.loc["accuracy_base_f", "ours"] == pytest.approx(98.5)
     assert result.loc["accuracy_base_f", "ours_std"] == pytest.approx(np.std([98, 99], ddof=1))
     assert result.loc["accuracy_base_f", "diff"] == pytest.approx(98.5 - 98.9)

@@ -16,7 +16,7 @@ def test_an_explanation_of_the_wrong_shape_is_a_failed_row_and_the_others_are_sc
         return Explanation(np.zeros((len(X), 10)), "attribution", target)
 
     monkeypatch.setattr("bench.explainers.Saliency.explain", flattened_to_ten_features)
-    cfg = compose_config(["data=digits", "model=cnn", "model.epochs=1", "explainers=[saliency,random]",
+    cfg = compose_config(["data=digits", "model=cnn", "model.training.epochs=1", "explainers=[saliency,random]",
                           "explain.n_instances=4"], results)
     bench_run.run(cfg)
     rows = ResultStore(results).read_all()

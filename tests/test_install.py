@@ -61,7 +61,7 @@ def test_the_wheel_carries_the_configs_manifests_and_baselines(venv, tmp_path):
                  "import bench.core.paths as p; print(p.__file__, p.CONF_DIR, p.SHIPPED_ROOT)"], cwd=tmp_path)
     assert probe.returncode == 0, probe.stderr
     module, conf, shipped_root = map(Path, probe.stdout.split())
-    assert module.resolve().is_relative_to(venv.resolve()) and conf == shipped_root / "conf" and shipped_root == module.parent
+    assert module.resolve().is_relative_to(venv.resolve()) and conf == shipped_root / "conf" and shipped_root == module.parents[1]  # bench/, above bench/core/
     for folder, pattern in (("conf", "*.yaml"), ("datasets", "*.csv"), ("baselines", "*.csv")):
         in_checkout = sorted(p.relative_to(SHIPPED_ROOT / folder) for p in (SHIPPED_ROOT / folder).rglob(pattern))
         assert in_checkout and in_checkout == sorted(p.relative_to(shipped_root / folder)

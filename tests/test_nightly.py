@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bench.papers import REPRODUCTIONS
 from scripts import nightly
 
 
@@ -28,7 +29,7 @@ def test_each_track_sweeps_its_experiment_and_only_the_tables_import_openml_task
     # Then every reproduction at the nightly's budget, into the same results folder, and the page
     # of the nightly's own reproductions.
     # Their rows go to a folder of their own: the leaderboard is built from every row under --results.
-    assert [command[0] for command in reproduced] == list(nightly.REPRODUCTIONS)
+    assert [command[0] for command in reproduced] == [reproduction.name for reproduction in REPRODUCTIONS]
     assert reproduced[0] == ["imn-table8", "--results", str(tmp_path / "reproduce"), "--cache", "results/openml-cache",
                              "--jobs", "2", "seed=0"]  # independent jobs: the nightly's workers
     assert reproduced[3] == ["atex-figure", "--results", str(tmp_path / "reproduce"), "--cache",

@@ -45,33 +45,40 @@ def test_the_manipulation_rows_refuse_options_that_would_split_their_one_attack(
 
 def test_the_budget_sets_every_nets_epochs_and_schedule_together(results):
     smoke = make_plan(compose_config(["budget=smoke", "model=flint"], results)).model_probe
-    assert (smoke.epochs, smoke.gamma_from, smoke.beta_from, smoke.l1_from, smoke.entropy_from) == (1, 1, 1, 1, 1)
+    assert (smoke.training.epochs, smoke.gamma_from, smoke.beta_from, smoke.l1_from, smoke.entropy_from) == \
+        (1, 1, 1, 1, 1)
     atex = make_plan(compose_config(["budget=smoke", "model=atex", "data=mnist_embedded"], results)).model_probe
-    assert (atex.epochs, atex.base.epochs) == (1, 1)  # the base it is built on too
+    assert (atex.training.epochs, atex.base.training.epochs) == (1, 1)  # the base it is built on too
     embedded = make_plan(compose_config(["budget=smoke"], results)).model_probe  # 30 epochs by default here
-    assert (embedded.epochs, embedded.warmup_epochs) == (SMOKE_EPOCHS, 0)
+    assert (embedded.training.epochs, embedded.training.warmup_epochs) == (SMOKE_EPOCHS, 0)
+    assert embedded.training.lr == HyperLinear.loop().lr  # what is not counted in epochs stays
     paper = make_plan(compose_config(["budget=paper"], results))
-    assert paper.model_probe.epochs == HyperLinear().epochs == 500
+    assert paper.model_probe.training.epochs == HyperLinear.loop().epochs == 500
     default = make_plan(compose_config([], results))
-    assert default.model_probe.epochs == 30
+    assert default.model_probe.training.epochs == 30
     assert len({paper.model_hash, default.model_hash, make_plan(compose_config(["budget=smoke"], results)).model_hash}) \
         == 3  # each budget's fits are stored apart
 
 
 def test_a_budget_refuses_to_undo_epochs_given_on_the_command_line_or_a_papers_own_budget():
-    assert "would undo model.epochs" in budget_conflict("smoke", ["model=mlp", "model.epochs=6"], None)
+    assert "would undo model.training.epochs" in budget_conflict("smoke", ["model=mlp", "model.training.epochs=6"],
+                                                                  None)
     assert "would undo model.base.beta_from" in budget_conflict("paper", ["model.base.beta_from=2"], None)
+    assert "would undo model.base.training.warmup_epochs" in budget_conflict(
+        "smoke", ["model.base.training.warmup_epochs=2"], None)
     assert "experiment=paper_imn_xaibench holds its paper's setting" in budget_conflict(
         "paper", ["experiment=paper_imn_xaibench"], "paper_imn_xaibench")
-    assert budget_conflict("smoke", ["experiment=paper_imn_xaibench", "model.lr=0.1"], "paper_imn_xaibench") is None
-    assert budget_conflict("default", ["model.epochs=6"], None) is None
+    assert budget_conflict("smoke", ["experiment=paper_imn_xaibench", "model.training.lr=0.1"],
+                           "paper_imn_xaibench") is None
+    assert budget_conflict("default", ["model.training.epochs=6"], None) is None
 
 
 def test_a_budget_leaves_what_is_not_counted_in_epochs():
     assert epoch_options(LogisticRegression, {}, "smoke") == {}
-    assert epoch_options(Flint, {"beta_from": 3, "lr": 0.1}, "smoke") == {
-        "epochs": 1, "warmup_epochs": 0, "gamma_from": 1, "beta_from": 1, "l1_from": 1, "entropy_from": 1}
-    assert epoch_options(Flint, {"epochs": 3, "beta_from": 2}, "paper")["beta_from"] == 3  # the constructor's
+    assert epoch_options(Flint, {"beta_from": 3, "training": {"lr": 0.1, "warmup_epochs": 2}}, "smoke") == {
+        "training": {"epochs": 1, "warmup_epochs": 0}, "gamma_from": 1, "beta_from": 1, "l1_from": 1, "entropy_from": 1}
+    paper = epoch_options(Flint, {"training": {"epochs": 3}, "beta_from": 2}, "paper")
+    assert paper["beta_from"] == 3 and paper["training"]["epochs"] == 12  # the constructor's, its loop's
 
 
 def test_a_bad_budget_lists_the_allowed_ones():

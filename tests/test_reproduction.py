@@ -9,8 +9,10 @@ import sys
 import pandas as pd
 import pytest
 
+from bench.papers.imn import (TABLE3_COLUMNS, TABLE3_FLAG, TABLE3_PUBLISHED, compare_table3, compare_table8,
+                              mean_over_seeds, plot_over_rho, read_table8_published, summarise_table3, table3_sweeps)
+from bench.papers.reproduction import COLUMNS, read_published, read_run
 from bench.pipeline.compose import compose
-from bench.papers.reproduction import COLUMNS, compare, mean_over_seeds, read_published, read_run
 from scripts import reproduce
 from tests.conftest import compose_config
 
@@ -38,8 +40,8 @@ def test_comparison_rows_means_and_ranks():
                                         (3, "a", 0): 0.5}), "roc_auc")
     paper = pd.DataFrame({"dataset_id": [1, 1, 2, 2, 4], "model": ["a", "b", "a", "b", "a"],
                           "test_auroc": [0.95, 0.85, 0.7, 0.6, 0.99]})
-    compared = compare(ours, paper, table="t")
-    assert list(compared.columns) == COLUMNS and (compared["table"] == "t").all()
+    compared = compare_table8(ours, paper)
+    assert list(compared.columns) == COLUMNS and (compared["table"] == "imn-table8").all()
     result = compared.set_index(["row", "column"])
     assert result.loc[("d1", "a"), "diff"] == pytest.approx(-0.05)
     assert ("d3", "a") not in result.index and ("d4", "a") not in result.index  # one side only
@@ -59,7 +61,7 @@ def test_a_datasets_difference_over_the_threshold_gets_its_reason():
     paper = pd.DataFrame({"dataset_id": [1489, 31, 54, 54, 37], "model": ["hyperlinear", "logreg", "tabresnet",
                                                                          "logreg", "rf"],
                           "test_auroc": [0.95, 0.80, 0.95, 0.95, 0.81]})
-    notes = compare(ours, paper, table="t", shortened="trained shorter").set_index(["row", "column"])["note"]
+    notes = compare_table8(ours, paper, shortened="trained shorter").set_index(["row", "column"])["note"]
     assert notes[("d1489", "hyperlinear")].startswith("phoneme: the paper's coupled weight decay")  # measured
     assert notes[("d31", "logreg")].startswith("within 2 standard deviations over our 2 seeds (std 0.071)")
     assert notes[("d54", "tabresnet")] == "trained shorter"  # a network, one seed
@@ -68,7 +70,7 @@ def test_a_datasets_difference_over_the_threshold_gets_its_reason():
 
 
 def test_the_published_table_names_its_source_and_our_models():
-    published = read_published("baselines/imn_table8_default_test_auroc.csv")
+    published = read_table8_published()
     assert set(published["model"]) == {"hyperlinear", "tabresnet", "logreg", "dtree", "rf", "catboost"}
     assert published["table"].str.startswith("Table 8").all() and published["source"].str.contains("2305.13072").all()
     imn = published[published["model"] == "hyperlinear"].set_index("dataset_id")["test_auroc"]
@@ -85,10 +87,13 @@ def test_the_paper_experiment_is_the_paper_protocol():
 
 def test_the_cpu_variant_trains_the_networks_less_on_fewer_seeds():
     assert sweep_params("paper_imn_accuracy_cpu") == {
-        "model": "cpu/hyperlinear,cpu/tabresnet,logreg,dtree,rf,catboost", "seed": "range(3)"}  # seeds 0..2
-    cfg = compose_config(["experiment=paper_imn_accuracy_cpu", "model=cpu/hyperlinear", "seed=0"])
-    assert (cfg.model.name, cfg.model.epochs, cfg.seed) == ("hyperlinear", 100, 0)
-    assert compose_config(["experiment=paper_imn_accuracy_cpu", "model=cpu/tabresnet"]).model.epochs == 100
+        "model": "hyperlinear,tabresnet,logreg,dtree,rf,catboost", "seed": "range(3)"}  # seeds 0..2
+    cfg = compose_config(["experiment=paper_imn_accuracy_cpu", "model=hyperlinear", "seed=0"])
+    assert (cfg.model.name, cfg.model.training.epochs, cfg.seed) == ("hyperlinear", 100, 0)
+    assert compose_config(["experiment=paper_imn_accuracy_cpu", "model=tabresnet"]).model.training.epochs == 100
+    # the budget is the experiment's: the paper's protocol and a plain run keep the paper's 500
+    assert compose_config(["experiment=paper_imn_accuracy", "model=hyperlinear"]).model.training.epochs == 500
+    assert compose_config(["model=tabresnet", "data=openml_cc18"]).model.training.epochs == 500
 
 
 def reproduce_table8(tmp_path, *overrides: str) -> int:
@@ -183,10 +188,8 @@ def xaibench_rows() -> tuple[pd.DataFrame, dict]:
 
 
 def test_table3_summary_is_mean_and_std_over_seeds_per_mode_and_rho():
-    from bench.papers.imn import summarise
-
     rows, tags = xaibench_rows()
-    summary = summarise(rows, tags).set_index(["mode", "rho", "explainer"])
+    summary = summarise_table3(rows, tags).set_index(["mode", "rho", "explainer"])
     native = summary.loc[("correct", 0.0, "native")]
     assert native["ours"] == pytest.approx(0.9) and native["ours_std"] == pytest.approx(0.01 * 2 ** 0.5)
     assert native["n_seeds"] == 2
@@ -194,13 +197,9 @@ def test_table3_summary_is_mean_and_std_over_seeds_per_mode_and_rho():
 
 
 def test_table3_comparison_names_the_paper_cell_in_both_modes(tmp_path):
-    from bench.papers.imn import COLUMNS as TABLE3_COLUMNS
-    from bench.papers.imn import compare as compare_table3
-    from bench.papers.imn import plot_over_rho, read_published, summarise
-
     rows, tags = xaibench_rows()
-    summary = summarise(rows, tags)
-    result = compare_table3(summary, read_published())
+    summary = summarise_table3(rows, tags)
+    result = compare_table3(summary, read_published(TABLE3_PUBLISHED))
     assert list(result.columns) == TABLE3_COLUMNS
     cell = result.set_index(["mode", "row", "column"])
     # Published: faithfulness on gaussianLinear, IMN 0.987, Kernel SHAP 0.981.
@@ -216,7 +215,8 @@ def test_table3_comparison_names_the_paper_cell_in_both_modes(tmp_path):
 def test_the_xaibench_experiment_is_the_papers_setting():
     cfg = compose_config(["experiment=paper_imn_xaibench"])
     assert (cfg.data.n_train, cfg.data.n_test, cfg.explain.n_instances) == (1000, 100, 100)
-    assert (cfg.model.name, cfg.model.epochs, cfg.model.hidden_size, cfg.model.n_blocks) == ("hyperlinear", 100, 128, 2)
+    assert (cfg.model.name, cfg.model.training.epochs, cfg.model.hidden_size, cfg.model.n_blocks) == \
+        ("hyperlinear", 100, 128, 2)
     assert {"native", "kernel_shap", "random"} <= set(cfg.explainers)
     assert {"faithfulness", "roar_faithfulness", "infidelity_normalised", "roar_monotonicity",
             "shapley_corr"} <= set(cfg.metrics.explanation)
@@ -226,19 +226,13 @@ def test_the_xaibench_experiment_is_the_papers_setting():
 
 
 def test_table3_runs_both_modes_at_rho_zero_and_the_papers_definitions_over_rho():
-    from bench.papers.imn import sweeps
-
-    assert sweeps(2, [0.0, 0.5, 0.75], figure_seeds=1) == {
+    assert table3_sweeps(2, [0.0, 0.5, 0.75], figure_seeds=1) == {
         "table3": ["compat=correct,xaibench", "data.rho=0.0", "seed=range(2)"],
         "figure11": ["compat=correct", "data.rho=0.5,0.75", "seed=range(1)"]}
-    assert sweeps(3, [0.0]) == {"table3": ["compat=correct,xaibench", "data.rho=0.0", "seed=range(3)"]}
+    assert table3_sweeps(3, [0.0]) == {"table3": ["compat=correct,xaibench", "data.rho=0.0", "seed=range(3)"]}
 
 
 def test_table3_gives_a_reason_for_each_difference_over_its_threshold_where_one_is_known():
-    from bench.papers.imn import FLAG as TABLE3_FLAG
-    from bench.papers.imn import compare as compare_table3
-    from bench.papers.imn import read_published
-
     def cell(mode, metric, dataset, explainer, ours, std):
         return {"mode": mode, "rho": 0.0, "dataset": dataset, "explainer": explainer, "metric": metric,
                 "ours": ours, "ours_std": std, "n_seeds": 5}
@@ -252,7 +246,7 @@ def test_table3_gives_a_reason_for_each_difference_over_its_threshold_where_one_
         cell("correct", "faithfulness", "gaussianPiecewiseConstant", "native", 0.5, 0.01),  # the quirky data ...
         cell("xaibench", "faithfulness", "gaussianPiecewiseConstant", "native", 0.5, 0.01),  # ... does not explain it
     ])
-    notes = compare_table3(summary, read_published()).set_index(["mode", "row", "column"])["note"]
+    notes = compare_table3(summary, read_published(TABLE3_PUBLISHED)).set_index(["mode", "row", "column"])["note"]
     assert TABLE3_FLAG == 0.1 and notes[("correct", "faithfulness / gaussianLinear", "imn")] == ""
     assert notes[("xaibench", "faithfulness / gaussianLinear", "imn")].startswith(
         "within 2 standard deviations over our 5 seeds (std 0.100)")

@@ -162,7 +162,7 @@ def test_a_model_for_images_is_refused_on_tabular_data_before_training(results, 
 
 
 def test_the_image_path_on_digits(results):
-    cfg = compose_config(["data=digits", "model=cnn", "model.epochs=5", "explainers=[ig,random]",
+    cfg = compose_config(["data=digits", "model=cnn", "model.training.epochs=5", "explainers=[ig,random]",
                           "explain.n_instances=4", "explainers.ig.n_steps=8"], results)
     bench_run.run(cfg)
     t = tables(results)
@@ -304,7 +304,7 @@ def test_explainers_that_find_the_data_or_network_beyond_them_give_na_rows_and_a
 
 @pytest.mark.parametrize("model", ["mlp", "hyperlinear"])
 def test_every_explainer_runs_or_is_na_with_its_cost_rows(results, model):
-    size = ["model.epochs=3"] if model == "mlp" else FAST_MODEL
+    size = ["model.training.epochs=3"] if model == "mlp" else FAST_MODEL
     cfg = compose_config([*FAST, *FAST_ALL_EXPLAINERS, *size, f"model={model}", "data.datasets=[wdbc,gaussianLinear]"],
                          results)
     bench_run.run(cfg)

@@ -1,12 +1,9 @@
 """Counting a model's evaluations: every call and input row through predict/predict_proba, its
 network's forward and an inherent model's own `explain`. The cost metrics report the counts;
-an explainer that runs a network's layers itself records its rows here too."""
+an explainer that runs a network's layers itself records its rows here too (its network's
+counting wrapper: bench/core/counted_network.py, which needs torch)."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-
-from torch import nn
 
 
 class CountingModel:
@@ -39,7 +36,9 @@ class CountingModel:
             raise AttributeError(name)
         attribute = getattr(self._model, name)
         if name == "torch_module":
-            return lambda: _CountedModule(attribute(), self)
+            from bench.core.counted_network import CountedNetwork  # torch: only for a model with a network
+
+            return lambda: CountedNetwork(attribute(), self)
         if name == "explain":  # an inherent model's explanation: one evaluation of each row
             def explain(X, *args, **kwargs):
                 self.count(len(X))
@@ -47,22 +46,3 @@ class CountingModel:
             return explain
         return attribute
 
-
-class _CountedModule(nn.Module):
-    def __init__(self, inner: nn.Module, counter: CountingModel):
-        super().__init__()
-        self.inner = inner
-        self.counter = counter
-
-    def forward(self, inputs):
-        self.counter.count(len(inputs))
-        return self.inner(inputs)
-
-
-def network_and_count(module: nn.Module) -> tuple[nn.Module, Callable[[int], None]]:
-    """For an explainer that runs a network's layers itself rather than its forward
-    (contextual decomposition): the network inside a counted module, and the function that
-    records the rows it evaluates (which does nothing when the module is not counted)."""
-    if isinstance(module, _CountedModule):
-        return module.inner, module.counter.count
-    return module, lambda n_rows: None

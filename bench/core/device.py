@@ -1,5 +1,7 @@
 """Where torch computes: the `device` option of every torch model ("auto": CUDA when there is
-one, else the CPU; "cpu"; "cuda"; "cuda:N"), and the device's name for the result rows."""
+one, else the CPU; "cpu"; "cuda"; "cuda:N"), and the device's name for the result rows. torch is
+imported when a device is resolved, not with this module: the torch models import it, and
+`--help` and config errors import every model for its constructor's signature."""
 
 from __future__ import annotations
 
@@ -7,8 +9,10 @@ import functools
 import platform
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
 
@@ -16,6 +20,8 @@ DEVICE_PATTERN = re.compile(r"auto|cpu|cuda(:\d+)?")
 def resolve_device(spec: str) -> torch.device:
     """The torch device of a `device` option; a ValueError that names the option and the fix
     for a spelling torch would not take or a GPU this machine does not have."""
+    import torch
+
     if not isinstance(spec, str) or not DEVICE_PATTERN.fullmatch(spec):
         raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {spec!r}")
     if spec == "auto":
@@ -34,6 +40,8 @@ def resolve_device(spec: str) -> torch.device:
 
 def describe_device(device: torch.device | str | None) -> str:
     """What a result row records: "cuda:0 (NVIDIA H200)", or "cpu (<processor model>)"."""
+    import torch
+
     device = torch.device("cpu" if device is None else device)
     if device.type == "cuda":
         index = torch.cuda.current_device() if device.index is None else device.index

@@ -9,6 +9,9 @@ server that cannot be reached fails as fast, with the way to run offline.
 
 A cache bench cannot write (a read-only mount) is read through a temporary shadow, so that
 openml's derived files and deletions never reach it (openml_cache.writable_view).
+
+openml is imported by the methods that load: it takes about 2 s to import, and `--help` and
+config errors read only OpenMLSource's signature.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
-import openml
 import pandas as pd
 
 from bench.data import openml_cache
@@ -35,9 +37,6 @@ from bench.data.splits import local_splits
 from bench.data.task import Split, Task, infer_task_type
 from bench.core.errors import BenchError, DataUnavailable, one_line
 from bench.core.paths import project_path
-
-SUPPORTED_TASK_TYPES = {openml.tasks.TaskType.SUPERVISED_CLASSIFICATION, openml.tasks.TaskType.SUPERVISED_REGRESSION}
-
 
 def _unreachable_or(ref: TaskRef, error: BaseException, message: str) -> DataUnavailable:
     cause = unreachable_cause(error)
@@ -65,6 +64,8 @@ def _data_error(ref: TaskRef, error: Exception, data_file: str | None, root: Pat
 @contextlib.contextmanager
 def _openml_root(view: Path, root: Path) -> Iterator[None]:
     """openml's cache root is `view` for the block, then `root` again."""
+    import openml
+
     openml.config.set_root_cache_directory(view)
     try:
         yield
@@ -171,6 +172,8 @@ class OpenMLSource(Source):
 
     # -- loading ------------------------------------------------------------------------
     def load(self, ref: TaskRef) -> Task:
+        import openml
+
         if self.cache_root is not None:
             openml.config.set_root_cache_directory(self.cache_root)
         # openml has no public getter for its root; `get_cache_directory` is the per-server folder below it.
@@ -227,6 +230,8 @@ class OpenMLSource(Source):
                                   reason="corrupt cache file")
 
     def _load_task(self, ref: TaskRef, root: Path) -> Task:
+        import openml
+
         try:
             oml_task = openml.tasks.get_task(ref.task_id, download_splits=True, download_data=True,
                                              download_qualities=False, download_features_meta_data=True)
@@ -234,7 +239,8 @@ class OpenMLSource(Source):
             raise
         except Exception as e:  # openml's errors are varied (server, XML, ARFF); report the id
             raise _unreachable_or(ref, e, f"OpenML task {ref.task_id} could not be loaded: {one_line(e)}") from e
-        if oml_task.task_type_id not in SUPPORTED_TASK_TYPES:
+        if oml_task.task_type_id not in (openml.tasks.TaskType.SUPERVISED_CLASSIFICATION,
+                                         openml.tasks.TaskType.SUPERVISED_REGRESSION):
             raise DataUnavailable(f"OpenML task {ref.task_id} is a {oml_task.task_type}; only classification and regression are supported")
         dataset = oml_task.get_dataset()
         X, y = self._frame(dataset, oml_task.target_name, ref, root)
@@ -251,10 +257,14 @@ class OpenMLSource(Source):
         """The content of the cached split and data (md5s, split kind, seed, folds), never their
         paths: the same bytes imported from another folder, or a moved cache, keep their unit keys.
         A dataset's local folds come from data.n_folds and the seed, both already in the key."""
+        import openml
+
         root = self.cache_root or Path(openml.config._root_cache_directory)
         return openml_cache.content_identity(root, task_id=ref.task_id, dataset_id=ref.dataset_id)
 
     def _load_dataset(self, ref: TaskRef, root: Path) -> Task:
+        import openml
+
         try:
             dataset = openml.datasets.get_dataset(ref.dataset_id, download_data=True, download_qualities=False,
                                                   download_features_meta_data=True)

@@ -11,6 +11,10 @@ run records n/a.
 What each family explains: gradient methods explain the network's output (logits, or the
 regression output); perturbation methods, which any model can answer, explain what
 `model_output` gives (class probabilities, or the regression output).
+
+The explainer modules import torch, shap, captum and lime where they compute, not at the top:
+`--help` and config errors import every explainer for its constructor's signature (the typed
+schemas, bench/pipeline/config.py), and those libraries take seconds to load.
 """
 
 from __future__ import annotations
@@ -18,14 +22,17 @@ from __future__ import annotations
 import contextlib
 import numbers
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
 
 from bench.core.errors import NotApplicable
 from bench.core.explanation import Differentiable, Explanation
 from bench.models.base import class_indices, model_output
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 
 class Explainer:
@@ -91,6 +98,8 @@ class Explainer:
 
 def input_gradient(network: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """d network(inputs)[target] / d inputs, with its graph kept for a second derivative."""
+    import torch
+
     if not inputs.requires_grad:
         inputs = inputs.requires_grad_()
     selected = network(inputs).gather(1, targets.long().view(-1, 1)).sum()

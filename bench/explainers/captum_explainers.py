@@ -9,26 +9,27 @@ need only the model's outputs, so they explain any model's `model_output` (proba
 regression output):
 `feature_ablation`, `occlusion` (image patches, Zeiler & Fergus 2014) and `shapley_sampling`
 (Castro et al. 2009).
+
+torch, captum and the torch RNG helper are imported in the methods that compute: captum takes
+seconds to load, and `--help` reads only the constructors (bench/explainers/base.py).
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import torch
-from captum import attr
-# captum's quadrature (step sizes and points): private, and no public function gives it
-from captum.attr._utils.approximation_methods import approximation_parameters
-from torch import nn
 
 from bench.core.errors import NotApplicable
 from bench.explainers.base import BatchedExplainer, Differentiable, Explainer, check_positive_int, eval_module, input_gradient, numpy_global_seed, seed_from
 from bench.core.tensors import as_tensor, module_device, needs_torch
 from bench.core.explanation import REFERENCES, Baseline, Explanation, reference_input
 from bench.core.images import is_image, patch_groups
-from bench.models.training import seeded
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 
 # captum's quadrature rules for the path integral
@@ -59,6 +60,8 @@ class _GradientMethod(Explainer):
     @staticmethod
     def _network(model, X: np.ndarray, target: np.ndarray, *, differentiable: bool = False):
         """(network in eval mode, inputs, targets), the inputs and targets on its device."""
+        import torch
+
         module = eval_module(model)
         device = module_device(module)
         inputs = as_tensor(X, device)
@@ -74,6 +77,8 @@ class Saliency(_GradientMethod):
         self.absolute = absolute
 
     def _explain(self, model, X, *, target, background, rng) -> Explanation:
+        from captum import attr
+
         module, inputs, targets = self._network(model, X, target, differentiable=True)
         return _explanation(attr.Saliency(module).attribute(inputs, target=targets, abs=self.absolute), X, target)
 
@@ -99,6 +104,8 @@ class IntegratedGradients(_GradientMethod, BatchedExplainer):
         self.method = method
 
     def _explain(self, model, X, *, target, background, rng) -> Explanation:
+        from captum import attr
+
         module, inputs, targets = self._network(model, X, target)
         attributions, delta = attr.IntegratedGradients(module).attribute(
             inputs, baselines=_reference(inputs, background, self.baseline), target=targets, n_steps=self.n_steps,
@@ -108,6 +115,10 @@ class IntegratedGradients(_GradientMethod, BatchedExplainer):
     def differentiable(self, model, *, background, rng) -> Differentiable:
         """The same quadrature as captum's (its own step sizes and points), in one graph: the
         n_steps path points of every input are one batch."""
+        import torch
+        # captum's quadrature (step sizes and points): private, and no public function gives it
+        from captum.attr._utils.approximation_methods import approximation_parameters
+
         step_sizes, alphas = approximation_parameters(self.method)
         weights, points = step_sizes(self.n_steps), alphas(self.n_steps)
 
@@ -135,6 +146,8 @@ class SmoothGrad(_GradientMethod):
         self.noise_level = noise_level
 
     def _explain(self, model, X, *, target, background, rng) -> Explanation:
+        from captum import attr
+
         stdev = self.noise_level * float(np.ptp(background))
         noisy = np.asarray(X, dtype=np.float32)[None] + rng.normal(0.0, stdev, size=(self.n_samples, *X.shape))
         flat = noisy.reshape(self.n_samples * len(X), *X.shape[1:])
@@ -145,6 +158,8 @@ class SmoothGrad(_GradientMethod):
     def differentiable(self, model, *, background, rng) -> Differentiable:
         """The same noise at every call on inputs of the same shape (drawn from a seed taken from
         `rng` once), so that an attack compares maps with the same noise."""
+        import torch
+
         stdev, seed = self.noise_level * float(np.ptp(background)), seed_from(rng)
 
         def smoothgrad(network, inputs, targets):
@@ -160,6 +175,8 @@ class InputXGradient(_GradientMethod):
     needs_background = False
 
     def _explain(self, model, X, *, target, background, rng) -> Explanation:
+        from captum import attr
+
         module, inputs, targets = self._network(model, X, target, differentiable=True)
         return _explanation(attr.InputXGradient(module).attribute(inputs, target=targets), X, target)
 
@@ -181,6 +198,9 @@ class DeepLift(_GradientMethod):
         self.tolerance = tolerance
 
     def _explain(self, model, X, *, target, background, rng) -> Explanation:
+        from captum import attr
+        from torch import nn
+
         module, inputs, targets = self._network(model, X, target, differentiable=True)
         with warnings.catch_warnings():  # captum announces the hooks it sets on every call
             warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
@@ -211,6 +231,10 @@ class GradientShapCaptum(_GradientMethod):
         self.stdev = stdev
 
     def _explain(self, model, X, *, target, background, rng) -> Explanation:
+        from captum import attr
+
+        from bench.models.training import seeded
+
         seed = seed_from(rng)
         module, inputs, targets = self._network(model, X, target)
         # captum draws the path points and background rows from numpy's RNG, the noise from torch's.
@@ -225,6 +249,8 @@ class GradientShapCaptum(_GradientMethod):
         points alpha ~ U(0, 1), the mean of grad f(b + alpha (x' - b)) * (x' - b), x' = x plus
         Gaussian noise of `stdev`. The draws come from a seed taken from `rng` once, so that every
         call on inputs of the same shape uses the same ones."""
+        import torch
+
         seed, rows = seed_from(rng), np.asarray(background, dtype=np.float32)
 
         def gradient_shap(network, inputs, targets):
@@ -258,6 +284,8 @@ class GradCam(_GradientMethod):
         if not is_image(X):
             raise NotApplicable(f"Grad-CAM weighs a convolutional layer's maps: it explains images (n, channels, "
                                 f"height, width); these inputs have shape {X.shape}")
+        from captum import attr
+
         module, inputs, targets = self._network(model, X, target, differentiable=True)
         name, layer = self._find_layer(model, module)
         maps = attr.LayerGradCam(module, layer).attribute(inputs, target=targets, relu_attributions=True)
@@ -280,6 +308,8 @@ class GradCam(_GradientMethod):
         (a binary model's log-odds, a counted call), so that `conv2` sits at e.g. `inner.0.conv2`.
         Only the predicting network's layers count: FLINT's network holds its interpreter's
         convolutions too, which its predictions never pass through."""
+        from torch import nn
+
         paths = dict(module.named_modules())
         own = _predictor_layers(model)
         # A network of another kind: any of its modules, named by its path or the path's last parts.
@@ -308,6 +338,8 @@ def _predictor_layers(model) -> list[str] | None:
 
 class _PerturbationMethod(BatchedExplainer):
     def _forward(self, model, shape):
+        import torch
+
         return lambda inputs: torch.as_tensor(self.batched_output(model, inputs.detach().numpy().reshape((-1, *shape))))
 
     def _per_eval(self, X) -> int:
@@ -329,6 +361,9 @@ class FeatureAblation(_PerturbationMethod):
         self.patch = patch
 
     def _explain(self, model, X, *, target, background, rng) -> Explanation:
+        import torch
+        from captum import attr
+
         inputs = as_tensor(X)
         values = attr.FeatureAblation(self._forward(model, X.shape[1:])).attribute(
             inputs, baselines=_reference(inputs, background, self.baseline), target=torch.as_tensor(target),
@@ -354,6 +389,9 @@ class Occlusion(_PerturbationMethod):
         if not is_image(X):
             raise NotApplicable(f"occlusion slides patches over images (n, channels, height, width); "
                                 f"these inputs have shape {X.shape}")
+        import torch
+        from captum import attr
+
         inputs, channels = as_tensor(X), X.shape[1]
         values = attr.Occlusion(self._forward(model, X.shape[1:])).attribute(
             inputs, sliding_window_shapes=(channels, self.window, self.window), strides=(channels, self.stride, self.stride),
@@ -374,6 +412,11 @@ class ShapleyValueSampling(_PerturbationMethod):
         self.baseline = baseline
 
     def _explain(self, model, X, *, target, background, rng) -> Explanation:
+        import torch
+        from captum import attr
+
+        from bench.models.training import seeded
+
         inputs = as_tensor(X)
         with seeded(seed_from(rng)):  # captum draws the orderings from torch's global RNG
             values = attr.ShapleyValueSampling(self._forward(model, X.shape[1:])).attribute(

@@ -1,22 +1,23 @@
 """LIME (Ribeiro, Singh, Guestrin, KDD 2016) through `lime`: a locally weighted linear
 surrogate fitted on perturbations of each instance; its coefficients are the attributions of
-the target output (class probability, or the regression output)."""
+the target output (class probability, or the regression output). lime (and scikit-image,
+which it imports) is imported in the methods that compute: `--help` reads only the constructors
+(bench/explainers/base.py)."""
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 from unittest import mock
 
 import numpy as np
-from lime import lime_image
-from lime.lime_image import LimeImageExplainer
-from lime.lime_tabular import LimeTabularExplainer
-from lime.wrappers.scikit_image import SegmentationAlgorithm
 
 from bench.core.errors import NotApplicable
 from bench.explainers.base import BatchedExplainer, check_positive_int, seed_from
 from bench.core.explanation import Explanation
 from bench.models.base import is_classifier
+
+if TYPE_CHECKING:
+    from lime.lime_image import LimeImageExplainer
 
 # lime files a regressor's weights under label 1 (label 0 holds their negation).
 REGRESSION_LABEL = 1
@@ -50,6 +51,8 @@ class LimeTabular(BatchedExplainer):
         if X.ndim != 2:
             raise NotApplicable(f"tabular LIME explains rows of features; these inputs have shape {X.shape} "
                                 "(use lime_image for images)")
+        from lime.lime_tabular import LimeTabularExplainer
+
         classifier = is_classifier(model)
         explainer = LimeTabularExplainer(
             np.asarray(background, dtype=np.float64), mode="classification" if classifier else "regression",
@@ -118,12 +121,17 @@ class LimeImage(BatchedExplainer):
             cell = self.cell_size
             return lambda image: ((np.arange(image.shape[0])[:, None] // cell) * -(-image.shape[1] // cell)
                                   + np.arange(image.shape[1])[None, :] // cell)
+        from lime.wrappers.scikit_image import SegmentationAlgorithm
+
         return SegmentationAlgorithm(self.segmentation, random_seed=seed)
 
     def _explain(self, model, X, *, target, background, rng) -> Explanation:
         if X.ndim != 4 or X.shape[1] not in (1, 3):
             raise NotApplicable(f"lime_image explains grey or RGB images (n, 1 or 3, height, width); these inputs "
                                 f"have shape {X.shape}")
+        from lime import lime_image
+        from lime.lime_image import LimeImageExplainer
+
         channels = X.shape[1]
 
         def predict(images: np.ndarray) -> np.ndarray:  # lime's (N, H, W, 3) back to (N, C, H, W)

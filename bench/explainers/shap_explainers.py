@@ -7,24 +7,26 @@ coalition: exact interventional Shapley values, for few features) and, for image
 `partition_shap` (Owen values over a hierarchy of image regions). Torch ones explain the
 network's output: `gradient_shap` (expected gradients) and `deep_shap` (DeepLIFT's rescale
 rule averaged over the background).
+
+shap and torch are imported in the methods that compute: shap takes seconds to load, and `--help`
+reads only the constructors (bench/explainers/base.py).
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import shap
-import torch
-from torch import nn
 
 from bench.core.errors import NotApplicable
 from bench.explainers.base import BatchedExplainer, Explainer, check_positive_int, eval_module, flatten, numpy_global_seed, seed_from
 from bench.core.tensors import as_tensor, module_device, needs_torch
 from bench.core.explanation import REFERENCES, Baseline, Explanation, reference_input
 from bench.core.images import is_image
-from bench.models.training import seeded
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 def _of_target(values, X: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -60,6 +62,8 @@ class KernelShap(_ModelAgnosticShap):
         self.l1_reg = l1_reg
 
     def _explain(self, model, X, *, target, background, rng) -> Explanation:
+        import shap
+
         explainer = shap.KernelExplainer(self._output_fn(model, X.shape[1:]), flatten(background), link=self.link)
         with numpy_global_seed(seed_from(rng)):
             values = explainer.shap_values(flatten(X), nsamples=self.nsamples, l1_reg=self.l1_reg, silent=True)
@@ -73,6 +77,8 @@ class _MaskerShap(_ModelAgnosticShap):
     replaces a hidden feature by its value in each background row (interventional Shapley)."""
 
     def _explain_masked(self, explainer_class, model, X, target, background, rng, max_evals, **options) -> Explanation:
+        import shap
+
         masker = shap.maskers.Independent(flatten(background), max_samples=len(background))
         with numpy_global_seed(seed_from(rng)):
             explainer = explainer_class(self._output_fn(model, X.shape[1:]), masker, **options)
@@ -92,6 +98,8 @@ class PermutationShap(_MaskerShap):
         self.n_permutations = n_permutations
 
     def _explain(self, model, X, *, target, background, rng) -> Explanation:
+        import shap
+
         # Each of shap's permutations is walked forwards and backwards: 2d + 1 evaluations.
         max_evals = self.n_permutations * (2 * flatten(X).shape[1] + 1)
         # shap reseeds numpy's global RNG from `seed`, from the OS when it is None.
@@ -112,6 +120,8 @@ class ExactShap(_MaskerShap):
         if d > self.max_features:
             raise NotApplicable(f"exact Shapley values of {d} features take 2^{d} coalitions per instance; exact_shap "
                                 f"runs up to max_features={self.max_features} (raise it, or use permutation_shap)")
+        import shap
+
         return self._explain_masked(shap.explainers.ExactExplainer, model, X, target, background, rng, 2**d)
 
 
@@ -134,6 +144,8 @@ class PartitionShap(_ModelAgnosticShap):
         if not is_image(X):
             raise NotApplicable(f"partition_shap splits images into regions (n, channels, height, width); these "
                                 f"inputs have shape {X.shape}: use permutation_shap or kernel_shap on tables")
+        import shap
+
         # shap's Image masker builds its regions over (height, width, channels).
         channels_last = np.moveaxis(np.asarray(X, dtype=np.float64), 1, -1)
         reference = np.moveaxis(reference_input(background, self.baseline), 0, -1)
@@ -154,31 +166,19 @@ class PartitionShap(_ModelAgnosticShap):
                            input_shape=X.shape[1:])
 
 
-class _Column(nn.Module):
-    """One output column of a network, kept 2-D. shap's torch explainers explain every output
-    of the network they are given; explaining each row's target alone keeps their cost (and
-    their cost rows) that of the explanation asked for."""
-
-    def __init__(self, network: nn.Module, column: int):
-        super().__init__()
-        self.network = network
-        self.column = column
-
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.network(inputs)[:, self.column:self.column + 1]
-
-
 def _by_target(explain_column, model, X: np.ndarray, target: np.ndarray,
                background: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(n, d) attributions and (n,) expected values, explaining the rows of each target class
     with `explain_column(network's column, rows, background) -> (values, expected value)`, the
     rows and background as tensors on the network's device."""
+    from bench.explainers.target_column import TargetColumn
+
     network = eval_module(model)
     device = module_device(network)
     values, expected = np.empty(flatten(X).shape), np.empty(len(X))
     for column in np.unique(target):
         rows = target == column
-        values[rows], expected[rows] = explain_column(_Column(network, int(column)), as_tensor(X[rows], device),
+        values[rows], expected[rows] = explain_column(TargetColumn(network, int(column)), as_tensor(X[rows], device),
                                                       as_tensor(background, device))
     return values, expected
 
@@ -197,6 +197,10 @@ class GradientShap(BatchedExplainer):
         return needs_torch(model, "gradient_shap")
 
     def _explain(self, model, X, *, target, background, rng) -> Explanation:
+        import shap
+
+        from bench.models.training import seeded
+
         seed = seed_from(rng)
 
         def explain_column(network, rows, reference):
@@ -220,6 +224,8 @@ class DeepShap(Explainer):
         return needs_torch(model, "deep_shap")
 
     def _explain(self, model, X, *, target, background, rng) -> Explanation:
+        import shap
+
         def explain_column(network, rows, reference):
             explainer = shap.DeepExplainer(network, reference)
             try:

@@ -7,14 +7,14 @@ one range for every pixel of an image, each feature's own on a table), for each 
 true label y; the score is the accuracy on x'. One gradient per row, in chunks, on the network's
 device. Averaged over rows (the authors' `fgsm_test` divides by the number of batches). The
 default epsilon is the paper's on MNIST's [0, 1] pixels; on standardised table features it is 0.3
-standard deviations.
+standard deviations. torch is imported where the attack runs: `--help` reads only the signature.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from bench.core.errors import NotApplicable
 from bench.explainers.base import eval_module
@@ -23,12 +23,18 @@ from bench.metrics.base import metric
 from bench.metrics.manipulation import valid_range
 from bench.metrics.prediction import CLASSIFICATION
 
+if TYPE_CHECKING:
+    import torch
+
 ROWS_PER_CHUNK = 500
 
 
 def fgsm_points(network: torch.nn.Module, X: np.ndarray, y: np.ndarray, epsilon: float, low: np.ndarray,
                 high: np.ndarray) -> torch.Tensor:
     """The FGSM points of the rows of X, on the network's device."""
+    import torch
+    import torch.nn.functional as F
+
     device = module_device(network)
     low_t, high_t = as_tensor(low, device), as_tensor(high, device)
     points = []
@@ -55,6 +61,8 @@ def fgsm_accuracy(y_true: np.ndarray, y_score: np.ndarray, model, X: np.ndarray,
     if reason:
         raise NotApplicable(reason)
     check_epsilon(epsilon=epsilon)
+    import torch
+
     network = eval_module(model)
     low, high = valid_range(X_train)
     points = fgsm_points(network, np.asarray(X), np.asarray(y_true), epsilon, low, high)

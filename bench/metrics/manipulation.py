@@ -46,18 +46,19 @@ One attack per explainer unit is shared by the four metrics (`context.cached_for
 `batch_size` instances per graph, on the network's device (the GPU where the model lives there).
 SmoothGrad's and GradientSHAP's draws are made per graph, so their attack depends on
 `batch_size`; the other explanations' does not.
+
+torch is imported by the functions of the attack: `--help` imports every metric for its
+signature (the typed schemas), and torch takes seconds to load.
 """
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import torch
 from scipy.stats import rankdata
-from torch import nn
 
 from bench.core.errors import NotApplicable
 from bench.explainers.base import eval_module
@@ -65,8 +66,11 @@ from bench.core.tensors import as_tensor, module_device, needs_torch
 from bench.core.explanation import Differentiable, Explanation
 from bench.metrics.base import metric
 from bench.metrics.context import MetricContext
-from bench.core.calls import network_and_count
 from bench.metrics.subsample import first_instances, padded
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 Direction = Literal["max_normalised", "sign"]
 IMAGE_TOP_K = 50  # the ATEX paper's K on MNIST
@@ -98,6 +102,8 @@ def project(candidate: torch.Tensor, x: torch.Tensor, epsilon: float, low: torch
     """The nearest point of the L_inf ball of radius epsilon around x within [low, high]: each
     coordinate clamped to its nearest face. The box always holds x itself, also where x lies
     outside the training range (a test row may)."""
+    import torch
+
     lower = torch.minimum(torch.maximum(x - epsilon, low), x)
     upper = torch.maximum(torch.minimum(x + epsilon, high), x)
     return torch.maximum(torch.minimum(candidate, upper), lower)
@@ -108,18 +114,20 @@ def top_k_objective(attributions: torch.Tensor, k: int) -> torch.Tensor:
     return -attributions.flatten(1).abs().topk(k, dim=1).values.sum(dim=1)
 
 
-SMOOTH_ACTIVATIONS = (nn.Tanh, nn.Sigmoid, nn.Softplus, nn.GELU, nn.SiLU, nn.ELU, nn.CELU, nn.SELU, nn.Mish,
-                      nn.Softmax, nn.LogSoftmax)
-
-
 def softplus_surrogate(network: nn.Module, beta: float) -> nn.Module | None:
     """A copy of `network` with every nn.ReLU replaced by softplus(beta) where the network's
     nonlinearities are ReLU modules alone; None where it has none or a smooth one too (see the
     module docstring). A counted network (bench.metrics.cost) is copied without its counter:
     the surrogate is not the model, and copying the counter would copy the whole model."""
+    from torch import nn
+
+    from bench.core.counted_network import network_and_count
+
+    smooth_activations = (nn.Tanh, nn.Sigmoid, nn.Softplus, nn.GELU, nn.SiLU, nn.ELU, nn.CELU, nn.SELU, nn.Mish,
+                          nn.Softmax, nn.LogSoftmax)
     network = network_and_count(network)[0]
     modules = list(network.modules())
-    if not any(isinstance(m, nn.ReLU) for m in modules) or any(isinstance(m, SMOOTH_ACTIVATIONS) for m in modules):
+    if not any(isinstance(m, nn.ReLU) for m in modules) or any(isinstance(m, smooth_activations) for m in modules):
         return None
     surrogate = copy.deepcopy(network)
     for module in list(surrogate.modules()):
@@ -135,6 +143,8 @@ def manipulation_attack(predictor: nn.Module, differentiable: Differentiable, X:
                         batch_size: int = 100) -> AttackResult:
     """The top-k attack on the rows of X (see the module docstring); `predictor` gives the class
     logits whose argmax must not change, `differentiable` the attacked explanation."""
+    import torch
+
     device = module_device(predictor)
     low_t, high_t = as_tensor(low, device), as_tensor(high, device)
     surrogate = softplus_surrogate(differentiable.network, softplus_beta)
@@ -147,6 +157,8 @@ def manipulation_attack(predictor: nn.Module, differentiable: Differentiable, X:
 
 def _attack_batch(predictor, differentiable, surrogate, x0, targets, low, high, *, epsilon, step, iterations, top_k,
                   direction) -> tuple[np.ndarray, ...]:
+    import torch
+
     explain, network = differentiable.explain, differentiable.network
     attacked_network = network if surrogate is None else surrogate
 

@@ -50,7 +50,6 @@ others are NaN (bench.metrics.subsample). An instance's points do not depend on 
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from bench.core.errors import NotApplicable
 from bench.core.tensors import as_tensor, module_device
@@ -108,6 +107,8 @@ def in_chunks(evaluate, inputs: np.ndarray) -> np.ndarray:
 def logits(model, X: np.ndarray) -> np.ndarray:
     """(n, C) logits, or the regression output as (n, 1); see the module docstring."""
     if callable(getattr(model, "torch_module", None)):
+        import torch  # a torch model's network: torch is loaded already; `--help` needs none of it
+
         network = model.torch_module().eval()
         with torch.no_grad():
             output = network(as_tensor(X, module_device(network)))

@@ -38,10 +38,9 @@ import contextlib
 import numbers
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import nn
 
 from bench.core.errors import NotApplicable
 from bench.core.explanation import Explanation
@@ -49,6 +48,9 @@ from bench.metrics.base import metric
 from bench.metrics.context import MetricContext
 from bench.metrics.subsample import first_instances, padded
 from bench.metrics.rowwise import spearman_rows
+
+if TYPE_CHECKING:
+    from torch import nn
 
 # A snapshot ensemble's members sit at `members.<i>` (bench/models/torch_estimator.py, Ensemble):
 # without the index, the paths of one layer of every member are the same.
@@ -130,6 +132,8 @@ def parameters_restored(modules: list[nn.Module]) -> Iterator[None]:
 
 
 def reinitialise(modules: list[nn.Module], rng: np.random.Generator) -> None:
+    import torch  # here, not at the top: `--help` imports this module for its signatures only
+
     # A layer on a GPU draws from that device's generator: fork it too, so that no global state moves.
     gpus = sorted({p.device.index or 0 for m in modules for p in m.parameters() if p.device.type == "cuda"})
     with torch.random.fork_rng(devices=gpus):

@@ -18,7 +18,6 @@ compared with the same reference. Both maps are compared in magnitude:
 from __future__ import annotations
 
 import numpy as np
-from skimage.metrics import structural_similarity
 
 from bench.core.errors import NotApplicable
 from bench.core.tensors import needs_torch
@@ -96,6 +95,8 @@ def smoothgrad_ssim(model, X: np.ndarray, explanation: Explanation, *, context: 
 
 def ssim_of_maps(a: np.ndarray, b: np.ndarray) -> float:
     """SSIM of two (C, H, W) non-negative maps, each scaled to a maximum of 1."""
+    from skimage.metrics import structural_similarity  # here: `--help` imports this module, not scikit-image
+
     window = min(7, *a.shape[1:])
     window -= 1 - window % 2  # odd, as SSIM's windows are
     if a.max() <= 0 or b.max() <= 0 or window < 3:

@@ -32,8 +32,9 @@ from torch import nn
 from bench.models.cnn_tanh import CNNTanh
 from bench.models.mlp import MLP
 from bench.models.on_a_base import OnABase
-from bench.models.torch_estimator import LOOP, TorchClassifier, store_params
-from bench.models.training import BatchSteps, LRSchedule, Optimizer, SnapshotTiming
+from bench.models.base import store_params
+from bench.models.torch_estimator import DEVICE, RANDOM_STATE, TorchClassifier
+from bench.models.training import BatchSteps, TrainingLoop
 
 POINTS = 2  # T: explanation offsets -1 and 0 (the authors' iter_along)
 
@@ -85,7 +86,7 @@ class ATEX(OnABase, TorchClassifier):
     `mlp` on tables when None; with the run's seed and device) or given already fitted, which
     stays untouched. Predictions are the fine-tuned copy's. Defaults are the paper's on MNIST:
     epsilon 0.08, MAG = 4 epsilon, 10 SmoothGrad samples, temperature 4, 8 noisy copies, 2 rounds,
-    Adam at 1.5e-3, batches of 100, 2 epochs.
+    and its training (TRAINING).
 
     A base that is a snapshot ensemble (hyperlinear, tabresnet with IMN's schedule) gives its last
     snapshot, the network IMN's explanation reads; ATEX's predictions are the fine-tuned copy's
@@ -98,16 +99,13 @@ class ATEX(OnABase, TorchClassifier):
         **{name: [Interval(Integral, 1, None, closed="left")] for name in ("smoothgrad_samples", "n_copies", "rounds")},
     }
 
+    # The paper's: Adam at 1.5e-3, batches of 100, 2 epochs; the authors fine-tune for a fixed
+    # number of epochs and keep the last weights: no early stopping.
+    TRAINING = {"lr": 1.5e-3, "batch_size": 100, "epochs": 2, "patience": None}
+
     def __init__(self, *, base=None, epsilon: float = 0.08, magnitude: float = 4.0, smoothgrad_samples: int = 10,
                  temperature: float = 4.0, n_copies: int = 8, rounds: int = 2,
-                 optimizer: Optimizer = LOOP.optimizer, lr: float = 1.5e-3, weight_decay: float = LOOP.weight_decay,
-                 batch_size: int = 100, epochs: int = 2,
-                 # The authors fine-tune for a fixed number of epochs and keep the last weights.
-                 patience: int | None = None,
-                 validation_fraction: float = LOOP.validation_fraction, lr_schedule: LRSchedule = LOOP.lr_schedule,
-                 warmup_epochs: int = LOOP.warmup_epochs, t_mult: int = LOOP.t_mult, n_restarts: int = LOOP.n_restarts,
-                 snapshots: SnapshotTiming = LOOP.snapshots, device: str = LOOP.device,
-                 random_state: int = LOOP.random_state):
+                 training: TrainingLoop | None = None, device: str = DEVICE, random_state: int = RANDOM_STATE):
         store_params(self, locals())
 
     def _default_base(self, image: bool) -> TorchClassifier:

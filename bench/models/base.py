@@ -19,6 +19,13 @@ import numpy as np
 from bench.data.task import TASK_TYPES, Task
 
 
+def store_params(estimator, arguments: dict) -> None:
+    """scikit-learn's convention: every constructor argument stored unchanged, under its name.
+    Call as `store_params(self, locals())` from `__init__`."""
+    for name in estimator._get_param_names():
+        setattr(estimator, name, arguments[name])
+
+
 class Capabilities:
     """Mixed into every model: the task types and input kinds it accepts."""
 
@@ -62,7 +69,7 @@ def for_task(model, task_type: str):
     twin with the same parameters (`model` is not fitted)."""
     twin = getattr(model, "regression_twin", None)
     if task_type == "regression" and twin is not None:
-        return twin(**model.get_params())
+        return twin(**model.get_params(deep=False))
     return model
 
 

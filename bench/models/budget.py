@@ -1,11 +1,12 @@
-"""A run's training budget, `budget=smoke|default|paper`: every torch model's `epochs` and the
-options counted in epochs, set together so that they stay consistent.
+"""A run's training budget, `budget=smoke|default|paper`: every torch model's `epochs` (its
+training loop's) and the options counted in epochs, set together so that they stay consistent.
 
 - `smoke`: one epoch, for a first try; a warm-up gets no epoch (0) and a loss term switched on
   at a later epoch (FLINT's) is switched on at the first;
 - `default`: what the configs say (the embedded default's 30 epochs, the nightly's 100, ...);
-- `paper`: every model's constructor values, which are its paper's (IMN 500 epochs, FLINT 12
-  and its schedule, ATEX 2, ...). An experiment=paper_* states its paper's budget already.
+- `paper`: every model's own values (its signature's, its loop's `Model.loop()`), which are its
+  paper's (IMN 500 epochs, FLINT 12 and its schedule, ATEX 2, ...). An experiment=paper_* states
+  its paper's budget already.
 
 It applies to the model's config, the bases it is built on included, before the run hashes it,
 so that a budget's units are stored apart from another's.
@@ -20,15 +21,20 @@ from hydra.utils import get_class
 
 Budget = Literal["smoke", "default", "paper"]
 SMOKE_EPOCHS = 1
+# What smoke makes of an option counted in epochs, by its kind: "epochs" itself; "before", an
+# epoch count that must stay below epochs (a warm-up's); "at", an epoch from 1 to epochs at which
+# something starts (a loss term's).
+SMOKE = {"epochs": lambda value: SMOKE_EPOCHS, "before": lambda value: min(value, SMOKE_EPOCHS - 1),
+         "at": lambda value: min(max(value, 1), SMOKE_EPOCHS)}
 
 
 def budget_conflict(budget: Budget, overrides: list[str], experiment: str | None) -> str | None:
     """What a budget other than `default` would silently undo: an epoch option set on the command
-    line (`budget=smoke model.epochs=6`), or a paper's own budget (experiment=paper_*, whose
-    settings are its paper's) under budget=paper; None when nothing."""
+    line (`budget=smoke model.training.epochs=6`), or a paper's own budget (experiment=paper_*,
+    whose settings are its paper's) under budget=paper; None when nothing."""
     if budget == "default":
         return None
-    counted = {"epochs", *(name for cls in _torch_models() for name in getattr(cls, "EPOCH_OPTIONS", {}))}
+    counted = _counted_names()
     keys = [text.split("=", 1)[0].lstrip("+~") for text in overrides]
     given = [key for key in keys if key.split(".")[0] == "model" and key.rsplit(".", 1)[-1] in counted]
     if given:
@@ -40,32 +46,44 @@ def budget_conflict(budget: Budget, overrides: list[str], experiment: str | None
     return None
 
 
-def _torch_models() -> list[type]:
+def _counted_names() -> set[str]:
     from bench import models  # heavy (torch): only when a budget is set
 
-    return [getattr(models, name) for name in models.__all__]
+    own = (name for model in models.__all__ for name in getattr(getattr(models, model), "EPOCH_OPTIONS", {}))
+    return {"epochs", *models.TrainingLoop.EPOCH_OPTIONS, *own}
 
 
 def with_budget(model_cfg: dict[str, Any], budget: Budget) -> dict[str, Any]:
-    """The model's config (a plain dict with `_target_`, its base a node of its own) for `budget`."""
+    """The model's config (a plain dict with `_target_`; its training loop and the bases it is
+    built on nodes of their own) for `budget`."""
     if budget == "default":
         return model_cfg
-    node = {key: with_budget(value, budget) if isinstance(value, dict) and "_target_" in value else value
-            for key, value in model_cfg.items()}
-    return node | epoch_options(get_class(node["_target_"]), node, budget)
+    node = {key: with_budget(value, budget) if key != "training" and isinstance(value, dict) and "_target_" in value
+            else value for key, value in model_cfg.items()}
+    changes = epoch_options(get_class(node["_target_"]), node, budget)
+    if changes:
+        changes["training"] = node["training"] | changes["training"]
+    return node | changes
 
 
 def epoch_options(cls: type, options: dict[str, Any], budget: Budget) -> dict[str, Any]:
-    """`cls`'s epochs and epoch-counted options (its EPOCH_OPTIONS: "before", an epoch count that
-    must stay below `epochs`, a warm-up's; "at", an epoch from 1 to `epochs` at which something
-    starts) for `budget`, given the configured `options`; {} for a model that trains no epochs."""
+    """`cls`'s options counted in epochs for `budget`, given the configured `options`: its training
+    loop's `epochs` and TrainingLoop.EPOCH_OPTIONS (under "training"), and its own EPOCH_OPTIONS
+    (FLINT's); {} for a model without a training loop."""
     parameters = inspect.signature(cls).parameters
-    if "epochs" not in parameters:
+    if "training" not in parameters:
         return {}
-    scheduled = getattr(cls, "EPOCH_OPTIONS", {})
+    from bench.models.training import TrainingLoop  # heavy (torch), as above
+
+    loop = {"epochs": "epochs", **TrainingLoop.EPOCH_OPTIONS}
+    return {"training": _for_budget(loop, options.get("training", {}), cls.loop().get_params(), budget),
+            **_for_budget(cls.EPOCH_OPTIONS, options, {name: p.default for name, p in parameters.items()}, budget)}
+
+
+def _for_budget(kinds: dict[str, str], configured: dict[str, Any], defaults: dict[str, Any],
+                budget: Budget) -> dict[str, Any]:
+    """The options `kinds` names (SMOKE's kinds) for `budget`: their defaults for paper, the
+    configured values (or the defaults) made a smoke test's for smoke."""
     if budget == "paper":
-        return {name: parameters[name].default for name in ("epochs", *scheduled)}
-    configured = {name: options.get(name, parameters[name].default) for name in scheduled}
-    return {"epochs": SMOKE_EPOCHS} | {
-        name: min(value, SMOKE_EPOCHS - 1) if scheduled[name] == "before" else min(max(value, 1), SMOKE_EPOCHS)
-        for name, value in configured.items()}
+        return {name: defaults[name] for name in kinds}
+    return {name: SMOKE[kind](configured.get(name, defaults[name])) for name, kind in kinds.items()}

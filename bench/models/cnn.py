@@ -22,8 +22,9 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from bench.models.torch_estimator import LOOP, TorchClassifier, store_params
-from bench.models.training import LRSchedule, Optimizer, SnapshotTiming
+from bench.models.base import store_params
+from bench.models.torch_estimator import DEVICE, RANDOM_STATE, TorchClassifier
+from bench.models.training import TrainingLoop
 
 
 def pooled(size: int, times: int = 1) -> int:
@@ -58,23 +59,18 @@ class CNN(ImageClassifier):
     """FLINT's f: conv1 (C -> channels[0], 3x3, pad 1), relu1, conv2 (-> channels[1]), pool (2x2),
     dropout1, relu2 (= FLINT's layer I: channels[1] x H/2 x W/2, 32 x 14 x 14 on MNIST), flatten,
     fc1 (-> 128), relu3, dropout2, fc2 (-> classes). The authors' `Net2_MNIST_old` (networks.py)
-    with its conv and classifier parts in one Sequential. Training defaults are the paper's: Adam
-    at 1e-4, batches of 16, a fixed 12 epochs."""
+    with its conv and classifier parts in one Sequential. Its training is the paper's (TRAINING)."""
 
     _parameter_constraints = {
         **ImageClassifier._parameter_constraints,
         "dropout": [Interval(Real, 0, 1, closed="left")],
     }
+    # The paper's: Adam at 1e-4, batches of 16, a fixed 12 epochs, after which the authors keep
+    # the last weights: no early stopping.
+    TRAINING = {"lr": 1e-4, "batch_size": 16, "epochs": 12, "patience": None}
 
     def __init__(self, *, channels: tuple[int, ...] = (16, 32), dropout: float = 0.5,
-                 optimizer: Optimizer = LOOP.optimizer, lr: float = 1e-4, weight_decay: float = LOOP.weight_decay,
-                 batch_size: int = 16, epochs: int = 12,
-                 # The authors train a fixed 12 epochs and keep the last weights: no early stopping.
-                 patience: int | None = None,
-                 validation_fraction: float = LOOP.validation_fraction, lr_schedule: LRSchedule = LOOP.lr_schedule,
-                 warmup_epochs: int = LOOP.warmup_epochs, t_mult: int = LOOP.t_mult, n_restarts: int = LOOP.n_restarts,
-                 snapshots: SnapshotTiming = LOOP.snapshots, device: str = LOOP.device,
-                 random_state: int = LOOP.random_state):
+                 training: TrainingLoop | None = None, device: str = DEVICE, random_state: int = RANDOM_STATE):
         store_params(self, locals())
 
     def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:

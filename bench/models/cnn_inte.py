@@ -50,9 +50,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
 from bench.core.explanation import DecisionPath, Explanation
-from bench.models.base import Capabilities, class_indices
+from bench.models.base import Capabilities, class_indices, store_params
 from bench.models.on_a_base import OnABase
-from bench.models.torch_estimator import LOOP, TorchClassifier, chunks, layer_names, store_params
+from bench.models.torch_estimator import DEVICE, RANDOM_STATE, TorchClassifier, chunks, layer_names
 
 STREAM = 2  # tags CNN-INTE's random streams apart from the base's, which starts from random_state
 
@@ -91,7 +91,7 @@ class CNNInte(OnABase, Capabilities, ClassifierMixin, BaseEstimator):
     }
 
     def __init__(self, *, base=None, layer: str | None = None, k1: int = 10, k2: int = 3, n_estimators: int = 100,
-                 memberships: bool = True, device: str = LOOP.device, random_state: int = LOOP.random_state):
+                 memberships: bool = True, device: str = DEVICE, random_state: int = RANDOM_STATE):
         store_params(self, locals())
 
     def _validate_params(self) -> None:

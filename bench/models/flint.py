@@ -50,12 +50,12 @@ from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from bench.core.explanation import Concepts, Explanation
-from bench.models.base import class_indices
+from bench.models.base import class_indices, store_params
 from bench.models.cnn import CNN, pooled
 from bench.models.mlp import MLP
 from bench.models.on_a_base import OnABase
-from bench.models.torch_estimator import LOOP, TorchClassifier, in_chunks, layer_names, probabilities, store_params
-from bench.models.training import EpochCallback, LRSchedule, Optimizer, SnapshotTiming, StepLoss
+from bench.models.torch_estimator import DEVICE, RANDOM_STATE, TorchClassifier, in_chunks, layer_names, probabilities
+from bench.models.training import EpochCallback, StepLoss, TrainingLoop
 
 RELEVANT = 0.1  # the paper's threshold on relevance for showing a class-attribute pair (MNIST)
 GLOBAL_POINTS = 1000  # training points the global relevance r_jc averages over (the paper's ~1,000)
@@ -154,8 +154,10 @@ class Flint(TorchClassifier):
     input_kinds = ("image", "tabular")
     _learns_predictor = True  # L_pred trains f; FLINT post-hoc's f is given and frozen
     # "at": the epoch (from 1 to epochs) at which a loss term switches on
-    EPOCH_OPTIONS = {**TorchClassifier.EPOCH_OPTIONS,
-                     **dict.fromkeys(("gamma_from", "beta_from", "l1_from", "entropy_from"), "at")}
+    EPOCH_OPTIONS = dict.fromkeys(("gamma_from", "beta_from", "l1_from", "entropy_from"), "at")
+    # The paper trains FLINT as it trains f alone (BASE-f, the cnn): Adam at 1e-4, batches of 16,
+    # a fixed 12 epochs, the last weights kept (early stopping, which _check_schedule refuses, none).
+    TRAINING = CNN.TRAINING
     _parameter_constraints = {
         **TorchClassifier._parameter_constraints,
         "n_attributes": [Interval(Integral, 1, None, closed="left")],
@@ -171,14 +173,7 @@ class Flint(TorchClassifier):
                  delta_ent: float = 0.2, gamma_from: int = 1, beta_from: int = 3, l1_from: int = 3,
                  entropy_from: int = 5, channels: tuple[int, ...] = (16, 32), hidden_sizes: tuple[int, ...] = (128, 128),
                  dropout: float = 0.5,
-                 optimizer: Optimizer = LOOP.optimizer, lr: float = 1e-4, weight_decay: float = LOOP.weight_decay,
-                 batch_size: int = 16, epochs: int = 12,
-                 # The authors train a fixed 12 epochs and keep the last weights: no early stopping.
-                 patience: int | None = None,
-                 validation_fraction: float = LOOP.validation_fraction, lr_schedule: LRSchedule = LOOP.lr_schedule,
-                 warmup_epochs: int = LOOP.warmup_epochs, t_mult: int = LOOP.t_mult, n_restarts: int = LOOP.n_restarts,
-                 snapshots: SnapshotTiming = LOOP.snapshots, device: str = LOOP.device,
-                 random_state: int = LOOP.random_state):
+                 training: TrainingLoop | None = None, device: str = DEVICE, random_state: int = RANDOM_STATE):
         store_params(self, locals())
 
     def _validate_params(self) -> None:
@@ -188,17 +183,17 @@ class Flint(TorchClassifier):
         self._check_schedule()
 
     def _check_schedule(self) -> None:
-        if self.patience is not None:
+        loop = self._training()
+        if loop.patience is not None:
             raise ValueError(f"{type(self).__name__}: FLINT trains a fixed number of epochs (patience=None); early "
                              f"stopping would watch f's loss alone (and a frozen f's never changes), got "
-                             f"patience={self.patience}")
-        late = {name: getattr(self, name) for name in ("gamma_from", "beta_from", "l1_from", "entropy_from")
-                if getattr(self, name) > self.epochs}
+                             f"patience={loop.patience}")
+        late = {name: getattr(self, name) for name in self.EPOCH_OPTIONS if getattr(self, name) > loop.epochs}
         if late:
             terms = ", ".join(f"{name}={epoch}" for name, epoch in late.items())
             raise ValueError(f"{type(self).__name__}: {terms} would switch a loss term on after the last epoch "
-                             f"(epochs={self.epochs}): lower it or train longer")
-        if self.lr_schedule == "cosine_restarts":
+                             f"(epochs={loop.epochs}): lower it or train longer")
+        if loop.lr_schedule == "cosine_restarts":
             raise ValueError(f"{type(self).__name__}: one predictor and one interpreter are learnt together; a snapshot "
                              "ensemble (lr_schedule='cosine_restarts') would average predictors without their interpreters")
 
@@ -353,14 +348,7 @@ class FlintPosthoc(OnABase, Flint):
     def __init__(self, *, base=None, n_attributes: int = 25, beta: float = 0.5, gamma: float = 0.8,
                  delta_l1: float = 0.1, delta_ent: float = 0.2, gamma_from: int = 1, beta_from: int = 3,
                  l1_from: int = 3, entropy_from: int = 5,
-                 optimizer: Optimizer = LOOP.optimizer, lr: float = 1e-4, weight_decay: float = LOOP.weight_decay,
-                 batch_size: int = 16, epochs: int = 12,
-                 # As Flint: a fixed number of epochs, the last weights kept.
-                 patience: int | None = None,
-                 validation_fraction: float = LOOP.validation_fraction, lr_schedule: LRSchedule = LOOP.lr_schedule,
-                 warmup_epochs: int = LOOP.warmup_epochs, t_mult: int = LOOP.t_mult, n_restarts: int = LOOP.n_restarts,
-                 snapshots: SnapshotTiming = LOOP.snapshots, device: str = LOOP.device,
-                 random_state: int = LOOP.random_state):
+                 training: TrainingLoop | None = None, device: str = DEVICE, random_state: int = RANDOM_STATE):
         store_params(self, locals())
 
     def _validate_params(self) -> None:

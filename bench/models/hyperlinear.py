@@ -6,7 +6,8 @@ model, (M+1) x C with the bias in the last row, which is applied to the same x:
 logits_c = sum_m x_m w_mc + b_c. Training adds lambda * mean(|w|) over every generated weight
 (bias included) to the task loss, and follows IMN's schedule and snapshot ensemble
 (bench/models/training.py). The explanation is free: the generated linear model. Every default
-is the paper's: lambda = 0.1, and the network and training of bench.models.tabresnet.PaperSetting.
+is the paper's: lambda = 0.1, and IMN's network and training (bench.models.tabresnet: PaperSetting,
+IMNNet.TRAINING).
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ from torch import nn
 
 from bench.data.task import TASK_TYPES
 from bench.core.explanation import Differentiable, Explanation
-from bench.models.base import class_indices
+from bench.models.base import class_indices, store_params
 from bench.models.linear_explanation import linear_explanation
 from bench.models.residual import ResidualTrunk
-from bench.models.tabresnet import IMN, RESIDUAL_CONSTRAINTS
-from bench.models.torch_estimator import LOOP, TorchClassifier, TorchEstimator, TorchRegressor, in_chunks, store_params
-from bench.models.training import LRSchedule, Optimizer, SnapshotTiming, StepLoss
+from bench.models.tabresnet import IMN, IMNNet
+from bench.models.torch_estimator import DEVICE, RANDOM_STATE, TorchClassifier, TorchRegressor, in_chunks
+from bench.models.training import StepLoss, TrainingLoop
 
 
 class HyperLinearNetwork(nn.Module):
@@ -59,7 +60,7 @@ class HyperLinearNetwork(nn.Module):
         return x * weights.gather(2, targets.long().view(-1, 1, 1).expand(-1, self.n_features, 1))[:, :, 0]
 
 
-class _HyperLinearNetwork(TorchEstimator):
+class _HyperLinearNetwork(IMNNet):
     """`l1_penalty` is the paper's lambda.
 
     `explain(X, target=None)`: values[i, m] = x_im * w_im,c for the target class c (default: the
@@ -67,16 +68,11 @@ class _HyperLinearNetwork(TorchEstimator):
     equal the snapshot's logit for c exactly (bench/models/linear_explanation.py).
     """
 
-    _parameter_constraints = {**RESIDUAL_CONSTRAINTS, "l1_penalty": [Interval(Real, 0, None, closed="left")]}
+    _parameter_constraints = {**IMNNet._parameter_constraints, "l1_penalty": [Interval(Real, 0, None, closed="left")]}
 
     def __init__(self, *, l1_penalty: float = 0.1, hidden_size: int = IMN.hidden_size, n_blocks: int = IMN.n_blocks,
                  dropout: float = IMN.dropout, dropout_on_skip: bool = IMN.dropout_on_skip,
-                 optimizer: Optimizer = IMN.optimizer, lr: float = IMN.lr, weight_decay: float = IMN.weight_decay,
-                 batch_size: int = IMN.batch_size, epochs: int = IMN.epochs, patience: int | None = IMN.patience,
-                 validation_fraction: float = LOOP.validation_fraction, lr_schedule: LRSchedule = IMN.lr_schedule,
-                 warmup_epochs: int = IMN.warmup_epochs, t_mult: int = IMN.t_mult, n_restarts: int = IMN.n_restarts,
-                 snapshots: SnapshotTiming = IMN.snapshots, device: str = LOOP.device,
-                 random_state: int = LOOP.random_state):
+                 training: TrainingLoop | None = None, device: str = DEVICE, random_state: int = RANDOM_STATE):
         store_params(self, locals())
 
     def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:

@@ -11,8 +11,9 @@ from sklearn.utils._param_validation import Interval
 from torch import nn
 
 from bench.data.task import TASK_TYPES
-from bench.models.torch_estimator import LOOP, TorchClassifier, TorchEstimator, TorchRegressor, store_params
-from bench.models.training import LRSchedule, Optimizer, SnapshotTiming
+from bench.models.base import store_params
+from bench.models.torch_estimator import DEVICE, RANDOM_STATE, TorchClassifier, TorchEstimator, TorchRegressor
+from bench.models.training import TrainingLoop
 
 
 class _MLPNetwork(TorchEstimator):
@@ -23,12 +24,7 @@ class _MLPNetwork(TorchEstimator):
     }
 
     def __init__(self, *, hidden_sizes: tuple[int, ...] = (128, 128), dropout: float = 0.1,
-                 optimizer: Optimizer = LOOP.optimizer, lr: float = LOOP.lr, weight_decay: float = LOOP.weight_decay,
-                 batch_size: int = LOOP.batch_size, epochs: int = LOOP.epochs, patience: int | None = LOOP.patience,
-                 validation_fraction: float = LOOP.validation_fraction, lr_schedule: LRSchedule = LOOP.lr_schedule,
-                 warmup_epochs: int = LOOP.warmup_epochs, t_mult: int = LOOP.t_mult, n_restarts: int = LOOP.n_restarts,
-                 snapshots: SnapshotTiming = LOOP.snapshots, device: str = LOOP.device,
-                 random_state: int = LOOP.random_state):
+                 training: TrainingLoop | None = None, device: str = DEVICE, random_state: int = RANDOM_STATE):
         store_params(self, locals())
 
     def _validate_params(self) -> None:

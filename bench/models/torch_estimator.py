@@ -15,22 +15,26 @@ logit of the averaged probabilities. A regressor's is its (B, 1) output.
 Inputs are (n, d) tables or (n, C, H, W) images, as float32. `device` ("auto", "cpu", "cuda",
 "cuda:N") is where the networks train and predict; a fitted model moves its networks when the
 option changes, and pickles them from the CPU, so a model trained on a GPU loads anywhere.
+
+Options. A model lists its own (layer sizes, dropout, loss weights) in its `__init__`, then
+`training`, the training loop's options as one component (bench.models.training.TrainingLoop;
+None: the model's own loop, `Model.loop()`), then `device` and `random_state`, which the run sets
+on every model (from `device` and `seed`) and which also decide where it predicts and how it
+samples after training.
 """
 
 from __future__ import annotations
 
 import copy
-import inspect
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from numbers import Integral, Real
-from typing import get_args
+from numbers import Integral
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
@@ -40,11 +44,9 @@ from bench.models.base import Capabilities
 from bench.models.training import (
     BatchSteps,
     EpochCallback,
-    LRSchedule,
-    Optimizer,
-    SnapshotTiming,
     StepLoss,
     Training,
+    TrainingLoop,
     seeded,
     train,
 )
@@ -58,13 +60,10 @@ CHUNK_ROWS = 4096
 CHUNK_ELEMENTS = 4096 * 32
 # The input a network is built for when only its layers' names are read (they do not depend on it).
 NOMINAL_INPUT = {"image": (1, 28, 28), "tabular": (2,)}
-
-
-def store_params(estimator: BaseEstimator, arguments: dict) -> None:
-    """scikit-learn's convention: every constructor argument stored unchanged, under its name.
-    Call as `store_params(self, locals())` from `__init__`."""
-    for name in estimator._get_param_names():
-        setattr(estimator, name, arguments[name])
+# The defaults of the options the run sets on every model (bench/pipeline/config.py's RUN_OPTIONS):
+# where a model made outside a run computes (CUDA when there is one), and its seed.
+DEVICE = "auto"
+RANDOM_STATE = 0
 
 
 def chunks(X: np.ndarray) -> tuple[torch.Tensor, ...]:
@@ -82,35 +81,6 @@ def in_chunks(fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray, device:
 def layer_names(network: nn.Module) -> list[str]:
     """The names of a network's layers (its direct children), in order."""
     return [name for name, _ in network.named_children()]
-
-
-def options_of(literal) -> StrOptions:
-    """scikit-learn's constraint for an option whose allowed values are a Literal: one list."""
-    return StrOptions(set(get_args(literal)))
-
-
-@dataclass(frozen=True)
-class LoopDefaults:
-    """The training loop's defaults, referenced by every torch model's signature where the model
-    has no reason of its own to differ (IMN's paper settings: bench.models.tabresnet.IMN)."""
-
-    optimizer: Optimizer = "adam"
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    batch_size: int = 64
-    epochs: int = 200
-    patience: int | None = 10  # early stopping: epochs without a better validation loss
-    validation_fraction: float = 0.1
-    lr_schedule: LRSchedule = "constant"
-    warmup_epochs: int = 0
-    t_mult: int = 2
-    n_restarts: int = 3
-    snapshots: SnapshotTiming = "cycle_ends"
-    device: str = "auto"
-    random_state: int = 0
-
-
-LOOP = LoopDefaults()
 
 
 class BinaryLogits(nn.Module):
@@ -144,31 +114,22 @@ class Ensemble(nn.Module):
 
 class TorchEstimator(Capabilities, BaseEstimator):
     """Subclasses list every option in their own `__init__` (scikit-learn reads the signature:
-    it is the one home of each default) and store them with `store_params`."""
+    it is the one home of each default, the loop's being TrainingLoop's and the model's TRAINING)
+    and store them with `store_params`."""
 
     _parameter_constraints: dict = {
-        "optimizer": [options_of(Optimizer)],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
-        "patience": [Interval(Integral, 1, None, closed="left"), None],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "lr_schedule": [options_of(LRSchedule)],
-        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
-        "t_mult": [Interval(Integral, 2, None, closed="left")],
-        "n_restarts": [Interval(Integral, 1, None, closed="left")],
-        "snapshots": [options_of(SnapshotTiming)],
+        "training": [TrainingLoop, None],
         "device": [str],
         "random_state": [Interval(Integral, 0, None, closed="left")],
     }
-    # Options counted in epochs, which a run's budget sets with `epochs` (bench/models/budget.py):
-    # "before", a count that stays below epochs.
-    EPOCH_OPTIONS = {"warmup_epochs": "before"}
-    # Options that only lr_schedule="cosine_restarts" reads: set away from their default with
-    # another schedule, they would change nothing, so that is an error (as validation_fraction
-    # is without early stopping).
-    _RESTART_OPTIONS = ("t_mult", "n_restarts", "snapshots")
+    # What this model's training differs in from TrainingLoop's defaults (its paper's setting,
+    # each with its reason): the loop it trains with when given none.
+    TRAINING: dict[str, Any] = {}
+    # Tighter constraints of this model on the loop's options (scikit-learn's, by option).
+    TRAINING_CONSTRAINTS: dict[str, list] = {}
+    # The model's own options counted in epochs, which a run's budget sets with the loop's
+    # `epochs` (bench/models/budget.py): "at", an epoch from 1 to epochs at which something starts.
+    EPOCH_OPTIONS: dict[str, str] = {}
 
     # -- what a model defines ------------------------------------------------------------------
     def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
@@ -195,33 +156,48 @@ class TorchEstimator(Capabilities, BaseEstimator):
         raise NotImplementedError
 
     # -- options -------------------------------------------------------------------------------
+    @classmethod
+    def loop(cls, **changes) -> TrainingLoop:
+        """This model's training loop (TrainingLoop's defaults, what its TRAINING changes of them)
+        with `changes`: `HyperLinear(training=HyperLinear.loop(epochs=30))` trains IMN's way, for
+        30 epochs, where `TrainingLoop(epochs=30)` would train the loop's default way."""
+        return TrainingLoop(**{**cls.TRAINING, **changes})
+
+    @classmethod
+    def nested_defaults(cls) -> dict[str, TrainingLoop]:
+        """What `training=None` stands for, which a config states in its place (bench/pipeline/schema.py)."""
+        return {"training": cls.loop()}
+
+    def _training(self) -> TrainingLoop:
+        """The loop this model trains with."""
+        return self.loop() if self.training is None else self.training
+
+    def get_params(self, deep: bool = True) -> dict:
+        """scikit-learn's; `deep` lists the loop's options as `training__<option>` also while
+        `training` is None (the model's own loop), so that they can be read and searched over."""
+        params = super().get_params(deep)
+        if deep and self.training is None:
+            params |= {f"training__{name}": value for name, value in self.loop().get_params().items()}
+        return params
+
+    def set_params(self, **params) -> "TorchEstimator":
+        """scikit-learn's; a `training__<option>` given while `training` is None changes a loop of
+        the model's own, `loop()`, which `training` holds from then on."""
+        if self.training is None and any(key.startswith("training__") for key in params):
+            self.training = self.loop()
+        return super().set_params(**params)
+
     def _validate_params(self) -> None:
-        """scikit-learn's constraints, then the device and the options that only act together."""
+        """scikit-learn's constraints, then the device and the loop's options (TrainingLoop.check)."""
         super()._validate_params()
         resolve_device(self.device)
-        name = type(self).__name__
-        if self.warmup_epochs >= self.epochs:
-            raise ValueError(f"{name}: warmup_epochs ({self.warmup_epochs}) must be less than epochs ({self.epochs})")
-        if self.lr_schedule == "cosine_restarts" and self.patience is not None:
-            raise ValueError(f"{name}: early stopping (patience={self.patience}) would cut the cosine restarts and "
-                             "their snapshots short: set patience=None, or lr_schedule='constant'")
-        unused = [option for option in self._RESTART_OPTIONS if self.lr_schedule != "cosine_restarts"
-                  and getattr(self, option) != self._default(option)]
-        if self.patience is None and self.validation_fraction != self._default("validation_fraction"):
-            unused.append("validation_fraction")
-        if unused:
-            raise ValueError(f"{name}: {', '.join(unused)} would have no effect: t_mult, n_restarts and snapshots "
-                             "shape lr_schedule='cosine_restarts', validation_fraction is early stopping's (patience)")
+        self._training().check(type(self).__name__, defaults=self.loop(), constraints=self.TRAINING_CONSTRAINTS)
 
     def _check_sizes(self, option: str) -> None:
         """A layer-size option (hidden_sizes, channels): positive integers."""
         sizes = getattr(self, option)
         if any(isinstance(size, bool) or not isinstance(size, Integral) or size < 1 for size in sizes):
             raise ValueError(f"{type(self).__name__}: {option} must be positive integers, got {sizes!r}")
-
-    @classmethod
-    def _default(cls, option: str):
-        return inspect.signature(cls.__init__).parameters[option].default
 
     # -- fitting ---------------------------------------------------------------------------------
     def fit(self, X, y) -> "TorchEstimator":
@@ -230,13 +206,9 @@ class TorchEstimator(Capabilities, BaseEstimator):
         targets, n_outputs, task_loss = self._encode_targets(y)
         device = resolve_device(self.device)
         how = Training(
-            step_loss=self._step_loss(task_loss), task_loss=task_loss, optimizer=self.optimizer, lr=self.lr,
-            weight_decay=self.weight_decay, batch_size=self.batch_size, epochs=self.epochs, patience=self.patience,
-            validation_fraction=self.validation_fraction, stratify=isinstance(self, ClassifierMixin),
-            lr_schedule=self.lr_schedule, warmup_epochs=self.warmup_epochs, t_mult=self.t_mult,
-            n_restarts=self.n_restarts, snapshots=self.snapshots, epoch_callbacks=tuple(self._epoch_callbacks()),
-            batch_steps=self._batch_steps(task_loss),
-            model_name=type(self).__name__)
+            loop=self._training(), step_loss=self._step_loss(task_loss), task_loss=task_loss,
+            stratify=isinstance(self, ClassifierMixin), epoch_callbacks=tuple(self._epoch_callbacks()),
+            batch_steps=self._batch_steps(task_loss), model_name=type(self).__name__)
         with seeded(self.random_state) as generator:
             module = self._build(X.shape[1:], n_outputs).to(device)
             trained = train(module, torch.as_tensor(X).to(device), targets.to(device), how, generator)

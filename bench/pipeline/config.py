@@ -5,6 +5,10 @@ Each option of the `data`, `model` and `explainers` groups, and each explanation
 extends a schema (through `defaults: [/schema_<kind>_<name>@<package>]`), so a misspelt key or a
 value of the wrong type fails at composition, before any data is loaded. The schemas are
 stored outside every group, so that `--help` and `data=foo` list only real options.
+
+Importing this module imports every data source, model, explainer and metric module, for their
+signatures; those import torch, shap, captum and openml where they compute, so that `--help` and
+config errors load none of them (tests/test_front_door.py; the models are the step still to do).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any, Dict, Optional, get_args
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
+from bench import explainers, metrics, models
 from bench.data.embedded import EmbeddedSource
 from bench.data.mnist import MnistSource
 from bench.data.openml import OpenMLSource
@@ -81,8 +86,7 @@ def register_configs() -> None:
     """The run's schema, the data sources', and one schema per model, explainer and explanation
     metric, generated from its signature (bench/pipeline/schema.py): `schema_model_<Class>`,
     `schema_explainer_<Class>`, `schema_metric_<function>`, which conf/ extends."""
-    from bench import explainers, metrics, models  # heavy (torch, shap, captum): only when composing
-
+    share_the_store_in_copies()
     cs = ConfigStore.instance()
     cs.store(name="base_config", node=Config)
     cs.store(name="schema_data_openml", node=OpenMLDataConfig)
@@ -98,3 +102,15 @@ def register_configs() -> None:
         fn = getattr(metrics, name)
         if getattr(fn, "info", None) is not None and (fn.info.category != "prediction" or fn.info.needs_model):
             cs.store(name=f"schema_metric_{name}", node=schema_of(fn, partial=True))
+
+
+def share_the_store_in_copies() -> None:
+    """Hydra 1.3 deep-copies its config repository each time it builds one (CachingConfigRepository),
+    and with it the whole ConfigStore its structured source holds: these ~80 schemas, 0.04 s a copy
+    on 2 cores, made once per config group that `--help` lists (about 95 copies, 3.7 s) and once
+    per composition. The store is a process-wide singleton that Hydra reads through (its `load`
+    copies the node it returns), so a copy may be the store itself: what Hydra's main branch does
+    since facebookresearch/hydra#2928, whose structured source reads ConfigStore.instance() each
+    time. Set on the store's class: Hydra's plugin scan re-executes the source's module, which
+    would drop anything set on the source's class. Pickling (a sweep's workers) still copies it."""
+    ConfigStore.__deepcopy__ = lambda self, memo: self

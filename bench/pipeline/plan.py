@@ -217,6 +217,22 @@ def without_names(node: dict[str, Any]) -> dict[str, Any]:
             for key, value in node.items() if key != "name"}
 
 
+def model_identity(node: dict[str, Any]) -> dict[str, Any]:
+    """A model's config as its unit keys read it: the training loop's options (`training`, a
+    component of its own since 2026-12-07) among the model's own options, where they were before,
+    however deep (a base's too). A key follows the values that decide a fit, not where the config
+    spells them, so every fit stored before keeps its key."""
+    identity = {}
+    for key, value in node.items():
+        if key == "training" and isinstance(value, dict):
+            identity |= {option: setting for option, setting in value.items() if option != "_target_"}
+        elif isinstance(value, dict) and "_target_" in value:
+            identity[key] = model_identity(value)
+        else:
+            identity[key] = value
+    return identity
+
+
 def check_explainers(explainers: dict[str, Any], model, model_name: str) -> None:
     """An explainer option that cannot work with the model (a layer its network lacks) stops the
     run now, before any training, rather than failing every explanation after it."""
@@ -236,7 +252,7 @@ def make_plan(cfg: DictConfig) -> Plan:
     data_identity = unit_identity({k: v for k, v in plain(cfg.data).items() if k not in SELECTION_KEYS},
                                   ADDED_DATA_OPTIONS)
     # A model built on another (FLINT post-hoc's base): its config as conf/model/ holds it, less the names.
-    built_on = {option: (value["name"], config_hash(without_names(value), data_identity))
+    built_on = {option: (value["name"], config_hash(model_identity(without_names(value)), data_identity))
                 for option, value in model_cfg.items() if isinstance(value, dict) and {"_target_", "name"} <= set(value)}
     model_cfg = without_names(model_cfg)
     if "device" in model_cfg or "random_state" in model_cfg:
@@ -257,8 +273,8 @@ def make_plan(cfg: DictConfig) -> Plan:
         skip_missing=bool(cfg.data.get("skip_missing", False)),
         source=source, model_name=model_name,
         model_factory=lambda task_type: for_task(make_model(), task_type), model_probe=model_probe,
-        model_hash=config_hash(model_cfg, data_identity),
-        model_config=config_hash(model_cfg), built_on=built_on,
+        model_hash=config_hash(model_identity(model_cfg), data_identity),
+        model_config=config_hash(model_identity(model_cfg)), built_on=built_on,
         metrics_hash=config_hash(plain(cfg.metrics.prediction)),
         explainers=explainers,
         explainer_hashes={name: config_hash(plain(node), {"explain": plain(cfg.explain)})

@@ -10,7 +10,11 @@ populate_full_signature=True)`, which types a Literal and a Sequence as Any, so 
 misspelt option value would pass composition.
 
 Options the run sets for every model (`random_state` from `seed`, `device`) are left out of
-model schemas; an option named `compat` follows the run's `${compat}` switch.
+model schemas; an option named `compat` follows the run's `${compat}` switch. A nested component
+(an estimator option whose None stands for one the class builds: a torch model's `training`, its
+`nested_defaults()`) is a schema of its own, the component's, with the defaults of the one built:
+so `model.training.epochs=30` is typed, a misspelt `model.training.epoch` fails, and the run's
+config shows the values a model trains with.
 """
 
 from __future__ import annotations
@@ -90,14 +94,21 @@ def schema_default(value: Any, field_type: Any) -> dataclasses.Field:
     return dataclasses.field(default=value)
 
 
+def nested_defaults(target: Callable) -> dict[str, Any]:
+    """{option: the component a class builds when the option is None} (see the module docstring)."""
+    return target.nested_defaults() if inspect.isclass(target) and hasattr(target, "nested_defaults") else {}
+
+
 def schema_of(target: Callable, *, exclude: Sequence[str] = (), partial: bool = False,
-              extra: dict[str, tuple[Any, Any]] | None = None, with_target: bool = True) -> type:
+              extra: dict[str, tuple[Any, Any]] | None = None, with_target: bool = True,
+              defaults: dict[str, Any] | None = None) -> type:
     """The dataclass schema of `target`'s options (see the module docstring). `partial`: Hydra
     builds a functools.partial (metrics are called with their data later). `extra`: fields that
     are not options of `target` ({name: (type, default)}), e.g. a model's label. Without
     `with_target`, the node holds the options only (what a data source builds its preprocessor
-    from)."""
-    hints = type_hints(target)
+    from). `defaults`: values in place of the signature's (a nested component's, as its owner
+    builds it)."""
+    hints, nested = type_hints(target), nested_defaults(target)
     fields: list[tuple] = [("_target_", str, dataclasses.field(default=dotted_path(target)))] if with_target else []
     if partial:
         fields.append(("_partial_", bool, dataclasses.field(default=True)))
@@ -105,10 +116,15 @@ def schema_of(target: Callable, *, exclude: Sequence[str] = (), partial: bool = 
         fields.append((name, field_type, schema_default(default, field_type)))
     for parameter in options(target, [*exclude, *(extra or {})]):
         field_type = omegaconf_type(hints.get(parameter.name, Any))
-        if parameter.name in RUN_INTERPOLATIONS:
+        if parameter.name in nested:
+            component = nested[parameter.name]
+            node = schema_of(type(component), defaults=component.get_params(deep=False))
+            fields.append((parameter.name, node, schema_default(node, node)))
+        elif parameter.name in RUN_INTERPOLATIONS:
             fields.append((parameter.name, Any, dataclasses.field(default=RUN_INTERPOLATIONS[parameter.name])))
         elif parameter.default is parameter.empty:
             fields.append((parameter.name, field_type, dataclasses.field(default=MISSING)))
         else:
-            fields.append((parameter.name, field_type, schema_default(parameter.default, field_type)))
+            default = (defaults or {}).get(parameter.name, parameter.default)
+            fields.append((parameter.name, field_type, schema_default(default, field_type)))
     return dataclasses.make_dataclass(f"{target.__name__}Schema", fields)

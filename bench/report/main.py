@@ -18,6 +18,7 @@ from bench.core.errors import one_line
 from bench.report.gallery import gallery_files
 from bench.report.pictures import draw_pictures
 from bench.core.io import atomic_path
+from bench.papers.reproduction import output_dir
 from bench.results import ResultStore
 from bench.report.leaderboard import build_leaderboards
 from bench.report.publish import leaderboards_markdown, write_leaderboard
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         write_tables(build_tables(rows), tables_root / "tables")
         draw_pictures(store)  # those missing or older than what they are drawn from
-        reproductions = Path(args.reproductions) if args.reproductions else results / "reproduction"
+        reproductions = Path(args.reproductions) if args.reproductions else output_dir(results)
         files = write_leaderboard(boards, out, source=str(results), galleries=gallery_files(results),
                                   reproductions=True)
         with atomic_path(out / "reproductions.html") as tmp:

@@ -1,11 +1,12 @@
 """The page of reproductions, `reproductions.html` beside the leaderboard's index.html. For every
-paper the project reproduces it shows our numbers beside the paper's with the difference. Each
-difference over the reproduction's threshold shows its reason: the CSV's note, or "no reason
-recorded" where the CSV has none. The page also shows the plots the reproduction wrote.
+reproduction of bench.papers.REPRODUCTIONS it shows our numbers beside the paper's with the
+difference. Each difference over the reproduction's threshold shows its reason: the CSV's note,
+or "no reason recorded" where the CSV has none. The page also shows the plots the reproduction
+wrote.
 
 It is built from a folder of reproductions only (<results>/reproduction/: the CSVs and PNGs that
-`scripts/reproduce.py` writes). A paper whose CSV is missing is listed with the command that
-makes it."""
+`scripts/reproduce.py` writes). A reproduction whose CSV is missing is listed with the command
+that makes it."""
 
 from __future__ import annotations
 
@@ -15,70 +16,48 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.papers import atex, flint, imn, reproduction
+from bench import papers
 from bench.core.errors import one_line
+from bench.papers.reproduction import REQUIRED, Reproduction, read_run
 from bench.report.publish import SCRIPT, STYLE, html_figure, html_notes, html_table
 
 NO_REASON = "no reason recorded"
-REQUIRED = ("row", "column", "ours", "paper", "diff")  # what every reproduction's CSV holds
 
 
 @dataclass(frozen=True)
-class Paper:
-    name: str  # scripts/reproduce.py's table, the stem of its CSV
-    title: str
-    threshold: float | None  # |diff| above it is a difference that needs a reason; None: none set
-    plots: tuple[str, ...] = ()  # the stems of the PNGs it writes
-    tables: tuple[str, ...] = ()  # the stems of other CSVs it writes, shown as they are
-    one_sided: bool = False  # only a diff below -threshold needs a reason (a claim of "no loss")
-    unflagged: tuple[str, ...] = ()  # row prefixes in other units, which the threshold does not fit
+class Stored:
+    """What the folder holds of one reproduction."""
 
-
-PAPERS = (
-    Paper("imn-table8", "IMN (Kadra et al., NeurIPS 2024), Table 8: test AUROC with default hyperparameters",
-          reproduction.FLAG, unflagged=("mean rank",)),
-    Paper("imn-table3", "IMN, Table 3 and Figure 11: explanation quality on XAI-Bench", imn.FLAG,
-          plots=("imn-figure11",)),
-    Paper("flint-table1", "FLINT (Parekh et al., NeurIPS 2021), Table 1 on MNIST", flint.FLAG),
-    Paper("atex-figure", "ATEX (Tang et al., 2022): top-50 intersection under the manipulation attack",
-          atex.AGREEMENT, plots=("atex-figure",)),
-    # The claim is "no loss of accuracy": any loss is a difference to explain, a gain is not.
-    Paper("cnn-inte", "CNN-INTE (Liu, Wang & Matwin, IJCNN 2018): no loss of accuracy", 0.0,
-          plots=("cnn-inte-sweep",), tables=("cnn-inte-sweep",), one_sided=True),
-)
-
-
-@dataclass(frozen=True)
-class Reproduction:
-    paper: Paper
+    reproduction: Reproduction
     rows: pd.DataFrame | None  # None: not run (no CSV), or its CSV unreadable (`problem`)
     plots: tuple[Path, ...]
     tables: dict[str, pd.DataFrame]
     problem: str | None = None
-    run: dict | None = None  # reproduction.read_run's: the command that wrote the CSV, when, how long
+    run: dict | None = None  # read_run's: the command that wrote the CSV, when, how long
 
     def flagged(self) -> pd.DataFrame:
         """Rows whose diff exceeds the threshold, each with its reason."""
-        if self.rows is None or self.paper.threshold is None:
+        reproduction = self.reproduction
+        if self.rows is None or reproduction.threshold is None:
             return pd.DataFrame()
         diff = self.rows["diff"]
-        beyond = (-diff if self.paper.one_sided else diff.abs()) > self.paper.threshold
-        if self.paper.unflagged:
-            beyond &= ~self.rows["row"].astype(str).str.startswith(self.paper.unflagged)
+        beyond = (-diff if reproduction.one_sided else diff.abs()) > reproduction.threshold
+        if reproduction.unflagged:
+            beyond &= ~self.rows["row"].astype(str).str.startswith(reproduction.unflagged)
         over = self.rows[beyond]
         notes = over["note"] if "note" in over else [None] * len(over)
         return over.assign(reason=[note if isinstance(note, str) and note else NO_REASON for note in notes])
 
 
-def read_reproductions(folder: str | Path) -> list[Reproduction]:
-    """Every paper of PAPERS, with what `folder` holds of it."""
+def read_reproductions(folder: str | Path) -> list[Stored]:
+    """Every reproduction of bench.papers.REPRODUCTIONS, with what `folder` holds of it."""
     folder = Path(folder)
     found = []
-    for paper in PAPERS:
-        csv = folder / f"{paper.name}.csv"
-        plots = tuple(path for path in (folder / f"{stem}.png" for stem in paper.plots) if path.is_file())
+    for reproduction in papers.REPRODUCTIONS:
+        csv = folder / f"{reproduction.name}.csv"
+        plots = tuple(path for path in (folder / f"{stem}.png" for stem in reproduction.plots) if path.is_file())
         tables, problems = {}, []
-        for stem in paper.tables:
+        for stem in reproduction.tables:
             if (folder / f"{stem}.csv").is_file():
                 try:
                     tables[stem] = pd.read_csv(folder / f"{stem}.csv")
@@ -90,8 +69,8 @@ def read_reproductions(folder: str | Path) -> list[Reproduction]:
                 rows = _checked(pd.read_csv(csv))
             except ValueError as e:
                 problems.insert(0, f"{csv} could not be read: {one_line(e)}")
-        found.append(Reproduction(paper, rows, plots, tables, problem="; ".join(problems) or None,
-                                  run=reproduction.read_run(folder, paper.name)))
+        found.append(Stored(reproduction, rows, plots, tables, problem="; ".join(problems) or None,
+                            run=read_run(folder, reproduction.name)))
     return found
 
 
@@ -112,21 +91,22 @@ def _shown(frame: pd.DataFrame) -> pd.DataFrame:
                        if pd.api.types.is_numeric_dtype(col) else col.fillna(""))
 
 
-def _section(found: Reproduction, index: int) -> list[str]:
-    paper = found.paper
-    parts = [f'<h2 id="{html.escape(paper.name)}">{html.escape(paper.title)}</h2>']
-    command = f"python scripts/reproduce.py {paper.name}"
+def _section(found: Stored, index: int) -> list[str]:
+    reproduction = found.reproduction
+    parts = [f'<h2 id="{html.escape(reproduction.name)}">{html.escape(reproduction.title)}</h2>']
+    command = f"python scripts/reproduce.py {reproduction.name}"
     if found.problem and found.rows is None:
         return parts + [f"<p><em>{html.escape(found.problem)}</em>; <code>{html.escape(command)}</code> writes it "
                         "again.</p>"]
     if found.rows is None:
         return parts + [f"<p><em>not run yet</em>: <code>{html.escape(command)}</code> writes it.</p>"]
     flagged = found.flagged()
-    if paper.threshold is None:
+    if reproduction.threshold is None:
         summary = "no threshold is set for this table: the differences are shown, none is flagged"
     else:
         unexplained = int((flagged["reason"] == NO_REASON).sum()) if len(flagged) else 0
-        test = f"diff < -{paper.threshold:g}" if paper.one_sided else f"|diff| > {paper.threshold:g}"
+        test = (f"diff < -{reproduction.threshold:g}" if reproduction.one_sided
+                else f"|diff| > {reproduction.threshold:g}")
         summary = (f"{len(found.rows)} rows, {len(flagged)} over the threshold ({test})"
                    + (f", {unexplained} of them without a recorded reason" if unexplained else ""))
     uncompared = int(found.rows["diff"].isna().sum())
@@ -155,11 +135,11 @@ def _section(found: Reproduction, index: int) -> list[str]:
     return parts
 
 
-def _state(found: Reproduction) -> str:
+def _state(found: Stored) -> str:
     return " (unreadable)" if found.problem and found.rows is None else " (not run yet)" if found.rows is None else ""
 
 
-def reproductions_html(reproductions: list[Reproduction], *, source: str = "") -> str:
+def reproductions_html(reproductions: list[Stored], *, source: str = "") -> str:
     """The page; every string from the CSVs is escaped."""
     parts = ["<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">",
              "<title>bench: reproductions of papers</title>", f"<style>{STYLE}</style></head><body>",
@@ -167,8 +147,9 @@ def reproductions_html(reproductions: list[Reproduction], *, source: str = "") -
              f"<p>From <code>{html.escape(source)}</code>: ours beside the paper's, the difference (ours minus "
              "the paper's), and a reason for every difference over the reproduction's threshold. "
              '<a href="index.html">The leaderboard</a>.</p>',
-             "<ul>" + "".join(f'<li><a href="#{html.escape(r.paper.name)}">{html.escape(r.paper.title)}</a>'
-                              f"{_state(r)}</li>" for r in reproductions) + "</ul>"]
+             "<ul>" + "".join(f'<li><a href="#{html.escape(r.reproduction.name)}">'
+                              f"{html.escape(r.reproduction.title)}</a>{_state(r)}</li>" for r in reproductions)
+             + "</ul>"]
     for index, found in enumerate(reproductions):
         parts += _section(found, index)
     parts += [f"<script>{SCRIPT}</script>", "</body></html>"]

@@ -129,7 +129,7 @@ def test_a_run_on_mnist_embedded_records_the_split_and_the_training_size(results
     from tests.conftest import compose_config
 
     summary = bench_run.run(compose_config(["data=mnist_embedded", "data.n_train=200", "model=cnn_tanh",
-                                            "model.epochs=3", "explainers=[saliency,random]",
+                                            "model.training.epochs=3", "explainers=[saliency,random]",
                                             "explain.n_instances=4"], results))
     rows = ResultStore(results).read_all()
     assert summary.units_computed == 1 + 2 + 2  # the fit, two explanations, their deletion scores

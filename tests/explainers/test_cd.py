@@ -9,9 +9,10 @@ import torch
 from torch import nn
 
 from bench.core.errors import NotApplicable
-from bench.explainers.cd import ContextualDecomposition, decompose, layers
+from bench.explainers.cd import ContextualDecomposition
+from bench.explainers.cd_rules import decompose, layers
 from bench.metrics.cost import measure
-from bench.models import CNN, MLP, HyperLinear, LogisticRegression, RandomForest
+from bench.models import CNN, MLP, HyperLinear, LogisticRegression, RandomForest, TrainingLoop
 from bench.models.residual import ResidualTrunk
 from tests.tolerances import assert_float32_sum_close
 
@@ -176,14 +177,14 @@ def test_the_planted_interaction_is_the_only_one():
 def mlp_problem():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 5)).astype(np.float32)
-    return MLP(hidden_sizes=(8,), epochs=2).fit(X, np.arange(40) % 3), X[:6], np.arange(6) % 3
+    return MLP(hidden_sizes=(8,), training=TrainingLoop(epochs=2)).fit(X, np.arange(40) % 3), X[:6], np.arange(6) % 3
 
 
 @pytest.fixture(scope="module")
 def cnn_problem():
     rng = np.random.default_rng(0)
     X = rng.uniform(size=(20, 1, 5, 5)).astype(np.float32)
-    return CNN(channels=(2, 3), epochs=1).fit(X, np.arange(20) % 2), X[:3], np.array([0, 1, 1])
+    return CNN(channels=(2, 3), training=CNN.loop(epochs=1)).fit(X, np.arange(20) % 2), X[:3], np.array([0, 1, 1])
 
 
 @pytest.mark.parametrize("problem", ["mlp_problem", "cnn_problem"])
@@ -251,7 +252,8 @@ def test_networks_with_a_layer_without_a_rule_are_not_applicable(module, name):
 @pytest.mark.parametrize("n_restarts, layer", [(1, "HyperLinearNetwork"), (2, "Ensemble")])
 def test_hyperlinear_and_its_snapshot_ensemble_are_not_applicable(n_restarts, layer):
     rng = np.random.default_rng(0)
-    model = HyperLinear(hidden_size=4, n_blocks=1, epochs=2, warmup_epochs=0, n_restarts=n_restarts,
-                        batch_size=16).fit(rng.normal(size=(32, 3)).astype(np.float32), np.arange(32) % 2)
+    training = HyperLinear.loop(epochs=2, warmup_epochs=0, n_restarts=n_restarts, batch_size=16)
+    model = HyperLinear(hidden_size=4, n_blocks=1, training=training).fit(rng.normal(size=(32, 3)).astype(np.float32),
+                                                                         np.arange(32) % 2)
     reason = ContextualDecomposition().not_applicable(model)
     assert f"no rule for {layer}" in reason and "Sequential" in reason

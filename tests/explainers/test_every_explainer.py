@@ -10,7 +10,7 @@ from hydra.utils import instantiate
 
 from bench.core.errors import NotApplicable
 from bench.metrics.cost import measure
-from bench.models import CNN, MLP, HyperLinear, RandomForest
+from bench.models import CNN, MLP, HyperLinear, RandomForest, TrainingLoop
 from tests.conftest import FAST_ALL_EXPLAINERS, compose_config
 
 GRADIENT = {"saliency", "ig", "smoothgrad", "input_x_gradient", "deeplift", "gradient_shap", "gradient_shap_captum",
@@ -36,15 +36,16 @@ def images(n=60):
 
 CASES = {
     # model, data, and the explainers expected to be n/a with a phrase of their reason
-    "mlp": (lambda: MLP(hidden_sizes=(8,), epochs=2), tabular,
+    "mlp": (lambda: MLP(hidden_sizes=(8,), training=TrainingLoop(epochs=2)), tabular,
             {"native": "not interpretable by design", **{e: "images" for e in IMAGE_ONLY | {"gradcam"}}}),
     "rf": (lambda: RandomForest(n_estimators=5), tabular,
            {"native": "not interpretable by design", **{e: "not a torch model" for e in GRADIENT - {"cd"}},
             "cd": "RandomForest", **{e: "images" for e in IMAGE_ONLY}}),
-    "hyperlinear": (lambda: HyperLinear(epochs=2, warmup_epochs=0, hidden_size=8, n_blocks=1), tabular,
+    "hyperlinear": (lambda: HyperLinear(hidden_size=8, n_blocks=1, training=HyperLinear.loop(epochs=2, warmup_epochs=0)),
+                    tabular,
                     {"cd": "no rule for Ensemble", "deeplift": "outside DeepLIFT's layer rules",
                      "deep_shap": "outside DeepLIFT's layer rules", **{e: "images" for e in IMAGE_ONLY | {"gradcam"}}}),
-    "cnn": (lambda: CNN(channels=(4, 4), epochs=2), images,
+    "cnn": (lambda: CNN(channels=(4, 4), training=CNN.loop(epochs=2)), images,
             {"native": "not interpretable by design", "lime": "lime_image", "exact_shap": "max_features",
              "deeplift": "MaxPool rule"}),
 }

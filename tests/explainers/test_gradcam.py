@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from bench.core.errors import NotApplicable
 from bench.explainers import GradCam
 from bench.core.calls import CountingModel
-from bench.models import CNN, MLP, Flint
+from bench.models import CNN, MLP, Flint, TrainingLoop
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def cnn_and_images():
     rng = np.random.default_rng(0)
     X = rng.uniform(size=(40, 1, 8, 8)).astype(np.float32)
     y = (X[:, 0, :4].mean(axis=(1, 2)) > X[:, 0, 4:].mean(axis=(1, 2))).astype(int) + 2 * (X[:, 0, 0, 0] > 0.5)
-    return CNN(channels=(3, 4), epochs=2, lr=1e-2).fit(X, y), X[:5]
+    return CNN(channels=(3, 4), training=CNN.loop(epochs=2, lr=1e-2)).fit(X, y), X[:5]
 
 
 def by_hand(model, X, target, layer_name="conv2"):
@@ -61,7 +61,7 @@ def test_a_layer_is_chosen_by_name(cnn_and_images):
 
 def test_gradcam_is_not_applicable_to_tables():
     X = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
-    model = MLP(hidden_sizes=(4,), epochs=1).fit(X, (X[:, 0] > 0).astype(int))
+    model = MLP(hidden_sizes=(4,), training=TrainingLoop(epochs=1)).fit(X, (X[:, 0] > 0).astype(int))
     with pytest.raises(NotApplicable, match="it explains images"):
         GradCam().explain(model, X[:2], target=np.zeros(2, int), background=X, rng=np.random.default_rng(0))
 
@@ -80,8 +80,8 @@ def test_flints_gradcam_reads_fs_last_convolution_not_its_interpreters():
     rng = np.random.default_rng(0)
     X = rng.uniform(size=(40, 1, 8, 8)).astype(np.float32)
     y = (X[:, 0, :4].mean(axis=(1, 2)) > X[:, 0, 4:].mean(axis=(1, 2))).astype(int)
-    flint = Flint(channels=(3, 4), n_attributes=3, epochs=1, beta_from=1, l1_from=1, entropy_from=1, lr=1e-2,
-                  device="cpu").fit(X, y)
+    flint = Flint(channels=(3, 4), n_attributes=3, beta_from=1, l1_from=1, entropy_from=1,
+                  training=Flint.loop(epochs=1, lr=1e-2), device="cpu").fit(X, y)
     target = np.array([0, 1, 1])
     explanation = GradCam().explain(flint, X[:3], target=target)
     assert explanation.extras["layer"] == "conv2"

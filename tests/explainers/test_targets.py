@@ -12,7 +12,7 @@ import pytest
 from hydra.utils import instantiate
 
 import bench.explainers
-from bench.models import CNN, MLP, LogisticRegression
+from bench.models import CNN, MLP, LogisticRegression, TrainingLoop
 from bench.models.base import class_indices, class_labels, predicted_class
 from tests.explainers.test_every_explainer import IMAGE_ONLY, explainer_configs, images, tabular
 from tests.metrics.conftest import Linear
@@ -35,11 +35,11 @@ def problems() -> dict:
     animals = np.array(["ant", "bee", "cat"])[y + (X[:, 3] > 0.5)]
     pictures, y_pictures = images()
     return {
-        "mlp": (MLP(hidden_sizes=(8,), epochs=2).fit(X, animals), X[:4], X[10:30]),
+        "mlp": (MLP(hidden_sizes=(8,), training=TrainingLoop(epochs=2)).fit(X, animals), X[:4], X[10:30]),
         "logreg": (LogisticRegression().fit(X, animals), X[:4], X[10:30]),
         # 10 epochs at a higher rate, so that the explained images are not all of one class.
-        "cnn": (CNN(channels=(4, 4), epochs=10, lr=1e-2).fit(pictures, np.array(["no", "yes"])[y_pictures]),
-                pictures[:4], pictures[10:30]),
+        "cnn": (CNN(channels=(4, 4), training=CNN.loop(epochs=10, lr=1e-2))
+                .fit(pictures, np.array(["no", "yes"])[y_pictures]), pictures[:4], pictures[10:30]),
     }
 
 

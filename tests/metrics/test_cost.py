@@ -7,13 +7,13 @@ import torch
 
 from bench.metrics.cost import PeakMemory, measure
 from bench.core.calls import CountingModel
-from bench.models import MLP
+from bench.models import MLP, TrainingLoop
 
 
 def fitted_mlp():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 3)).astype(np.float32)
-    return MLP(hidden_sizes=[4], epochs=2).fit(X, (X[:, 0] > 0).astype(np.int64)), X
+    return MLP(hidden_sizes=[4], training=TrainingLoop(epochs=2)).fit(X, (X[:, 0] > 0).astype(np.int64)), X
 
 
 def test_rows_are_counted_through_predict_proba_and_the_torch_module():

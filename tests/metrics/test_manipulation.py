@@ -27,7 +27,7 @@ from bench.metrics.manipulation import (
     top_k_of,
     valid_range,
 )
-from bench.models import MLP
+from bench.models import MLP, TrainingLoop
 from tests.metrics.conftest import explanation, make_context
 
 
@@ -145,7 +145,7 @@ def trained_mlp(activation_relu=True, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(200, 6)).astype(np.float32)
     y = (X[:, 0] + X[:, 1] * X[:, 2] > 0).astype(int)
-    model = MLP(hidden_sizes=(16,), epochs=30, random_state=seed, device="cpu").fit(X, y)
+    model = MLP(hidden_sizes=(16,), training=TrainingLoop(epochs=30), random_state=seed, device="cpu").fit(X, y)
     if not activation_relu:  # the same net made smooth: its saliency has a second derivative
         for module in list(model.networks_[0].modules()):
             for name, child in module.named_children():
@@ -212,7 +212,8 @@ def test_hyperlinear_differentiable_impacts_equal_its_explanation_for_every_clas
     rng = np.random.default_rng(0)
     X = rng.normal(size=(90, 4)).astype(np.float32)
     y = np.argmax(X[:, :3], axis=1)
-    model = HyperLinear(epochs=4, warmup_epochs=1, batch_size=30, random_state=0, device="cpu").fit(X, y)
+    model = HyperLinear(training=HyperLinear.loop(epochs=4, warmup_epochs=1, batch_size=30), random_state=0,
+                        device="cpu").fit(X, y)
     target = np.array([0, 1, 2, 1, 0])
     form = model.differentiable_explanation()
     mine = form.explain(form.network, torch.as_tensor(X[:5]), torch.as_tensor(target)).detach().numpy()

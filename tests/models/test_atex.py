@@ -60,8 +60,8 @@ def test_the_explanation_is_scaled_to_mag_and_the_noise_is_orthogonal_to_it():
 
 def test_each_mini_batch_takes_rounds_times_two_steps_on_n_copies_of_it():
     X, y = images()
-    model = ATEX(base=CNNTanh(channels=(4, 8), epochs=1, random_state=0), n_copies=3, rounds=2, batch_size=20,
-                 epochs=1, smoothgrad_samples=2, device="cpu").fit(X, y)
+    model = ATEX(base=CNNTanh(channels=(4, 8), training=CNNTanh.loop(epochs=1), random_state=0), n_copies=3, rounds=2,
+                 smoothgrad_samples=2, training=ATEX.loop(batch_size=20, epochs=1), device="cpu").fit(X, y)
     sizes = []
     student = model.networks_[0]
     student.register_forward_hook(lambda module, args, output: sizes.append(len(args[0])))
@@ -76,11 +76,11 @@ def test_each_mini_batch_takes_rounds_times_two_steps_on_n_copies_of_it():
 
 def test_atex_fine_tunes_a_copy_leaves_the_base_bit_identical_and_is_seeded():
     X, y = images()
-    base = CNNTanh(channels=(4, 8), epochs=2, random_state=1).fit(X, y)
+    base = CNNTanh(channels=(4, 8), training=CNNTanh.loop(epochs=2), random_state=1).fit(X, y)
     before = {name: tensor.clone() for name, tensor in base.networks_[0].state_dict().items()}
-    options = {"epochs": 2, "batch_size": 20, "smoothgrad_samples": 2, "n_copies": 2, "device": "cpu"}
-    model = ATEX(base=base, random_state=3, **options).fit(X, y)
-    again = ATEX(base=base, random_state=3, **options).fit(X, y)
+    options = {"smoothgrad_samples": 2, "n_copies": 2, "device": "cpu"}
+    model = ATEX(base=base, random_state=3, training=ATEX.loop(epochs=2, batch_size=20), **options).fit(X, y)
+    again = ATEX(base=base, random_state=3, training=ATEX.loop(epochs=2, batch_size=20), **options).fit(X, y)
     assert model.base_ is base and all(torch.equal(before[k], base.networks_[0].state_dict()[k]) for k in before)
     assert not np.array_equal(model.predict_proba(X), base.predict_proba(X))  # fine-tuned
     np.testing.assert_array_equal(model.predict_proba(X), again.predict_proba(X))
@@ -91,16 +91,17 @@ def test_atex_on_a_table_trains_an_mlp_base_first_with_its_seed():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 4)).astype(np.float32)
     y = (X[:, 0] > 0).astype(int)
-    model = ATEX(epochs=1, batch_size=20, smoothgrad_samples=2, n_copies=2, random_state=2, device="cpu").fit(X, y)
+    model = ATEX(smoothgrad_samples=2, n_copies=2, training=ATEX.loop(epochs=1, batch_size=20), random_state=2,
+                 device="cpu").fit(X, y)
     assert isinstance(model.base_, MLP) and model.base_.random_state == 2
     assert model.predict_proba(X).shape == (80, 2) and (model.predict(X) == y).mean() > 0.7
 
 
 def test_a_fitted_base_of_other_classes_is_refused():
     X, y = images()
-    base = CNNTanh(channels=(4, 8), epochs=1, random_state=0, device="cpu").fit(X, y)
+    base = CNNTanh(channels=(4, 8), training=CNNTanh.loop(epochs=1), random_state=0, device="cpu").fit(X, y)
     with pytest.raises(ValueError, match=r"the base was fitted on the classes \[0, 1\], these labels hold \[0, 1, 2\]"):
-        ATEX(base=base, epochs=1, device="cpu").fit(X, np.arange(len(y)) % 3)
+        ATEX(base=base, training=ATEX.loop(epochs=1), device="cpu").fit(X, np.arange(len(y)) % 3)
 
 
 @pytest.mark.parametrize(("options", "message"), [
@@ -116,8 +117,8 @@ def test_bad_options_fail_before_training(options, message):
 
 def test_the_soft_targets_are_the_frozen_base_outputs_at_temperature():
     X, y = images(20)
-    model = ATEX(base=CNNTanh(channels=(4, 8), epochs=1, random_state=0), epochs=1, batch_size=20, rounds=1,
-                 smoothgrad_samples=1, n_copies=2, device="cpu").fit(X, y)
+    model = ATEX(base=CNNTanh(channels=(4, 8), training=CNNTanh.loop(epochs=1), random_state=0), rounds=1,
+                 smoothgrad_samples=1, n_copies=2, training=ATEX.loop(epochs=1, batch_size=20), device="cpu").fit(X, y)
 
     class Constant(nn.Module):
         def __init__(self, logits, trainable):
@@ -139,8 +140,10 @@ def test_atex_gives_its_base_native_explanation_of_the_fine_tuned_network():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(120, 5)).astype(np.float32)
     y = (X[:, 0] - X[:, 1] > 0).astype(int)
-    base = HyperLinear(epochs=6, warmup_epochs=1, batch_size=32, random_state=0, device="cpu").fit(X, y)
-    model = ATEX(base=base, epochs=1, batch_size=40, smoothgrad_samples=2, n_copies=2, device="cpu").fit(X, y)
+    base = HyperLinear(training=HyperLinear.loop(epochs=6, warmup_epochs=1, batch_size=32), random_state=0,
+                       device="cpu").fit(X, y)
+    model = ATEX(base=base, smoothgrad_samples=2, n_copies=2, training=ATEX.loop(epochs=1, batch_size=40),
+                 device="cpu").fit(X, y)
     assert len(base.networks_) == 3 and len(model.networks_) == 1  # the last snapshot, fine-tuned
     values = model.explain(X[:4], target=np.array([0, 1, 0, 1])).values
     assert not np.allclose(values, base.explain(X[:4], target=np.array([0, 1, 0, 1])).values)
@@ -148,5 +151,5 @@ def test_atex_gives_its_base_native_explanation_of_the_fine_tuned_network():
     np.testing.assert_allclose(form.explain(form.network, torch.as_tensor(X[:4]), torch.tensor([0, 1, 0, 1]))
                                .detach().numpy(), values, rtol=1e-5, atol=1e-6)
     assert not callable(getattr(ATEX(), "explain", None))  # unfitted: no explanation
-    assert not callable(getattr(ATEX(epochs=1, batch_size=20, smoothgrad_samples=1, n_copies=1, device="cpu")
-                                .fit(*images(20)), "explain", None))  # a cnn_tanh base has none
+    assert not callable(getattr(ATEX(smoothgrad_samples=1, n_copies=1, training=ATEX.loop(epochs=1, batch_size=20),
+                                     device="cpu").fit(*images(20)), "explain", None))  # a cnn_tanh base has none

@@ -74,14 +74,17 @@ def test_the_networks_take_any_image_size_and_channels(estimator, fc1_inputs):
 
 def test_the_defaults_are_the_papers():
     flint = CNN().get_params()
-    assert {k: flint[k] for k in ("channels", "dropout", "optimizer", "lr", "batch_size", "epochs", "patience")} == \
-        {"channels": (16, 32), "dropout": 0.5, "optimizer": "adam", "lr": 1e-4, "batch_size": 16, "epochs": 12,
-         "patience": None}
+    assert {k: flint[k] for k in ("channels", "dropout", "training__optimizer", "training__lr", "training__batch_size",
+                                  "training__epochs", "training__patience")} == \
+        {"channels": (16, 32), "dropout": 0.5, "training__optimizer": "adam", "training__lr": 1e-4,
+         "training__batch_size": 16, "training__epochs": 12, "training__patience": None}
     atex = CNNTanh().get_params()
-    assert {k: atex[k] for k in ("channels", "optimizer", "lr", "batch_size", "epochs", "validation_fraction")} == \
-        {"channels": (32, 32), "optimizer": "adam", "lr": 1.5e-3, "batch_size": 100, "epochs": 2,
-         "validation_fraction": 1 / 6}
-    assert atex["patience"] == atex["epochs"]  # the best validation epoch's weights, never an early stop
+    assert {k: atex[k] for k in ("channels", "training__optimizer", "training__lr", "training__batch_size",
+                                 "training__epochs", "training__validation_fraction")} == \
+        {"channels": (32, 32), "training__optimizer": "adam", "training__lr": 1.5e-3, "training__batch_size": 100,
+         "training__epochs": 2, "training__validation_fraction": 1 / 6}
+    # the best validation epoch's weights, never an early stop
+    assert atex["training__patience"] == atex["training__epochs"]
 
 
 def test_cnn_tanh_keeps_its_best_validation_epoch_without_stopping_early():
@@ -90,13 +93,13 @@ def test_cnn_tanh_keeps_its_best_validation_epoch_without_stopping_early():
     assert model.history_["epochs"] == 2 and np.isfinite(model.history_["best_validation_loss"])
 
 
-@pytest.mark.parametrize("estimator, options", [
+@pytest.mark.parametrize("estimator, loop", [
     (CNN, dict(lr=1e-3, epochs=10)),  # the paper's 1e-4 x 12 epochs is for 60,000 images, not 60
     (CNNTanh, dict(lr=1e-2, batch_size=16, epochs=10, patience=None)),
 ], ids=["cnn", "cnn_tanh"])
-def test_the_networks_learn_rows_from_columns(estimator, options):
+def test_the_networks_learn_rows_from_columns(estimator, loop):
     X, y = bars()
-    model = estimator(**options, device="cpu").fit(X, y)
+    model = estimator(training=estimator.loop(**loop), device="cpu").fit(X, y)
     assert model.predict_proba(X).shape == (60, 2)
     np.testing.assert_array_equal(model.predict(X), y)
     X_new, y_new = bars(seed=1)
@@ -105,7 +108,7 @@ def test_the_networks_learn_rows_from_columns(estimator, options):
 
 def test_layer_output_is_what_a_forward_hook_on_the_named_layer_sees():
     X, y = bars(n=20)
-    model = CNN(epochs=1, device="cpu").fit(X, y)
+    model = CNN(training=CNN.loop(epochs=1), device="cpu").fit(X, y)
     network = model.networks_[0]  # torch_module() of a binary model wraps it (BinaryLogits)
     seen = []
     hook = dict(network.named_children())["relu2"].register_forward_hook(
@@ -123,7 +126,7 @@ def test_layer_output_names_the_layers_it_has_and_needs_a_fitted_model():
     X, y = bars(n=20)
     with pytest.raises(NotFittedError, match="not fitted"):
         CNNTanh().layer_output(X, "tanh")
-    model = CNNTanh(epochs=1, patience=None, device="cpu").fit(X, y)
+    model = CNNTanh(training=CNNTanh.loop(epochs=1, patience=None), device="cpu").fit(X, y)
     with pytest.raises(ValueError, match="no layer 'relu3'; its layers: conv1, relu1, pool1, conv2"):
         model.layer_output(X, "relu3")
 

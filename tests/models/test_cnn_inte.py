@@ -12,14 +12,16 @@ from sklearn.base import clone
 import bench.cli.run as bench_run
 from bench.report.gallery import gallery_files
 from bench.metrics.fidelity import accuracy_change, fidelity
-from bench.models import CNN, MLP, CNNInte, RandomForest
+from bench.models import CNN, MLP, CNNInte, RandomForest, TrainingLoop
 from bench.models.cnn_inte import penultimate_layer
 from bench.pipeline.pictures import N_PATHS, path_pictures
 from bench.report.path_pictures import draw_path_pictures
 from bench.results import ResultStore
 from tests.conftest import compose_config
 
-TINY_MLP = dict(hidden_sizes=(8,), epochs=5, lr=1e-2, device="cpu")
+
+def tiny_mlp(device: str = "cpu") -> MLP:
+    return MLP(hidden_sizes=(8,), training=TrainingLoop(epochs=5, lr=1e-2), device=device)
 
 
 def table(n=120, classes=3, seed=0):
@@ -38,7 +40,7 @@ def images(n=60, seed=0):
 
 def fitted(k1=3, k2=2, **options):
     X, y = table()
-    return CNNInte(base=MLP(**TINY_MLP), k1=k1, k2=k2, n_estimators=10, device="cpu", **options).fit(X, y), X, y
+    return CNNInte(base=tiny_mlp(), k1=k1, k2=k2, n_estimators=10, device="cpu", **options).fit(X, y), X, y
 
 
 def test_every_training_point_has_one_cluster_and_one_sub_cluster_inside_it():
@@ -59,7 +61,7 @@ def test_a_cluster_smaller_than_k2_gets_one_sub_cluster_per_member():
     X, y = table(n=30)
     X[0] = 40.0  # an outlier: a cluster of its own, with one member
     with pytest.warns(UserWarning, match="1 of the 4 clusters have fewer members than k2 = 3 \\(the smallest: 1\\)"):
-        model = CNNInte(base=MLP(**TINY_MLP), layer="flatten", k1=4, k2=3, n_estimators=5, device="cpu").fit(X, y)
+        model = CNNInte(base=tiny_mlp(), layer="flatten", k1=4, k2=3, n_estimators=5, device="cpu").fit(X, y)
     sizes = [level2.n_clusters for level2 in model.level2_]
     alone = model.cluster_of_train_[0]
     assert (model.cluster_of_train_ == alone).sum() == 1 and sizes[alone] == 1
@@ -114,7 +116,7 @@ def separating_base(X, y):
     """An mlp whose hidden layer relu1 is its input (a one-hot-like code of the class) and whose
     logits are 10 times it: the layer separates the classes, and f predicts the class."""
     width = X.shape[1]
-    base = MLP(hidden_sizes=(width,), epochs=1, device="cpu").fit(X, y)
+    base = MLP(hidden_sizes=(width,), training=TrainingLoop(epochs=1), device="cpu").fit(X, y)
     network = base.networks_[0]
     with torch.no_grad():
         network.fc1.weight.copy_(torch.eye(width))
@@ -202,7 +204,7 @@ def test_the_attribution_view_is_the_gradient_of_the_cluster_margin():
 
 def test_the_same_seed_gives_the_same_model_and_another_seed_another():
     X, y = table()
-    make = lambda seed: CNNInte(base=MLP(**TINY_MLP), k1=3, k2=2, n_estimators=10, device="cpu",  # noqa: E731
+    make = lambda seed: CNNInte(base=tiny_mlp(), k1=3, k2=2, n_estimators=10, device="cpu",  # noqa: E731
                                 random_state=seed).fit(X, y)
     first, again, other = make(0), make(0), make(1)
     np.testing.assert_array_equal(first.subcluster_of_train_, again.subcluster_of_train_)
@@ -212,13 +214,13 @@ def test_the_same_seed_gives_the_same_model_and_another_seed_another():
 
 
 def test_clone_get_params_and_a_fitted_base_left_untouched():
-    base = MLP(**TINY_MLP)
+    base = tiny_mlp()
     model = CNNInte(base=base, layer="relu1", k1=2)
     assert clone(model).get_params()["k1"] == 2 and clone(model).get_params()["base__hidden_sizes"] == (8,)
-    model.set_params(k2=4, base__epochs=2)
-    assert model.k2 == 4 and base.epochs == 2
+    model.set_params(k2=4, base__training__epochs=2)
+    assert model.k2 == 4 and base.training.epochs == 2
     X, y = table()
-    fitted_base = MLP(**{**TINY_MLP, "device": "auto"}).fit(X, y)
+    fitted_base = tiny_mlp(device="auto").fit(X, y)
     before = fitted_base.predict_proba(X)
     inte = CNNInte(base=fitted_base, k1=2, k2=2, n_estimators=5, device="cpu").fit(X, y)
     inte.explain(X[:2])
@@ -229,7 +231,7 @@ def test_clone_get_params_and_a_fitted_base_left_untouched():
 
 def test_a_given_target_and_a_binary_task():
     X, y = table(classes=2)
-    model = CNNInte(base=MLP(**TINY_MLP), k1=2, k2=2, n_estimators=10, device="cpu").fit(X, y)
+    model = CNNInte(base=tiny_mlp(), k1=2, k2=2, n_estimators=10, device="cpu").fit(X, y)
     explanation = model.explain(X[:4], target=np.array([1, 1, 1, 1]))
     assert list(explanation.target) == [1, 1, 1, 1] and explanation.extras["learner_proba"].shape == (4, 2, 2)
     decision = explanation.extras["decision"]
@@ -242,7 +244,7 @@ def test_a_given_target_and_a_binary_task():
 
 def test_the_default_layer_is_the_penultimate_dense_layers_output():
     X, y = images()
-    cnn = CNN(channels=(2, 4), lr=1e-2, epochs=3, device="cpu").fit(X, y)
+    cnn = CNN(channels=(2, 4), training=CNN.loop(lr=1e-2, epochs=3), device="cpu").fit(X, y)
     assert penultimate_layer(cnn.networks_[0]) == "relu3"  # fc1 -> relu3 -> dropout2 -> fc2
     assert penultimate_layer(MLP(hidden_sizes=(4, 4))._build((3,), 2)) == "relu2"
     model = CNNInte(base=cnn, k1=2, k2=2, n_estimators=5, device="cpu").fit(X, y)
@@ -265,7 +267,7 @@ def test_bad_options_fail_before_the_base_trains(options, message, monkeypatch):
     monkeypatch.setattr(MLP, "fit", trained)
     X, y = table()
     with pytest.raises(ValueError, match=message):
-        CNNInte(**{"base": MLP(**TINY_MLP), **options}).fit(X, y)
+        CNNInte(**{"base": tiny_mlp(), **options}).fit(X, y)
 
 
 def test_a_layer_the_default_base_lacks_fails_before_it_trains(monkeypatch):
@@ -280,8 +282,8 @@ def test_a_layer_the_default_base_lacks_fails_before_it_trains(monkeypatch):
 
 def test_the_diagram_draws_a_path_per_test_image(tmp_path):
     X, y = images()
-    model = CNNInte(base=CNN(channels=(2, 4), lr=1e-2, epochs=3, device="cpu"), k1=2, k2=2, n_estimators=5,
-                    device="cpu").fit(X, y)
+    model = CNNInte(base=CNN(channels=(2, 4), training=CNN.loop(lr=1e-2, epochs=3), device="cpu"), k1=2, k2=2,
+                    n_estimators=5, device="cpu").fit(X, y)
     [path] = draw_path_pictures(path_pictures(model, X), tmp_path / "fold")
     assert path.name == "fold-paths.png" and path.stat().st_size > 10_000
     import matplotlib.image
@@ -293,13 +295,13 @@ def test_a_run_scores_the_meta_learner_beside_the_cnn_and_draws_its_paths(tmp_pa
     results = tmp_path / "r"
     run = lambda *overrides: bench_run.run(compose_config(  # noqa: E731
         ["data=digits", *overrides, "explainers=[native]", "explain.n_instances=4"], results))
-    run("model=cnn", "model.epochs=1")
+    run("model=cnn", "model.training.epochs=1")
 
     def trained_again(*args, **kwargs):
         raise RuntimeError("the stored cnn was trained again")
 
     monkeypatch.setattr(CNN, "fit", trained_again)
-    run("model=cnn_inte", "model.base.epochs=1", "model.k1=4", "model.k2=2", "model.n_estimators=10")
+    run("model=cnn_inte", "model.base.training.epochs=1", "model.k1=4", "model.k2=2", "model.n_estimators=10")
     rows = ResultStore(results).read_all()
     assert not (rows["status"] == "failed").any()
     fit = rows[rows["explainer"].isna() & (rows["status"] == "ok")].set_index(["model", "metric"])["value"]
@@ -315,7 +317,7 @@ def test_a_run_scores_the_meta_learner_beside_the_cnn_and_draws_its_paths(tmp_pa
     # The diagram depends on the model alone: lost, a rerun draws it again, even without explainers.
     picture = results / "figures" / "explanations" / paths[0]
     picture.unlink()
-    bench_run.run(compose_config(["data=digits", "model=cnn_inte", "model.base.epochs=1", "model.k1=4", "model.k2=2",
+    bench_run.run(compose_config(["data=digits", "model=cnn_inte", "model.base.training.epochs=1", "model.k1=4", "model.k2=2",
                                   "model.n_estimators=10", "explainers=none"], results))
     assert picture.exists()
 
@@ -329,7 +331,7 @@ def test_mlp_inte_joins_the_tabular_tables():
 def test_fewer_distinct_activations_than_clusters_leave_a_cluster_without_learner_or_vote():
     X = np.repeat(np.array([[0.0, 1.0], [1.0, 0.0]], dtype=np.float32), 10, axis=0)
     y = np.repeat([0, 1], 10)
-    model = CNNInte(base=MLP(**TINY_MLP), layer="flatten", k1=3, k2=2, n_estimators=5, device="cpu").fit(X, y)
+    model = CNNInte(base=tiny_mlp(), layer="flatten", k1=3, k2=2, n_estimators=5, device="cpu").fit(X, y)
     empty = [c for c in range(3) if not (model.cluster_of_train_ == c).any()]
     assert len(empty) == 1 and model.learners_[empty[0]] is None
     explanation = model.explain(X[:1])

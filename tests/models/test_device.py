@@ -23,10 +23,16 @@ CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device 
                           f"{torch.__version__}): the GPU parity checks run where one is")
 # Dropout draws its masks from the device's generator, which differs between a CPU and a GPU:
 # without it, the two runs compute the same arithmetic, up to float rounding.
-NO_DROPOUT = dict(hidden_sizes=(16,), dropout=0.0, epochs=5, lr=1e-2)
-IMN_NO_DROPOUT = dict(hidden_size=16, n_blocks=1, dropout=0.0, epochs=6, warmup_epochs=1)
+# (the model's options, its loop's)
+NO_DROPOUT = (dict(hidden_sizes=(16,), dropout=0.0), dict(epochs=5, lr=1e-2))
+IMN_NO_DROPOUT = (dict(hidden_size=16, n_blocks=1, dropout=0.0), dict(epochs=6, warmup_epochs=1))
 # Deterministic explainers (stochastic ones draw on the device's generator where captum does).
 EXPLAINERS = ["native", "ig", "saliency", "input_x_gradient", "kernel_shap", "cd", "feature_ablation"]
+
+
+def small(estimator, options: tuple[dict, dict], **run):
+    own, loop = options
+    return estimator(**own, training=estimator.loop(**loop), **run)
 
 
 def data(seed: int = 0, n: int = 80, d: int = 5):
@@ -43,7 +49,7 @@ def test_auto_is_the_cpu_without_cuda_and_rows_name_the_processor():
 
 def test_a_pickled_model_loads_on_the_cpu_and_follows_its_device_option():
     X, y = data()
-    model = MLP(**NO_DROPOUT, device="cpu").fit(X, y)
+    model = small(MLP, NO_DROPOUT, device="cpu").fit(X, y)
     loaded = pickle.loads(pickle.dumps(model))
     assert loaded.device_ == torch.device("cpu")
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
@@ -67,8 +73,8 @@ def explain_all(model, X, y):
                          ids=["mlp", "hyperlinear"])
 def test_a_fit_and_its_explanations_on_cuda_equal_the_cpu_ones(estimator, options):
     X, y = data()
-    cpu = estimator(**options, device="cpu").fit(X, y)
-    gpu = estimator(**options, device="cuda").fit(X, y)
+    cpu = small(estimator, options, device="cpu").fit(X, y)
+    gpu = small(estimator, options, device="cuda").fit(X, y)
     assert gpu.device_.type == "cuda" and next(gpu.torch_module().parameters()).is_cuda
     np.testing.assert_allclose(gpu.predict_proba(X), cpu.predict_proba(X), atol=1e-4)
     on_cpu, on_gpu = explain_all(cpu, X, y), explain_all(gpu, X, y)
@@ -87,7 +93,7 @@ def test_a_fit_and_its_explanations_on_cuda_equal_the_cpu_ones(estimator, option
 @CUDA
 def test_a_model_trained_on_cuda_pickles_to_the_cpu_and_predicts_there():
     X, y = data()
-    gpu = MLP(**NO_DROPOUT, device="cuda").fit(X, y)
+    gpu = small(MLP, NO_DROPOUT, device="cuda").fit(X, y)
     loaded = pickle.loads(pickle.dumps(gpu)).set_params(device="cpu")
     np.testing.assert_allclose(loaded.predict_proba(X), gpu.predict_proba(X), atol=1e-6)
     assert loaded.device_ == torch.device("cpu")
@@ -98,7 +104,7 @@ def test_a_model_trained_on_cuda_pickles_to_the_cpu_and_predicts_there():
 def test_an_image_model_trains_on_cuda_under_device_auto(estimator, hidden_layer):
     rng = np.random.default_rng(0)
     X = rng.uniform(size=(60, 1, 28, 28)).astype(np.float32)
-    model = estimator(epochs=1, device="auto").fit(X, np.arange(60) % 3)
+    model = estimator(training=estimator.loop(epochs=1), device="auto").fit(X, np.arange(60) % 3)
     assert model.device_.type == "cuda" and next(model.torch_module().parameters()).is_cuda
     on_gpu, hidden_on_gpu = model.predict_proba(X), model.layer_output(X, hidden_layer)
     model.set_params(device="cpu")
@@ -111,7 +117,7 @@ def test_an_image_model_trains_on_cuda_under_device_auto(estimator, hidden_layer
 @CUDA
 def test_cnn_inte_trained_on_cuda_pickles_to_the_cpu_and_interprets_there_the_same():
     X, y = data()
-    gpu = CNNInte(base=MLP(**NO_DROPOUT), k1=2, k2=2, n_estimators=10, device="cuda").fit(X, y)
+    gpu = CNNInte(base=small(MLP, NO_DROPOUT), k1=2, k2=2, n_estimators=10, device="cuda").fit(X, y)
     assert gpu.base_.device_.type == "cuda"
     on_gpu, path_on_gpu = gpu.interpreter_proba(X), gpu.explain(X[:5])
     loaded = pickle.loads(pickle.dumps(gpu)).set_params(device="cpu")

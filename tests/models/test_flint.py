@@ -29,7 +29,14 @@ from bench.report.gallery import gallery_files
 from bench.results import ResultStore
 from tests.conftest import compose_config
 
-TINY = {"epochs": 2, "beta_from": 1, "l1_from": 1, "entropy_from": 2, "n_attributes": 4, "channels": (4, 8)}
+INTERPRETER = {"beta_from": 1, "l1_from": 1, "entropy_from": 2, "n_attributes": 4}
+
+
+def tiny(estimator=Flint, loop: dict | None = None, **options):
+    """FLINT at a test's size: J = 4, every loss term on by epoch 2 of its loop's 2 (`loop` changes
+    the loop), f's convolutions 4 and 8 channels wide (FLINT post-hoc's f is its base)."""
+    size = {"channels": (4, 8)} if estimator is Flint else {}
+    return estimator(**{**INTERPRETER, **size, **options}, training=estimator.loop(**{"epochs": 2, **(loop or {})}))
 
 
 def images(n=60, seed=0):
@@ -79,20 +86,20 @@ def test_training_uses_the_weights_of_each_epoch(monkeypatch):
     monkeypatch.setattr(flint, "conciseness_diversity_loss",
                         lambda phi, delta_ent, delta_l1: seen.append((delta_ent, delta_l1)) or original(phi, delta_ent, delta_l1))
     X, y = images(32)
-    Flint(**{**TINY, "epochs": 3, "l1_from": 2, "entropy_from": 3}, batch_size=16).fit(X, y)
+    tiny(l1_from=2, entropy_from=3, loop={"epochs": 3, "batch_size": 16}).fit(X, y)
     assert seen == [(0.0, 0.0)] * 2 + [(0.0, 0.1)] * 2 + [(0.2, 0.1)] * 2  # 2 batches per epoch
 
 
 @pytest.mark.parametrize(("options", "message"), [
     ({"entropy_from": 13}, "entropy_from=13 would switch a loss term on after the last epoch"),
     ({"n_attributes": 0}, "n_attributes"),
-    ({"lr_schedule": "cosine_restarts", "patience": None}, "snapshot ensemble"),
-    ({"patience": 3}, "fixed number of epochs"),
+    ({"training__lr_schedule": "cosine_restarts", "training__patience": None}, "snapshot ensemble"),
+    ({"training__patience": 3}, "fixed number of epochs"),
 ])
 def test_bad_options_fail_before_training(options, message):
     X, y = images(20)
     with pytest.raises(ValueError, match=message):
-        Flint(**options).fit(X, y)
+        Flint().set_params(**options).fit(X, y)
 
 
 def test_local_relevance_conciseness_and_fidelity_by_hand():
@@ -127,8 +134,8 @@ def test_surrogate_fidelity_compares_the_surrogates_class_with_the_models_and_ne
 
 def test_flint_on_images_predicts_interprets_and_explains_with_concepts_and_an_attribution_view():
     X, y = images()
-    model = Flint(**TINY, random_state=3).fit(X, y)
-    again = Flint(**TINY, random_state=3).fit(X, y)
+    model = tiny(random_state=3).fit(X, y)
+    again = tiny(random_state=3).fit(X, y)
     np.testing.assert_array_equal(model.predict_proba(X), again.predict_proba(X))  # seeded
     assert model.interpreter_proba(X).shape == (60, 2)
     np.testing.assert_allclose(model.interpreter_proba(X).sum(axis=1), 1.0)
@@ -156,7 +163,7 @@ def test_flint_on_a_table_uses_an_mlp_predictor():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 5)).astype(np.float32)
     y = (X[:, 0] + X[:, 1] > 0).astype(int)
-    model = Flint(**{k: v for k, v in TINY.items() if k != "channels"}, hidden_sizes=(16, 8), lr=1e-3).fit(X, y)
+    model = tiny(hidden_sizes=(16, 8), loop={"lr": 1e-3}).fit(X, y)
     assert model.interpreter_proba(X).shape == (80, 2)
     network = model.networks_[0]
     # Psi reads the last hidden layer: everything before the output Linear.
@@ -166,8 +173,8 @@ def test_flint_on_a_table_uses_an_mlp_predictor():
 
 
 def test_a_run_scores_f_and_g_as_two_entries_with_fidelity_and_conciseness(tmp_path):
-    cfg = compose_config(["data=digits", "model=flint", "model.epochs=3", "model.entropy_from=3", "model.n_attributes=4",
-                          "explainers=[native]",
+    cfg = compose_config(["data=digits", "model=flint", "model.training.epochs=3", "model.entropy_from=3",
+                          "model.n_attributes=4", "explainers=[native]",
                           "explain.n_instances=4", "metrics=image", "~metrics.explanation.data_randomisation",
                           "~metrics.explanation.max_sensitivity", "~metrics.explanation.model_parameter_randomisation"],
                          tmp_path / "results")
@@ -185,9 +192,9 @@ def test_a_run_scores_f_and_g_as_two_entries_with_fidelity_and_conciseness(tmp_p
 
 def test_flint_posthoc_learns_an_interpreter_and_leaves_f_bit_identical():
     X, y = images()
-    base = CNN(channels=(4, 8), epochs=2, random_state=1).fit(X, y)
+    base = CNN(channels=(4, 8), training=CNN.loop(epochs=2), random_state=1).fit(X, y)
     before = {name: tensor.clone() for name, tensor in base.networks_[0].state_dict().items()}
-    model = FlintPosthoc(base=base, **{k: v for k, v in TINY.items() if k != "channels"}).fit(X, y)
+    model = tiny(FlintPosthoc, base=base).fit(X, y)
     assert model.base_ is base  # given fitted: not trained again
     after = model.networks_[0].predictor.state_dict()
     assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
@@ -204,9 +211,8 @@ def test_flint_posthoc_learns_an_interpreter_and_leaves_f_bit_identical():
 
 def test_flint_posthoc_trains_its_base_first_with_its_seed():
     X, y = images()
-    options = {k: v for k, v in TINY.items() if k != "channels"}
-    first = FlintPosthoc(base=CNN(channels=(4, 8), epochs=1), random_state=2, **options).fit(X, y)
-    again = CNN(channels=(4, 8), epochs=1, random_state=2).fit(X, y)
+    first = tiny(FlintPosthoc, base=CNN(channels=(4, 8), training=CNN.loop(epochs=1)), random_state=2).fit(X, y)
+    again = CNN(channels=(4, 8), training=CNN.loop(epochs=1), random_state=2).fit(X, y)
     np.testing.assert_array_equal(first.predict_proba(X), again.predict_proba(X))
 
 
@@ -214,20 +220,20 @@ def test_flint_posthoc_in_a_run_reuses_the_stored_base_of_its_fold_and_seed(tmp_
     results = tmp_path / "results"
     run = lambda *overrides: bench_run.run(compose_config(  # noqa: E731
         ["data=digits", *overrides, "explainers=none", "metrics=default"], results))
-    run("model=cnn", "model.epochs=1")
+    run("model=cnn", "model.training.epochs=1")
     stored = ResultStore(results).read_all()
 
     def trained_again(*args, **kwargs):
         raise RuntimeError("the stored cnn was trained again")
 
     monkeypatch.setattr(CNN, "fit", trained_again)
-    run("model=flint_posthoc", "model.base.epochs=1", "model.epochs=1", "model.beta_from=1", "model.l1_from=1",
-        "model.entropy_from=1")
+    run("model=flint_posthoc", "model.base.training.epochs=1", "model.training.epochs=1", "model.beta_from=1",
+        "model.l1_from=1", "model.entropy_from=1")
     rows = ResultStore(results).read_all()
     f_scores = rows[(rows["status"] == "ok") & (rows["metric"] == "log_loss")].set_index("model")["value"]
     assert f_scores["flint_posthoc"] == f_scores["cnn"] == stored.set_index("metric").loc["log_loss", "value"]
-    run("model=flint_posthoc", "model.base.epochs=2", "model.epochs=1", "model.beta_from=1", "model.l1_from=1",
-        "model.entropy_from=1")  # another base config: none stored, so it trains its own
+    run("model=flint_posthoc", "model.base.training.epochs=2", "model.training.epochs=1", "model.beta_from=1",
+        "model.l1_from=1", "model.entropy_from=1")  # another base config: none stored, so it trains its own
     failed = ResultStore(results).read_all().query("status == 'failed'")
     assert failed["error"].str.contains("the stored cnn was trained again").all() and len(failed) == 1
 
@@ -240,7 +246,7 @@ def test_flint_posthoc_refuses_a_base_it_cannot_read_before_training():
 
 def test_global_relevance_averages_the_local_relevance_per_predicted_class():
     X, y = images()
-    model = Flint(**TINY).fit(X, y)
+    model = tiny().fit(X, y)
     relevance = model.global_relevance(X)
     predicted = model.predict_proba(X).argmax(axis=1)
     assert relevance.shape == (2, 4)
@@ -252,7 +258,7 @@ def test_global_relevance_averages_the_local_relevance_per_predicted_class():
 
 def test_activation_maximisation_raises_the_attribute_from_its_start():
     X, y = images()
-    model = Flint(**TINY).fit(X, y)
+    model = tiny().fit(X, y)
     j = 0
     start = X[np.argmax(model.attributes(X)[:, j])]
     network = model.networks_[0].eval()
@@ -266,9 +272,9 @@ def test_activation_maximisation_raises_the_attribute_from_its_start():
 
 
 def test_the_run_draws_flints_attributes_beside_the_explanations(tmp_path):
-    cfg = compose_config(["data=digits", "model=flint", "model.epochs=2", "model.beta_from=1", "model.l1_from=1",
-                          "model.entropy_from=2", "model.n_attributes=4", "explainers=[native]", "explain.n_instances=4"],
-                         tmp_path / "r")
+    cfg = compose_config(["data=digits", "model=flint", "model.training.epochs=2", "model.beta_from=1",
+                          "model.l1_from=1", "model.entropy_from=2", "model.n_attributes=4", "explainers=[native]",
+                          "explain.n_instances=4"], tmp_path / "r")
     bench_run.run(cfg)
     names = [path.name for path in gallery_files(tmp_path / "r")]
     stem = next(name for name in names if name.endswith("-seed0.png"))[:-len(".png")]
@@ -286,7 +292,7 @@ def test_the_run_draws_flints_attributes_beside_the_explanations(tmp_path):
 def test_global_points_spread_over_a_training_set_sorted_by_class():
     X, y = images(60)
     order = np.argsort(y, kind="stable")
-    model = Flint(**TINY).fit(X, y)
+    model = tiny().fit(X, y)
     chosen = model.global_points(X[order], n_points=10)
     picked = {int(np.flatnonzero((X[order] == row).all(axis=(1, 2, 3)))[0]) for row in chosen}
     assert len(chosen) == 10 and set(y[order][sorted(picked)]) == {0, 1}  # not the first 10 rows, all one class
@@ -295,8 +301,9 @@ def test_global_points_spread_over_a_training_set_sorted_by_class():
 
 def test_an_interpreter_that_fails_leaves_fs_rows_and_says_why(tmp_path, monkeypatch):
     monkeypatch.setattr(Flint, "interpreter_proba", lambda self, X: 1 / 0)
-    cfg = compose_config(["data=digits", "model=flint", "model.epochs=1", "model.beta_from=1", "model.l1_from=1",
-                          "model.entropy_from=1", "model.n_attributes=4", "explainers=none"], tmp_path / "r")
+    cfg = compose_config(["data=digits", "model=flint", "model.training.epochs=1", "model.beta_from=1",
+                          "model.l1_from=1", "model.entropy_from=1", "model.n_attributes=4", "explainers=none"],
+                         tmp_path / "r")
     bench_run.run(cfg)
     rows = ResultStore(tmp_path / "r").read_all()
     f_rows, g_rows = rows[rows["model"] == "flint"], rows[rows["model"] == "flint:g"]

@@ -8,11 +8,15 @@ import pytest
 import torch
 
 from bench.models import HyperLinear, HyperLinearRegressor, TabResNet
-from bench.models.tabresnet import IMN
 from bench.models.training import RestartSchedule, TrainingDiverged, iterations_per_epoch
 from tests.tolerances import assert_float32_sum_close
 
-SMALL = dict(hidden_size=16, n_blocks=1, epochs=8, warmup_epochs=2, batch_size=32)
+
+def small(estimator=HyperLinear, loop: dict | None = None, **options):
+    """IMN's net, small (16 units, one block) and briefly trained: its own loop for 8 epochs, with
+    `loop`'s changes."""
+    training = estimator.loop(**{"epochs": 8, "warmup_epochs": 2, "batch_size": 32, **(loop or {})})
+    return estimator(hidden_size=16, n_blocks=1, training=training, **options)
 
 
 def classification_data(n_classes: int, *, n: int = 120, d: int = 4, seed: int = 0):
@@ -27,13 +31,13 @@ def classification_data(n_classes: int, *, n: int = 120, d: int = 4, seed: int =
 @pytest.fixture(scope="module")
 def binary():
     X, y = classification_data(2)
-    return X, y, HyperLinear(**SMALL).fit(X, y)
+    return X, y, small().fit(X, y)
 
 
 @pytest.fixture(scope="module")
 def multiclass():
     X, y = classification_data(3)
-    return X, y, HyperLinear(**SMALL).fit(X, y)
+    return X, y, small().fit(X, y)
 
 
 def last_snapshot_logits(model: HyperLinear, X: np.ndarray) -> np.ndarray:
@@ -76,7 +80,7 @@ def test_regression_impacts_plus_bias_equal_the_output():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100, 3)).astype(np.float32)
     y = X @ np.array([1.0, -2.0, 0.5])
-    model = HyperLinearRegressor(**SMALL).fit(X, y)
+    model = small(HyperLinearRegressor).fit(X, y)
     e = model.explain(X)
     np.testing.assert_array_equal(e.target, 0)
     assert_impacts_plus_bias_equal(e, last_snapshot_logits(model, X)[:, 0])
@@ -101,7 +105,8 @@ def test_shapes_binary_one_logit_multiclass_one_per_class(binary, multiclass):
 
 def paper_schedule(**given) -> RestartSchedule:
     """IMN's schedule (T_mult = 2, 3 cycles, snapshots at the cycles' ends) with `given` changes."""
-    return RestartSchedule(**{"t_mult": IMN.t_mult, "n_restarts": IMN.n_restarts, "snapshots": IMN.snapshots, **given})
+    loop = HyperLinear.loop()
+    return RestartSchedule(**{"t_mult": loop.t_mult, "n_restarts": loop.n_restarts, "snapshots": loop.snapshots, **given})
 
 
 def learning_rates(schedule: RestartSchedule, lr: float) -> list[float]:
@@ -196,42 +201,42 @@ def test_torch_module_is_the_logit_of_the_averaged_probabilities(binary, multicl
 @pytest.mark.parametrize("estimator", [HyperLinear, TabResNet])
 def test_separable_classes_are_learned(estimator):
     X, y = classification_data(3, seed=1)
-    model = estimator(**SMALL).fit(X, y)
+    model = small(estimator).fit(X, y)
     assert (model.predict(X) == y).mean() == 1.0
 
 
 @pytest.mark.parametrize("estimator", [HyperLinear, TabResNet])
 def test_same_seed_same_model_other_seed_other_model(estimator):
     X, y = classification_data(2)
-    first = estimator(**SMALL, random_state=5).fit(X, y).predict_proba(X)
-    np.testing.assert_array_equal(first, estimator(**SMALL, random_state=5).fit(X, y).predict_proba(X))
-    assert not np.array_equal(first, estimator(**SMALL, random_state=6).fit(X, y).predict_proba(X))
+    first = small(estimator, random_state=5).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(first, small(estimator, random_state=5).fit(X, y).predict_proba(X))
+    assert not np.array_equal(first, small(estimator, random_state=6).fit(X, y).predict_proba(X))
 
 
 def test_the_l1_penalty_shrinks_the_generated_weights():
     X, y = classification_data(2)
-    free = HyperLinear(**SMALL, l1_penalty=0.0).fit(X, y).linear_models(X)
-    sparse = HyperLinear(**SMALL, l1_penalty=1.0).fit(X, y).linear_models(X)
+    free = small(l1_penalty=0.0).fit(X, y).linear_models(X)
+    sparse = small(l1_penalty=1.0).fit(X, y).linear_models(X)
     assert np.abs(sparse).mean() < np.abs(free).mean()
 
 
 def test_diverging_training_names_the_model_and_the_epoch():
     X = np.random.default_rng(0).normal(size=(64, 3)).astype(np.float32)
-    with pytest.raises(TrainingDiverged, match=r"HyperLinearRegressor: training diverged at epoch 1 .*model\.lr"):
-        HyperLinearRegressor(**SMALL).fit(X, np.full(64, 1e30))
+    with pytest.raises(TrainingDiverged, match=r"HyperLinearRegressor: training diverged at epoch 1 .*model\.training\.lr"):
+        small(HyperLinearRegressor).fit(X, np.full(64, 1e30))
 
 
 def test_nan_features_are_refused_before_torch():
     X, y = classification_data(2)
     X[3, 1] = np.nan
     with pytest.raises(ValueError, match="NaN"):
-        HyperLinear(**SMALL).fit(X, y)
+        small().fit(X, y)
 
 
 def test_a_single_class_is_refused():
     X, _ = classification_data(2)
     with pytest.raises(ValueError, match="one class"):
-        HyperLinear(**SMALL).fit(X, np.zeros(len(X), dtype=int))
+        small().fit(X, np.zeros(len(X), dtype=int))
 
 
 def test_unfitted_model_says_so():
@@ -241,8 +246,8 @@ def test_unfitted_model_says_so():
 
 def test_the_optimizer_decides_how_weight_decay_applies():
     X, y = classification_data(2)
-    coupled = HyperLinear(**SMALL).fit(X, y).predict_proba(X)
-    decoupled = HyperLinear(**SMALL, optimizer="adamw").fit(X, y).predict_proba(X)
+    coupled = small().fit(X, y).predict_proba(X)
+    decoupled = small(loop={"optimizer": "adamw"}).fit(X, y).predict_proba(X)
     assert not np.array_equal(coupled, decoupled)
-    with pytest.raises(ValueError, match="'optimizer' parameter of HyperLinear must be a str among"):
-        HyperLinear(**SMALL, optimizer="sgd").fit(X, y)
+    with pytest.raises(ValueError, match="'optimizer' parameter of HyperLinear.training must be a str among"):
+        small(loop={"optimizer": "sgd"}).fit(X, y)

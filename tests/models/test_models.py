@@ -17,7 +17,7 @@ from bench.models.base import input_kind_problem, model_output, task_type_proble
 
 def small_mlp(estimator=MLP, **options):
     """Small and fast; lr 1e-2 converges on these problems in a few epochs."""
-    return estimator(hidden_sizes=(16,), lr=1e-2, epochs=30, **options)
+    return estimator(hidden_sizes=(16,), training=estimator.loop(lr=1e-2, epochs=30), **options)
 
 
 def blobs(labels: list[int], *, n_per_class: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

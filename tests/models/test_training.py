@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from bench.models import MLP, MLPRegressor
+from bench.models import MLP, MLPRegressor, TrainingLoop
 from bench.models.training import _EarlyStopping, with_warmup
 
 
@@ -50,7 +50,7 @@ def weight_norm(model) -> float:
 
 
 def penalised_from(epoch: int) -> PenaltyFromEpoch:
-    model = PenaltyFromEpoch(hidden_sizes=(8,), epochs=6, patience=None, lr=1e-2, device="cpu")
+    model = PenaltyFromEpoch(hidden_sizes=(8,), training=TrainingLoop(epochs=6, patience=None, lr=1e-2), device="cpu")
     model.switch_on = epoch
     return model
 
@@ -62,7 +62,7 @@ def test_epoch_callbacks_switch_a_loss_term_on_at_a_given_epoch():
     assert late.seen_ == [1, 2, 3, 4, 5, 6]
     # Five epochs of the penalty shrink the weights; without it they are as an MLP's.
     assert weight_norm(late) < 0.9 * weight_norm(never)
-    plain = MLP(hidden_sizes=(8,), epochs=6, patience=None, lr=1e-2, device="cpu").fit(X, y)
+    plain = MLP(hidden_sizes=(8,), training=TrainingLoop(epochs=6, patience=None, lr=1e-2), device="cpu").fit(X, y)
     np.testing.assert_array_equal(never.predict_proba(X), plain.predict_proba(X))
 
 
@@ -82,7 +82,8 @@ class ThreeStepsPerBatch(MLP):
 
 def test_batch_steps_take_one_optimiser_step_per_yielded_loss():
     X, y = blobs(64)
-    model = ThreeStepsPerBatch(hidden_sizes=(8,), epochs=2, batch_size=32, patience=None, lr=1e-2, device="cpu")
+    model = ThreeStepsPerBatch(hidden_sizes=(8,), training=TrainingLoop(epochs=2, batch_size=32, patience=None, lr=1e-2),
+                               device="cpu")
     model.fit(X, y)
     assert len(model.seen_) == 2 * 2 * 3  # epochs x batches x steps
     # Each loss is computed after the step before it: the weights differ at every step.
@@ -101,14 +102,15 @@ def test_early_stopping_stops_after_patience_epochs_without_a_better_loss_and_ke
 
 def test_a_net_with_early_stopping_ends_early_on_the_best_weights():
     X, y = blobs(200)
-    model = MLP(hidden_sizes=(32,), epochs=300, patience=3, lr=5e-2, device="cpu").fit(X, y)
+    model = MLP(hidden_sizes=(32,), training=TrainingLoop(epochs=300, patience=3, lr=5e-2), device="cpu").fit(X, y)
     assert model.history_["epochs"] < 300 and np.isfinite(model.history_["best_validation_loss"])
     assert len(model.networks_) == 1
 
 
 def test_without_early_stopping_every_epoch_runs_and_no_rows_are_held_out():
     X, y = blobs()
-    model = MLPRegressor(hidden_sizes=(8,), epochs=4, patience=None, device="cpu").fit(X, y.astype(float))
+    model = MLPRegressor(hidden_sizes=(8,), training=TrainingLoop(epochs=4, patience=None), device="cpu")
+    model.fit(X, y.astype(float))
     assert model.history_ == {"epochs": 4}
 
 
@@ -130,7 +132,7 @@ def test_a_training_set_too_small_for_the_validation_split_names_the_fix():
 
 def test_a_binary_network_has_one_output_a_multiclass_one_per_class():
     X, y = blobs()
-    model = MLP(hidden_sizes=(8,), epochs=2, device="cpu").fit(X, y)
+    model = MLP(hidden_sizes=(8,), training=TrainingLoop(epochs=2), device="cpu").fit(X, y)
     assert model.networks_[0][-1].out_features == 1
-    four_classes = MLP(hidden_sizes=(8,), epochs=2, device="cpu").fit(X, np.arange(len(y)) % 4)
+    four_classes = MLP(hidden_sizes=(8,), training=TrainingLoop(epochs=2), device="cpu").fit(X, np.arange(len(y)) % 4)
     assert four_classes.networks_[0][-1].out_features == 4

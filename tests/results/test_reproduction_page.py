@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from bench.report.main import main as report
-from bench.report.reproductions import NO_REASON, PAPERS, read_reproductions, reproductions_html
+from bench.papers import REPRODUCTIONS
+from bench.report.reproductions import NO_REASON, read_reproductions, reproductions_html
 from bench.results.store import rows_frame
 from tests.results.conftest import KNOWN, grid
 
@@ -49,8 +50,8 @@ def folder(tmp_path):
 
 
 def test_every_paper_is_listed_and_each_difference_over_its_threshold_has_a_reason(folder):
-    found = {r.paper.name: r for r in read_reproductions(folder)}
-    assert list(found) == [paper.name for paper in PAPERS]
+    found = {r.reproduction.name: r for r in read_reproductions(folder)}
+    assert list(found) == [reproduction.name for reproduction in REPRODUCTIONS]
     assert found["flint-table1"].rows is None and found["cnn-inte"].rows is None
     table8 = found["imn-table8"].flagged()
     assert list(table8["row"]) == ["credit-g"] and list(table8["reason"]) == [NO_REASON]
@@ -84,7 +85,7 @@ def test_the_reproductions_page_in_a_browser_lists_every_paper_sorts_and_shows_i
     browser.get((tmp_path / "out" / "index.html").as_uri())
     browser.find_element("link text", "Reproductions of papers").click()
     assert browser.find_element("tag name", "h1").text == "Reproductions of papers"
-    assert [h.text for h in browser.find_elements("tag name", "h2")] == [paper.title for paper in PAPERS]
+    assert [h.text for h in browser.find_elements("tag name", "h2")] == [reproduction.title for reproduction in REPRODUCTIONS]
     images = browser.find_elements("tag name", "img")
     assert len(images) == 1 and browser.execute_script(
         "return arguments[0].complete && arguments[0].naturalWidth > 0", images[0])
@@ -102,7 +103,7 @@ def test_the_reproductions_page_in_a_browser_lists_every_paper_sorts_and_shows_i
 
 def test_an_unreadable_csv_is_named_on_the_page_not_a_crash(folder):
     (folder / "cnn-inte.csv").write_bytes(b'"unclosed\n\xff\xfe')
-    found = {r.paper.name: r for r in read_reproductions(folder)}
+    found = {r.reproduction.name: r for r in read_reproductions(folder)}
     assert found["cnn-inte"].rows is None and "cnn-inte.csv could not be read" in found["cnn-inte"].problem
     assert "cnn-inte.csv could not be read" in reproductions_html(list(found.values()))
 
@@ -119,7 +120,7 @@ def test_rank_rows_a_claim_of_no_loss_and_a_bad_side_table(folder):
          "note": "a loss of 0.50 points"},
     ])
     (folder / "cnn-inte-sweep.csv").write_bytes(b'"unclosed\n\xff\xfe')
-    found = {r.paper.name: r for r in read_reproductions(folder)}
+    found = {r.reproduction.name: r for r in read_reproductions(folder)}
     assert found["imn-table8"].flagged().empty  # a rank is not an AUROC: the 0.02 threshold does not apply
     assert list(found["cnn-inte"].flagged()["column"]) == ["other"]  # a gain is no difference from "no loss"
     assert len(found["cnn-inte"].rows) == 2 and "cnn-inte-sweep.csv could not be read" in found["cnn-inte"].problem
@@ -130,7 +131,7 @@ def test_rank_rows_a_claim_of_no_loss_and_a_bad_side_table(folder):
 def test_a_csv_without_a_reproductions_columns_is_named_not_a_crash(folder, tmp_path):
     write(folder, "flint-table1", [{"row": "accuracy", "ours": "abc", "paper": 1.0, "diff": "abc", "column": "x"}])
     write(folder, "atex-figure", [{"ours": 1.0}])
-    found = {r.paper.name: r for r in read_reproductions(folder)}
+    found = {r.reproduction.name: r for r in read_reproductions(folder)}
     assert "its column ours holds text where numbers go" in found["flint-table1"].problem
     assert "lacks the column(s) row, column, paper, diff" in found["atex-figure"].problem
     assert found["atex-figure"].rows is None and "(unreadable)" in reproductions_html(list(found.values()))

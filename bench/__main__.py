@@ -51,7 +51,7 @@ def moved_training_option(argv: list[str]) -> str | None:
         path = key.lstrip("+~").split(".")
         if not equals or path[0] != "model" or "training" in path:
             continue
-        from bench.models.training import TrainingLoop  # heavy (torch): only for a model option
+        from bench.models.training import TrainingLoop  # the models' classes: only for a model option
 
         if path[-1] in TrainingLoop._get_param_names():
             moved = ".".join([*path[:-1], "training", path[-1]])

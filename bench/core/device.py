@@ -1,7 +1,7 @@
 """Where torch computes: the `device` option of every torch model ("auto": CUDA when there is
 one, else the CPU; "cpu"; "cuda"; "cuda:N"), and the device's name for the result rows. torch is
-imported when a device is resolved, not with this module: the torch models import it, and
-`--help` and config errors import every model for its constructor's signature."""
+imported when a device is resolved, not with this module: `--help` and config errors import
+every model for its constructor's signature, and load no torch (tests/test_front_door.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Explainers, chosen in conf/explainers/ by `_target_`."""
+"""Explainers, chosen in conf/explainers/ by `_target_`. The names below are the public API, and
+the `_target_`s of the configs (part of every stored unit's key); the run finds every explainer
+of the package itself (bench/pipeline/registry.py), so a new one needs no line here."""
 
 from bench.explainers.base import Explainer
 from bench.explainers.captum_explainers import (

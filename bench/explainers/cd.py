@@ -1,7 +1,7 @@
 """Contextual decomposition (CD) with pairwise interactions (METHODS.md §5; Murdoch et al. 2018,
 Singh et al. 2019 (ACD), Singh, Ha, Yu arXiv 2108.06847): every activation carried as two parts,
 beta (what a feature set S contributes) and gamma (everything else), through each layer's rule
-(bench/explainers/cd_rules.py); CD(S) is beta at the output, and the interaction of S1 and S2 is
+(bench/explainers/_cd_rules.py); CD(S) is beta at the output, and the interaction of S1 and S2 is
 CD(S1 ∪ S2) - CD(S1) - CD(S2).
 
 The rules and torch are imported when CD computes: `--help` reads only the constructor
@@ -62,7 +62,7 @@ class ContextualDecomposition(BatchedExplainer):
         reason = needs_torch(model, "contextual decomposition")
         if reason:
             return reason
-        from bench.explainers.cd_rules import unsupported
+        from bench.explainers._cd_rules import unsupported
 
         return unsupported(_network(model)[0])
 
@@ -72,7 +72,7 @@ class ContextualDecomposition(BatchedExplainer):
             raise NotApplicable(reason)
         import torch
 
-        from bench.explainers.cd_rules import feature_sets
+        from bench.explainers._cd_rules import feature_sets
 
         network, count = _network(model)
         device = module_device(network)
@@ -104,7 +104,7 @@ class ContextualDecomposition(BatchedExplainer):
         `batch_size` rows at a time; row i * s + k holds instance i with feature set k."""
         import torch
 
-        from bench.explainers.cd_rules import decompose
+        from bench.explainers._cd_rules import decompose
 
         n, s = len(inputs), len(masks)
         beta, gamma = torch.empty(n * s, device=inputs.device), torch.empty(n * s, device=inputs.device)

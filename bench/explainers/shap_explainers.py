@@ -171,7 +171,7 @@ def _by_target(explain_column, model, X: np.ndarray, target: np.ndarray,
     """(n, d) attributions and (n,) expected values, explaining the rows of each target class
     with `explain_column(network's column, rows, background) -> (values, expected value)`, the
     rows and background as tensors on the network's device."""
-    from bench.explainers.target_column import TargetColumn
+    from bench.explainers._target_column import TargetColumn
 
     network = eval_module(model)
     device = module_device(network)

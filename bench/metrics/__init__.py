@@ -1,4 +1,6 @@
-"""Metrics, chosen in conf/metrics/ by `_target_`; each carries its metadata (`info_of`)."""
+"""Metrics, chosen in conf/metrics/ by `_target_`; each carries its metadata (`info_of`). The names
+below are the public API; the run finds every metric of the package itself
+(bench/pipeline/registry.py), so a new one needs no line here."""
 
 from bench.metrics.adversarial import fgsm_accuracy
 from bench.metrics.base import MetricInfo, info_of, metric

@@ -21,64 +21,26 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import validate_data
-from torch import nn
 
 from bench.models.cnn_tanh import CNNTanh
 from bench.models.mlp import MLP
 from bench.models.on_a_base import OnABase
 from bench.models.base import store_params
 from bench.models.torch_estimator import DEVICE, RANDOM_STATE, TorchClassifier
-from bench.models.training import BatchSteps, TrainingLoop
+from bench.models.training import TrainingLoop
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from bench.models.training import BatchSteps
 
 POINTS = 2  # T: explanation offsets -1 and 0 (the authors' iter_along)
-
-
-def class_logits(output: torch.Tensor) -> torch.Tensor:
-    """(B, C) logits whose softmax is the class probabilities: a binary net's one logit z
-    becomes (0, z)."""
-    return torch.cat([torch.zeros_like(output), output], dim=1) if output.shape[1] == 1 else output
-
-
-def label_logit(output: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """(B,) the logit of each row's label; for a binary net, the label's log-odds (z or -z)."""
-    if output.shape[1] == 1:
-        return torch.where(labels.bool(), output[:, 0], -output[:, 0])
-    return output.gather(1, labels.long()[:, None])[:, 0]
-
-
-def smoothgrad(module: nn.Module, X: torch.Tensor, labels: torch.Tensor, *, samples: int, sigma: float,
-               low: torch.Tensor, high: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """The mean input gradient of each label's logit over `samples` noisy copies of X (Gaussian,
-    sd `sigma`, clipped to [low, high]); no graph is kept."""
-    total = torch.zeros_like(X)
-    for _ in range(samples):
-        noise = torch.randn(X.shape, generator=generator, device=X.device) * sigma
-        noisy = torch.clamp(X + noise, low, high).requires_grad_()
-        total += torch.autograd.grad(label_logit(module(noisy), labels).sum(), noisy)[0]
-    return total / samples
-
-
-def scaled_to_max(s: torch.Tensor, magnitude: float) -> torch.Tensor:
-    """Each row scaled so that its largest |entry| is `magnitude` (a zero row stays zero)."""
-    peak = s.flatten(1).abs().max(dim=1).values.clamp_min(1e-12)
-    return s / peak.view(-1, *[1] * (s.dim() - 1)) * magnitude
-
-
-def orthogonal_noise(s: torch.Tensor, copies: int, magnitude: float, generator: torch.Generator) -> torch.Tensor:
-    """(copies x B, ...) uniform noise in [-magnitude, magnitude] with its component along each
-    row's s removed (the row's whole input is one vector; the authors' code projects per channel,
-    the same on grey images)."""
-    direction = s.flatten(1) / s.flatten(1).norm(dim=1, keepdim=True).clamp_min(1e-12)
-    direction = direction.repeat(copies, 1)
-    noise = (torch.rand(direction.shape, generator=generator, device=s.device) * 2 - 1) * magnitude
-    noise = noise - (noise * direction).sum(dim=1, keepdim=True) * direction
-    return noise.view(copies * len(s), *s.shape[1:])
 
 
 class ATEX(OnABase, TorchClassifier):
@@ -134,6 +96,12 @@ class ATEX(OnABase, TorchClassifier):
         return copy.deepcopy(network)
 
     def _batch_steps(self, task_loss) -> BatchSteps:
+        # torch here, not with the module: the class imports without it (bench.models.networks)
+        import torch
+        import torch.nn.functional as F
+
+        from bench.models.networks.atex import class_logits, orthogonal_noise, scaled_to_max, smoothgrad
+
         # Its own stream: the loop's shuffling generator starts from random_state itself.
         generator = torch.Generator().manual_seed(int(np.random.SeedSequence([self.random_state, 1]).generate_state(1)[0]))
         mag = self.magnitude * self.epsilon

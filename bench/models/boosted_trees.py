@@ -6,7 +6,6 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from catboost import CatBoostClassifier
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
@@ -38,6 +37,10 @@ class CatBoost(Capabilities, ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y) -> "CatBoost":
+        # catboost here, not with the module: the class imports without it (the typed Hydra schemas
+        # read its signature; `--help` loads no catboost).
+        from catboost import CatBoostClassifier
+
         self._validate_params()
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan")
         check_classification_targets(y)

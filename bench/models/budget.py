@@ -19,6 +19,9 @@ from typing import Any, Literal
 
 from hydra.utils import get_class
 
+from bench import models
+from bench.models.training import TrainingLoop
+
 Budget = Literal["smoke", "default", "paper"]
 SMOKE_EPOCHS = 1
 # What smoke makes of an option counted in epochs, by its kind: "epochs" itself; "before", an
@@ -47,10 +50,8 @@ def budget_conflict(budget: Budget, overrides: list[str], experiment: str | None
 
 
 def _counted_names() -> set[str]:
-    from bench import models  # heavy (torch): only when a budget is set
-
     own = (name for model in models.__all__ for name in getattr(getattr(models, model), "EPOCH_OPTIONS", {}))
-    return {"epochs", *models.TrainingLoop.EPOCH_OPTIONS, *own}
+    return {"epochs", *TrainingLoop.EPOCH_OPTIONS, *own}
 
 
 def with_budget(model_cfg: dict[str, Any], budget: Budget) -> dict[str, Any]:
@@ -73,8 +74,6 @@ def epoch_options(cls: type, options: dict[str, Any], budget: Budget) -> dict[st
     parameters = inspect.signature(cls).parameters
     if "training" not in parameters:
         return {}
-    from bench.models.training import TrainingLoop  # heavy (torch), as above
-
     loop = {"epochs": "epochs", **TrainingLoop.EPOCH_OPTIONS}
     return {"training": _for_budget(loop, options.get("training", {}), cls.loop().get_params(), budget),
             **_for_budget(cls.EPOCH_OPTIONS, options, {name: p.default for name, p in parameters.items()}, budget)}

@@ -18,13 +18,16 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from numbers import Real
+from typing import TYPE_CHECKING
 
 from sklearn.utils._param_validation import Interval
-from torch import nn
 
 from bench.models.base import store_params
 from bench.models.torch_estimator import DEVICE, RANDOM_STATE, TorchClassifier
 from bench.models.training import TrainingLoop
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 def pooled(size: int, times: int = 1) -> int:
@@ -74,6 +77,9 @@ class CNN(ImageClassifier):
         store_params(self, locals())
 
     def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
+        # torch here, not with the module: the class imports without it (bench.models.networks)
+        from torch import nn
+
         in_channels, height, width = self._image_shape(input_shape)
         first, second = self.channels
         return nn.Sequential(OrderedDict([

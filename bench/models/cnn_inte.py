@@ -28,6 +28,9 @@ As a model in a run it follows FLINT's convention (bench.models.flint): `predict
 `interpreter_proba` the meta-learner's, so the run scores the meta-learner as the entry
 "<model>:g" and its fidelity to f. Its native explanation is the path of each instance (kind
 `path`, see `explain`), drawn as a diagram by bench/report/path_pictures.py.
+
+torch is imported inside the functions that read the base's network, so that the class imports
+without it (bench.models.networks).
 """
 
 from __future__ import annotations
@@ -35,9 +38,9 @@ from __future__ import annotations
 import copy
 import warnings
 from numbers import Integral
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.cluster import KMeans
 from sklearn.dummy import DummyClassifier
@@ -47,12 +50,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from torch import nn
 
 from bench.core.explanation import DecisionPath, Explanation
 from bench.models.base import Capabilities, class_indices, store_params
 from bench.models.on_a_base import OnABase
-from bench.models.torch_estimator import DEVICE, RANDOM_STATE, TorchClassifier, chunks, layer_names
+from bench.models.torch_estimator import DEVICE, RANDOM_STATE, TorchClassifier, layer_names
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 STREAM = 2  # tags CNN-INTE's random streams apart from the base's, which starts from random_state
 
@@ -60,6 +66,8 @@ STREAM = 2  # tags CNN-INTE's random streams apart from the base's, which starts
 def penultimate_layer(network: nn.Sequential) -> str:
     """The layer whose output the last Linear layer reads, dropout skipped (it is the identity at
     prediction): relu3 of the cnn, tanh of the cnn_tanh, relu<n> of an mlp."""
+    from torch import nn
+
     children = list(network.named_children())
     last = max((i for i, (_, layer) in enumerate(children) if isinstance(layer, nn.Linear)), default=None)
     before = [name for name, layer in children[:last or 0] if not isinstance(layer, nn.Dropout)]
@@ -349,6 +357,10 @@ class CNNInte(OnABase, Capabilities, ClassifierMixin, BaseEstimator):
                            path=self._routes(extras, meta, target))
 
     def _cluster_margin_gradient(self, X: np.ndarray, cluster: np.ndarray, runner_up: np.ndarray) -> np.ndarray:
+        import torch
+
+        from bench.models.networks.torch_estimator import chunks
+
         up_to = self._base().up_to_layer(self.layer_)
         device = self._base().device_
         centres = torch.as_tensor(self.level1_.cluster_centers_, dtype=torch.float32, device=device)

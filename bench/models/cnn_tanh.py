@@ -5,13 +5,15 @@ explanation attacks have a gradient to follow. Named layers as bench.models.cnn 
 from __future__ import annotations
 
 from collections import OrderedDict
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from bench.models.base import store_params
 from bench.models.cnn import ImageClassifier, pooled
 from bench.models.torch_estimator import DEVICE, RANDOM_STATE
 from bench.models.training import TrainingLoop
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 class CNNTanh(ImageClassifier):
@@ -32,6 +34,9 @@ class CNNTanh(ImageClassifier):
         store_params(self, locals())
 
     def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
+        # torch here, not with the module: the class imports without it (bench.models.networks)
+        from torch import nn
+
         in_channels, height, width = self._image_shape(input_shape)
         first, second = self.channels
         return nn.Sequential(OrderedDict([

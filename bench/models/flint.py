@@ -34,6 +34,9 @@ r_jx = alpha_j / max_i |alpha_i| with alpha_j = Phi_j(x) w_{c,j} (w: h's weights
 attribute's input gradient, and as attribution view the sum of the relevant attributes' input
 gradients (r_jx > RELEVANT) weighted by their relevance, so that the attribution metrics score
 FLINT beside SHAP, LIME and Captum on the same f.
+
+The networks and the loss terms are in bench/models/networks/flint.py; torch is imported inside
+the methods that build, train or run them, so that the classes import without it.
 """
 
 from __future__ import annotations
@@ -42,47 +45,29 @@ import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
-from torch import nn
 
 from bench.core.explanation import Concepts, Explanation
 from bench.models.base import class_indices, store_params
-from bench.models.cnn import CNN, pooled
+from bench.models.cnn import CNN
 from bench.models.mlp import MLP
 from bench.models.on_a_base import OnABase
-from bench.models.torch_estimator import DEVICE, RANDOM_STATE, TorchClassifier, in_chunks, layer_names, probabilities
-from bench.models.training import EpochCallback, StepLoss, TrainingLoop
+from bench.models.torch_estimator import DEVICE, RANDOM_STATE, TorchClassifier, layer_names
+from bench.models.training import EpochCallback, TrainingLoop
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from bench.models.networks.flint import FlintNetwork
+    from bench.models.training import StepLoss
 
 RELEVANT = 0.1  # the paper's threshold on relevance for showing a class-attribute pair (MNIST)
 GLOBAL_POINTS = 1000  # training points the global relevance r_jc averages over (the paper's ~1,000)
 IMAGE_LAYER = "relu2"  # FLINT's I on its MNIST network
-
-
-def entropy(p: torch.Tensor) -> torch.Tensor:
-    """H(p) over the last axis, in nats (0 log 0 = 0)."""
-    return -(p * torch.log(p.clamp_min(1e-12))).sum(dim=-1)
-
-
-def output_fidelity_loss(f_logits: torch.Tensor, g_logits: torch.Tensor, binary: bool) -> torch.Tensor:
-    """Cross-entropy of g's softmax against f's detached softmax, averaged over the batch."""
-    target = probabilities(f_logits.detach(), binary)
-    return -(target * F.log_softmax(g_logits, dim=1)).sum(dim=1).mean()
-
-
-def input_fidelity_loss(reconstruction: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    return F.mse_loss(reconstruction, x)
-
-
-def conciseness_diversity_loss(phi: torch.Tensor, delta_ent: float, delta_l1: float) -> torch.Tensor:
-    """delta_ent * [mean_x H(softmax|Phi(x)|) - H(softmax(mean_batch |Phi|))] + delta_l1 * mean|Phi|:
-    low when each x activates few attributes and the batch as a whole many of them."""
-    magnitude = phi.abs()
-    spread = entropy(torch.softmax(magnitude, dim=1)).mean() - entropy(torch.softmax(magnitude.mean(dim=0), dim=0))
-    return delta_ent * spread + delta_l1 * magnitude.mean()
 
 
 @dataclass(frozen=True)
@@ -91,58 +76,6 @@ class LossWeights:
     gamma: float
     delta_l1: float
     delta_ent: float
-
-
-class FlintNetwork(nn.Module):
-    """f (a named Sequential) with Psi reading its layer `layer`, h and d. Its forward is f's
-    logits: what predict_proba and the gradient explainers read."""
-
-    def __init__(self, predictor: nn.Sequential, layer: str, psi: nn.Module, head: nn.Module, decoder: nn.Module,
-                 *, frozen_predictor: bool = False):
-        super().__init__()
-        self.predictor, self.psi, self.head, self.decoder = predictor, psi, head, decoder
-        self.split = layer_names(predictor).index(layer) + 1
-        self.frozen_predictor = frozen_predictor
-
-    def train(self, mode: bool = True) -> "FlintNetwork":
-        """A frozen f (FLINT post-hoc) stays in eval mode, its dropout off, while the rest trains."""
-        super().train(mode)
-        if self.frozen_predictor:
-            self.predictor.eval()
-        return self
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.predictor(x)
-
-    def logits_and_attributes(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        hidden = self.predictor[:self.split](x)
-        return self.predictor[self.split:](hidden), self.psi(hidden)
-
-    def attributes(self, x: torch.Tensor) -> torch.Tensor:
-        return self.psi(self.predictor[:self.split](x))
-
-    def interpreter(self, x: torch.Tensor) -> torch.Tensor:
-        """g's logits."""
-        return self.head(self.attributes(x))
-
-
-class ImageDecoder(nn.Module):
-    """Linear(J, 2 x h x w) with h, w = H/4, W/4 rounded up, two transposed 3x3 convolutions of
-    stride 2 (2 -> 8 -> C), each followed by a ReLU, cropped to H x W (the authors' decode_MNIST
-    for 28 x 28)."""
-
-    def __init__(self, n_attributes: int, image_shape: tuple[int, int, int]):
-        super().__init__()
-        self.channels, self.height, self.width = image_shape
-        self.small = (pooled(self.height, 2), pooled(self.width, 2))
-        self.linear = nn.Linear(n_attributes, 2 * self.small[0] * self.small[1])
-        self.up = nn.Sequential(
-            nn.ConvTranspose2d(2, 8, kernel_size=3, stride=2, padding=1, output_padding=1), nn.ReLU(),
-            nn.ConvTranspose2d(8, self.channels, kernel_size=3, stride=2, padding=1, output_padding=1), nn.ReLU())
-
-    def forward(self, phi: torch.Tensor) -> torch.Tensor:
-        images = self.up(self.linear(phi).view(-1, 2, *self.small))
-        return images[:, :, :self.height, :self.width]
 
 
 class Flint(TorchClassifier):
@@ -218,6 +151,10 @@ class Flint(TorchClassifier):
     def _around(self, predictor: nn.Sequential, input_shape: tuple[int, ...], n_outputs: int) -> FlintNetwork:
         """Psi, h and d around the predictor f: Psi reads `relu2` of an image network, else the
         last hidden layer (the layer before the output layer)."""
+        from torch import nn
+
+        from bench.models.networks.flint import FlintNetwork, ImageDecoder
+
         J, n_classes = self.n_attributes, max(2, n_outputs)
         if len(input_shape) == 3:
             width = predictor.conv2.out_channels  # the channels of I
@@ -234,6 +171,8 @@ class Flint(TorchClassifier):
     def _head(n_attributes: int, n_classes: int) -> nn.Module:
         """h: the authors' `explainer`, Dropout(0.01) then Linear(J, C) (C = 2 for a binary task,
         whose f has one logit)."""
+        from torch import nn
+
         return nn.Sequential(nn.Dropout(0.01), nn.Linear(n_attributes, n_classes))
 
     def _epoch_callbacks(self) -> Sequence[EpochCallback]:
@@ -242,6 +181,8 @@ class Flint(TorchClassifier):
         return (switch,)
 
     def _step_loss(self, task_loss) -> StepLoss:
+        from bench.models.networks.flint import conciseness_diversity_loss, input_fidelity_loss, output_fidelity_loss
+
         def step(module: FlintNetwork, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             logits, phi = module.logits_and_attributes(X)
             w = self._current_weights
@@ -259,11 +200,17 @@ class Flint(TorchClassifier):
 
     def interpreter_proba(self, X) -> np.ndarray:
         """(n, C) g's class probabilities (eval mode: h's dropout off)."""
+        import torch
+
+        from bench.models.networks.torch_estimator import in_chunks
+
         network = self._network().eval()
         return torch.softmax(in_chunks(network.interpreter, self._validated(X), self.device_).double(), dim=1).numpy()
 
     def attributes(self, X) -> np.ndarray:
         """(n, J) Phi(x)."""
+        from bench.models.networks.torch_estimator import in_chunks
+
         return in_chunks(self._network().eval().attributes, self._validated(X), self.device_).double().numpy()
 
     def relevance(self, X, target: np.ndarray | None = None) -> np.ndarray:
@@ -277,6 +224,8 @@ class Flint(TorchClassifier):
         return self._network().head[1].weight.detach().cpu().double().numpy()
 
     def explain(self, X, target: np.ndarray | None = None) -> Explanation:
+        import torch
+
         X = self._validated(X)
         target = class_indices(self, X, target)
         network = self._network().eval()
@@ -321,6 +270,10 @@ class Flint(TorchClassifier):
         1,512 neighbour pairs outweighs the attribute and every image ends flat, and a mean D lets
         pixels run to +-6; with these, the images stay in [0, 1] and raise Phi_j above its most
         activating sample's on MNIST."""
+        import torch
+
+        from bench.models.networks.flint import am_objective
+
         network = self._network().eval()
         x = torch.as_tensor(0.3 * np.asarray(start, dtype=np.float32)[None], device=self.device_).requires_grad_(True)
         optimiser = torch.optim.Adam([x], lr=lr)
@@ -362,6 +315,8 @@ class FlintPosthoc(OnABase, Flint):
         return super().fit(X, y)
 
     def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
+        from torch import nn
+
         predictor = copy.deepcopy(self._base_network("FLINT reads the hidden layer of"))
         layers = layer_names(predictor)
         if len(input_shape) == 3 and IMAGE_LAYER not in layers:
@@ -380,16 +335,9 @@ class FlintPosthoc(OnABase, Flint):
         return network
 
 
-def am_objective(network: FlintNetwork, x: torch.Tensor, j: int) -> torch.Tensor:
-    """2 Phi_j(x) - 10 D(x) - 6 TV(x) of one image x (1, C, H, W); see activation_maximisation."""
-    outside = (x - x.clamp(0, 1)).abs().sum()
-    variation = (x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (x[..., :, 1:] - x[..., :, :-1]).abs().mean()
-    return 2 * network.attributes(x)[0, j] - 10 * outside - 6 * variation
-
 def local_relevance(phi: np.ndarray, head_weights: np.ndarray, target: np.ndarray) -> np.ndarray:
     """(n, J) r_jx = alpha_j / max_i |alpha_i|, alpha_j = Phi_j(x) w_{c,j}, c = each row's target
     (0 where every alpha is 0)."""
     alpha = phi * head_weights[np.asarray(target)]
     scale = np.abs(alpha).max(axis=1, keepdims=True)
     return np.divide(alpha, scale, out=np.zeros_like(alpha), where=scale > 0)
-

@@ -13,51 +13,25 @@ IMNNet.TRAINING).
 from __future__ import annotations
 
 from numbers import Real
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from sklearn.utils._param_validation import Interval
-from torch import nn
 
 from bench.data.task import TASK_TYPES
 from bench.core.explanation import Differentiable, Explanation
 from bench.models.base import class_indices, store_params
 from bench.models.linear_explanation import linear_explanation
-from bench.models.residual import ResidualTrunk
 from bench.models.tabresnet import IMN, IMNNet
-from bench.models.torch_estimator import DEVICE, RANDOM_STATE, TorchClassifier, TorchRegressor, in_chunks
-from bench.models.training import StepLoss, TrainingLoop
+from bench.models.torch_estimator import DEVICE, RANDOM_STATE, TorchClassifier, TorchRegressor
+from bench.models.training import TrainingLoop
 
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
-class HyperLinearNetwork(nn.Module):
-    def __init__(self, n_features: int, n_outputs: int, *, width: int, n_blocks: int, dropout: float,
-                 dropout_on_skip: bool):
-        super().__init__()
-        self.n_features, self.n_outputs = n_features, n_outputs
-        self.trunk = ResidualTrunk(n_features, width=width, n_blocks=n_blocks, dropout=dropout,
-                                   dropout_on_skip=dropout_on_skip)
-        self.head = nn.Linear(width, (n_features + 1) * n_outputs)
-
-    def linear_models(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, M) -> (B, M+1, C): each instance's weights, the bias in the last row."""
-        return self.head(self.trunk(x)).view(-1, self.n_features + 1, self.n_outputs)
-
-    @staticmethod
-    def logits(x: torch.Tensor, models: torch.Tensor) -> torch.Tensor:
-        """(B, M), (B, M+1, C) -> (B, C) logits. (Not `apply`: that is nn.Module's, which
-        libraries such as captum call to walk the submodules.)"""
-        return torch.einsum("bm,bmc->bc", x, models[:, :-1]) + models[:, -1]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.logits(x, self.linear_models(x))
-
-    def impacts(self, x: torch.Tensor, targets: torch.Tensor, *, binary: bool) -> torch.Tensor:
-        """(B, M) x_m * w_m,c(x) for each row's target c, in torch (linear_explanation's rule: a
-        binary model's one column is the positive class's, negated for class 0)."""
-        weights = self.linear_models(x)[:, :-1]
-        if binary:
-            return x * weights[:, :, 0] * torch.where(targets == 1, 1.0, -1.0).to(x.dtype)[:, None]
-        return x * weights.gather(2, targets.long().view(-1, 1, 1).expand(-1, self.n_features, 1))[:, :, 0]
+    from bench.models.networks.hyperlinear import HyperLinearNetwork
+    from bench.models.training import StepLoss
 
 
 class _HyperLinearNetwork(IMNNet):
@@ -76,6 +50,10 @@ class _HyperLinearNetwork(IMNNet):
         store_params(self, locals())
 
     def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
+        # The network's module imports torch: here, not with this one, so that the class imports
+        # without it (bench.models.networks).
+        from bench.models.networks.hyperlinear import HyperLinearNetwork
+
         return HyperLinearNetwork(input_shape[0], n_outputs, width=self.hidden_size, n_blocks=self.n_blocks,
                                   dropout=self.dropout, dropout_on_skip=self.dropout_on_skip)
 
@@ -91,6 +69,8 @@ class _HyperLinearNetwork(IMNNet):
         return self._linear_models(self._validated(X))
 
     def _linear_models(self, X: np.ndarray) -> np.ndarray:
+        from bench.models.networks.torch_estimator import in_chunks
+
         last = self._networks()[-1]
         return in_chunks(last.linear_models, X, self.device_).double().numpy()
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from numbers import Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.utils._param_validation import Interval
-from torch import nn
 
 from bench.data.task import TASK_TYPES
 from bench.models.base import store_params
 from bench.models.torch_estimator import DEVICE, RANDOM_STATE, TorchClassifier, TorchEstimator, TorchRegressor
 from bench.models.training import TrainingLoop
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 class _MLPNetwork(TorchEstimator):
@@ -34,6 +37,9 @@ class _MLPNetwork(TorchEstimator):
     def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
         """flatten, then fc<i>, relu<i>, dropout<i> per hidden layer, then the output layer fc<n+1>:
         named, so that a model built on this one addresses a layer by name (CNN-INTE)."""
+        # torch here, not with the module: the class imports without it (bench.models.networks)
+        from torch import nn
+
         layers: list[tuple[str, nn.Module]] = [("flatten", nn.Flatten())]
         width = int(np.prod(input_shape))
         for i, size in enumerate(self.hidden_sizes, start=1):

@@ -4,15 +4,19 @@ option, and the base trained first or taken as given."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
-from torch import nn
 
 from bench.models.cnn import CNN
 from bench.models.mlp import MLP
 from bench.models.torch_estimator import TorchClassifier
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 # Per kind of data, the base a model built on one takes when given none: its conf/model name and class.

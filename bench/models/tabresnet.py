@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 from sklearn.utils._param_validation import Interval
-from torch import nn
 
 from bench.data.task import TASK_TYPES
 from bench.models.base import store_params
-from bench.models.residual import ResidualTrunk
 from bench.models.torch_estimator import DEVICE, RANDOM_STATE, TorchClassifier, TorchEstimator, TorchRegressor
 from bench.models.training import TrainingLoop
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,11 @@ class _TabResNetNetwork(IMNNet):
         store_params(self, locals())
 
     def _build(self, input_shape: tuple[int, ...], n_outputs: int) -> nn.Module:
+        # torch here, not with the module: the class imports without it (bench.models.networks)
+        from torch import nn
+
+        from bench.models.networks.residual import ResidualTrunk
+
         return nn.Sequential(
             ResidualTrunk(input_shape[0], width=self.hidden_size, n_blocks=self.n_blocks, dropout=self.dropout,
                           dropout_on_skip=self.dropout_on_skip),

@@ -21,6 +21,10 @@ Options. A model lists its own (layer sizes, dropout, loss weights) in its `__in
 None: the model's own loop, `Model.loop()`), then `device` and `random_state`, which the run sets
 on every model (from `device` and `seed`) and which also decide where it predicts and how it
 samples after training.
+
+Its networks and tensor helpers live in bench/models/networks/torch_estimator.py; torch is
+imported inside the methods that build, train or run a network, so that this module (and every
+model's class, which the typed Hydra schemas read) imports without it.
 """
 
 from __future__ import annotations
@@ -28,36 +32,24 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 from numbers import Integral
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from torch import nn
 
 from bench.core.device import resolve_device
 from bench.models.base import Capabilities
-from bench.models.training import (
-    BatchSteps,
-    EpochCallback,
-    StepLoss,
-    Training,
-    TrainingLoop,
-    seeded,
-    train,
-)
+from bench.models.training import EpochCallback, Training, TrainingLoop, seeded, train
 
-# Inference in chunks of rows: kernel SHAP asks for ~10^5 rows at once, and chunks whose
-# activations stay in cache run 2-2.5x faster on a CPU than one huge batch. A chunk holds at
-# most CHUNK_ROWS rows and CHUNK_ELEMENTS input numbers: 4,096 table rows of up to 32
-# features, 167 MNIST images (whose convolutions' activations are 16-32 times the image; on 2
-# cores, 8,000 images take 0.75 s in chunks of 64-167 and 1.8 s in chunks of 4,096).
-CHUNK_ROWS = 4096
-CHUNK_ELEMENTS = 4096 * 32
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from bench.models.training import BatchSteps, StepLoss
+
 # The input a network is built for when only its layers' names are read (they do not depend on it).
 NOMINAL_INPUT = {"image": (1, 28, 28), "tabular": (2,)}
 # The defaults of the options the run sets on every model (bench/pipeline/config.py's RUN_OPTIONS):
@@ -66,50 +58,9 @@ DEVICE = "auto"
 RANDOM_STATE = 0
 
 
-def chunks(X: np.ndarray) -> tuple[torch.Tensor, ...]:
-    """X (float32) as row chunks of at most CHUNK_ROWS rows and CHUNK_ELEMENTS numbers."""
-    rows = max(1, min(CHUNK_ROWS, CHUNK_ELEMENTS // max(1, int(np.prod(X.shape[1:])))))
-    return torch.split(torch.as_tensor(X), rows)
-
-
-def in_chunks(fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray, device: torch.device) -> torch.Tensor:
-    """fn over row chunks of X (float32) on `device`, without gradients, concatenated on the CPU."""
-    with torch.no_grad():
-        return torch.cat([fn(part.to(device)).cpu() for part in chunks(X)])
-
-
 def layer_names(network: nn.Module) -> list[str]:
     """The names of a network's layers (its direct children), in order."""
     return [name for name, _ in network.named_children()]
-
-
-class BinaryLogits(nn.Module):
-    """(B, 1) positive-class logit z -> (B, 2) log-odds of each class, (-z, z). Linear, without
-    parameters: gradient and DeepLIFT rules pass through it, and nothing re-initialises it."""
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.cat([-z, z], dim=1)
-
-
-class Ensemble(nn.Module):
-    """Several networks (IMN's snapshots) as one: the logits of the averaged class probabilities
-    (binary: the log-odds pair of the averaged positive probability), or the averaged regression
-    output. Its members sit at `members.<i>` (the sanity metrics rely on that)."""
-
-    def __init__(self, members: list[nn.Module], output: str):
-        super().__init__()
-        self.members = nn.ModuleList(members)
-        self.output = output
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        outputs = torch.stack([member(x) for member in self.members])  # (K, B, outputs)
-        if self.output == "regression":
-            return outputs.mean(dim=0)
-        if self.output == "binary":
-            # log mean sigmoid(z_k) - log mean sigmoid(-z_k): the means' 1/K cancel.
-            log_odds = torch.logsumexp(F.logsigmoid(outputs), dim=0) - torch.logsumexp(F.logsigmoid(-outputs), dim=0)
-            return torch.cat([-log_odds, log_odds], dim=1)
-        return torch.logsumexp(torch.log_softmax(outputs, dim=2), dim=0) - np.log(len(self.members))
 
 
 class TorchEstimator(Capabilities, BaseEstimator):
@@ -209,6 +160,8 @@ class TorchEstimator(Capabilities, BaseEstimator):
             loop=self._training(), step_loss=self._step_loss(task_loss), task_loss=task_loss,
             stratify=isinstance(self, ClassifierMixin), epoch_callbacks=tuple(self._epoch_callbacks()),
             batch_steps=self._batch_steps(task_loss), model_name=type(self).__name__)
+        import torch
+
         with seeded(self.random_state) as generator:
             module = self._build(X.shape[1:], n_outputs).to(device)
             trained = train(module, torch.as_tensor(X).to(device), targets.to(device), how, generator)
@@ -231,6 +184,8 @@ class TorchEstimator(Capabilities, BaseEstimator):
 
     def _outputs(self, X) -> list[torch.Tensor]:
         """Each network's (n, outputs) float32 outputs, on the CPU."""
+        from bench.models.networks.torch_estimator import in_chunks
+
         networks = self._networks()
         X = self._validated(X)
         return [in_chunks(network, X, self.device_) for network in networks]
@@ -238,6 +193,8 @@ class TorchEstimator(Capabilities, BaseEstimator):
     def up_to_layer(self, name: str) -> nn.Sequential:
         """The fitted network from its input to the output of its layer `name` (the network is a
         Sequential with named layers: the cnn, cnn_tanh and mlp), on the model's device."""
+        from torch import nn
+
         networks = self._networks()
         if len(networks) > 1:
             raise ValueError(f"{type(self).__name__} holds a snapshot ensemble of {len(networks)} networks "
@@ -253,6 +210,8 @@ class TorchEstimator(Capabilities, BaseEstimator):
     def layer_output(self, X, name: str) -> np.ndarray:
         """(n, *layer's output shape) float32: the output of the layer `name` (see up_to_layer) for
         inputs X, in eval mode (dropout off)."""
+        from bench.models.networks.torch_estimator import in_chunks
+
         return in_chunks(self.up_to_layer(name), self._validated(X), self.device_).numpy()
 
     def predictor_layers(self, input_kind: str) -> list[str]:
@@ -261,6 +220,8 @@ class TorchEstimator(Capabilities, BaseEstimator):
         network's; unfitted, those of the network it builds for `input_kind` data, built on torch's
         meta device (no memory, no draw from torch's generators), so that a wrong name stops a run
         before it trains."""
+        import torch
+
         if getattr(self, "networks_", None):
             return layer_names(self._predictor(self.networks_[-1]))
         self._validate_params()
@@ -274,6 +235,10 @@ class TorchEstimator(Capabilities, BaseEstimator):
 
     def torch_module(self) -> nn.Module:
         """The network gradient explainers explain, on the model's device (see the module docstring)."""
+        from torch import nn
+
+        from bench.models.networks.torch_estimator import BinaryLogits, Ensemble
+
         networks = self._networks()
         if len(networks) > 1:
             return Ensemble(networks, self._output_kind())
@@ -282,6 +247,8 @@ class TorchEstimator(Capabilities, BaseEstimator):
     def __getstate__(self) -> dict:
         state = super().__getstate__()
         if "networks_" in state and state["device_"].type != "cpu":
+            import torch
+
             state["networks_"] = [copy.deepcopy(network).cpu() for network in state["networks_"]]
             state["device_"] = torch.device("cpu")
         return state
@@ -291,6 +258,9 @@ class TorchClassifier(ClassifierMixin, TorchEstimator):
     task_types = ("binary", "multiclass")
 
     def _encode_targets(self, y):
+        import torch
+        from torch import nn
+
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
@@ -306,6 +276,8 @@ class TorchClassifier(ClassifierMixin, TorchEstimator):
     def predict_proba(self, X) -> np.ndarray:
         """(n, C) in float64 (float32 rows can miss summing to one by more than scikit-learn
         tolerates), averaged over the networks."""
+        from bench.models.networks.torch_estimator import probabilities
+
         outputs = self._outputs(X)
         binary = self._output_kind() == "binary"
         return np.mean([probabilities(output.double(), binary).numpy() for output in outputs], axis=0)
@@ -315,18 +287,13 @@ class TorchClassifier(ClassifierMixin, TorchEstimator):
         return self.classes_[proba.argmax(axis=1)]
 
 
-def probabilities(output: torch.Tensor, binary: bool) -> torch.Tensor:
-    """(B, C) class probabilities from one network's outputs."""
-    if binary:
-        positive = torch.sigmoid(output)
-        return torch.cat([1 - positive, positive], dim=1)
-    return torch.softmax(output, dim=1)
-
-
 class TorchRegressor(RegressorMixin, TorchEstimator):
     task_types = ("regression",)
 
     def _encode_targets(self, y):
+        import torch
+        from torch import nn
+
         mse = nn.MSELoss()
         return torch.as_tensor(y, dtype=torch.float32), 1, lambda output, target: mse(output[:, 0], target)
 

@@ -23,6 +23,9 @@ Where the snapshots fall (`snapshots`):
   snapshots at global iterations T_0, 3T_0, 7T_0, i.e. a warm-up's length before each cycle's
   end (and its last cycle is cut short). The difference fades with many epochs: at 500 epochs
   the rate at the snapshots is <1.2% of the base rate, at 100 epochs up to 28%.
+
+torch is imported by the functions that train, not with this module: bench.models imports
+TrainingLoop for its signature (the typed Hydra schemas), and `--help` loads no torch.
 """
 
 from __future__ import annotations
@@ -32,10 +35,9 @@ import copy
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral, Real
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import (
@@ -43,23 +45,22 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_parameter_constraints,
 )
-from torch import nn
-from torch.optim.lr_scheduler import (
-    CosineAnnealingWarmRestarts,
-    LambdaLR,
-    LRScheduler,
-    SequentialLR,
-)
 
 from bench.models.base import store_params
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+    from torch.optim.lr_scheduler import LRScheduler
 
 Optimizer = Literal["adam", "adamw"]
 LRSchedule = Literal["constant", "cosine_restarts"]
 SnapshotTiming = Literal["cycle_ends", "authors_code"]
-OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+OPTIMIZERS = {"adam": "Adam", "adamw": "AdamW"}  # torch.optim's class of each `optimizer`
 
-StepLoss = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
-BatchSteps = Callable[[nn.Module, torch.Tensor, torch.Tensor], Iterable[torch.Tensor]]
+if TYPE_CHECKING:
+    StepLoss = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
+    BatchSteps = Callable[[nn.Module, torch.Tensor, torch.Tensor], Iterable[torch.Tensor]]
 EpochCallback = Callable[[int], None]
 
 
@@ -136,6 +137,8 @@ class TrainingDiverged(ValueError):
 def seeded(seed: int) -> Iterator[torch.Generator]:
     """Weight initialisation and dropout seeded without touching torch's global state; yields a
     generator, seeded too, for the shuffling of mini-batches."""
+    import torch
+
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         yield torch.Generator().manual_seed(seed)
@@ -184,12 +187,16 @@ class RestartSchedule:
 
     def scheduler(self, optimizer: torch.optim.Optimizer) -> LRScheduler:
         """The warm-up rises linearly from 0 to the base rate."""
+        from torch.optim.lr_scheduler import CosineAnnealingWarmRestarts
+
         restarts = CosineAnnealingWarmRestarts(optimizer, T_0=self.t_0, T_mult=self.t_mult)
         return with_warmup(optimizer, restarts, self.warmup_iterations)
 
 
 def with_warmup(optimizer: torch.optim.Optimizer, after: LRScheduler | None, warmup_iterations: int) -> LRScheduler:
     """A linear warm-up from 0 over `warmup_iterations`, then `after` (None: the base rate)."""
+    from torch.optim.lr_scheduler import LambdaLR, SequentialLR
+
     after = after or LambdaLR(optimizer, lambda step: 1.0)
     if warmup_iterations == 0:
         return after
@@ -200,6 +207,8 @@ def with_warmup(optimizer: torch.optim.Optimizer, after: LRScheduler | None, war
 def batches(n_rows: int, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
     """One epoch's shuffled mini-batches. A trailing batch of one row is dropped: BatchNorm
     cannot normalise a single row in training mode."""
+    import torch
+
     order = torch.randperm(n_rows, generator=generator)
     chunks = list(torch.split(order, batch_size))
     return chunks[:-1] if len(chunks[-1]) == 1 and len(chunks) > 1 else chunks
@@ -231,12 +240,15 @@ class Trained:
 
 def train(module: nn.Module, X: torch.Tensor, y: torch.Tensor, how: Training, generator: torch.Generator) -> Trained:
     """Trains `module` in place on (X, y), which lie on the module's device."""
+    import torch
+
     if len(X) < 2:
         raise ValueError(f"{how.model_name} needs at least 2 training rows (BatchNorm), got {len(X)} sample")
     loop, validation = how.loop, None
     if loop.patience is not None:
         X, y, validation = _validation_split(X, y, how, generator)
-    optimiser = OPTIMIZERS[loop.optimizer](module.parameters(), lr=loop.lr, weight_decay=loop.weight_decay)
+    optimiser = getattr(torch.optim, OPTIMIZERS[loop.optimizer])(module.parameters(), lr=loop.lr,
+                                                                 weight_decay=loop.weight_decay)
     per_epoch = iterations_per_epoch(len(X), loop.batch_size)
     if loop.lr_schedule == "cosine_restarts":
         restarts = RestartSchedule(per_epoch, loop.epochs, loop.warmup_epochs, loop.t_mult, loop.n_restarts,
@@ -281,6 +293,8 @@ def train(module: nn.Module, X: torch.Tensor, y: torch.Tensor, how: Training, ge
 def _validation_split(X: torch.Tensor, y: torch.Tensor, how: Training, generator: torch.Generator):
     """`validation_fraction` of the rows (rounded up), stratified where every class has two rows
     or more; at least one row per class then, so that a small training set still splits."""
+    import torch
+
     seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
     labels = y.cpu().numpy()
     size = int(np.ceil(how.loop.validation_fraction * len(X)))
@@ -304,6 +318,8 @@ class _EarlyStopping:
         self.best_loss, self.best_state, self.stale = np.inf, copy.deepcopy(module.state_dict()), 0
 
     def stop_after(self, epoch: int, validation: tuple[torch.Tensor, torch.Tensor], task_loss) -> bool:
+        import torch
+
         self.module.eval()
         with torch.no_grad():
             loss = float(task_loss(self.module(validation[0]), validation[1]))

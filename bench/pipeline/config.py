@@ -8,7 +8,7 @@ stored outside every group, so that `--help` and `data=foo` list only real optio
 
 Importing this module imports every data source, model, explainer and metric module, for their
 signatures; those import torch, shap, captum and openml where they compute, so that `--help` and
-config errors load none of them (tests/test_front_door.py; the models are the step still to do).
+config errors load none of them (tests/test_front_door.py).
 """
 
 from __future__ import annotations
@@ -19,23 +19,15 @@ from typing import Any, Dict, Optional, get_args
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-from bench import explainers, metrics, models
-from bench.data.embedded import EmbeddedSource
-from bench.data.mnist import MnistSource
-from bench.data.openml import OpenMLSource
 from bench.data.preprocess import TabularPreprocessor
 from bench.data.synthetic import Compat
 from bench.explainers.background import BackgroundSummary
 from bench.models.budget import Budget
+from bench.pipeline import registry
 from bench.pipeline.schema import literal_enum, schema_of
 
-
-# The data sources' options, and the preprocessing options they pass to TabularPreprocessor.
+# The preprocessing options a data source passes to TabularPreprocessor.
 PreprocessConfig = schema_of(TabularPreprocessor, with_target=False)
-_DATA = dict(exclude=("seed",), extra={"preprocess": (PreprocessConfig, PreprocessConfig)})  # seed: the run's
-OpenMLDataConfig = schema_of(OpenMLSource, **_DATA)
-EmbeddedDataConfig = schema_of(EmbeddedSource, **_DATA)
-MnistDataConfig = schema_of(MnistSource, **_DATA)
 CompatOption = literal_enum(get_args(Compat))
 BackgroundSummaryOption = literal_enum(get_args(BackgroundSummary))
 BudgetOption = literal_enum(get_args(Budget))
@@ -83,24 +75,22 @@ RUN_OPTIONS = ("random_state", "device")  # set by the run for every model: `see
 
 
 def register_configs() -> None:
-    """The run's schema, the data sources', and one schema per model, explainer and explanation
-    metric, generated from its signature (bench/pipeline/schema.py): `schema_model_<Class>`,
-    `schema_explainer_<Class>`, `schema_metric_<function>`, which conf/ extends."""
+    """The run's schema, and one schema per data source, model, explainer and explanation metric
+    (bench/pipeline/registry.py finds them), generated from its signature (bench/pipeline/schema.py):
+    `schema_data_<source>`, `schema_model_<Class>`, `schema_explainer_<Class>`,
+    `schema_metric_<function>`, which conf/ extends."""
     share_the_store_in_copies()
     cs = ConfigStore.instance()
     cs.store(name="base_config", node=Config)
-    cs.store(name="schema_data_openml", node=OpenMLDataConfig)
-    cs.store(name="schema_data_embedded", node=EmbeddedDataConfig)
-    cs.store(name="schema_data_mnist", node=MnistDataConfig)
-    for name in models.__all__:
-        cs.store(name=f"schema_model_{name}",
-                 node=schema_of(getattr(models, name), exclude=RUN_OPTIONS, extra={"name": (str, MISSING)}))
-    for name in explainers.__all__:
-        if name != "Explainer":
-            cs.store(name=f"schema_explainer_{name}", node=schema_of(getattr(explainers, name)))
-    for name in metrics.__all__:
-        fn = getattr(metrics, name)
-        if getattr(fn, "info", None) is not None and (fn.info.category != "prediction" or fn.info.needs_model):
+    for name, source in registry.sources().items():  # the run gives every source its seed
+        cs.store(name=f"schema_data_{name}", node=schema_of(source, exclude=("seed",),
+                                                             extra={"preprocess": (PreprocessConfig, PreprocessConfig)}))
+    for name, model in registry.models().items():
+        cs.store(name=f"schema_model_{name}", node=schema_of(model, exclude=RUN_OPTIONS, extra={"name": (str, MISSING)}))
+    for name, explainer in registry.explainers().items():
+        cs.store(name=f"schema_explainer_{name}", node=schema_of(explainer))
+    for name, fn in registry.metrics().items():
+        if fn.info.category != "prediction" or fn.info.needs_model:  # the others take no options
             cs.store(name=f"schema_metric_{name}", node=schema_of(fn, partial=True))
 
 

@@ -50,13 +50,23 @@ def rows_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 # Modules whose classes stored artifacts name but which have moved (issue 29's layout): a stored
-# explanation stays readable, rather than being quarantined and computed again.
-MOVED_MODULES = {"bench.explanation": "bench.core.explanation"}
+# explanation or model stays readable, rather than being quarantined and computed again.
+MOVED_MODULES = {"bench.explanation": "bench.core.explanation",
+                 "bench.models.residual": "bench.models.networks.residual"}
+# Classes that moved out of a module that stays, by (old module, name): the networks a fitted
+# model holds, moved to bench/models/networks/ so that the models' modules import without torch.
+MOVED_CLASSES = {
+    ("bench.models.flint", "FlintNetwork"): "bench.models.networks.flint",
+    ("bench.models.flint", "ImageDecoder"): "bench.models.networks.flint",
+    ("bench.models.hyperlinear", "HyperLinearNetwork"): "bench.models.networks.hyperlinear",
+    ("bench.models.torch_estimator", "BinaryLogits"): "bench.models.networks.torch_estimator",
+    ("bench.models.torch_estimator", "Ensemble"): "bench.models.networks.torch_estimator",
+}
 
 
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
-        return super().find_class(MOVED_MODULES.get(module, module), name)
+        return super().find_class(MOVED_CLASSES.get((module, name), MOVED_MODULES.get(module, module)), name)
 
 
 class ResultStore:

@@ -10,10 +10,10 @@ from torch import nn
 
 from bench.core.errors import NotApplicable
 from bench.explainers.cd import ContextualDecomposition
-from bench.explainers.cd_rules import decompose, layers
+from bench.explainers._cd_rules import decompose, layers
 from bench.metrics.cost import measure
 from bench.models import CNN, MLP, HyperLinear, LogisticRegression, RandomForest, TrainingLoop
-from bench.models.residual import ResidualTrunk
+from bench.models.networks.residual import ResidualTrunk
 from tests.tolerances import assert_float32_sum_close
 
 

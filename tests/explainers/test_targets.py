@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from hydra.utils import instantiate
 
-import bench.explainers
+from bench.pipeline import registry
 from bench.models import CNN, MLP, LogisticRegression, TrainingLoop
 from bench.models.base import class_indices, class_labels, predicted_class
 from tests.explainers.test_every_explainer import IMAGE_ONLY, explainer_configs, images, tabular
 from tests.metrics.conftest import Linear
 
-REGISTRY = [name for name in bench.explainers.__all__ if name != "Explainer"]
+REGISTRY = list(registry.explainers())
 FIX = r"target=model\.predict\(X\)"
 
 

@@ -8,8 +8,9 @@ import torch
 from torch import nn
 
 from bench.models import MLP, HyperLinear
-from bench.models.atex import ATEX, class_logits, label_logit, orthogonal_noise, scaled_to_max, smoothgrad
+from bench.models.atex import ATEX
 from bench.models.cnn_tanh import CNNTanh
+from bench.models.networks.atex import class_logits, label_logit, orthogonal_noise, scaled_to_max, smoothgrad
 
 
 def images(n=60, seed=0):

@@ -1,5 +1,6 @@
-"""FLINT (bench/models/flint.py): its loss terms on tensors whose values are known, the schedule,
-the interpreter's relevance, conciseness and fidelity by hand, and the model end to end."""
+"""FLINT (bench/models/flint.py; its networks and losses: bench/models/networks/flint.py): its loss
+terms on tensors whose values are known, the schedule, the interpreter's relevance, conciseness
+and fidelity by hand, and the model end to end."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import torch
 from torch import nn
 
 import bench.models.flint as flint
+import bench.models.networks.flint as flint_networks
 import bench.cli.run as bench_run
 from bench.core.errors import NotApplicable
 from bench.explainers import Native
@@ -18,11 +20,11 @@ from bench.core.explanation import Concepts, Explanation
 from bench.metrics import conciseness
 from bench.metrics.fidelity import fidelity, fidelity_top5, surrogate_fidelity
 from bench.models import CNN, Flint, FlintPosthoc, LogisticRegression
-from bench.models.flint import (
+from bench.models.flint import local_relevance
+from bench.models.networks.flint import (
     conciseness_diversity_loss,
     entropy,
     input_fidelity_loss,
-    local_relevance,
     output_fidelity_loss,
 )
 from bench.report.gallery import gallery_files
@@ -82,8 +84,8 @@ def test_the_loss_terms_switch_on_at_their_epochs():
 
 def test_training_uses_the_weights_of_each_epoch(monkeypatch):
     seen = []
-    original = flint.conciseness_diversity_loss
-    monkeypatch.setattr(flint, "conciseness_diversity_loss",
+    original = flint_networks.conciseness_diversity_loss
+    monkeypatch.setattr(flint_networks, "conciseness_diversity_loss",
                         lambda phi, delta_ent, delta_l1: seen.append((delta_ent, delta_l1)) or original(phi, delta_ent, delta_l1))
     X, y = images(32)
     tiny(l1_from=2, entropy_from=3, loop={"epochs": 3, "batch_size": 16}).fit(X, y)
@@ -265,7 +267,7 @@ def test_activation_maximisation_raises_the_attribute_from_its_start():
     before = [None if p.grad is None else p.grad.clone() for p in network.parameters()]  # training's last
     image = model.activation_maximisation(j, start, rounds=2, steps=20)
     assert image.shape == start.shape
-    objective = lambda x: flint.am_objective(network, torch.as_tensor(x[None], dtype=torch.float32), j).item()  # noqa: E731
+    objective = lambda x: flint_networks.am_objective(network, torch.as_tensor(x[None], dtype=torch.float32), j).item()  # noqa: E731
     assert objective(image) > objective(0.3 * start)  # the optimiser's start
     # Only the image was optimised: the weights' gradients are as training left them.
     assert all((a is None and p.grad is None) or torch.equal(a, p.grad) for a, p in zip(before, network.parameters()))

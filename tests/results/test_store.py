@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +92,40 @@ def test_artifact_reads_back_as_saved(tmp_path):
 
 def test_absent_artifact_loads_as_none(tmp_path):
     assert ResultStore(tmp_path).load_artifact(FIT, "model.pkl") is None
+
+
+# Where each network a stored model holds was defined before it moved to bench/models/networks/.
+BEFORE_THE_NETWORKS_MOVED = {
+    ("bench.models.networks.flint", "FlintNetwork"): "bench.models.flint",
+    ("bench.models.networks.hyperlinear", "HyperLinearNetwork"): "bench.models.hyperlinear",
+    ("bench.models.networks.residual", "ResidualTrunk"): "bench.models.residual",
+    ("bench.models.networks.residual", "ResidualBlock"): "bench.models.residual",
+}
+
+
+@pytest.mark.parametrize("name, moved", [("hyperlinear", 3), ("flint", 1)])
+def test_a_model_pickled_before_its_networks_moved_loads_and_predicts_the_same(tmp_path, name, moved):
+    from bench.models import Flint, HyperLinear
+
+    X = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    model = (HyperLinear(hidden_size=4, n_blocks=1, training=HyperLinear.loop(epochs=2, warmup_epochs=1), device="cpu")
+             if name == "hyperlinear" else
+             Flint(hidden_sizes=(8,), n_attributes=2, beta_from=1, l1_from=1, entropy_from=1, training=Flint.loop(epochs=2),
+                   device="cpu")).fit(X, y)
+    # Protocol 0 names each class as text, "c<module>\n<name>\n": as the code before the move did.
+    stored, renamed = pickle.dumps(model, protocol=0), 0
+    for (module, cls), before in BEFORE_THE_NETWORKS_MOVED.items():
+        now, then = f"c{module}\n{cls}\n".encode(), f"c{before}\n{cls}\n".encode()
+        renamed += now in stored
+        stored = stored.replace(now, then)
+    assert renamed == moved
+    with pytest.raises((AttributeError, ModuleNotFoundError)):
+        pickle.loads(stored)  # the old names alone no longer resolve
+    path = tmp_path / "model.pkl"
+    path.write_bytes(stored)
+    loaded = ResultStore(tmp_path).load_artifact_at(path)
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
 
 
 # --- units ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ input splits as beta = x * m_S, gamma = x * (1 - m_S); each layer then has a rul
 - ReLU: beta' = relu(beta), gamma' = relu(beta + gamma) - relu(beta);
 - MaxPool2d: both parts are taken where the whole activation has its maximum;
 - AvgPool2d, AdaptiveAvgPool2d (our extension; linear without a bias), Dropout (eval), Flatten,
-  Unflatten, Identity, and a binary model's BinaryLogits (bench/models/torch_estimator.py):
+  Unflatten, Identity, and a binary model's BinaryLogits (bench/models/networks/torch_estimator.py):
   applied to both parts.
 
 CD(S) is beta at the output; the interaction of S1 and S2 is CD(S1 ∪ S2) - CD(S1) - CD(S2).
@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from bench.models.torch_estimator import BinaryLogits
+from bench.models.networks.torch_estimator import BinaryLogits
 
 Parts = tuple[Tensor, Tensor]
 

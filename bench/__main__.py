@@ -1,5 +1,6 @@
 """`python -m bench [overrides]` (or the `bench` command): a thin Hydra wrapper around
-bench.cli.run.run(cfg), a plan, its run and its report. Each job leaves a summary in its Hydra output folder (bench.cli.multirun)."""
+bench.cli.run.run(cfg), a plan, its run and its report. Each job leaves a summary in its Hydra
+output folder (bench.cli.multirun)."""
 
 from __future__ import annotations
 

@@ -117,7 +117,7 @@ def top_k_objective(attributions: torch.Tensor, k: int) -> torch.Tensor:
 def softplus_surrogate(network: nn.Module, beta: float) -> nn.Module | None:
     """A copy of `network` with every nn.ReLU replaced by softplus(beta) where the network's
     nonlinearities are ReLU modules alone; None where it has none or a smooth one too (see the
-    module docstring). A counted network (bench.metrics.cost) is copied without its counter:
+    module docstring). A counted network (bench/core/counted_network.py) is copied without its counter:
     the surrogate is not the model, and copying the counter would copy the whole model."""
     from torch import nn
 

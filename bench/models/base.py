@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from sklearn.base import clone
 
 from bench.data.task import TASK_TYPES, Task
 
@@ -69,7 +70,7 @@ def for_task(model, task_type: str):
     twin with the same parameters (`model` is not fitted)."""
     twin = getattr(model, "regression_twin", None)
     if task_type == "regression" and twin is not None:
-        return twin(**model.get_params(deep=False))
+        return twin(**clone(model).get_params(deep=False))  # a loop of its own, not the model's
     return model
 
 

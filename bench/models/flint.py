@@ -90,7 +90,7 @@ class Flint(TorchClassifier):
     EPOCH_OPTIONS = dict.fromkeys(("gamma_from", "beta_from", "l1_from", "entropy_from"), "at")
     # The paper trains FLINT as it trains f alone (BASE-f, the cnn): Adam at 1e-4, batches of 16,
     # a fixed 12 epochs, the last weights kept (early stopping, which _check_schedule refuses, none).
-    TRAINING = CNN.TRAINING
+    TRAINING = dict(CNN.TRAINING)
     _parameter_constraints = {
         **TorchClassifier._parameter_constraints,
         "n_attributes": [Interval(Integral, 1, None, closed="left")],

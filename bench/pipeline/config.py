@@ -13,6 +13,7 @@ config errors load none of them (tests/test_front_door.py).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, get_args
 
@@ -74,6 +75,7 @@ class Config:
 RUN_OPTIONS = ("random_state", "device")  # set by the run for every model: `seed`, `device`
 
 
+@functools.cache  # once per process: the store is a singleton, and compose() calls it every time
 def register_configs() -> None:
     """The run's schema, and one schema per data source, model, explainer and explanation metric
     (bench/pipeline/registry.py finds them), generated from its signature (bench/pipeline/schema.py):

@@ -96,11 +96,6 @@ def path_pictures(model, X_test: np.ndarray) -> PathPictures:
                                              "votes", "decision", "decision_proba", "layer")})
 
 
-def draws_itself(model) -> bool:
-    """Whether `model` (fitted or not) has pictures of its own: a concepts model's or a meta-learner's."""
-    return callable(getattr(model, "global_relevance", None)) or callable(getattr(model, "prototype_images", None))
-
-
 def own_pictures(model, X_train: np.ndarray, X_test: np.ndarray) -> dict:
     """The model's own pictures' data, as FoldPictures' fields ({} for a model without any). They
     depend on the model alone (FLINT's activation maximisations take seconds): computed once per fit."""
@@ -115,7 +110,6 @@ def fold_pictures(unit: FitUnit, model, gallery_of_fold: Gallery | None, X_train
                   X_test: np.ndarray, stored: FoldPictures | None, *, model_changed: bool) -> FoldPictures:
     """The fold's pictures: its gallery, and the model's own pictures, computed again only when the
     model is new or they were never stored."""
-    own = ({"concepts": stored.concepts, "paths": stored.paths}
-           if stored is not None and not model_changed and (stored.concepts or stored.paths or not draws_itself(model))
-           else own_pictures(model, X_train, X_test))
+    kept = {} if stored is None or model_changed else {"concepts": stored.concepts, "paths": stored.paths}
+    own = kept if any(kept.values()) else own_pictures(model, X_train, X_test)  # {} at once for most models
     return FoldPictures(pictures_name(unit), gallery_of_fold, **own)

@@ -16,6 +16,7 @@ import pkgutil
 from collections.abc import Callable
 from types import ModuleType
 
+from bench import data as data_package
 from bench import explainers as explainer_package
 from bench import metrics as metric_package
 from bench import models as model_package
@@ -45,8 +46,7 @@ def explainers() -> dict[str, type]:
 
 def sources() -> dict[str, type]:
     """`openml` for OpenMLSource, as conf/data names its schema (`schema_data_openml`)."""
-    package = importlib.import_module("bench.data")
-    found = defined(package, lambda value: inspect.isclass(value) and issubclass(value, data_source.Source)
+    found = defined(data_package, lambda value: inspect.isclass(value) and issubclass(value, data_source.Source)
                     and not inspect.isabstract(value))
     return {name.removesuffix("Source").lower(): cls for name, cls in found.items()}
 

@@ -176,10 +176,13 @@ def test_a_pipeline_with_a_scaler_fits_and_predicts():
 def test_a_grid_search_over_hyperlinear_picks_a_parameter_and_refits():
     X, y = blobs(3)
     search = GridSearchCV(make_pipeline(StandardScaler(), small_hyperlinear()),
-                          {"hyperlinear__l1_penalty": [0.0, 0.1], "hyperlinear__training__lr": [1e-2]}, cv=2).fit(X, y)
-    assert search.best_params_["hyperlinear__l1_penalty"] in (0.0, 0.1)
+                          {"hyperlinear__l1_penalty": [0.0, 0.1], "hyperlinear__training__lr": [1e-2, 1e-3]},
+                          cv=2).fit(X, y)
+    best = search.best_estimator_[-1]
+    assert (best.l1_penalty, best.training.lr) == (search.best_params_["hyperlinear__l1_penalty"],
+                                                   search.best_params_["hyperlinear__training__lr"])
     assert search.best_estimator_.predict(X).shape == (len(X),)
-    assert len(search.cv_results_["mean_test_score"]) == 2
+    assert len(search.cv_results_["mean_test_score"]) == 4
 
 
 @pytest.mark.parametrize("model", IMAGE_MODELS, ids=["cnn", "cnn_tanh", "flint"])
@@ -188,7 +191,8 @@ def test_a_grid_search_over_an_image_model_fits_and_refits_on_images(model):
     X = rng.uniform(size=(40, 1, 6, 6)).astype(np.float32)
     y = (X[:, 0, :3].mean(axis=(1, 2)) > X[:, 0, 3:].mean(axis=(1, 2))).astype(int)
     search = GridSearchCV(model, {"training__lr": [1e-2, 1e-3]}, cv=2).fit(X, y)
-    assert search.best_params_["training__lr"] in (1e-2, 1e-3) and len(search.cv_results_["mean_test_score"]) == 2
+    assert search.best_estimator_.training.lr == search.best_params_["training__lr"]
+    assert {params["training__lr"] for params in search.cv_results_["params"]} == {1e-2, 1e-3}
     assert search.best_estimator_.predict(X).shape == (40,) and search.best_estimator_ is not model
     fresh = clone(model)
     assert fresh.fit(X, y) is fresh and fresh.predict_proba(X[:5]).shape == (5, 2)
@@ -197,7 +201,8 @@ def test_a_grid_search_over_an_image_model_fits_and_refits_on_images(model):
 def test_a_classifier_hands_regression_to_its_twin_with_the_same_parameters():
     model = HyperLinear(l1_penalty=0.3, training=HyperLinear.loop(epochs=7))
     twin = for_task(model, "regression")
-    assert type(twin) is HyperLinearRegressor and twin.get_params() == model.get_params()
+    assert type(twin) is HyperLinearRegressor and twin.training is not model.training
+    assert {**twin.get_params(), "training": None} == {**model.get_params(), "training": None}  # the loop's values too
     assert for_task(model, "binary") is model
     assert for_task(LogisticRegression(), "regression").__class__ is LogisticRegression  # none: the run says n/a
 

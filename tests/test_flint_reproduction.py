@@ -22,8 +22,11 @@ def test_table1_means_over_seeds_in_percent_beside_the_paper_with_notes():
         row("flint", "accuracy", 0.95, 0), row("flint", "accuracy", 0.97, 1),
         row("flint:g", "accuracy", 0.90, 0), row("flint:g", "accuracy", 0.92, 1),
         row("flint:g", "fidelity", 0.93, 0), row("flint:g", "fidelity", 0.95, 1),
-        row("flint", "cns_2", 4.0, 0, "native"), row("flint", "cns_2", 2.0, 1, "native"),
-        row("cnn", "surrogate_fidelity", 0.96, 0, "lime_image"), row("flint", "surrogate_fidelity", 0.5, 0, "lime_image"),
+        # FLINT's own explanation is g's: its rows are the entry flint:g's.
+        row("flint:g", "cns_2", 4.0, 0, "native"), row("flint:g", "cns_2", 2.0, 1, "native"),
+        row("flint", "cns_2", 9.0, 0, "native"),
+        row("cnn", "surrogate_fidelity", 0.90, 0, "lime_image"), row("flint", "surrogate_fidelity", 0.5, 0, "lime_image"),
+        row("cnn", "surrogate_fidelity_at_instance", 1.0, 0, "lime_image"),
         row("flint", "accuracy", 0.1, 0, "native"),  # an explanation row: not f's accuracy
         {**row("flint", "accuracy", 0.0, 2), "status": "failed"},
     ])
@@ -37,7 +40,11 @@ def test_table1_means_over_seeds_in_percent_beside_the_paper_with_notes():
     assert result.loc["conciseness_tau_2", "ours"] == pytest.approx(3.0)
     assert result.loc["conciseness_tau_2", "paper"] == pytest.approx(1.07)
     assert "released checkpoint" in result.loc["conciseness_tau_2", "note"]
-    assert result.loc["fidelity_lime", "ours"] == pytest.approx(96.0)  # LIME of BASE-f, not of FLINT's f
+    assert result.loc["fidelity_lime", "ours"] == pytest.approx(90.0)  # LIME of BASE-f, not of FLINT's f
+    assert "held-out perturbations" in result.loc["fidelity_lime", "note"]
+    assert result.loc["fidelity_lime_at_instance", "ours"] == pytest.approx(100.0)  # the diagnostic, beside it
+    assert np.isnan(result.loc["fidelity_lime_at_instance", "paper"])
+    assert "diagnostic" in result.loc["fidelity_lime_at_instance", "note"]
     assert "not implemented" in result.loc["accuracy_senn", "note"] and np.isnan(result.loc["accuracy_senn", "ours"])
     assert "no stored rows" in result.loc["conciseness_tau_5", "note"]
 
@@ -45,7 +52,9 @@ def test_table1_means_over_seeds_in_percent_beside_the_paper_with_notes():
 def test_the_experiment_is_table_1s_protocol():
     cfg = compose_config(["experiment=paper_flint_table1"])
     assert cfg.data.suite == "mnist" and cfg.model.name == "flint" and list(cfg.explainers) == ["native", "lime_image"]
-    assert cfg.explainers.lime_image.every_class and "surrogate_fidelity" in cfg.metrics.explanation
+    lime = cfg.explainers.lime_image
+    assert lime.every_class and lime.held_out_samples > 0 and lime.hide_color == 0  # VIBI's LIME hides with black
+    assert {"surrogate_fidelity", "surrogate_fidelity_at_instance"} <= set(cfg.metrics.explanation)
     assert [cfg.metrics.explanation[f"cns_{tau}"].tau for tau in ("1_5", "2", "2_5", "3", "4", "5")] == \
         [1.5, 2, 2.5, 3, 4, 5]
     assert sweep_params("paper_flint_table1") == {"seed": "range(3)", "model": "cnn,flint,flint_posthoc"}

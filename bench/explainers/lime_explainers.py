@@ -6,7 +6,7 @@ which it imports) is imported in the methods that compute: `--help` reads only t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import Literal, get_args
 from unittest import mock
 
 import numpy as np
@@ -16,12 +16,11 @@ from bench.explainers.base import BatchedExplainer, check_positive_int, seed_fro
 from bench.core.explanation import Explanation
 from bench.models.base import is_classifier
 
-if TYPE_CHECKING:
-    from lime.lime_image import LimeImageExplainer
-
 # lime files a regressor's weights under label 1 (label 0 holds their negation).
 REGRESSION_LABEL = 1
 ALL_FEATURES = 10**9  # lime's num_features for "keep every superpixel"
+# What LimeImage(every_class=True) keeps of its surrogates read as an interpreter (its extras).
+INTERPRETER_READINGS = ("surrogate_prediction", "held_out_model_class", "held_out_surrogate_class")
 Segmentation = Literal["grid", "quickshift", "slic", "felzenszwalb"]
 SEGMENTATIONS = get_args(Segmentation)
 
@@ -85,21 +84,30 @@ class LimeImage(BatchedExplainer):
     `num_features`: the superpixels each surrogate keeps (lime's highest-weight selection; the
     others get weight 0); None keeps every one (lime_image's default).
 
-    `every_class=True` also fits the surrogate of every other class on the same perturbations
-    and keeps each surrogate's value at the instance in `extras["surrogate_prediction"]` (n, C):
-    LIME read as a post-hoc interpreter, whose argmax `surrogate_fidelity` compares with the
-    model's class (FLINT's "Fid. LIME"). It costs one ridge fit per class."""
+    `every_class=True` reads LIME as a post-hoc interpreter (FLINT's "Fid. LIME"): it also fits the
+    surrogate of every other class on the same perturbations, and classifies `held_out_samples`
+    more perturbations of each image, which no surrogate was fitted on, drawn from the same
+    distribution (each superpixel on or off with probability 1/2; the same segmentation and
+    hidden colour) with the explainer's rng: the model's class of each, and the surrogates' (the
+    class whose surrogate is highest there), in `extras["held_out_model_class"]` and
+    `extras["held_out_surrogate_class"]` (n, held_out_samples), which `surrogate_fidelity`
+    compares. `extras["surrogate_prediction"]` (n, C) keeps each surrogate's value at the
+    instance (every superpixel on), which `surrogate_fidelity_at_instance` reads: a diagnostic,
+    since the instance is among the perturbations each surrogate was fitted on, with the largest
+    kernel weight. It costs one ridge fit per class and `held_out_samples` model evaluations per
+    image."""
 
     needs_background = False
 
     def __init__(self, *, num_samples: int = 1000, segmentation: Segmentation = "grid", cell_size: int = 2,
                  hide_color: float | None = None, kernel_width: float = 0.25, num_features: int | None = None,
-                 every_class: bool = False, batch_size: int = 4096):
+                 every_class: bool = False, held_out_samples: int = 100, batch_size: int = 4096):
         super().__init__(batch_size=batch_size)
         if segmentation not in SEGMENTATIONS:
             raise ValueError(f"lime_image segmentation must be one of {SEGMENTATIONS}, got {segmentation!r}")
         check_positive_int("lime_image num_samples", num_samples)
         check_positive_int("lime_image cell_size", cell_size)
+        check_positive_int("lime_image held_out_samples", held_out_samples)
         check_kernel_width("lime_image", kernel_width)
         self.num_samples = num_samples
         self.segmentation = segmentation
@@ -110,6 +118,7 @@ class LimeImage(BatchedExplainer):
             check_positive_int("lime_image num_features", num_features)
         self.num_features = num_features
         self.every_class = every_class
+        self.held_out_samples = held_out_samples
 
     def not_applicable(self, model) -> str | None:
         if not is_classifier(model):
@@ -145,30 +154,56 @@ class LimeImage(BatchedExplainer):
         selection = "none" if self.num_features is None else "highest_weights"
         explainer = LimeImageExplainer(kernel_width=self.kernel_width, feature_selection=selection,
                                        random_state=seed)
-        n_classes = len(model.classes_)
-        values, local_prediction = np.zeros(X.shape), np.zeros((len(X), n_classes))
+        values, readings = np.zeros(X.shape), []
         # lime 0.2.0.1, the last release, draws a progress bar on stderr for every image and has
         # no switch for it (its unreleased master has `progress_bar`).
         with mock.patch.object(lime_image, "tqdm", lambda rows: rows):
             for i, (image, t) in enumerate(zip(np.asarray(X, dtype=np.float64), target, strict=True)):
-                self._explain_one(explainer, predict, image, int(t), seed, values[i], local_prediction[i])
-        extras = {"surrogate_prediction": local_prediction} if self.every_class else {}
+                rgb = np.repeat(image, 3, axis=0).transpose(1, 2, 0) if channels == 1 else image.transpose(1, 2, 0)
+                classes = range(len(model.classes_)) if self.every_class else (int(t),)
+                surrogate = explainer.explain_instance(
+                    rgb, predict, labels=classes, top_labels=None, hide_color=self.hide_color,
+                    num_features=self.num_features or ALL_FEATURES, num_samples=self.num_samples,
+                    batch_size=self.batch_size, segmentation_fn=self._segments(seed), random_seed=seed)
+                for segment, weight in surrogate.local_exp[int(t)]:
+                    values[i][:, surrogate.segments == segment] = weight
+                if self.every_class:
+                    readings.append(self._read_as_interpreter(surrogate, rgb, predict, len(classes), rng))
+        extras = {name: np.array([reading[name] for reading in readings]) for name in INTERPRETER_READINGS} \
+            if self.every_class else {}
         return Explanation(values.reshape(len(X), -1), "attribution", target, input_shape=X.shape[1:], extras=extras)
 
-    def _explain_one(self, explainer: LimeImageExplainer, predict, image: np.ndarray, target: int, seed: int,
-                     values: np.ndarray, local_prediction: np.ndarray) -> None:
-        """Fills one image's `values` (C, H, W) and, with `every_class`, its `local_prediction` (C,)."""
-        rgb = np.repeat(image, 3, axis=0) if image.shape[0] == 1 else image
-        labels = range(len(local_prediction)) if self.every_class else (target,)
-        surrogate = explainer.explain_instance(
-            rgb.transpose(1, 2, 0), predict, labels=labels, top_labels=None, hide_color=self.hide_color,
-            num_features=self.num_features or ALL_FEATURES, num_samples=self.num_samples, batch_size=self.batch_size,
-            segmentation_fn=self._segments(seed), random_seed=seed)
-        for segment, weight in surrogate.local_exp[target]:
-            values[:, surrogate.segments == segment] = weight
-        if self.every_class:
-            # The instance is the perturbation with every superpixel on (all ones), so each
-            # surrogate's value there is its intercept plus all its weights (lime keeps
-            # `local_pred` of the last label only).
-            local_prediction[:] = [surrogate.intercept[c] + sum(w for _, w in surrogate.local_exp[c])
-                                   for c in range(len(local_prediction))]
+    def _read_as_interpreter(self, surrogate, rgb: np.ndarray, predict, n_classes: int,
+                             rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """One image's surrogates of every class read as an interpreter: their values at the
+        instance, and the classes the model and the surrogates give `held_out_samples` fresh
+        perturbations of it (see the class docstring)."""
+        intercepts, weights = class_surrogates(surrogate, n_classes)
+        masks = rng.integers(0, 2, size=(self.held_out_samples, weights.shape[1]))
+        shown = masks[:, surrogate.segments].astype(bool)[..., None]  # (m, H, W, 1): the pixels left on
+        neighbours = np.where(shown, rgb, hidden_image(rgb, surrogate.segments, self.hide_color))
+        return {"surrogate_prediction": intercepts + weights.sum(axis=1),  # every superpixel on: all ones
+                "held_out_model_class": predict(neighbours).argmax(axis=1),
+                "held_out_surrogate_class": (intercepts + masks @ weights.T).argmax(axis=1)}
+
+
+def class_surrogates(surrogate, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(C,) intercepts and (C, S) weights of lime's surrogate of each class over its S superpixels
+    (0 for a superpixel a surrogate did not keep): class c's surrogate at a perturbation z in
+    {0, 1}^S is intercepts[c] + weights[c] @ z."""
+    weights = np.zeros((n_classes, len(np.unique(surrogate.segments))))
+    for c in range(n_classes):
+        for segment, weight in surrogate.local_exp[c]:
+            weights[c, segment] = weight
+    return np.array([surrogate.intercept[c] for c in range(n_classes)]), weights
+
+
+def hidden_image(rgb: np.ndarray, segments: np.ndarray, hide_color: float | None) -> np.ndarray:
+    """(H, W, 3) what lime_image shows where a superpixel is off, as its explain_instance builds
+    it: `hide_color`, or each superpixel's mean colour where None."""
+    if hide_color is not None:
+        return np.full_like(rgb, hide_color)
+    hidden = np.empty_like(rgb)
+    for segment in np.unique(segments):
+        hidden[segments == segment] = rgb[segments == segment].mean(axis=0)
+    return hidden

@@ -35,13 +35,22 @@ Deliberate choice, one shared neighbourhood: the paper samples x' from a neighbo
 Here RIS and ROS use the same `n_samples` points of the uniform L_inf ball of radius `radius` as
 max-sensitivity, and simply ignore the explanations at the points whose prediction changed.
 Re-explaining is what these metrics cost (n_samples explanations per instance; kernel SHAP on 30
-features takes ~0.7 s per explanation, ~140 s for 20 instances), and sharing the points means one set of re-explanations per explainer
-instead of three: the first of the three metrics explains all perturbed rows of all scored
-instances in ONE `context.explain` call (each instance's explained target repeated) and caches
-the result (`context.cached_for_explainer`); the other two make no explainer call. The points
+features takes ~0.7 s per explanation, ~140 s for 20 instances), and sharing the points means
+one set of re-explanations per explainer instead of three: the first of the three metrics
+explains all perturbed rows of all scored instances in ONE `context.reexplain` call (each
+instance's explained target repeated) and caches the result (`context.cached_for_explainer`);
+the other two make no explainer call, where they agree on `draws`. The points
 come from `context.fold_rng`, not from the metric's `rng`, so every explainer of a fold is
 scored on the same points: the explainers' scores are a paired comparison. The predictions and
 logits RIS and ROS need come from the model in as few calls as memory allows.
+
+The re-explanations draw independently of the explanation by default (`draws="independent"`,
+bench/metrics/context.py): a sampling explainer's noise (LIME's, Kernel SHAP's, SmoothGrad's)
+counts as part of how much its explanation moves, as a user who explains x and then a neighbour
+of x sees it, and as a deterministic explainer's cannot. `draws="shared"` re-explains with the
+explanation's own seed, which hides that noise wherever the explainer's draws line up with the
+explanation's (the first perturbed row of the first instance, for an explainer that draws row
+after row).
 
 `n_instances` caps the cost further: only the first n_instances explained rows are scored, the
 others are NaN (bench.metrics.subsample). An instance's points do not depend on the cap.
@@ -55,17 +64,16 @@ from bench.core.errors import NotApplicable
 from bench.core.tensors import as_tensor, module_device
 from bench.core.explanation import Explanation
 from bench.metrics.base import metric
-from bench.metrics.context import MetricContext
+from bench.metrics.context import Draws, MetricContext, check_draws
 from bench.metrics.perturbation import MAX_ELEMENTS_PER_CALL
 from bench.metrics.subsample import first_instances, padded
 from bench.models.base import is_classifier, model_output
 
 
-def explainer_of(context: MetricContext, metric_name: str):
+def require_explainer(context: MetricContext, metric_name: str) -> None:
     if context.explain is None:
         raise NotApplicable(f"{metric_name} needs to run the explainer again on perturbed inputs, "
                             "and this run's metric context has no explainer")
-    return context.explain
 
 
 def flattened(X: np.ndarray, explanation: Explanation) -> tuple[np.ndarray, np.ndarray]:
@@ -75,13 +83,13 @@ def flattened(X: np.ndarray, explanation: Explanation) -> tuple[np.ndarray, np.n
 
 
 def neighbourhood(model, X: np.ndarray, explanation: Explanation, context: MetricContext, metric_name: str,
-                  radius: float, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
+                  radius: float, n_samples: int, draws: str) -> tuple[np.ndarray, np.ndarray]:
     """(points, attributions), both (n, n_samples, d): `n_samples` points drawn uniformly from the
     L_inf ball of radius `radius` around each of the n (already capped) rows of X, and the
-    explainer's attributions there for each instance's explained target. Computed once per
-    explainer unit and shared by the three metrics; the points are the same for every explainer
-    of the fold (the same rows X, the same fold stream)."""
-    explain = explainer_of(context, metric_name)
+    explainer's attributions there for each instance's explained target, re-explained with
+    `draws`. Computed once per explainer unit and shared by the three metrics; the points are the
+    same for every explainer of the fold (the same rows X, the same fold stream)."""
+    require_explainer(context, metric_name)
 
     def compute() -> tuple[np.ndarray, np.ndarray]:
         flat = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
@@ -90,12 +98,13 @@ def neighbourhood(model, X: np.ndarray, explanation: Explanation, context: Metri
         noise = context.fold_rng(f"robustness/{radius}/{n_samples}").uniform(-radius, radius, size=(n, n_samples, d))
         points = flat[:, None, :] + noise
         targets = np.repeat(np.asarray(explanation.target), n_samples)
-        explained = explain(model, points.reshape(n * n_samples, *X.shape[1:]), targets)
+        explained = context.reexplain(model, points.reshape(n * n_samples, *X.shape[1:]), targets, draws=draws,
+                                      purpose=f"robustness/{radius}/{n_samples}")
         return points, np.asarray(explained.values, dtype=np.float64).reshape(n, n_samples, d)
 
     # Keyed by the number of rows scored rather than the n_instances asked for: a cap of None and
     # a cap >= len(X) score the same rows and share one set of re-explanations.
-    return context.cached_for_explainer(("neighbourhood", radius, n_samples, len(X)), compute)
+    return context.cached_for_explainer(("neighbourhood", radius, n_samples, len(X), draws), compute)
 
 
 def in_chunks(evaluate, inputs: np.ndarray) -> np.ndarray:
@@ -128,7 +137,8 @@ def relative_change(reference: np.ndarray, changed: np.ndarray) -> np.ndarray:
         return np.where(scale > 0, distance / scale, np.nan)
 
 
-def check_neighbourhood(metric_name: str, radius: float, n_samples: int) -> None:
+def check_neighbourhood(metric_name: str, radius: float, n_samples: int, draws: str) -> None:
+    check_draws(metric_name, draws)
     if not radius > 0:
         raise ValueError(f"{metric_name} radius must be positive, got {radius}")
     if n_samples < 1:
@@ -141,12 +151,12 @@ def check_neighbourhood(metric_name: str, radius: float, n_samples: int) -> None
 @metric(category="robustness", higher_is_better=False)
 def max_sensitivity(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
                     rng: np.random.Generator, radius: float = 0.1, n_samples: int = 10,
-                    n_instances: int | None = None) -> np.ndarray:
+                    n_instances: int | None = None, draws: Draws = "independent") -> np.ndarray:
     """(n,) max over points of the L_inf ball of the relative change of the attributions; NaN
     after the first `n_instances`. Lower is better."""
-    check_neighbourhood("max_sensitivity", radius, n_samples)
+    check_neighbourhood("max_sensitivity", radius, n_samples, draws)
     scored_X, scored = first_instances(X, explanation, n_instances, "max_sensitivity")
-    _, values = neighbourhood(model, scored_X, scored, context, "max_sensitivity", radius, n_samples)
+    _, values = neighbourhood(model, scored_X, scored, context, "max_sensitivity", radius, n_samples, draws)
     _, attributions = flattened(scored_X, scored)
     scale = np.linalg.norm(attributions, axis=1)
     scale = np.where(scale > 0, scale, 1.0)  # captum's choice: the absolute change where phi(x) = 0
@@ -156,13 +166,13 @@ def max_sensitivity(model, X: np.ndarray, explanation: Explanation, *, context: 
 
 def relative_stability(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
                        metric_name: str, on_logits: bool, radius: float, n_samples: int, eps_min: float,
-                       n_instances: int | None) -> np.ndarray:
+                       n_instances: int | None, draws: str) -> np.ndarray:
     """(n,) RIS (on_logits=False) or ROS; see the module docstring."""
-    check_neighbourhood(metric_name, radius, n_samples)
+    check_neighbourhood(metric_name, radius, n_samples, draws)
     if not eps_min > 0:
         raise ValueError(f"{metric_name} eps_min must be positive, got {eps_min}")
     scored_X, scored = first_instances(X, explanation, n_instances, metric_name)
-    points, values = neighbourhood(model, scored_X, scored, context, metric_name, radius, n_samples)
+    points, values = neighbourhood(model, scored_X, scored, context, metric_name, radius, n_samples, draws)
     shape = X.shape[1:]
     flat, attributions = flattened(scored_X, scored)
     n = len(flat)
@@ -186,18 +196,20 @@ def relative_stability(model, X: np.ndarray, explanation: Explanation, *, contex
 @metric(category="robustness", higher_is_better=False)
 def relative_input_stability(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
                              rng: np.random.Generator, radius: float = 0.1, n_samples: int = 10,
-                             eps_min: float = 1e-6, n_instances: int | None = None) -> np.ndarray:
+                             eps_min: float = 1e-6, n_instances: int | None = None,
+                             draws: Draws = "independent") -> np.ndarray:
     """(n,) RIS: relative change of the attributions over relative change of the input. Lower is better."""
     return relative_stability(model, X, explanation, context=context, metric_name="relative_input_stability",
                               on_logits=False, radius=radius, n_samples=n_samples, eps_min=eps_min,
-                              n_instances=n_instances)
+                              n_instances=n_instances, draws=draws)
 
 
 @metric(category="robustness", higher_is_better=False)
 def relative_output_stability(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
                               rng: np.random.Generator, radius: float = 0.1, n_samples: int = 10,
-                              eps_min: float = 1e-6, n_instances: int | None = None) -> np.ndarray:
+                              eps_min: float = 1e-6, n_instances: int | None = None,
+                              draws: Draws = "independent") -> np.ndarray:
     """(n,) ROS: relative change of the attributions over relative change of the logits. Lower is better."""
     return relative_stability(model, X, explanation, context=context, metric_name="relative_output_stability",
                               on_logits=True, radius=radius, n_samples=n_samples, eps_min=eps_min,
-                              n_instances=n_instances)
+                              n_instances=n_instances, draws=draws)

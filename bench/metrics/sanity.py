@@ -2,23 +2,39 @@
 Checks for Saliency Maps", NeurIPS 2018.
 
 An explanation of a model should depend on what the model learnt. Both checks destroy it and
-explain the same rows again, with the same explainer, options and seed (`context.explain`);
-the score of an instance is the Spearman rank correlation between its explanation of the
-trained model and of the destroyed one. By default the ranks are of |phi|, as in the paper's
-main figures (`absolute=False` ranks the signed attributions). Lower is better: 1 means the
+explain the same rows again, with the same explainer and options (`context.reexplain`); the
+score of an instance is the Spearman rank correlation between its explanation of the trained
+model and of the destroyed one. By default the ranks are of |phi|, as in the paper's main
+figures (`absolute=False` ranks the signed attributions). Lower is better: 1 means the
 explanation did not notice that the model was destroyed.
 
-- `model_parameter_randomisation` (the paper's cascading randomisation, §3.1): the network's
-  layers are re-initialised one at a time from the output layer down, cumulatively, and the
-  rows are explained again after each step. The paper (and Quantus) report the curve over
-  the steps; a metric gives one number per instance, so the score is the mean of the curve
-  (a step where one explanation is constant, as a randomised network's often is, counts as
-  0: see `explanation_similarity`). A layer is a module that owns
-  parameters and re-initialises them with `reset_parameters` (Linear, Conv, BatchNorm, ...);
-  the cascade takes them in reverse registration order, which is the reverse of the forward
-  order for the networks of bench.models (the tests check it). A BatchNorm layer returns to
-  its initial state (scale 1, shift 0, running statistics 0 and 1), as in Quantus. In a
-  snapshot ensemble the same layer of every member is one step.
+The re-explanations draw independently of the explanation by default (`draws="independent"`,
+bench/metrics/context.py), as a user explaining twice sees it; a sampling explainer's own noise
+then lowers the correlation as a destroyed model does, so that a noisy explainer looks more
+sensitive than it is. `draws="shared"` re-explains with the explanation's own seed and measures
+the destruction's effect alone.
+
+- `model_parameter_randomisation` (the paper's cascading randomisation, §3.1): the layers the
+  explanation reads are re-initialised one at a time from the output down, cumulatively, and
+  the rows are explained again after each step. The paper (and Quantus) report the curve over
+  the steps; a metric gives one number per instance, so the score is the mean of the curve (a
+  step where one explanation is constant, as a randomised network's often is, counts as 0: see
+  `explanation_similarity`). A layer is a module that owns parameters and re-initialises them
+  with `reset_parameters` (Linear, Conv, BatchNorm, ...). The cascade is the layers the
+  explanation reads, not every layer the network registers: a layer it never reads cannot
+  change it, and a step that re-initialises one would count as the explanation failing to
+  notice. FLINT's network registers f, Psi, h and the decoder, while a post-hoc explainer reads
+  f alone and FLINT's own explanation f up to its layer I, Psi and h. So the metric first
+  explains the first row again on the trained model and records, through a torch function mode
+  (`layers_read`), the layers whose parameters that explanation reads, called or read directly
+  (FLINT's explanation reads h's weights), in the order of their first read; the cascade takes
+  them in reverse, output first. This assumes that the layers an explanation reads do not
+  depend on the row, as for every network of bench.models (none branches on its input). An
+  explanation that reads no layer (the `random` control never evaluates the model) has no
+  cascade: n/a, since there is no step to average, and no randomisation of the network can
+  change it. A BatchNorm layer returns to its initial state (scale 1, shift 0, running
+  statistics 0 and 1), as in Quantus. In a snapshot ensemble the same layer of every member
+  read is one step.
   Deliberate choice: the layers are re-initialised in the model itself, and their parameters
   and buffers are restored exactly afterwards, however the metric ends, rather than in a deep
   copy: explaining the model the run hands the metric (a CountingModel) counts the
@@ -35,9 +51,10 @@ explanation did not notice that the model was destroyed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import numbers
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,7 +62,7 @@ import numpy as np
 from bench.core.errors import NotApplicable
 from bench.core.explanation import Explanation
 from bench.metrics.base import metric
-from bench.metrics.context import MetricContext
+from bench.metrics.context import Draws, MetricContext, check_draws
 from bench.metrics.subsample import first_instances, padded
 from bench.metrics.rowwise import spearman_rows
 
@@ -55,16 +72,27 @@ if TYPE_CHECKING:
 # A snapshot ensemble's members sit at `members.<i>` (bench/models/torch_estimator.py, Ensemble):
 # without the index, the paths of one layer of every member are the same.
 MEMBER_INDEX = re.compile(r"(?:^|(?<=\.))members\.\d+(?:\.|$)")
+# What a tensor's attributes and these methods tell about it without reading its values: an
+# explainer that asks a parameter where it lives (bench.core.tensors.module_device) or how it is
+# shaped does not compute with its layer.
+METADATA = frozenset({"device", "dtype", "shape", "ndim", "layout", "is_cuda", "is_leaf", "requires_grad", "grad",
+                      "grad_fn", "size", "dim", "numel", "is_floating_point", "requires_grad_",
+                      "_has_compatible_shallow_copy_type"})
+# Moves that return the tensor itself when it is where it is asked to go (module.to(device)):
+# what is then done with it is a read of its own.
+MOVES = frozenset({"to", "cpu", "cuda"})
 
 
 @metric(category="sanity", higher_is_better=False)
 def model_parameter_randomisation(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
                                   rng: np.random.Generator, absolute: bool = True,
-                                  max_layers: int | None = None, n_instances: int | None = None) -> np.ndarray:
+                                  max_layers: int | None = None, n_instances: int | None = None,
+                                  draws: Draws = "independent") -> np.ndarray:
     """(n,) mean Spearman correlation over the cascade's steps (the first `max_layers` layers
     from the output, all when None); see the module docstring. Only the first `n_instances`
     rows are scored (bench/metrics/subsample.py), the rest are NaN."""
     check_absolute("model_parameter_randomisation", absolute)
+    check_draws("model_parameter_randomisation", draws)
     n = len(X)
     X, explanation = first_instances(X, explanation, n_instances, "model_parameter_randomisation")
     if max_layers is not None and (isinstance(max_layers, bool) or not isinstance(max_layers, numbers.Integral)
@@ -74,28 +102,33 @@ def model_parameter_randomisation(model, X: np.ndarray, explanation: Explanation
     if not callable(getattr(model, "torch_module", None)):
         raise NotApplicable("model_parameter_randomisation re-initialises a network's layers, and the model has "
                             "no torch network")
-    steps = cascade(model.torch_module())[:max_layers]
+    reexplain = functools.partial(context.reexplain, model, draws=draws)
+    probe = functools.partial(reexplain, X[:1], explanation.target[:1], purpose="model_parameter_randomisation/probe")
+    steps = cascade(model.torch_module(), probe)[:max_layers]
     correlations = []
     with parameters_restored([layer for step in steps for layer in step]):
-        for step in steps:
+        for i, step in enumerate(steps):
             reinitialise(step, rng)
-            randomised = context.explain(model, X, explanation.target)
+            randomised = reexplain(X, explanation.target, purpose=f"model_parameter_randomisation/step{i}")
             correlations.append(explanation_similarity(explanation, randomised, absolute))
     return padded(np.mean(correlations, axis=0), n)
 
 
 @metric(category="sanity", higher_is_better=False)
 def data_randomisation(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
-                       rng: np.random.Generator, absolute: bool = True, n_instances: int | None = None) -> np.ndarray:
+                       rng: np.random.Generator, absolute: bool = True, n_instances: int | None = None,
+                       draws: Draws = "independent") -> np.ndarray:
     """(n,) Spearman correlation with the explanation of a model trained on permuted labels.
-    No randomness of its own: the permutation is the fold's (see the module docstring). Only
-    the first `n_instances` rows are scored, the rest are NaN."""
+    `rng` is unused: the permutation and the re-explanation's draws are the fold's (see the
+    module docstring). Only the first `n_instances` rows are scored, the rest are NaN."""
     check_absolute("data_randomisation", absolute)
+    check_draws("data_randomisation", draws)
     n = len(X)
     X, explanation = first_instances(X, explanation, n_instances, "data_randomisation")
     permuted_label_model = context.cached("permuted_label_model", lambda: fit_on_permuted_labels(context))
-    return padded(explanation_similarity(explanation, context.explain(permuted_label_model, X, explanation.target),
-                                         absolute), n)
+    randomised = context.reexplain(permuted_label_model, X, explanation.target, draws=draws,
+                                   purpose="data_randomisation")
+    return padded(explanation_similarity(explanation, randomised, absolute), n)
 
 
 def check_absolute(metric_name: str, absolute) -> None:
@@ -103,21 +136,73 @@ def check_absolute(metric_name: str, absolute) -> None:
         raise ValueError(f"{metric_name} absolute must be true (rank |phi|) or false (rank phi), got {absolute!r}")
 
 
-def cascade(network: nn.Module) -> list[list[nn.Module]]:
-    """The layers to re-initialise, output first: one list per step, the modules at one path
-    (one per member of a snapshot ensemble)."""
+def cascade(network: nn.Module, explain_probe: Callable[[], object]) -> list[list[nn.Module]]:
+    """The layers to re-initialise, output first: those of `network` that `explain_probe` reads
+    (`layers_read`), one list per step, the modules at one path (one per member of a snapshot
+    ensemble)."""
     steps: dict[str, list[nn.Module]] = {}
-    for path, module in network.named_modules():
-        if not any(True for _ in module.parameters(recurse=False)):
-            continue
+    for path, module in layers_read(network, explain_probe):
         if not callable(getattr(module, "reset_parameters", None)):
-            # Skipping it would leave trained parameters in a "randomised" network.
+            # Skipping it would leave trained parameters the explanation reads in a "randomised" network.
             raise NotApplicable(f"model_parameter_randomisation cannot re-initialise the layer {path} "
                                 f"({type(module).__name__}): it has no reset_parameters")
         steps.setdefault(MEMBER_INDEX.sub("", path), []).append(module)
     if not steps:
-        raise NotApplicable("model_parameter_randomisation found no layer with parameters in the model's network")
+        raise NotApplicable("model_parameter_randomisation: the explanation reads none of the network's layers (it "
+                            "does not evaluate the model), so no randomisation of them can change it: the cascade "
+                            "has no step")
     return list(steps.values())[::-1]
+
+
+def layers_read(network: nn.Module, compute: Callable[[], object]) -> list[tuple[str, nn.Module]]:
+    """(path, module) of each module of `network` that owns parameters and whose parameters
+    `compute` reads, in the order of the first read: a layer called, or one whose weights are
+    read outside a call. A torch function mode sees every torch operation and its arguments;
+    asking a parameter about itself (METADATA) or writing an attribute of it is not a read, nor
+    is a move that returns it where it already is (MOVES)."""
+    # torch here, not at the top: `--help` imports this module for its signatures only
+    from torch.overrides import TorchFunctionMode
+
+    owners = {id(parameter): (path, module) for path, module in network.named_modules()
+              for parameter in module.parameters(recurse=False)}
+    read: dict[int, tuple[str, nn.Module]] = {}  # by the module's id, in the order of the first read
+
+    class Reads(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            result = func(*args, **(kwargs or {}))
+            if reads_values(func, args, result):
+                for argument in flattened_arguments((args, kwargs)):
+                    if id(argument) in owners:
+                        path, module = owners[id(argument)]
+                        read.setdefault(id(module), (path, module))
+            return result
+
+    with Reads():
+        compute()
+    return list(read.values())
+
+
+def reads_values(func: Callable, args: tuple, result) -> bool:
+    """Whether the torch operation `func(*args)`, which gave `result`, reads its tensors' values
+    (see layers_read)."""
+    name = getattr(func, "__name__", "")
+    if name == "__set__":  # an attribute written (module.to sets each parameter's .data)
+        return False
+    if name == "__get__":  # an attribute read, named by its descriptor: .device is not a value, .T is
+        name = getattr(getattr(func, "__self__", None), "__name__", "")
+    return name not in METADATA and not (name in MOVES and args and result is args[0])
+
+
+def flattened_arguments(arguments) -> Iterator:
+    """Every argument, inside lists, tuples and dicts too (torch.cat takes a list of tensors)."""
+    if isinstance(arguments, (list, tuple)):
+        for argument in arguments:
+            yield from flattened_arguments(argument)
+    elif isinstance(arguments, dict):
+        for argument in arguments.values():
+            yield from flattened_arguments(argument)
+    else:
+        yield arguments
 
 
 @contextlib.contextmanager

@@ -86,3 +86,27 @@ def _for_budget(kinds: dict[str, str], configured: dict[str, Any], defaults: dic
     if budget == "paper":
         return {name: defaults[name] for name in kinds}
     return {name: SMOKE[kind](configured.get(name, defaults[name])) for name, kind in kinds.items()}
+
+
+def training_budget(model) -> str:
+    """What a fitted model trained with, as the leaderboard's page states it beside its entry: its
+    training loop's epochs (those trained, where early stopping ended sooner), optimiser, rate and
+    batch, and for a model built on another its base's; "" for a model without a loop."""
+    parts = []
+    loop = getattr(model, "_training", None)
+    if callable(loop):
+        parts.append(describe_loop(loop(), getattr(model, "history_", {}).get("epochs")))
+    base = getattr(model, "base_", None)
+    if base is not None and training_budget(base):
+        parts.append(f"base: {training_budget(base)}")
+    return "; ".join(parts)
+
+
+def describe_loop(loop: TrainingLoop, trained_epochs: int | None) -> str:
+    epochs = f"{loop.epochs} epoch{'' if loop.epochs == 1 else 's'}"
+    if loop.patience is not None:
+        stopped = f", {trained_epochs} trained" if trained_epochs is not None else ""
+        epochs = f"up to {epochs} (early stopping, patience {loop.patience}{stopped})"
+    decay = f" weight decay {loop.weight_decay:g}" if loop.weight_decay else ""
+    schedule = f", {loop.lr_schedule.replace('_', ' ')}" if loop.lr_schedule != "constant" else ""
+    return f"{epochs}, {loop.optimizer} lr {loop.lr:g}{decay}{schedule}, batch {loop.batch_size}"

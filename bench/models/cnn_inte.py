@@ -89,6 +89,8 @@ class CNNInte(OnABase, Capabilities, ClassifierMixin, BaseEstimator):
     cnn, cnn_tanh, mlp; None: the cnn on images, an mlp on tables), reading its layer `layer`."""
 
     task_types = ("binary", "multiclass")
+    explains_interpreter = True  # `explain` is the meta-learner's: the entry <model>:g's (bench/models/interpreter.py)
+    predicts_with_base = True  # predict_proba is the base's: its predictions are the base's entry's
     _parameter_constraints = {
         "base": "no_validation",  # _check_base names what it must be
         "layer": [str, None],

@@ -29,11 +29,14 @@ Psi is Linear(width, 64) + LeakyReLU + Linear(64, J) + LeakyReLU; d is Linear(J,
 Linear(64, d) (no output activation: the features are standardised, not in [0, 1]).
 
 `predict_proba` is f's; `interpreter_proba` is g's. `explain` is the interpreter's explanation of
-the explained class c (METHODS.md §2): the attributes Phi(x), their local relevance
-r_jx = alpha_j / max_i |alpha_i| with alpha_j = Phi_j(x) w_{c,j} (w: h's weights), each
-attribute's input gradient, and as attribution view the sum of the relevant attributes' input
-gradients (r_jx > RELEVANT) weighted by their relevance, so that the attribution metrics score
-FLINT beside SHAP, LIME and Captum on the same f.
+a class c (METHODS.md §2), by default the class g predicts, as the authors explain and count (their
+`analyze_img`, `sparse_sense`); bench's run explains FLINT as the entry <model>:g, whose predicted
+class, g's, is the target it asks for (bench/models/interpreter.py). The explanation holds the
+attributes Phi(x), their local relevance r_jx = alpha_j / max_i alpha_i with
+alpha_j = Phi_j(x) w_{c,j} (w: h's weights; the signed maximum of the authors' code, where the
+paper writes max_i |alpha_i|: `local_relevance`), each attribute's input gradient, and as
+attribution view the sum of the relevant attributes' input gradients (r_jx > RELEVANT) weighted by
+their relevance, so that the attribution metrics score FLINT beside SHAP, LIME and Captum.
 
 The networks and the loss terms are in bench/models/networks/flint.py; torch is imported inside
 the methods that build, train or run them, so that the classes import without it.
@@ -86,10 +89,14 @@ class Flint(TorchClassifier):
 
     input_kinds = ("image", "tabular")
     _learns_predictor = True  # L_pred trains f; FLINT post-hoc's f is given and frozen
+    explains_interpreter = True  # `explain` is g's: the entry <model>:g's (bench/models/interpreter.py)
     # "at": the epoch (from 1 to epochs) at which a loss term switches on
     EPOCH_OPTIONS = dict.fromkeys(("gamma_from", "beta_from", "l1_from", "entropy_from"), "at")
     # The paper trains FLINT as it trains f alone (BASE-f, the cnn): Adam at 1e-4, batches of 16,
-    # a fixed 12 epochs, the last weights kept (early stopping, which _check_schedule refuses, none).
+    # a fixed 12 epochs, the last weights kept. On tables, where FLINT has no paper, f trains as the
+    # mlp it extends (conf/data_model/*_flint.yaml: the mlp's loop, early stopping on f's validation
+    # loss, the weights of all four networks at f's best epoch restored), so that the leaderboard
+    # compares FLINT's f with the mlp at one budget.
     TRAINING = dict(CNN.TRAINING)
     _parameter_constraints = {
         **TorchClassifier._parameter_constraints,
@@ -117,9 +124,9 @@ class Flint(TorchClassifier):
 
     def _check_schedule(self) -> None:
         loop = self._training()
-        if loop.patience is not None:
-            raise ValueError(f"{type(self).__name__}: FLINT trains a fixed number of epochs (patience=None); early "
-                             f"stopping would watch f's loss alone (and a frozen f's never changes), got "
+        if loop.patience is not None and not self._learns_predictor:
+            raise ValueError(f"{type(self).__name__}: FLINT post-hoc trains a fixed number of epochs (patience=None): "
+                             f"early stopping watches f's validation loss, and a frozen f's never changes; got "
                              f"patience={loop.patience}")
         late = {name: getattr(self, name) for name in self.EPOCH_OPTIONS if getattr(self, name) > loop.epochs}
         if late:
@@ -198,6 +205,13 @@ class Flint(TorchClassifier):
     def _network(self) -> FlintNetwork:
         return self._networks()[0]
 
+    def interpreter_module(self) -> nn.Module:
+        """g as a network from the input (f up to I, Psi, h: the same layers, not a copy), which
+        the gradient explainers of the entry <model>:g differentiate."""
+        from bench.models.networks.interpreter import InterpreterNetwork
+
+        return InterpreterNetwork(self._network())
+
     def interpreter_proba(self, X) -> np.ndarray:
         """(n, C) g's class probabilities (eval mode: h's dropout off)."""
         import torch
@@ -213,21 +227,35 @@ class Flint(TorchClassifier):
 
         return in_chunks(self._network().eval().attributes, self._validated(X), self.device_).double().numpy()
 
+    def interpreter_class(self, X) -> np.ndarray:
+        """(n,) g's predicted class index: the class FLINT's interpretation explains by default."""
+        return self.interpreter_proba(X).argmax(axis=1)
+
+    def _explained_class(self, X: np.ndarray, target) -> np.ndarray:
+        """(n,) the class index each row is explained for: `target` (labels, as every `explain`
+        reads them: bench.models.base.class_indices), or g's predicted class where None."""
+        return self.interpreter_class(X) if target is None else class_indices(self, X, target)
+
     def relevance(self, X, target: np.ndarray | None = None) -> np.ndarray:
-        """(n, J) r_jx for the class `target` (default: f's predicted class)."""
+        """(n, J) r_jx for the class `target` (labels; default: g's predicted class)."""
         X = self._validated(X)
-        phi = self.attributes(X)
-        return local_relevance(phi, self._head_weights(), class_indices(self, X, target))
+        return local_relevance(self.attributes(X), self._head_weights(), self._explained_class(X, target))
 
     def _head_weights(self) -> np.ndarray:
         """(C, J) h's weights."""
         return self._network().head[1].weight.detach().cpu().double().numpy()
 
     def explain(self, X, target: np.ndarray | None = None) -> Explanation:
+        """The interpreter's explanation of the class `target` (labels) of each row, by default
+        g's predicted class: the authors explain g's prediction (`analyze_img`: the class
+        h(Phi(x)) ranks first) and count Table 1's conciseness over it (`sparse_sense`). Where g
+        and f disagree (1 - fidelity of the rows) that is not f's class; the Explanation's
+        `target` is the class explained, which the metrics that read it follow. bench's run asks
+        for g's class: it explains FLINT as the entry <model>:g (bench/models/interpreter.py)."""
         import torch
 
         X = self._validated(X)
-        target = class_indices(self, X, target)
+        explained = self._explained_class(X, target)
         network = self._network().eval()
         inputs = torch.as_tensor(X, device=self.device_).requires_grad_(True)
         phi = network.attributes(inputs)
@@ -235,19 +263,19 @@ class Flint(TorchClassifier):
         gradients = torch.stack([torch.autograd.grad(phi[:, j].sum(), inputs, retain_graph=True)[0].reshape(len(X), -1)
                                  for j in range(phi.shape[1])], dim=1).double().cpu().numpy()  # (n, J, d)
         activations = phi.detach().double().cpu().numpy()
-        relevance = local_relevance(activations, self._head_weights(), target)
+        relevance = local_relevance(activations, self._head_weights(), explained)
         weights = np.where(relevance > RELEVANT, relevance, 0.0)
-        return Explanation(np.einsum("nj,njd->nd", weights, gradients), "concepts", target,
+        return Explanation(np.einsum("nj,njd->nd", weights, gradients), "concepts", explained,
                            input_shape=X.shape[1:], concepts=Concepts(activations, relevance, gradients))
-
 
     # -- what the paper shows of the attributes --------------------------------------------------
     def global_relevance(self, X, n_points: int = GLOBAL_POINTS) -> np.ndarray:
-        """(C, J) r_jc: the mean local relevance of attribute j over the rows of
-        `global_points(X, n_points)` that f predicts as class c (0 for a class f predicts for none)."""
+        """(C, J) r_jc: the mean local relevance of attribute j (for g's class) over the rows of
+        `global_points(X, n_points)` that g predicts as class c (0 for a class g predicts for
+        none), as the authors' `collect_g_data` and `extract_attr_class_max` average it."""
         X = self.global_points(X, n_points)
-        predicted = self.predict_proba(X).argmax(axis=1)
-        relevance = self.relevance(X, self.classes_[predicted])  # relevance takes labels, as explain does
+        predicted = self.interpreter_class(X)
+        relevance = local_relevance(self.attributes(X), self._head_weights(), predicted)
         n_classes = self._head_weights().shape[0]
         return np.stack([relevance[predicted == c].mean(axis=0) if (predicted == c).any()
                          else np.zeros(relevance.shape[1]) for c in range(n_classes)])
@@ -295,6 +323,7 @@ class FlintPosthoc(OnABase, Flint):
     dropout stays off while the interpreter trains). The interpreter options are Flint's."""
 
     _learns_predictor = False
+    predicts_with_base = True  # f is the base's, unchanged: its predictions are the base's entry's
     _parameter_constraints = {key: value for key, value in Flint._parameter_constraints.items()
                               if key not in ("channels", "hidden_sizes", "dropout")}
 
@@ -335,9 +364,19 @@ class FlintPosthoc(OnABase, Flint):
         return network
 
 
-def local_relevance(phi: np.ndarray, head_weights: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """(n, J) r_jx = alpha_j / max_i |alpha_i|, alpha_j = Phi_j(x) w_{c,j}, c = each row's target
-    (0 where every alpha is 0)."""
-    alpha = phi * head_weights[np.asarray(target)]
-    scale = np.abs(alpha).max(axis=1, keepdims=True)
+def local_relevance(phi: np.ndarray, head_weights: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """(n, J) r_jx = alpha_j / max_i alpha_i, alpha_j = Phi_j(x) w_{c,j}, c = each row's class
+    index, as the authors' code (jayneelparekh/FLINT, flint.py) computes it: `sparse_sense`, which
+    gives Table 1's conciseness, counts the attributes with alpha_j > max_i alpha_i / tau, and
+    `collect_g_data`, which gives the global relevance, divides alpha by `expl.max()`, the signed
+    maximum. The paper (and METHODS.md §2) writes max_i |alpha_i|, and so does `analyze_img` for
+    its bar chart (which rescales its bars, not their order); the two differ where a negative
+    alpha outweighs every positive one, and there fewer attributes pass a threshold with the
+    paper's. Where no alpha is positive (max_i alpha_i <= 0), `sparse_sense` counts no attribute
+    at any tau and `collect_g_data`'s division would flip the signs (or divide by 0): we divide by
+    max_i |alpha_i| there, so that every r_jx <= 0 and none passes a positive threshold; 0 where
+    every alpha is 0."""
+    alpha = phi * head_weights[np.asarray(classes)]
+    top = alpha.max(axis=1, keepdims=True)
+    scale = np.where(top > 0, top, np.abs(alpha).max(axis=1, keepdims=True))
     return np.divide(alpha, scale, out=np.zeros_like(alpha), where=scale > 0)

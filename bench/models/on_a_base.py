@@ -23,6 +23,12 @@ if TYPE_CHECKING:
 DEFAULT_BASES = {"image": ("cnn", CNN), "tabular": ("mlp", MLP)}
 
 
+def predicts_with_base(model) -> bool:
+    """Whether the model's predictions are its base's, unchanged (FLINT post-hoc, CNN-INTE: they
+    add an interpreter of the base): one predictor, which the base's entry stands for."""
+    return bool(getattr(model, "predicts_with_base", False))
+
+
 class OnABase:
     """Mixed into a TorchClassifier with a `base` option (None: `_default_base` for the data)."""
 

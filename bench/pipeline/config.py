@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, get_args
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+from omegaconf import MISSING, OmegaConf
 
 from bench.data.preprocess import TabularPreprocessor
 from bench.data.synthetic import Compat
 from bench.explainers.background import BackgroundSummary
 from bench.models.budget import Budget
 from bench.pipeline import registry
-from bench.pipeline.schema import literal_enum, schema_of
+from bench.pipeline.schema import literal_enum, nested_defaults, schema_of
 
 # The preprocessing options a data source passes to TabularPreprocessor.
 PreprocessConfig = schema_of(TabularPreprocessor, with_target=False)
@@ -80,7 +80,9 @@ def register_configs() -> None:
     """The run's schema, and one schema per data source, model, explainer and explanation metric
     (bench/pipeline/registry.py finds them), generated from its signature (bench/pipeline/schema.py):
     `schema_data_<source>`, `schema_model_<Class>`, `schema_explainer_<Class>`,
-    `schema_metric_<function>`, which conf/ extends."""
+    `schema_metric_<function>`, which conf/ extends; and each model's nested components on their
+    own, `training_of_<Class>` (its training loop's values), so that a config can give one model the
+    loop of another (FLINT on tables the mlp's: conf/data_model/*_flint.yaml)."""
     share_the_store_in_copies()
     cs = ConfigStore.instance()
     cs.store(name="base_config", node=Config)
@@ -89,6 +91,10 @@ def register_configs() -> None:
                                                              extra={"preprocess": (PreprocessConfig, PreprocessConfig)}))
     for name, model in registry.models().items():
         cs.store(name=f"schema_model_{name}", node=schema_of(model, exclude=RUN_OPTIONS, extra={"name": (str, MISSING)}))
+        for option, component in nested_defaults(model).items():  # a torch model's training loop
+            # Its values, untyped: merged into another model's node, that node's schema types them.
+            values = OmegaConf.structured(schema_of(type(component), defaults=component.get_params(deep=False)))
+            cs.store(name=f"{option}_of_{name}", node=OmegaConf.to_container(values, enum_to_str=True))
     for name, explainer in registry.explainers().items():
         cs.store(name=f"schema_explainer_{name}", node=schema_of(explainer))
     for name, fn in registry.metrics().items():

@@ -31,7 +31,7 @@ from bench.models.base import class_labels, predicted_class
 from bench.pipeline.prepare import Fold
 from bench.pipeline.recorder import Recorder
 from bench.results import ExplainUnit, FitUnit, MetricUnit
-from bench.results.units import EXPLANATION
+from bench.results.units import EXPLANATION, VALUES
 
 log = logging.getLogger("bench")
 
@@ -172,11 +172,16 @@ class FoldExplanations:
         if explanation is None:
             return
         explainer, background = self.plan.explainers[unit.explainer], self.context.background
-        # The explainer again, with the same options and seed, for metrics that re-explain.
-        context = replace(self.context, explainer_cache={}, explain=lambda m, X_new, target_new: explainer.explain(
-            m, X_new, target=class_labels(m, target_new), background=background, rng=stream(self.plan, unit.key)),
-            differentiable=lambda m: explainer.differentiable(m, background=background,
-                                                              rng=stream(self.plan, unit.key)))
+
+        def explain_again(m, X_new: np.ndarray, target_new: np.ndarray, rng: np.random.Generator | None = None):
+            """The explainer again, with the same options, for metrics that re-explain: with the
+            explanation's own draws unless given others (MetricContext.reexplain)."""
+            return explainer.explain(m, X_new, target=class_labels(m, target_new), background=background,
+                                     rng=stream(self.plan, unit.key) if rng is None else rng)
+
+        context = replace(self.context, explainer_cache={}, explain=explain_again,
+                          differentiable=lambda m: explainer.differentiable(m, background=background,
+                                                                            rng=stream(self.plan, unit.key)))
         for metric_unit in metric_units:
             self.recorder.record(metric_unit, [self._metric_row(metric_unit, X, explanation, context)])
 
@@ -239,8 +244,11 @@ class FoldExplanations:
         if not len(defined):
             return {**row, "status": "n/a", "error": f"{name} is undefined on every explained instance"}
         log.info("%s %s: %s=%.4g", self.task.name, unit.explanation.explainer, name, defined.mean())
-        return {**row, "value": float(defined.mean()), "status": "ok", "duration_s": time.perf_counter() - start,
-                "model_evaluations": counted.rows}
+        row = {**row, "value": float(defined.mean()), "status": "ok", "duration_s": time.perf_counter() - start,
+               "model_evaluations": counted.rows}
+        # Each instance's score beside the row's mean: a reader's confidence interval resamples them.
+        self.plan.store.save_artifact(unit, VALUES, values)
+        return row
 
 
 def not_applicable(name: str, info, explanation: Explanation, task_type: str) -> str | None:

@@ -49,15 +49,15 @@ def gallery_row(name: str, model, X: np.ndarray, explanation: Explanation, conte
     return GalleryRow(name, heatmaps, fractions, curves)
 
 
-def gallery(title: str, model, explained: list[tuple[str, np.ndarray, Explanation]], context: MetricContext,
+def gallery(title: str, explained: list[tuple[str, object, np.ndarray, Explanation]], context: MetricContext,
             deletion_options: dict, rng_of: Callable[[str], np.random.Generator]) -> Gallery | None:
-    """`explained`: (explainer, the explained images, its attribution) of each explainer that gave
-    one; None when none did."""
+    """`explained`: (explainer, the predictor it explains, the explained images, its attribution)
+    of each explainer that gave one; None when none did."""
     if not explained:
         return None
     rows = tuple(gallery_row(name, model, X, explanation, context, deletion_options, rng_of(name))
-                 for name, X, explanation in explained)
-    return Gallery(title, explained[0][1][:N_IMAGES], rows)
+                 for name, model, X, explanation in explained)
+    return Gallery(title, explained[0][2][:N_IMAGES], rows)
 
 
 def concept_pictures(model, X_train: np.ndarray, X_test: np.ndarray) -> ConceptPictures:

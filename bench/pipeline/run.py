@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,6 +24,9 @@ from bench.explainers.background import summarize
 from bench.metrics.base import info_of
 from bench.metrics.context import MetricContext
 from bench.models.base import input_kind_problem, on_device, task_type_problem
+from bench.models.budget import training_budget
+from bench.models.interpreter import Interpreter, has_interpreter
+from bench.models.on_a_base import predicts_with_base
 from bench.pipeline.plan import Plan
 from bench.pipeline.recorder import Recorder, RunSummary
 from bench.pipeline.interpreters import interpreter_predictions, interpreter_scorers
@@ -32,7 +38,7 @@ from bench.pipeline.explanation_units import FoldExplanations, FoldWork, is_done
 from bench.results import ExplainUnit, FitUnit, config_hash
 from bench.results.entries import interpreter_entry
 from bench.results.pictures import PICTURES
-from bench.results.units import EXPLANATION, LoadUnit
+from bench.results.units import EXPLANATION, INTERPRETER, LoadUnit
 from bench.core.versions import versions
 
 log = logging.getLogger("bench")
@@ -65,8 +71,17 @@ def _fit_unit_key(plan: Plan, ref: TaskRef, fold: int, split_identity: dict, mod
 
 
 def _units(plan: Plan, ref: TaskRef, fold: int, split_identity: dict) -> tuple[FitUnit, dict[str, ExplainUnit]]:
+    """The fold's fit unit and its explain units by name: each explainer's of the model, and for a
+    model with an interpreter, each explainer's of g too (named `<explainer>:g`). A model that
+    predicts with its base unchanged (FLINT post-hoc, CNN-INTE) explains g only: explanations of
+    its predictor are the base's entry's, computed by a run of the base."""
     unit = _fit_unit_key(plan, ref, fold, split_identity, plan.model_name, plan.model_hash)
-    return unit, {name: ExplainUnit(unit, name, plan.explainer_hashes[name]) for name in plan.explainers}
+    units = {} if predicts_with_base(plan.model_probe) else {
+        name: ExplainUnit(unit, name, plan.explainer_hashes[name]) for name in plan.explainers}
+    if has_interpreter(plan.model_probe):
+        units |= {interpreter_entry(name): ExplainUnit(unit, name, plan.explainer_hashes[name], entry=INTERPRETER)
+                  for name in plan.explainers}
+    return unit, units
 
 
 def _finished_without_loading(plan: Plan, ref: TaskRef, split_identity: dict, recorder: Recorder) -> bool:
@@ -135,7 +150,8 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
     base = {"run_id": plan.run_id, "suite": unit.suite, "input_kind": task.input_kind, "task_id": task.task_id,
             "dataset_id": task.dataset_id, "dataset": task.name, "fold": fold, "split_kind": split.kind,
             "split_seed": split.seed, "n_train": len(split.train), "seed": plan.seed, "model": plan.model_name,
-            "model_config": plan.model_config, "versions": versions(), "device": plan.device_name}
+            "predictor": predictor_of(plan, task.input_kind), "model_config": plan.model_config,
+            "versions": versions(), "device": plan.device_name}
     not_done = ([] if work.fit_done else [unit]) + [explain_units[name] for name in work.explain_pending]
     problem = task_type_problem(plan.model_probe, plan.model_name, task)
     if problem:
@@ -159,15 +175,55 @@ def _run_fold(plan: Plan, task: Task, fold: int, unit: FitUnit, explain_units: d
     # model) is shared by every explainer.
     context = MetricContext(background=background, task_type=task.task_type, X_train=prepared.X_train,
                             y_train=prepared.y_train, explain=None,
-                            fit=lambda X_fit, y_fit: plan.model_factory(task.task_type).fit(X_fit, y_fit),
+                            fit=fitted_once(lambda X_fit, y_fit: plan.model_factory(task.task_type).fit(X_fit, y_fit)),
                             seed=plan.seed, stream=fold_key, synthetic=task.metadata.get("truth"))
-    fold_explanations = FoldExplanations(plan, task, model, prepared, sample, context, base, recorder)
+    explanations = {"": FoldExplanations(plan, task, model, prepared, sample, context, base, recorder)}
+    if has_interpreter(model):
+        explanations[INTERPRETER] = interpreter_explanations(explanations[""])
     for name in progress(work.to_explain_or_score, desc=f"{task.name} fold {fold}: explainers"):
-        fold_explanations.run(explain_units[name], explain=name in work.explain_pending,
-                              metric_units=work.metrics_pending.get(name, []))
+        explain_unit = explain_units[name]
+        explanations[explain_unit.entry].run(explain_unit, explain=name in work.explain_pending,
+                                             metric_units=work.metrics_pending.get(name, []))
     if task.input_kind == "image":
         _store_pictures(plan, task, unit, explain_units, model, prepared.X_train, prepared.X_test, context,
                         model_changed=fitted)
+
+
+def predictor_of(plan: Plan, input_kind: str) -> str:
+    """The entry whose predictions the model's are (the rows' `predictor`): the model's own, or its
+    base's for a model that predicts with its base unchanged (FLINT post-hoc, CNN-INTE), so that
+    the leaderboard counts one predictor once."""
+    if not predicts_with_base(plan.model_probe):
+        return plan.model_name
+    base = plan.built_on.get("base")
+    return base[0] if base else plan.model_probe.default_base_option(input_kind)
+
+
+def fitted_once(fit: Callable[[np.ndarray, np.ndarray], Any]) -> Callable[[np.ndarray, np.ndarray], Any]:
+    """`fit`, computed once per training set: the metrics of the model and of its interpreter g
+    retrain the same model on the same permuted labels (data randomisation), and g's is that
+    model's g."""
+    fitted = {}
+
+    def once(X: np.ndarray, y: np.ndarray):
+        key = (id(X), np.asarray(y).tobytes())
+        if key not in fitted:
+            fitted[key] = fit(X, y)
+        return fitted[key]
+    return once
+
+
+def interpreter_explanations(of_model: FoldExplanations) -> FoldExplanations:
+    """The explanations of the model's interpreter g, the entry `<model>:g`: the same explained
+    rows, background and metrics, with g as the predictor every explainer and metric reads (its
+    class explained, its probabilities deleted from, its network randomised), and a retrained
+    model's g for data randomisation. Its own cache: what the model's metrics computed of f is
+    not g's."""
+    entry = interpreter_entry(of_model.plan.model_name)
+    fit = of_model.context.fit
+    context = replace(of_model.context, cache={}, fit=lambda X, y: Interpreter(fit(X, y)))
+    return replace(of_model, model=Interpreter(of_model.model), context=context,
+                   base=of_model.base | {"model": entry, "predictor": entry})
 
 
 def _fitted_model(plan: Plan, unit: FitUnit, work: FoldWork, task: Task, prepared: Fold, base: dict,
@@ -202,12 +258,14 @@ def _store_pictures(plan: Plan, task: Task, unit: FitUnit, explain_units: dict[s
     warning: the rows it would show are stored."""
     deletion = plan.explanation_metrics.get("deletion_auc")
     explained = []
+    predictors = {"": model, INTERPRETER: Interpreter(model) if has_interpreter(model) else None}
     try:
         for name, explain_unit in explain_units.items():
             stored = plan.store.load_artifact(explain_unit, EXPLANATION)
             if stored is not None and stored["explanation"].offers("attribution"):  # else n/a or failed: its row says why
-                explained.append((name, X_test[stored["test_rows"]], stored["explanation"]))
-        fold_gallery = gallery(f"{task.name} fold {unit.fold}: {plan.model_name}", model, explained, context,
+                explained.append((name, predictors[explain_unit.entry], X_test[stored["test_rows"]],
+                                  stored["explanation"]))
+        fold_gallery = gallery(f"{task.name} fold {unit.fold}: {plan.model_name}", explained, context,
                                getattr(deletion, "keywords", {}),
                                lambda name: stream(plan, f"{explain_units[name].key}/gallery"))
         pictures = fold_pictures(unit, model, fold_gallery, X_train, X_test,
@@ -220,8 +278,10 @@ def _store_pictures(plan: Plan, task: Task, unit: FitUnit, explain_units: dict[s
 def _record_not_applicable(plan: Plan, task: Task, fold: int, units: list, base: dict, reason: str,
                            recorder: Recorder) -> None:
     log.warning("%s fold %d: %s", task.name, fold, reason)
+    entry = interpreter_entry(plan.model_name)
     for unit in units:
-        recorder.record(unit, [unit_row(base, unit) | {"status": "n/a", "error": reason}])
+        of = base | {"model": entry, "predictor": entry} if getattr(unit, "entry", "") else base
+        recorder.record(unit, [unit_row(of, unit) | {"status": "n/a", "error": reason}])
 
 
 def _fit_unit(plan: Plan, unit: FitUnit, task: Task, fold: Fold, base: dict, recorder: Recorder,
@@ -285,11 +345,14 @@ def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: 
     if g_score is not None:
         scored += interpreter_scorers(plan.model_name, plan.prediction_metrics, y_test, y_score, g_score)
     rows = []
+    budget = training_budget(model)
     for model_name, name, score_with, fn, reference, score in scored:
         info = info_of(fn)
         if task.task_type not in info.task_types:
             continue
-        row = {**unit_row(base, unit), "model": model_name, "metric": name, "category": info.category,
+        predictor = base["predictor"] if model_name == plan.model_name else model_name
+        row = {**unit_row(base, unit), "model": model_name, "predictor": predictor, "budget": budget,
+               "metric": name, "category": info.category,
                "higher_is_better": info.higher_is_better, "n_instances": len(y_test),
                "duration_s": predictions["fit_seconds"]}
         try:
@@ -300,7 +363,8 @@ def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: 
             rows.append({**row, "status": "failed", "error": one_line(e)})
     rows += _fit_cost_rows(unit, base, predictions)
     if "interpreter_error" in predictions:
-        rows.append({**unit_row(base, unit), "model": interpreter_entry(plan.model_name), "status": "failed",
+        rows.append({**unit_row(base, unit), "model": interpreter_entry(plan.model_name),
+                     "predictor": interpreter_entry(plan.model_name), "status": "failed",
                      "error": f"the interpreter gave no predictions: {predictions['interpreter_error']}"})
     log.info("%s fold %d %s: fitted in %.1fs, %s", task.name, unit.fold, plan.model_name, predictions["fit_seconds"],
              ", ".join(f"{'' if r['model'] == plan.model_name else r['model'] + ' '}{r['metric']}={r['value']:.4f}"

@@ -1,15 +1,17 @@
 """The leaderboard's figures, each a PNG: critical-difference diagrams, accuracy against
-faithfulness, explainer cost on a log scale, and a per-task heatmap."""
+faithfulness normalised per predictor, explainer cost on a log scale, and a per-task heatmap."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from bench.core.figures import plt, save_png  # first: it sets matplotlib's file-only backend
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from bench.report.leaderboard import model_of  # noqa: E402
+from bench.report.comparison import RANDOM
+from bench.report.predictors import NATIVE, VIEW  # noqa: E402
 from bench.report.statistics import RankTest  # noqa: E402
 
 
@@ -29,51 +31,61 @@ def cd_diagram(test: RankTest, path: Path) -> Path | None:
     return save_png(figure, path)
 
 
-# Models whose own ("native") explanation is an interpreter's, fitted after the model it explains
-# and apart from it (FLINT post-hoc: g over a frozen, trained f): post-hoc, not by design.
-POST_HOC_INTERPRETERS = frozenset({"flint_posthoc"})
+# The scatter's marker per explainer: the model's own explanation, our attribution view, else post-hoc.
+MARKERS = {NATIVE: "*", VIEW: "D"}
 
 
-def accuracy_vs_quality(summary: pd.DataFrame, primary: pd.DataFrame, metric: str, path: Path) -> Path | None:
-    """Inherent against post-hoc at a glance: one point per (model, explainer), the model's mean
-    headline accuracy over all its tasks against the pair's mean `metric`. A model's own (native)
-    explanation is a star, a post-hoc explainer's a circle (so is the own explanation of a
-    POST_HOC_INTERPRETERS model); the colour is the model's, and the
-    area grows with the explanation's seconds per instance (log scale; a small dot where the
-    cost was not measured). Each point is labelled with its explainer."""
-    quality = summary[(summary["section"] == "explanations") & (summary["metric"] == metric)]
-    if quality.empty or primary.empty:
+def accuracy_vs_quality(summary: pd.DataFrame, headline: pd.DataFrame, metric: str, headline_metrics: Sequence[str],
+                        path: Path) -> Path | None:
+    """Inherent against post-hoc across predictors: one point per (predictor, explainer), the
+    predictor's mean headline accuracy (`headline`, leaderboard.HEADLINE_COLUMNS) against the
+    pair's mean `metric` normalised per predictor (bench/report/comparison.py: raw scores of
+    different predictors are not on one scale), each with its 95% interval as a bar. 1 is the
+    best explainer of each predictor, 0 (dashed) random's level; random itself is not drawn. A
+    model's own explanation is a star, our attribution view of FLINT's or CNN-INTE's a diamond, a
+    post-hoc explainer a circle; the colour is the predictor's, and the area grows with the
+    explanation's seconds per instance (log scale; a small dot where the cost was not measured).
+    Each point is labelled with its explainer."""
+    normal = summary[summary["section"] == "normalised"]
+    quality = normal[(normal["metric"] == metric) & (normal["explainer"] != RANDOM)]
+    quality = quality[quality["predictor"].isin(headline.index)]
+    if quality.empty:
         return None
-    accuracy = primary.mean()
     seconds = summary[(summary["section"] == "cost") & (summary["metric"] == "wall_seconds_per_instance")
-                      ].set_index(["model", "explainer"])["mean"]
+                      ].set_index(["predictor", "explainer"])["mean"]
     logs = np.log10(seconds[seconds > 0]) if len(seconds) else pd.Series(dtype=float)
     low, high = (logs.min(), logs.max()) if len(logs) else (0.0, 0.0)
 
-    def area(model: str, explainer: str) -> float:
-        cost = seconds.get((model, explainer), np.nan)
+    def area(predictor: str, explainer: str) -> float:
+        cost = seconds.get((predictor, explainer), np.nan)
         if not cost > 0:
             return 12.0
         return 30 + 270 * ((np.log10(cost) - low) / (high - low) if high > low else 0.5)
 
     figure, ax = plt.subplots(figsize=(9.5, 4.8))
     palette = plt.get_cmap("tab10").colors
-    colours = {model: palette[i % len(palette)] for i, model in enumerate(sorted(quality["model"].unique()))}
+    colours = {p: palette[i % len(palette)] for i, p in enumerate(sorted(quality["predictor"].unique()))}
     for row in quality.itertuples():
-        if row.model in accuracy.index:
-            inherent = row.explainer == "native" and model_of(row.model) not in POST_HOC_INTERPRETERS
-            ax.scatter(accuracy[row.model], row.mean, marker="*" if inherent else "o",
-                       color=colours[row.model], s=area(row.model, row.explainer), alpha=0.75, edgecolors="black",
-                       linewidths=0.4)
-            ax.annotate(row.explainer, (accuracy[row.model], row.mean), fontsize=6, xytext=(4, 3),
-                        textcoords="offset points")
-    handles = [plt.Line2D([], [], marker="o", linestyle="", color=colour, label=model)
-               for model, colour in colours.items()]
+        x, x_ci = headline.loc[row.predictor, "mean"], headline.loc[row.predictor, "ci95"]
+        colour = colours[row.predictor]
+        if not (np.isnan(float(x_ci)) and np.isnan(row.ci95)):
+            ax.errorbar(x, row.mean, xerr=np.nan_to_num(float(x_ci)), yerr=np.nan_to_num(row.ci95), fmt="none",
+                        ecolor=colour, alpha=0.4, linewidth=0.8)
+        ax.scatter(x, row.mean, marker=MARKERS.get(row.explainer, "o"), color=colour,
+                   s=area(row.predictor, row.explainer), alpha=0.75, edgecolors="black", linewidths=0.4)
+        ax.annotate("our view" if row.explainer == VIEW else row.explainer, (x, row.mean), fontsize=6, xytext=(4, 3),
+                    textcoords="offset points")
+    ax.axhline(0.0, color="grey", linestyle="--", linewidth=0.8)
+    ax.axhline(1.0, color="grey", linestyle=":", linewidth=0.8)
+    handles = [plt.Line2D([], [], marker="o", linestyle="", color=colour, label=predictor)
+               for predictor, colour in colours.items()]
     handles += [plt.Line2D([], [], marker=marker, linestyle="", color="grey", markersize=9, label=label)
-                for marker, label in (("*", "inherent: the model's own explanation"), ("o", "post-hoc explainer"))]
-    ax.set_xlabel("mean headline accuracy of the model (AUROC or R²)")
-    better = "higher" if quality["higher_is_better"].iloc[0] else "lower"
-    ax.set_ylabel(f"mean {metric} ({better} is better)")
+                for marker, label in (("*", "inherent: the model's own explanation"),
+                                      ("D", "our attribution view of FLINT's / CNN-INTE's explanation"),
+                                      ("o", "post-hoc explainer"))]
+    first = headline_metrics[0] if len(headline_metrics) == 1 else f"the first of {', '.join(headline_metrics)}"
+    ax.set_xlabel(f"mean headline accuracy of the predictor ({first}) ± 95% interval")
+    ax.set_ylabel(f"{metric} normalised per predictor\n(1: its best explainer, 0: random)")
     span = f"{10 ** low:.2g} to {10 ** high:.2g} s" if len(logs) else "not measured"
     ax.set_title(f"inherent vs post-hoc; area: seconds per explained instance ({span}, log scale)", fontsize=9)
     ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), ncol=1 + len(handles) // 18)

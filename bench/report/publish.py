@@ -18,15 +18,35 @@ from bench.core.io import atomic_path, write_bytes_atomic
 from bench.report import plots
 from bench.core.figures import in_256_colours
 from bench.report.markdown import markdown_table
-from bench.report.leaderboard import COST_METRICS, MODALITIES, PRIMARY_METRICS, Leaderboard
+from bench.report.leaderboard import COST_METRICS, MODALITIES, Leaderboard
 from bench.report.statistics import ALPHA
 from bench.results.units import slug
 
-CI_NOTE = ("mean ± half-width of the 95% Student-t interval over the (task, fold, seed) cells; "
-           "tasks: those with a value, of all tasks in the section.")
 COST_NAMES = {"wall_seconds_per_instance": "seconds / instance", "model_evaluations_per_instance": "evaluations / instance",
               "peak_memory_mb": "peak MB"}
-HEADLINE = "headline accuracy per task (AUROC; R² for regression; accuracy where neither)"
+# Each modality's headline accuracy, as the page names it (leaderboard.HEADLINE_METRICS).
+HEADLINE_NAMES = {"tabular": "AUROC as in IMN's tables; R² for regression, accuracy where neither",
+                  "image": "accuracy as image papers report it; MNIST's AUROC, saturated, stays in the table"}
+ENTRIES_NOTE = ("Entries are predictors: a model that predicts with another's network unchanged adds no entry; "
+                "its interpreter g (<model>:g) is its entry, and explanations are grouped under the predictor they "
+                "explain.")
+NORMALISED_NOTE = ("Explanation scores depend on the predictor as much as on the explainer (deletion AUC integrates "
+                   "the model's probability as features go, so its level moves with how confident the model is, "
+                   "whatever the explainer): they are compared within a predictor, on the same cells, and across "
+                   "predictors only normalised, (explainer − random) / (best − random) per predictor and cell, where best is the best "
+                   "explainer of that predictor on that cell, its own included: 1 is the best found here, 0 is "
+                   "random's level. Not the metric's theoretical bound, which a given model's explanations cannot be "
+                   "expected to reach (deletion AUC's 0 needs a model whose output vanishes at the first removed "
+                   "feature). Random, 0 by construction, is not ranked.")
+OWN_NOTE = ("Each predictor's own explanation against the best post-hoc explainer of the same predictor (by mean; "
+            "random is a baseline, not a contender), on the cells both were scored on: the paired difference own − "
+            "post-hoc ± its 95% interval, 'not distinguishable' where the interval holds 0. 'own normalised' is the "
+            "number to compare across predictors.")
+ACCURACY_TITLE = "Accuracy per predictor"
+OWN_TITLE = "Inherent vs post-hoc, within each predictor"
+EXPLANATIONS_TITLE = "Explanation quality and cost per (predictor, explainer)"
+VERSUS_BEST_NOTE = ("vs best: the paired difference from the best entry over the cells both have, ± its 95% interval; "
+                    "'not distinguishable' where the interval holds 0, 'cannot tell' with one cell.")
 
 
 def _arrow(higher_is_better: bool) -> str:
@@ -40,18 +60,29 @@ def _format(mean: float, ci: float) -> str:
     return text if math.isnan(ci) else f"{text} ± {ci:.2g}"
 
 
+def _lead_metric(board: Leaderboard, section: str, metrics: set[str]) -> str | None:
+    """The metric a section's table leads with: the headline accuracy, or the scatter's metric."""
+    if section == "accuracy":
+        return next((m for m in board.headline_metrics if m in metrics), None)
+    return board.scatter_metric if board.scatter_metric in metrics else None
+
+
 def wide_table(board: Leaderboard, section: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The section as people read it, one row per entry and one column per metric: the text
-    shown and, of the same shape, the number each cell sorts by."""
-    keys = ["model"] if section == "accuracy" else ["model", "explainer"]
+    """The section as people read it, one row per entry (predictor; for explanations, predictor
+    and explainer) and one column per metric: the text shown and, of the same shape, the number
+    each cell sorts by. The lead metric (the headline accuracy; the scatter's faithfulness
+    metric) comes first, with how each entry compares with the best (of its predictor, for
+    explanations) and, for explanations, its normalised score."""
+    keys = ["predictor"] if section == "accuracy" else ["predictor", "explainer"]
     rows = board.summary[board.summary["section"] == section]
     if section == "explanations":
         rows = pd.concat([rows, board.summary[board.summary["section"] == "cost"]])
     if rows.empty:
         return pd.DataFrame(), pd.DataFrame()
-    headline = [m for m in PRIMARY_METRICS if m in set(rows["metric"])]
-    order = headline + sorted(set(rows["metric"]) - set(headline) - set(COST_METRICS)) + \
-        [m for m in COST_METRICS if m in set(rows["metric"])]
+    metrics = set(rows["metric"])
+    lead = _lead_metric(board, section, metrics)
+    leading = [m for m in board.headline_metrics if m in metrics] if section == "accuracy" else [lead] if lead else []
+    order = leading + sorted(metrics - set(leading) - set(COST_METRICS)) + [m for m in COST_METRICS if m in metrics]
     header = {m: COST_NAMES.get(m) or f"{m} {_arrow(bool(rows.loc[rows['metric'] == m, 'higher_is_better'].iloc[0]))}"
               for m in order}
     coverage = rows.groupby(keys).apply(lambda g: f"{g['entry_tasks'].max()}/{g['n_tasks_total'].max()}",
@@ -60,30 +91,82 @@ def wide_table(board: Leaderboard, section: str) -> tuple[pd.DataFrame, pd.DataF
     text = shown.pivot_table(index=keys, columns="metric", values="text", aggfunc="first").reindex(columns=order)
     value = rows.pivot_table(index=keys, columns="metric", values="mean", aggfunc="first").reindex(columns=order)
     text, value = text.rename(columns=header), value.rename(columns=header)
+    at = 1
     text.insert(0, "tasks", coverage)
     value.insert(0, "tasks", coverage.str.split("/").str[0].astype(int))
     if section == "accuracy":
-        rank = rows.groupby("model")["mean_rank"].first().astype(float)
-        value["mean rank ↓"] = rank
-        text["mean rank ↓"] = rank.map(lambda r: "" if math.isnan(r) else f"{r:.2f}")
-        value, text = value.sort_values("mean rank ↓"), text.loc[value.sort_values("mean rank ↓").index]
+        budget = rows.groupby("predictor")["budget"].first()
+        text.insert(1, "budget", budget)
+        value.insert(1, "budget", budget)
+        at = 2
+    if lead:
+        at += 1  # after the lead metric
+        normal = board.summary[(board.summary["section"] == "normalised") & (board.summary["metric"] == lead)]
+        if section == "explanations" and not normal.empty:
+            normal = normal.set_index(keys)
+            shown = [_format(m, c) for m, c in zip(normal["mean"], normal["ci95"])]
+            text.insert(at, f"{lead} normalised ↑", pd.Series(shown, index=normal.index, dtype=object))
+            value.insert(at, f"{lead} normalised ↑", normal["mean"])
+            at += 1
+        verdicts = rows[rows["metric"] == lead].set_index(keys)["versus_best"]
+        name = f"vs best ({lead})" if section == "accuracy" else f"vs best of its predictor ({lead})"
+        text.insert(at, name, verdicts)
+        value.insert(at, name, verdicts)
+    if section == "accuracy":
+        # Best first: by mean rank where there are ranks (enough tasks), else by the headline.
+        rank = rows.groupby("predictor")["mean_rank"].first().astype(float)
+        if rank.notna().any():
+            value["mean rank ↓"] = rank
+            text["mean rank ↓"] = rank.map(lambda r: "" if math.isnan(r) else f"{r:.2f}")
+            value = value.sort_values("mean rank ↓", kind="stable")
+        elif lead:
+            value = value.sort_values(header[lead], ascending=False, kind="stable")
+        text = text.loc[value.index]
     return text.fillna("").reset_index(), value.reset_index()
 
 
+def own_table(board: Leaderboard) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Inherent vs post-hoc within each predictor (board.own_versus_post_hoc): the text shown and
+    the numbers."""
+    own = board.own_versus_post_hoc
+    if own.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    metric = [f"{m} {_arrow(h)}" for m, h in zip(own["metric"], own["higher_is_better"])]
+    columns = {
+        "predictor": (own["predictor"], own["predictor"]), "metric": (metric, metric),
+        "own explanation": (own["own"], own["own"]),
+        "own": ([_format(m, c) for m, c in zip(own["own_mean"], own["own_ci95"])], own["own_mean"]),
+        "best post-hoc": (own["post_hoc"], own["post_hoc"]),
+        "post-hoc": ([_format(m, c) for m, c in zip(own["post_hoc_mean"], own["post_hoc_ci95"])],
+                     own["post_hoc_mean"]),
+        "Δ own − post-hoc": ([_format(m, c) for m, c in zip(own["delta"], own["delta_ci95"])], own["delta"]),
+        "own vs post-hoc": (own["verdict"], own["verdict"]),
+        "own normalised ↑": ([_format(m, c) for m, c in zip(own["own_normalised"], own["own_normalised_ci95"])],
+                             own["own_normalised"]),
+        "cells": (own["n_paired"], own["n_paired"]),
+    }
+    text = pd.DataFrame({name: list(shown) for name, (shown, _) in columns.items()})
+    value = pd.DataFrame({name: list(number) for name, (_, number) in columns.items()})
+    return text, value
+
+
 def per_task_table(board: Leaderboard) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Tasks x models, each task's headline accuracy: the text shown and the numbers."""
+    """Tasks x entries, each task's headline accuracy (± its interval over folds and seeds where
+    it has several): the text shown and the numbers."""
     if board.primary.empty:
         return pd.DataFrame(), pd.DataFrame()
+    ci = board.primary_ci.reindex(index=board.primary.index, columns=board.primary.columns)
+    text = pd.DataFrame({c: [f"{m:.4f}" + ("" if math.isnan(h) else f" ± {h:.2g}") if not math.isnan(m) else ""
+                             for m, h in zip(board.primary[c], ci[c])] for c in board.primary.columns},
+                        index=board.primary.index)
     value = board.primary.rename_axis(index="task", columns=None).reset_index()
-    text = value.map(lambda v: f"{v:.4f}" if isinstance(v, float) and not math.isnan(v) else
-                     ("" if isinstance(v, float) else v))
-    return text, value
+    return text.rename_axis(index="task", columns=None).reset_index(), value
 
 
 def statistics_frame(board: Leaderboard) -> pd.DataFrame:
     return pd.DataFrame([{
-        "compared": name, "test": test.test or "", "statistic": test.statistic, "pvalue": test.pvalue,
-        "critical_difference": test.critical_difference, "alpha": ALPHA, "n_tasks": test.n_tasks,
+        "compared": name, "what": test.name, "test": test.test or "", "statistic": test.statistic,
+        "pvalue": test.pvalue, "critical_difference": test.critical_difference, "alpha": ALPHA, "n_tasks": test.n_tasks,
         "n_entries": test.matrix.shape[1], "higher_is_better": test.higher_is_better,
         "mean_ranks": "; ".join(f"{entry}: {rank:.3f}" for entry, rank in test.mean_ranks.items()),
         "dropped_tasks": "; ".join(test.dropped_tasks), "dropped_entries": "; ".join(test.dropped_entries),
@@ -99,7 +182,8 @@ def write_figures(board: Leaderboard, folder: Path, prefix: str = "") -> dict[st
     drawings["heatmap"] = (plots.task_heatmap, board.primary, folder / f"{prefix}accuracy-per-task.png")
     if board.scatter_metric:
         drawings["accuracy-vs-quality"] = (
-            functools.partial(plots.accuracy_vs_quality, board.summary, board.primary, board.scatter_metric),
+            functools.partial(plots.accuracy_vs_quality, board.summary, board.headline, board.scatter_metric,
+                              board.headline_metrics),
             folder / f"{prefix}accuracy-vs-{slug(board.scatter_metric)}.png")
     drawings["cost"] = (plots.cost_per_explainer, board.cost_cells, folder / f"{prefix}cost-per-explainer.png")
     figures = {}
@@ -119,19 +203,27 @@ def leaderboards_markdown(boards: dict[str, Leaderboard]) -> str:
 
 def to_markdown(board: Leaderboard, title: str | None = None) -> str:
     """The leaderboard in markdown; `title`: its modality's, where there are several."""
-    parts = [f"# Leaderboard{f': {title}' if title else ''}\n", f"Cells: {CI_NOTE}\n"]
-    for section, title in (("accuracy", "Accuracy per model"), ("explanations", "Explanation quality and cost")):
-        text, _ = wide_table(board, section)
-        parts.append(f"## {title}\n")
-        parts.append(markdown_table(text, names=["model", "explainer"]) + "\n" if not text.empty
-                     else f"_no {section} rows_\n")
-        parts += [f"- {test.describe()}" for name, test in board.tests.items()
-                  if (name == "accuracy") == (section == "accuracy")]
-        parts += [f"- {note}" for note in board.notes.get(section, [])]
-        parts.append("")
-        if section == "accuracy" and not board.primary.empty:
-            parts += [f"### {HEADLINE.capitalize()}\n",
-                      markdown_table(per_task_table(board)[0], names=["task"]), ""]
+    parts = [f"# Leaderboard{f': {title}' if title else ''}\n", f"{board.scope}\n",
+             *[f"- {note}" for note in [ENTRIES_NOTE, *board.notes.get("entries", [])]], ""]
+
+    def section(heading: str, text: pd.DataFrame, lines: list[str], names: list[str]) -> list[str]:
+        table = markdown_table(text, names=names) + "\n" if not text.empty else "_no rows_\n"
+        return [f"## {heading}\n", table, *[f"- {line}" for line in lines], ""]
+
+    parts += section(ACCURACY_TITLE, wide_table(board, "accuracy")[0],
+                     [f"Headline: {HEADLINE_NAMES[board.modality]}.", VERSUS_BEST_NOTE,
+                      *[test.describe() for name, test in board.tests.items() if name == "accuracy"],
+                      *board.notes.get("accuracy", [])], ["predictor", "budget"])
+    if not board.primary.empty:
+        parts += [f"### Headline accuracy per task: {HEADLINE_NAMES[board.modality]}\n",
+                  markdown_table(per_task_table(board)[0], names=["task"]), ""]
+    own = own_table(board)[0]
+    if not own.empty:
+        parts += section(OWN_TITLE, own, [OWN_NOTE, NORMALISED_NOTE], ["predictor", "metric", "own explanation",
+                                                                        "best post-hoc", "own vs post-hoc"])
+    parts += section(EXPLANATIONS_TITLE, wide_table(board, "explanations")[0],
+                     [NORMALISED_NOTE, *[test.describe() for name, test in board.tests.items() if name != "accuracy"],
+                      *board.notes.get("explanations", [])], ["predictor", "explainer"])
     if board.notes.get("data"):
         parts += ["## About the rows\n", *[f"- {note}" for note in board.notes["data"]], ""]
     return "\n".join(parts)
@@ -276,7 +368,7 @@ def to_html(boards: dict[str, Leaderboard], figures: dict[str, dict[str, Path]],
         "<title>bench leaderboard</title>", f"<style>{STYLE}</style></head><body>",
         "<h1>bench leaderboard</h1>",
         f"<p>Built {html.escape(time.strftime('%Y-%m-%d %H:%M'))} from the rows in "
-        f"<code>{html.escape(source)}</code>. Cells: {html.escape(CI_NOTE)} Click a column header to sort.</p>",
+        f"<code>{html.escape(source)}</code>. Click a column header to sort.</p>",
     ]
     if reproductions:
         parts.append('<p><a href="reproductions.html">Reproductions of papers</a>: our numbers beside the '
@@ -305,39 +397,51 @@ def to_html(boards: dict[str, Leaderboard], figures: dict[str, dict[str, Path]],
 
 
 def _board_html(board: Leaderboard, figures: dict[str, Path], prefix: str, title: str) -> list[str]:
-    """One modality's sections: accuracy, then explanation quality and cost, with their figures;
-    `prefix` before each id, `title` before each heading."""
+    """One modality's sections: what its entries are, accuracy, inherent vs post-hoc, then
+    explanation quality and cost, with their figures; `prefix` before each id, `title` before
+    each heading."""
+    heading = f'<h2 id="{prefix}accuracy">{html.escape(title + ACCURACY_TITLE)}</h2>'
     if board.empty:  # only failed or non-finite rows: say so where the section would be
-        return [f'<h2 id="{prefix}accuracy">{html.escape(title)}Accuracy per model</h2>',
-                "<p><em>No finished result for this modality.</em></p>", html_notes(board.notes.get("data", []))]
+        return [heading, "<p><em>No finished result for this modality.</em></p>",
+                html_notes(board.notes.get("data", []))]
     text, value = wide_table(board, "accuracy")
-    parts = [f'<h2 id="{prefix}accuracy">{html.escape(title)}Accuracy per model</h2>',
-             html_table(text, value, f"{prefix}accuracy-table")]
+    parts = [heading, f'<p class="stats">{html.escape(board.scope)}</p>',
+             html_notes([ENTRIES_NOTE, *board.notes.get("entries", [])]),
+             html_table(text, value, f"{prefix}accuracy-table"),
+             html_notes([f"Headline: {HEADLINE_NAMES[board.modality]}.", VERSUS_BEST_NOTE], "notes stats")]
     if "accuracy" in board.tests:
         parts.append(f'<p class="stats">{html.escape(board.tests["accuracy"].describe())}</p>')
     parts.append(html_notes(board.notes.get("accuracy", [])))
     text, value = per_task_table(board)
     if not text.empty:
-        parts += [f"<h3>{html.escape(HEADLINE.capitalize())}</h3>",
+        parts += [f"<h3>{html.escape(f'Headline accuracy per task: {HEADLINE_NAMES[board.modality]}')}</h3>",
                   html_table(text, value, f"{prefix}tasks-table")]
     for name, caption in (("cd-accuracy", "critical-difference diagram of accuracy"),
-                          ("heatmap", HEADLINE)):
+                          ("heatmap", f"headline accuracy per task: {HEADLINE_NAMES[board.modality]}")):
         if name in figures:
             parts.append(html_figure(figures[name], caption))
 
-    text, value = wide_table(board, "explanations")
-    parts += [f'<h2 id="{prefix}explanations">{html.escape(title)}Explanation quality and cost per (model, '
-              "explainer)</h2>", html_table(text, value, f"{prefix}explanations-table")]
-    parts.append(html_notes([test.describe() for name, test in board.tests.items() if name != "accuracy"], "notes stats"))
-    parts.append(html_notes(board.notes.get("explanations", [])))
+    text, value = own_table(board)
+    if not text.empty:
+        parts += [f'<h2 id="{prefix}own">{html.escape(title + OWN_TITLE)}</h2>',
+                  html_table(text, value, f"{prefix}own-table"), html_notes([OWN_NOTE, NORMALISED_NOTE], "notes stats")]
     if "accuracy-vs-quality" in figures:
         parts.append(html_figure(figures["accuracy-vs-quality"],
-                                 f"inherent vs post-hoc: accuracy against {board.scatter_metric} (stars: the models' "
-                                 "own explanations; circles: post-hoc explainers and interpreters (FLINT post-hoc); "
-                                 "area: seconds per instance)"))
+                                 f"inherent vs post-hoc across predictors: accuracy against {board.scatter_metric} "
+                                 "normalised per predictor (1: the best explainer of that predictor, 0: random); "
+                                 "bars: 95% intervals; stars: a model's own explanation; diamonds: our attribution "
+                                 "views of FLINT's and CNN-INTE's; circles: post-hoc explainers; area: seconds per "
+                                 "instance"))
+
+    text, value = wide_table(board, "explanations")
+    parts += [f'<h2 id="{prefix}explanations">{html.escape(title + EXPLANATIONS_TITLE)}</h2>',
+              html_table(text, value, f"{prefix}explanations-table")]
+    parts.append(html_notes([NORMALISED_NOTE, *[test.describe() for name, test in board.tests.items()
+                                                if name != "accuracy"]], "notes stats"))
+    parts.append(html_notes(board.notes.get("explanations", [])))
     if "cost" in figures:
         parts.append(html_figure(figures["cost"], "explainer cost, seconds per instance (log scale)"))
     for name, test in board.tests.items():
         if name != "accuracy" and f"cd-{name}" in figures:
-            parts.append(html_figure(figures[f"cd-{name}"], f"critical-difference diagram of {name}"))
+            parts.append(html_figure(figures[f"cd-{name}"], f"critical-difference diagram of {test.name}"))
     return parts

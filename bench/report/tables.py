@@ -13,11 +13,13 @@ from bench.results.store import ResultStore
 from bench.results.units import LOCKS, explanation_key
 
 ID_COLUMNS = ["suite", "task_id", "dataset_id", "dataset", "fold", "split_kind", "split_seed", "n_train", "seed", "model"]
+# `predictor`: the predictor a row is about (bench/report/predictors.py); `budget`: the fit's
+# training budget. Both blank in rows stored before they were recorded.
 TABLE_COLUMNS = {
-    "accuracy": ID_COLUMNS + ["metric", "value", "higher_is_better", "unit", "status", "error"],
-    "explanations": ID_COLUMNS + ["explainer", "metric", "value", "higher_is_better", "n_instances",
+    "accuracy": ID_COLUMNS + ["predictor", "budget", "metric", "value", "higher_is_better", "unit", "status", "error"],
+    "explanations": ID_COLUMNS + ["predictor", "explainer", "metric", "value", "higher_is_better", "n_instances",
                                   "model_evaluations", "unit", "status", "error"],
-    "cost": ID_COLUMNS + ["explainer", "metric", "value", "n_instances", "unit", "status", "error"],
+    "cost": ID_COLUMNS + ["predictor", "explainer", "metric", "value", "n_instances", "unit", "status", "error"],
     "skipped": ["suite", "task_id", "dataset_id", "dataset", "error"],
 }
 # What a person needs to tell rows apart; units that still look alike (two configs of one
@@ -45,7 +47,8 @@ def build_tables(rows: pd.DataFrame) -> dict[str, pd.DataFrame]:
         "skipped": rows["category"] == "data",
     }
     return {
-        name: rows.loc[mask, TABLE_COLUMNS[name]].sort_values(TABLE_COLUMNS[name][:-2], na_position="first").reset_index(drop=True)
+        name: rows.loc[mask].reindex(columns=TABLE_COLUMNS[name])  # older rows lack the newer columns
+        .sort_values(TABLE_COLUMNS[name][:-2], na_position="first").reset_index(drop=True)
         for name, mask in selections.items()
     }
 

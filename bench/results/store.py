@@ -26,7 +26,7 @@ from bench.results.units import (EXPLANATION, ExplainUnit, FitUnit, LoadUnit, Me
 
 ROW_COLUMNS = [
     "run_id", "unit", "suite", "input_kind", "task_id", "dataset_id", "dataset", "fold", "split_kind", "split_seed", "n_train", "seed",
-    "model", "model_config", "explainer", "metric", "category", "value", "higher_is_better", "n_instances", "status", "error",
+    "model", "predictor", "model_config", "budget", "explainer", "metric", "category", "value", "higher_is_better", "n_instances", "status", "error",
     "duration_s", "model_evaluations", "config_hash", "versions", "device",
 ]
 STATUSES = ("ok", "failed", "n/a")

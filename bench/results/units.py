@@ -61,6 +61,9 @@ class ExplainUnit:
     fit: FitUnit
     explainer: str
     explainer_hash: str  # explainer config + the explained sample's options
+    # What it explains: "" the model, INTERPRETER the interpreter g learnt with it (the entry
+    # <model>:g, bench/models/interpreter.py), whose units sit beside the model's under a prefix.
+    entry: str = ""
 
     @property
     def folder(self) -> Path:
@@ -68,7 +71,7 @@ class ExplainUnit:
 
     @property
     def name(self) -> str:
-        return slug(f"{self.explainer}-{self.explainer_hash}")
+        return slug(f"{self.entry}{'-' if self.entry else ''}{self.explainer}-{self.explainer_hash}")
 
     @property
     def scores_folder(self) -> Path:
@@ -112,6 +115,8 @@ def explanation_key(unit_key: str) -> str:
 
 
 EXPLANATION = "explanation.pkl"  # an explain unit's artifact
+VALUES = "values.pkl"  # a metric unit's artifact: its (n,) score of each instance, NaN where undefined
+INTERPRETER = "g"  # ExplainUnit.entry of a unit that explains the model's interpreter
 
 
 def unit_path(root: str | Path, unit: "FitUnit | ExplainUnit | MetricUnit | LoadUnit", what: str = "rows") -> Path:

@@ -86,7 +86,7 @@ def test_top_k_intersection_and_spearman_on_hand_made_maps():
     assert np.isnan(spearman_rows(np.ones((1, 3)), np.arange(3.0)[None]))[0]
 
 
-def test_the_attack_on_a_quadratic_reaches_the_analytic_optimum_and_keeps_the_best_point():
+def test_the_attack_on_a_quadratic_reaches_the_analytic_optimum():
     # Saliency |x|; top-1 objective -max|x_i|: the attack lowers the largest coordinate to the
     # ball's face, 1.0 - 0.1, and leaves the other.
     x = np.array([[1.0, 0.5]], dtype=np.float32)
@@ -98,6 +98,35 @@ def test_the_attack_on_a_quadratic_reaches_the_analytic_optimum_and_keeps_the_be
     np.testing.assert_allclose(result.objective_best, [-0.9], atol=1e-6)
     np.testing.assert_allclose(result.attacked, [[0.9, 0.5]], atol=1e-6)
     assert result.reverted[0] == 0 and result.surrogate[0] == 0
+
+
+def test_the_top_k_set_is_selected_again_at_every_step():
+    # Top-2 of |x| = (1.0, 0.61, 0.5) in a ball of 0.3: the attack lowers the first two until the
+    # second falls below the third, which then enters the top-2 and is lowered in turn; the two
+    # leapfrog down to the second's face, 0.31, the first reaching its own, 0.7: the optimum of
+    # -(x_1 + max(x_2, x_3)) over the ball, -1.01. An attack on the original's set, coordinates 1
+    # and 2 alone, would leave the third at 0.5: its top-2 would be 0.7 and 0.5, -1.2, and the
+    # attacked explanation's top-2 would have lost coordinate 2 (intersection 0.5, not 1).
+    x = np.array([[1.0, 0.61, 0.5]], dtype=np.float32)
+    result = manipulation_attack(Quadratic(), saliency_of(Quadratic()), x, np.array([1]), low=np.full(3, -5.0),
+                                 high=np.full(3, 5.0), epsilon=0.3, step=0.02, iterations=100, top_k=2)
+    np.testing.assert_allclose(result.adversarial[0, :2], [0.7, 0.31], atol=1e-6)
+    assert 0.29 < result.adversarial[0, 2] < 0.31  # within a step below the second, which sits on its face
+    np.testing.assert_allclose(result.objective_best, [-1.01], atol=1e-6)
+    np.testing.assert_allclose(result.objective_best, -np.sort(result.attacked, axis=1)[:, -2:].sum(axis=1), atol=1e-6)
+    np.testing.assert_array_equal(top_k_intersection(result.original, result.attacked, 2), [1.0])
+
+
+def test_the_attack_keeps_the_best_point_it_visited_not_its_last():
+    # Top-1 of |x| on x = (0.025, 0) by steps of 0.02: 0.025, then 0.005 (the best), then -0.015,
+    # past the optimum at 0: the last point's |x_1| is 0.015, the best one's 0.005.
+    x = np.array([[0.025, 0.0]], dtype=np.float32)
+    result = manipulation_attack(Quadratic(), saliency_of(Quadratic()), x, np.array([1]), low=np.full(2, -5.0),
+                                 high=np.full(2, 5.0), epsilon=0.1, step=0.02, iterations=2, top_k=1)
+    np.testing.assert_allclose(result.adversarial, [[0.005, 0.0]], atol=1e-7)
+    np.testing.assert_allclose(result.attacked, [[0.005, 0.0]], atol=1e-7)
+    np.testing.assert_allclose(result.objective_best, [-0.005], atol=1e-7)
+    np.testing.assert_allclose(result.objective_start, [-0.025], atol=1e-7)
 
 
 class FlipsAwayFrom(nn.Module):
@@ -165,7 +194,10 @@ def test_a_relu_net_is_attacked_through_its_softplus_surrogate_and_never_below_i
     result = manipulation_attack(network, Saliency().differentiable(model, background=X, rng=None), X[:20],
                                  network(torch.as_tensor(X[:20])).argmax(1).numpy(), **attack)
     assert (result.surrogate == 1).all()
-    assert (result.objective_best >= result.objective_start - 1e-6).all() and (result.objective_best > result.objective_start + 1e-4).any()
+    # The objectives are the real explanation's (not the surrogate's) at x and at the point kept.
+    np.testing.assert_allclose(result.objective_start, -np.sort(result.original, axis=1)[:, -2:].sum(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(result.objective_best, -np.sort(result.attacked, axis=1)[:, -2:].sum(axis=1), rtol=1e-6)
+    assert (result.objective_best > result.objective_start + 1e-4).any()  # the attack moved some explanation
     assert (np.abs(result.adversarial - X[:20]) <= 0.3 + 1e-6).all()
     again = manipulation_attack(network, Saliency().differentiable(model, background=X, rng=None), X[:20],
                                 network(torch.as_tensor(X[:20])).argmax(1).numpy(), **attack)

@@ -28,7 +28,7 @@ class FakeExplainer:
         self.attribute = attribute
         self.calls = []
 
-    def __call__(self, model, X, target):
+    def __call__(self, model, X, target, rng=None):
         self.calls.append((np.array(X), np.array(target)))
         return Explanation(np.asarray(self.attribute(np.asarray(X)), dtype=float), "attribution", np.asarray(target))
 
@@ -281,9 +281,10 @@ def test_the_three_metrics_share_one_explainer_call():
     values = [run(fn, explainer, X, model=model, target=[0, 1, 2], context=context, n_samples=4) for fn in ALL]
     assert all(np.isfinite(value).any() for value in values)
     assert len(explainer.calls) == 1 and len(explainer.rows) == 3 * 4
-    # Other neighbourhood parameters are another neighbourhood, explained again.
+    # Other neighbourhood parameters are another neighbourhood, and other draws other explanations.
     run(max_sensitivity, explainer, X, context=context, n_samples=4, radius=0.2)
-    assert len(explainer.calls) == 2
+    run(max_sensitivity, explainer, X, context=context, n_samples=4, draws="shared")
+    assert len(explainer.calls) == 3
 
 
 def test_every_explainer_of_a_fold_is_scored_on_the_same_points():
@@ -316,3 +317,49 @@ def test_a_cap_above_the_number_of_rows_shares_the_uncapped_neighbourhood():
     run(max_sensitivity, explainer, X, context=context)
     run(relative_input_stability, explainer, X, context=context, n_instances=len(X))
     assert len(explainer.calls) == 1
+
+
+
+# ---- the re-explanations' draws ----
+
+class NoisyExplainer(FakeExplainer):
+    """A sampling explainer, x plus standard normal noise from its rng: None draws what the
+    explanation drew (a fixed seed, as a run's explain unit has)."""
+
+    def __init__(self):
+        super().__init__(lambda X: X)
+
+    def __call__(self, model, X, target, rng=None):
+        self.calls.append((np.array(X), np.array(target)))
+        return Explanation(np.asarray(X) + explanation_noise(np.shape(X), rng), "attribution", np.asarray(target))
+
+
+def explanation_noise(shape, rng=None) -> np.ndarray:
+    return (np.random.default_rng(7) if rng is None else rng).normal(size=shape)
+
+
+def sensitivity(explainer, draws: str, seed: int = 0) -> np.ndarray:
+    """max_sensitivity of the noisy explanation of X, one neighbour per row, in a run of `seed`."""
+    explanation = Explanation(X + explanation_noise(X.shape), "attribution", np.zeros(3, dtype=int))
+    return max_sensitivity(Linear(np.ones(4)), X, explanation, rng=np.random.default_rng(0), n_samples=1,
+                           context=dataclasses.replace(make_context(X, explain=explainer), seed=seed), draws=draws)
+
+
+def test_independent_draws_show_a_sampling_explainers_noise_and_shared_draws_hide_it():
+    values, steps = {}, {}
+    for draws in ("shared", "independent"):
+        explainer = NoisyExplainer()
+        values[draws] = sensitivity(explainer, draws)
+        steps[draws] = explainer.rows - X  # the one neighbour of each row
+    np.testing.assert_array_equal(steps["shared"], steps["independent"])  # the same points
+    # Shared draws: each neighbour's noise is its row's, so phi(x') - phi(x) = x' - x alone.
+    phi = np.linalg.norm(X + explanation_noise(X.shape), axis=1)
+    np.testing.assert_allclose(values["shared"], np.linalg.norm(steps["shared"], axis=1) / phi)
+    # Independent draws: two draws of the noise apart, |N(0, 2)| per feature against steps <= 0.1.
+    assert np.all(values["independent"] > 5 * values["shared"])
+
+
+def test_independent_draws_are_the_same_for_a_seed_and_others_for_another():
+    first = sensitivity(NoisyExplainer(), "independent")
+    np.testing.assert_array_equal(sensitivity(NoisyExplainer(), "independent"), first)
+    assert not np.allclose(sensitivity(NoisyExplainer(), "independent", seed=1), first)

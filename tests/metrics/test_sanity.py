@@ -43,7 +43,7 @@ def snapshot_model(estimator, n_features: int = 3, n_snapshots: int = 2):
         return as_fitted(estimator, [estimator._build((n_features,), 1) for _ in range(n_snapshots)], n_features)
 
 
-def gradient_times_input(model, X, target) -> Explanation:
+def gradient_times_input(model, X, target, rng=None) -> Explanation:
     inputs = torch.as_tensor(X, dtype=torch.float32).requires_grad_()
     outputs = model.torch_module()(inputs)
     (gradient,) = torch.autograd.grad(outputs.gather(1, torch.as_tensor(target)[:, None]).sum(), inputs)
@@ -53,9 +53,15 @@ def gradient_times_input(model, X, target) -> Explanation:
 FIXED = np.random.default_rng(123).normal(size=(50, 6))
 
 
-def model_blind(model, X, target) -> Explanation:
+def model_blind(model, X, target, rng=None) -> Explanation:
     """Knows nothing about the model: the same attributions whatever it is."""
     return Explanation(FIXED[:len(X)].copy(), "attribution", np.asarray(target))
+
+
+def blind_after_evaluating(model, X, target, rng=None) -> Explanation:
+    """Evaluates the model, every layer of it, and ignores what it computes."""
+    model.predict(X)
+    return model_blind(model, X, target)
 
 
 def rows(n: int = 20, d: int = 6) -> np.ndarray:
@@ -74,7 +80,7 @@ def parameters(module: nn.Module) -> list[torch.Tensor]:
 
 def test_an_explanation_blind_to_the_model_fails_both_checks():
     model, X = mlp(), rows()
-    np.testing.assert_allclose(mprt(model, X, model_blind), 1.0)
+    np.testing.assert_allclose(mprt(model, X, blind_after_evaluating), 1.0)
     original = model_blind(model, X, np.zeros(len(X), dtype=int))
     context = make_context(X_train=rows(40), y_train=rows(40)[:, 0], explain=model_blind, fit=lambda X, y: mlp(1))
     np.testing.assert_allclose(data_randomisation(model, X, original, context=context, rng=np.random.default_rng(0)),
@@ -92,12 +98,12 @@ def test_the_cascade_starts_at_the_output_layer_and_accumulates():
     trained = parameters(model.torch_module())  # weight, bias of the layers in forward order
     seen = []
 
-    def recording(m, X, target):
+    def recording(m, X, target, rng=None):
         seen.append(parameters(m.torch_module()))
         return gradient_times_input(m, X, target)
 
     mprt(model, X, recording)
-    seen = seen[1:]  # the first explains the trained model
+    seen = seen[2:]  # the first two explain the trained model: the rows, then the probe (the first row)
     assert len(seen) == 3
     changed = [[not torch.equal(p, q) for p, q in zip(step, trained)] for step in seen]
     assert changed == [[False] * 4 + [True] * 2, [False] * 2 + [True] * 4, [True] * 6]
@@ -107,17 +113,19 @@ def test_the_cascade_starts_at_the_output_layer_and_accumulates():
 
 def test_max_layers_stops_the_cascade():
     calls = []
-    mprt(mlp(), rows(), lambda m, X, t: calls.append(1) or gradient_times_input(m, X, t), max_layers=2)
-    assert len(calls) == 1 + 2  # the trained model, then two steps
+    mprt(mlp(), rows(), lambda m, X, t, rng=None: calls.append(1) or gradient_times_input(m, X, t), max_layers=2)
+    assert len(calls) == 1 + 1 + 2  # the trained model, the probe, then two steps
 
 
 def test_the_score_is_the_mean_over_the_steps_an_undefined_step_counting_as_zero():
     base = np.array([[1.0, 2, 3, 4], [1, 2, 3, 4]])
-    scripted = iter([np.array([[1.0, 2, 3, 4], [2, 2, 2, 2]]),  # rho 1; undefined
+    scripted = iter([base[:1],  # the probe, which reads every layer
+                     np.array([[1.0, 2, 3, 4], [2, 2, 2, 2]]),  # rho 1; undefined
                      np.array([[4.0, 3, 2, 1], [2, 2, 2, 2]]),  # rho -1; undefined
                      np.array([[2.0, 2, 2, 2], [2, 2, 2, 2]])])  # undefined; undefined
 
-    def explain(m, X, target):
+    def explain(m, X, target, rng=None):
+        m.predict(X)
         return Explanation(next(scripted), "attribution", target)
 
     original = Explanation(base, "attribution", np.zeros(2, dtype=int))
@@ -144,39 +152,45 @@ def test_the_model_and_torch_global_rng_are_as_found_afterwards():
 def test_the_model_is_restored_when_the_explainer_fails():
     model = mlp()
     trained = parameters(model.torch_module())
+    calls = []
 
-    def failing(m, X, target):
-        raise RuntimeError("explainer broke")
+    def failing(m, X, target, rng=None):
+        calls.append(len(X))
+        if len(calls) > 1:  # the probe passes, the first step's explanation fails
+            raise RuntimeError("explainer broke")
+        return gradient_times_input(m, X, target)
 
     with pytest.raises(RuntimeError, match="explainer broke"):
         model_parameter_randomisation(model, rows(), model_blind(model, rows(), np.zeros(20, dtype=int)),
                                       context=make_context(explain=failing), rng=np.random.default_rng(0))
+    assert calls == [1, 20]
     assert all(torch.equal(p, q) for p, q in zip(parameters(model.torch_module()), trained))
 
 
 def test_a_snapshot_ensemble_randomises_one_layer_of_every_member_per_step():
     model = snapshot_model(TabResNetRegressor(hidden_size=4, n_blocks=1))
-    steps = cascade(model.torch_module())
+    network = model.torch_module()
+    steps = cascade(network, lambda: network(torch.zeros(2, 3)))
     # Per member: trunk Linear + BatchNorm, block Linear, BatchNorm, Linear, BatchNorm, head.
     assert [len(step) for step in steps] == [2] * 7
     assert steps[0] == [member[1] for member in model.networks_]  # both heads first
     trained = [parameters(member) for member in model.networks_]
     seen = []
 
-    def recording(m, X, target):
+    def recording(m, X, target, rng=None):
         seen.append([parameters(member) for member in m.networks_])
         return gradient_times_input(m, X, target)
 
     mprt(model, rows(10, 3), recording, max_layers=1)
-    assert len(seen) == 1 + 1
-    for member_now, member_trained in zip(seen[1], trained):
+    assert len(seen) == 1 + 1 + 1  # the trained model, the probe, one step
+    for member_now, member_trained in zip(seen[2], trained):
         assert [not torch.equal(p, q) for p, q in zip(member_now, member_trained)][-2:] == [True, True]
         assert all(torch.equal(p, q) for p, q in zip(member_now[:-2], member_trained[:-2]))
 
 
 def test_hyperlinear_native_explanation_is_sensitive_to_its_network():
     model = snapshot_model(HyperLinearRegressor(hidden_size=8, n_blocks=1), n_features=6)
-    values = mprt(model, rows(), lambda m, X, target: m.explain(X, target=target))
+    values = mprt(model, rows(), lambda m, X, target, rng=None: m.explain(X, target=target))
     assert values.mean() < 0.8
 
 
@@ -187,10 +201,14 @@ def test_hyperlinear_native_explanation_is_sensitive_to_its_network():
     (HyperLinearRegressor(hidden_size=4, n_blocks=2)._build((3,), 2), (3,)),
 ])
 def test_the_cascade_order_is_the_reverse_of_the_forward_order(network, input_shape):
-    layers = [module for step in cascade(network) for module in step]
+    def forward():
+        network.eval()(torch.zeros(2, *input_shape))
+
+    layers = [module for step in cascade(network, forward) for module in step]
     called = []
-    hooks = [m.register_forward_hook(lambda m, inputs, output: called.append(m)) for m in layers]
-    network.eval()(torch.zeros(2, *input_shape))
+    hooks = [m.register_forward_hook(lambda m, inputs, output: called.append(m)) for m in network.modules()
+             if any(True for _ in m.parameters(recurse=False))]
+    forward()
     for hook in hooks:
         hook.remove()
     assert called[::-1] == layers
@@ -200,7 +218,7 @@ def test_through_the_counting_wrapper_of_a_run():
     model, X = mlp(), rows()
     counted = CountingModel(model)
     np.testing.assert_array_equal(mprt(counted, X, gradient_times_input), mprt(model, X, gradient_times_input))
-    assert counted.rows == 4 * len(X)  # the original and three randomised explanations
+    assert counted.rows == 4 * len(X) + 1  # the original, the probe's first row, three randomised explanations
 
 
 def test_the_same_rng_gives_the_same_randomisation():
@@ -239,7 +257,7 @@ class LeastSquares:
         return X @ self.w_
 
 
-def linear_attribution(model, X, target) -> Explanation:
+def linear_attribution(model, X, target, rng=None) -> Explanation:
     return Explanation(X * model.w_, "attribution", np.asarray(target))
 
 
@@ -284,7 +302,7 @@ def test_the_permuted_label_model_is_trained_once_per_fold(regression):
     model, X = LeastSquares().fit(X_train, y_train), rows()
     context = make_context(X_train=X_train, y_train=y_train, explain=linear_attribution, fit=fit)
     # A second explainer of the fold: its own explain, the fold's cache.
-    other = replace(context, explain=lambda m, X, target: model_blind(m, X, target))
+    other = replace(context, explain=lambda m, X, target, rng=None: model_blind(m, X, target))
     for ctx, seed in ((context, 0), (other, 1)):
         original = ctx.explain(model, X, np.zeros(len(X), dtype=int))
         data_randomisation(model, X, original, context=ctx, rng=np.random.default_rng(seed))
@@ -300,7 +318,7 @@ def test_signed_ranks_with_absolute_false(regression):
     X = rows()
     base = FIXED[:len(X)]
 
-    def sign_flipping(m, X, target):
+    def sign_flipping(m, X, target, rng=None):
         return Explanation(base if m == "trained" else -base, "attribution", np.asarray(target))
 
     original = sign_flipping("trained", X, np.zeros(len(X), dtype=int))
@@ -309,6 +327,38 @@ def test_signed_ranks_with_absolute_false(regression):
         values = data_randomisation("trained", X, original, context=replace(context, cache={}),
                                     rng=np.random.default_rng(0), absolute=absolute)
         np.testing.assert_allclose(values, expected)
+
+
+def noisy_after_evaluating(model, X, target, rng=None) -> Explanation:
+    """Evaluates the model and returns noise, from its rng: None draws what the explanation drew
+    (a fixed seed, as a run's explain unit has)."""
+    model.predict(X)
+    rng = np.random.default_rng(7) if rng is None else rng
+    return Explanation(rng.standard_normal(np.shape(X)), "attribution", np.asarray(target))
+
+
+@pytest.mark.parametrize("check", [model_parameter_randomisation, data_randomisation])
+def test_independent_draws_show_a_sampling_explainers_noise_and_shared_draws_hide_it(check):
+    model, X = mlp(), rows()
+    original = noisy_after_evaluating(model, X, np.zeros(len(X), dtype=int))
+    context = make_context(X_train=rows(40), y_train=rows(40)[:, 0], explain=noisy_after_evaluating,
+                           fit=lambda X, y: mlp(1))
+
+    def score(draws: str, seed: int = 0) -> np.ndarray:
+        return check(model, X, original, context=replace(context, seed=seed, cache={}), rng=np.random.default_rng(0),
+                     draws=draws)
+
+    # The same draws of noise whatever the model: "did not notice". Other draws: as if it had.
+    np.testing.assert_array_equal(score("shared"), 1.0)
+    independent = score("independent")
+    assert np.all(independent < 1)
+    np.testing.assert_array_equal(score("independent"), independent)  # the same config and seed
+    assert not np.allclose(score("independent", seed=1), independent)
+
+
+def test_an_explanation_that_reads_no_layer_has_no_cascade():
+    with pytest.raises(NotApplicable, match="reads none of the network's layers"):
+        mprt(mlp(), rows(), model_blind)
 
 
 def test_metadata():
@@ -320,13 +370,13 @@ def test_metadata():
 def test_n_instances_scores_and_re_explains_only_the_first_rows():
     explained = []
 
-    def recording(model, X, target):
+    def recording(model, X, target, rng=None):
         explained.append(len(X))
-        return model_blind(model, X, target)
+        return blind_after_evaluating(model, X, target)
 
     model, X = mlp(), rows()
     values = mprt(model, X, recording, n_instances=3, max_layers=2)
-    assert explained == [20, 3, 3]  # the original explanation, then one per cascade step
+    assert explained == [20, 1, 3, 3]  # the original explanation, the probe (the first row), one per step
     np.testing.assert_allclose(values[:3], 1.0)
     assert np.isnan(values[3:]).all()
     with pytest.raises(ValueError, match="n_instances"):

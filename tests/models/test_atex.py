@@ -27,24 +27,26 @@ def test_the_label_logit_and_the_class_logits_of_a_binary_and_a_multiclass_net()
     assert label_logit(multi, torch.tensor([2])).item() == 3.0 and class_logits(multi) is multi
 
 
-def test_smoothgrad_of_a_linear_net_is_its_weight_row_and_clips_the_noise_to_the_range():
-    net = nn.Linear(3, 2, bias=False)
-    with torch.no_grad():
-        net.weight.copy_(torch.tensor([[1.0, 2.0, 3.0], [-1.0, 0.0, 4.0]]))
-    X = torch.full((2, 3), 0.5)
-    s = smoothgrad(net, X, torch.tensor([0, 1]), samples=5, sigma=0.3, low=torch.tensor(0.0), high=torch.tensor(1.0),
-                   generator=torch.Generator().manual_seed(0))
-    np.testing.assert_allclose(s, net.weight.detach())  # the gradient of a linear logit is its weights
+class CubeAndSquare(nn.Module):
+    """Class 0's logit sum(x^3) / 3, class 1's -sum(x^2) / 2: gradients x^2 and -x, which noise
+    moves on average (E[(x + n)^2] = x^2 + sigma^2) and clipping at 0 too."""
 
-    class Records(nn.Module):
-        def forward(self, x):
-            self.seen = x.detach().clone()
-            return x.sum(dim=1, keepdim=True).repeat(1, 2)
+    def forward(self, x):
+        return torch.stack([(x ** 3).sum(dim=1) / 3, -(x ** 2).sum(dim=1) / 2], dim=1)
 
-    recorder = Records()
-    smoothgrad(recorder, X, torch.tensor([0, 1]), samples=1, sigma=10.0, low=torch.tensor(0.0),
-               high=torch.tensor(1.0), generator=torch.Generator().manual_seed(0))
-    assert recorder.seen.min() >= 0 and recorder.seen.max() <= 1
+
+def test_smoothgrad_averages_the_label_gradient_over_noisy_copies_clipped_to_the_range():
+    sigma, samples = 0.3, 1500
+    X = torch.tensor([[0.5, -0.5, 0.0], [0.5, -0.5, 0.0]])
+    low = torch.tensor([-10.0, -10.0, 0.0])  # the third feature sits on its floor
+    s = smoothgrad(CubeAndSquare(), X, torch.tensor([0, 1]), samples=samples, sigma=sigma, low=low,
+                   high=torch.tensor(10.0), generator=torch.Generator().manual_seed(0))
+    # Class 0: E[(x + n)^2] = x^2 + sigma^2 inside the range, E[max(n, 0)^2] = sigma^2 / 2 on the
+    # floor; class 1: -x inside, -E[max(n, 0)] = -sigma / sqrt(2 pi) on the floor. Without the
+    # noise they would be x^2 (0.09 away) and 0 (0.12 away), without the clipping -E[n] = 0.
+    expected = [[0.25 + sigma ** 2, 0.25 + sigma ** 2, sigma ** 2 / 2], [-0.5, 0.5, -sigma / np.sqrt(2 * np.pi)]]
+    # 0.03: over 3.5 standard errors of a mean of 1,500 draws (the largest sd, at |x| = 0.5, is 0.33)
+    np.testing.assert_allclose(s, expected, atol=0.03)
 
 
 def test_the_explanation_is_scaled_to_mag_and_the_noise_is_orthogonal_to_it():
@@ -72,7 +74,6 @@ def test_each_mini_batch_takes_rounds_times_two_steps_on_n_copies_of_it():
     losses = list(steps)
     assert len(losses) == 4  # 2 rounds x 2 points along the explanation
     assert sizes == [20, 20] + [60] * 4  # SmoothGrad's 2 noisy copies, then 3 copies of 20 per step
-    assert all(loss.item() >= 0 for loss in losses)  # a KL divergence
 
 
 def test_atex_fine_tunes_a_copy_leaves_the_base_bit_identical_and_is_seeded():
@@ -116,25 +117,38 @@ def test_bad_options_fail_before_training(options, message):
         ATEX(**options).fit(X, y)
 
 
-def test_the_soft_targets_are_the_frozen_base_outputs_at_temperature():
-    X, y = images(20)
-    model = ATEX(base=CNNTanh(channels=(4, 8), training=CNNTanh.loop(epochs=1), random_state=0), rounds=1,
-                 smoothgrad_samples=1, n_copies=2, training=ATEX.loop(epochs=1, batch_size=20), device="cpu").fit(X, y)
+def linear(weight, bias) -> nn.Linear:
+    layer = nn.Linear(2, 2)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor(weight))
+        layer.bias.copy_(torch.tensor(bias))
+    return layer
 
-    class Constant(nn.Module):
-        def __init__(self, logits, trainable):
-            super().__init__()
-            self.logits = nn.Parameter(torch.tensor(logits), requires_grad=trainable)
 
-        def forward(self, x):
-            return self.logits.expand(len(x), -1) + 0 * x.flatten(1)[:, :1]
-
-    teacher, student = [2.0, -1.0], [0.3, 0.1]
-    model._range, model._teacher = (X.min(), X.max()), Constant(teacher, False)
-    loss = next(model._batch_steps(None)(Constant(student, True), torch.as_tensor(X), torch.as_tensor(y)))
-    q = torch.softmax(torch.tensor(teacher) / model.temperature, dim=0)
-    p = torch.softmax(torch.tensor(student), dim=0)
-    assert loss.item() == pytest.approx((q * (q / p).log()).sum().item(), rel=1e-5)  # KL(q || p) per row
+def test_each_step_is_the_kl_from_the_base_soft_targets_at_points_along_the_explanation():
+    # The fine-tuned net reads the first feature only, so its explanation (the gradient of the
+    # label's logit) is +-e1 and the noise, orthogonal to it, moves the second feature alone: the
+    # copies' outputs are those at the point itself, and each step's loss has a closed form.
+    # The frozen base reads both features, so its soft targets depend on where the point lies.
+    X = torch.tensor([[0.3, -0.2], [-0.1, 0.4], [0.6, 0.1]])
+    y = torch.tensor([0, 1, 1])
+    student = linear([[1.0, 0.0], [-0.5, 0.0]], [0.2, -0.1])
+    teacher = linear([[2.0, -1.0], [-1.0, 0.5]], [0.0, 0.3])
+    model = ATEX(epsilon=0.1, magnitude=4.0, temperature=4.0, n_copies=3, rounds=1, smoothgrad_samples=2,
+                 random_state=0)
+    model._range, model._teacher = (np.full(2, -5.0, dtype=np.float32), np.full(2, 5.0, dtype=np.float32)), teacher
+    losses = [loss.item() for loss in model._batch_steps(None)(student, X, y)]
+    # s: the label's gradient row scaled to max |s| = MAG = 4 x 0.1: (+0.4, 0) for class 0, (-0.4, 0)
+    # for class 1; the points x - s and x (offsets -1 and 0).
+    s = torch.tensor([[0.4, 0.0], [-0.4, 0.0], [-0.4, 0.0]])
+    expected = []
+    for point in (X - s, X):
+        with torch.no_grad():
+            q = torch.softmax(teacher(point) / 4.0, dim=1)  # the base's, at temperature 4
+            p = torch.softmax(student(point), dim=1)  # the fine-tuned net's, at temperature 1
+        expected.append((q * (q / p).log()).sum(dim=1).mean().item())  # KL(q || p), the mean over rows
+    assert losses == pytest.approx(expected, rel=1e-5)
+    assert losses[0] != pytest.approx(losses[1], rel=1e-2)  # the point along the explanation matters
 
 
 def test_atex_gives_its_base_native_explanation_of_the_fine_tuned_network():

@@ -309,8 +309,9 @@ def test_a_run_scores_the_meta_learner_beside_the_cnn_and_draws_its_paths(tmp_pa
     assert 0 <= fit[("cnn_inte:g", "fidelity")] <= 1  # g's scores on g's row
     assert fit[("cnn_inte:g", "accuracy_change")] == pytest.approx(
         fit[("cnn_inte:g", "accuracy")] - fit[("cnn_inte", "accuracy")])
-    native = rows[(rows["explainer"] == "native") & (rows["model"] == "cnn_inte")].set_index("metric")
-    assert native.loc["deletion_auc", "status"] == "ok"  # the attribution view is scored
+    # the attribution view is scored on the meta-learner's entry, against g's predictions
+    native = rows[(rows["explainer"] == "native") & (rows["model"] == "cnn_inte:g")].set_index("metric")
+    assert native.loc["deletion_auc", "status"] == "ok"
     names = [path.name for path in gallery_files(results)]
     paths = [name for name in names if name.startswith("digits-cnn_inte-") and name.endswith("-paths.png")]
     assert len(paths) == 1

@@ -18,7 +18,13 @@ from bench.core.errors import NotApplicable
 from bench.explainers import Native
 from bench.core.explanation import Concepts, Explanation
 from bench.metrics import conciseness
-from bench.metrics.fidelity import fidelity, fidelity_top5, surrogate_fidelity
+from bench.metrics.base import info_of
+from bench.metrics.fidelity import (
+    fidelity,
+    fidelity_top5,
+    surrogate_fidelity,
+    surrogate_fidelity_at_instance,
+)
 from bench.models import CNN, Flint, FlintPosthoc, LogisticRegression
 from bench.models.flint import local_relevance
 from bench.models.networks.flint import (
@@ -62,17 +68,81 @@ def test_conciseness_and_diversity_of_silent_and_of_one_hot_attributes():
     assert loss == pytest.approx(0.2 * (0 - math.log(J)) + 0.1 * 50 / J, abs=1e-6)
 
 
-def test_input_fidelity_of_a_perfect_decoder_and_output_fidelity_when_g_copies_f():
+def softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def test_input_fidelity_is_the_mean_squared_error():
     x = torch.rand(3, 1, 4, 4)
     assert input_fidelity_loss(x.clone(), x).item() == 0.0
     assert input_fidelity_loss(x + 0.5, x).item() == pytest.approx(0.25)
-    logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]])
-    # g = f: the cross-entropy of a distribution with itself is its entropy.
-    expected = entropy(torch.softmax(logits, dim=1)).mean().item()
-    assert output_fidelity_loss(logits, logits, binary=False).item() == pytest.approx(expected)
+
+
+def test_output_fidelity_is_the_cross_entropy_of_g_against_f_and_trains_g_alone():
+    f_logits = torch.tensor([[3.0, 0.0, -1.0], [0.0, 1.0, 0.0]], requires_grad=True)
+    g_logits = torch.tensor([[0.0, 2.0, 0.0], [1.0, 0.0, -2.0]], requires_grad=True)
+    f, g = softmax(f_logits.detach().numpy()), softmax(g_logits.detach().numpy())
+    loss = output_fidelity_loss(f_logits, g_logits, binary=False)
+    # -sum_c f_c log g_c: not symmetric, so swapping f and g gives another number.
+    assert loss.item() == pytest.approx(-(f * np.log(g)).sum(axis=1).mean(), rel=1e-6)
+    assert output_fidelity_loss(g_logits, f_logits, binary=False).item() != pytest.approx(loss.item(), rel=1e-3)
+    loss.backward()
+    assert f_logits.grad is None and g_logits.grad.abs().sum() > 0  # f's softmax is the target, detached
     # A binary f has one logit z: its two probabilities are sigmoid(-z), sigmoid(z).
-    z = torch.tensor([[0.0]])
-    assert output_fidelity_loss(z, torch.tensor([[0.0, 0.0]]), binary=True).item() == pytest.approx(math.log(2))
+    z, g = 2.0, torch.tensor([[0.0, 1.0]])
+    sigmoid = 1 / (1 + math.exp(-z))
+    log_softmax_g = torch.log_softmax(g, dim=1)[0].tolist()
+    assert output_fidelity_loss(torch.tensor([[z]]), g, binary=True).item() == pytest.approx(
+        -((1 - sigmoid) * log_softmax_g[0] + sigmoid * log_softmax_g[1]))
+
+
+class KnownNetwork:
+    """A FlintNetwork's interface with fixed outputs: f's logits, Phi, d(Phi) and h(Phi)."""
+
+    def __init__(self):
+        self.f_logits = torch.tensor([[2.0, -1.0], [0.5, 0.0], [-1.0, 1.0]])
+        self.phi = torch.tensor([[3.0, 0.0, -1.0], [0.5, 2.0, 0.0], [1.0, 1.0, 1.0]])
+        self.reconstruction = torch.full((3, 1, 2, 2), 0.25)
+        self.g_logits = torch.tensor([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]])
+
+    def logits_and_attributes(self, X):
+        return self.f_logits, self.phi
+
+    def decoder(self, phi):
+        return self.reconstruction.reshape(len(phi), -1)
+
+    def head(self, phi):
+        return self.g_logits
+
+
+def hand_terms(network: KnownNetwork, X: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+    """Each term of FLINT's loss, from the definitions in numpy (the authors' `train` in flint.py)."""
+    def entropy_of(p):
+        return -(p * np.log(p)).sum(axis=-1)
+
+    f, phi, g = network.f_logits.numpy(), np.abs(network.phi.numpy()), network.g_logits.numpy()
+    return {"pred": float(-np.log(softmax(f)[np.arange(3), y.numpy()]).mean()),
+            "if": float(((network.reconstruction.numpy() - X.numpy()) ** 2).mean()),
+            "of": float(-(softmax(f) * np.log(softmax(g))).sum(axis=1).mean()),
+            "ent": float(entropy_of(softmax(phi)).mean() - entropy_of(softmax(phi.mean(axis=0)))),
+            "l1": float(phi.mean())}
+
+
+@pytest.mark.parametrize("estimator", [Flint, FlintPosthoc])
+def test_one_steps_loss_weighs_each_term_as_the_authors_from_its_epoch(estimator):
+    network, X, y = KnownNetwork(), torch.linspace(0, 1, 12).reshape(3, 1, 2, 2), torch.tensor([0, 0, 1])
+    terms = hand_terms(network, X, y)
+    assert len({round(value, 6) for value in terms.values()}) == 5  # distinct: a swapped weight shows
+    model = estimator()
+    step = model._step_loss(torch.nn.functional.cross_entropy)
+    for epoch in range(1, 7):
+        model._epoch_callbacks()[0](epoch)
+        # The authors' MNIST weights (flint.py): lmbd_rec=0.8*(epoch>0), lmbd_expl=0.5*(epoch>2),
+        # lmbd_spa=0.1*(epoch>2), lmbd_ent=0.2*(epoch>4); L_pred only where f learns.
+        expected = ((estimator is Flint) * terms["pred"] + 0.8 * terms["if"] + 0.5 * (epoch > 2) * terms["of"]
+                    + 0.1 * (epoch > 2) * terms["l1"] + 0.2 * (epoch > 4) * terms["ent"])
+        assert step(network, X, y).item() == pytest.approx(expected, rel=1e-5), epoch
 
 
 def test_the_loss_terms_switch_on_at_their_epochs():
@@ -86,7 +156,8 @@ def test_training_uses_the_weights_of_each_epoch(monkeypatch):
     seen = []
     original = flint_networks.conciseness_diversity_loss
     monkeypatch.setattr(flint_networks, "conciseness_diversity_loss",
-                        lambda phi, delta_ent, delta_l1: seen.append((delta_ent, delta_l1)) or original(phi, delta_ent, delta_l1))
+                        lambda phi, delta_ent, delta_l1: seen.append((delta_ent, delta_l1))
+                        or original(phi, delta_ent, delta_l1))
     X, y = images(32)
     tiny(l1_from=2, entropy_from=3, loop={"epochs": 3, "batch_size": 16}).fit(X, y)
     assert seen == [(0.0, 0.0)] * 2 + [(0.0, 0.1)] * 2 + [(0.2, 0.1)] * 2  # 2 batches per epoch
@@ -96,7 +167,6 @@ def test_training_uses_the_weights_of_each_epoch(monkeypatch):
     ({"entropy_from": 13}, "entropy_from=13 would switch a loss term on after the last epoch"),
     ({"n_attributes": 0}, "n_attributes"),
     ({"training__lr_schedule": "cosine_restarts", "training__patience": None}, "snapshot ensemble"),
-    ({"training__patience": 3}, "fixed number of epochs"),
 ])
 def test_bad_options_fail_before_training(options, message):
     X, y = images(20)
@@ -104,11 +174,18 @@ def test_bad_options_fail_before_training(options, message):
         Flint().set_params(**options).fit(X, y)
 
 
-def test_local_relevance_conciseness_and_fidelity_by_hand():
-    phi = np.array([[1.0, 2.0, 0.0], [0.0, 0.0, 0.0]])
-    w = np.array([[1.0, -1.0, 3.0], [2.0, 1.0, 1.0]])  # (C, J)
-    # Row 0 explained as class 1: alpha = (2, 2, 0) -> r = (1, 1, 0); row 1: all zero.
-    np.testing.assert_allclose(local_relevance(phi, w, np.array([1, 0])), [[1, 1, 0], [0, 0, 0]])
+def test_local_relevance_divides_by_the_signed_maximum_as_the_authors_code():
+    phi = np.array([[1.0, 2.0, 1.0], [1.0, 2.0, 0.5], [1.0, 2.0, 0.0], [0.0, 0.0, 0.0], [1.0, 1.0, 0.0]])
+    w = np.array([[1.0, 1.0, -4.0], [-1.0, -1.0, -2.0]])  # (C, J)
+    # Row 0 for class 0: alpha = (1, 2, -4), its signed maximum 2 (the paper's max|alpha| would be 4).
+    # Rows 1 and 2 for class 1: alpha = (-1, -2, -1) and (-1, -2, 0), none positive: divided by
+    # max|alpha| = 2, not by the signed maximum (which would flip the signs, or divide by 0), so
+    # that none is relevant. Row 3: all zero. Row 4 for class 0: alpha = (1, 1, 0).
+    np.testing.assert_allclose(local_relevance(phi, w, np.array([0, 1, 1, 0, 0])),
+                               [[0.5, 1, -2], [-0.5, -1, -0.5], [-0.5, -1, 0], [0, 0, 0], [1, 1, 0]])
+
+
+def test_conciseness_counts_the_relevance_over_one_over_tau_and_fidelity_agreement():
     relevance = np.array([[1.0, 0.6, 0.4, -1.0], [1.0, 0.2, 0.0, 0.0]])
     concepts = Explanation(None, "concepts", np.zeros(2, int), input_shape=(3,),
                            concepts=Concepts(np.ones((2, 4)), relevance, np.zeros((4, 3))))
@@ -123,15 +200,20 @@ def test_local_relevance_conciseness_and_fidelity_by_hand():
     assert fidelity_top5(seven, np.arange(7.0)[None]) == 0.0 and fidelity_top5(seven, np.arange(7.0)[None, ::-1]) == 1.0
 
 
-def test_surrogate_fidelity_compares_the_surrogates_class_with_the_models_and_needs_every_class():
+def test_surrogate_fidelity_reads_the_held_out_neighbours_and_the_instance_as_a_diagnostic():
     model = LogisticRegression().fit(np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1]))
     X = np.array([[0.0], [3.0], [3.0]])  # the model predicts 0, 1, 1
-    local = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4]])
-    explanation = Explanation(np.zeros((3, 1)), "attribution", np.zeros(3, int), extras={"surrogate_prediction": local})
-    np.testing.assert_array_equal(surrogate_fidelity(model, X, explanation, context=None, rng=None), [1, 1, 0])
-    with pytest.raises(NotApplicable, match="every_class=true"):
-        surrogate_fidelity(model, X, Explanation(np.zeros((3, 1)), "attribution", np.zeros(3, int)), context=None,
-                           rng=None)
+    extras = {"surrogate_prediction": np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4]]),
+              "held_out_model_class": np.array([[0, 1, 1, 0], [1, 1, 1, 1], [0, 0, 0, 0]]),
+              "held_out_surrogate_class": np.array([[0, 0, 1, 0], [1, 1, 1, 1], [1, 0, 1, 0]])}
+    explanation = Explanation(np.zeros((3, 1)), "attribution", np.zeros(3, int), extras=extras)
+    score = lambda metric, e: metric(model, X, e, context=None, rng=None)  # noqa: E731
+    np.testing.assert_array_equal(score(surrogate_fidelity, explanation), [0.75, 1.0, 0.5])
+    np.testing.assert_array_equal(score(surrogate_fidelity_at_instance, explanation), [1, 1, 0])
+    assert info_of(surrogate_fidelity_at_instance).category == "diagnostic"  # shown, never ranked
+    for metric in (surrogate_fidelity, surrogate_fidelity_at_instance):
+        with pytest.raises(NotApplicable, match="every_class=true"):
+            score(metric, Explanation(np.zeros((3, 1)), "attribution", np.zeros(3, int)))
 
 
 def test_flint_on_images_predicts_interprets_and_explains_with_concepts_and_an_attribution_view():
@@ -149,7 +231,7 @@ def test_flint_on_images_predicts_interprets_and_explains_with_concepts_and_an_a
     assert concepts.to_input.shape == (3, 4, 64) and explanation.values.shape == (3, 64)
     np.testing.assert_allclose(concepts.activations, model.attributes(X[:3]), rtol=1e-6)
     np.testing.assert_allclose(concepts.relevance, model.relevance(X[:3], target), rtol=1e-6)
-    assert np.abs(concepts.relevance).max(axis=1) == pytest.approx(1.0)
+    assert concepts.relevance.max(axis=1) == pytest.approx(1.0)  # each row has a positive alpha here
     # The attribution view: the relevant attributes' input gradients weighted by their relevance.
     relevant = np.where(concepts.relevance > flint.RELEVANT, concepts.relevance, 0.0)
     np.testing.assert_allclose(explanation.values, np.einsum("nj,njd->nd", relevant, concepts.to_input))
@@ -246,16 +328,51 @@ def test_flint_posthoc_refuses_a_base_it_cannot_read_before_training():
         FlintPosthoc(base=LogisticRegression()).fit(X, y)
 
 
-def test_global_relevance_averages_the_local_relevance_per_predicted_class():
+def flint_whose_g_says(c: int, X, y):
+    """A fitted FLINT whose h is set by hand: g predicts class c everywhere (its bias), and class
+    c's weights have both signs, so that some alpha is negative and outweighs every positive one."""
+    model = tiny(random_state=3).fit(X, y)
+    head = model.networks_[0].head[1]
+    with torch.no_grad():
+        head.bias.copy_(torch.tensor([1e3, -1e3]) * (1 - 2 * c))
+        head.weight[c] = torch.tensor([1.0, -8.0, 1.0, -8.0])
+    return model
+
+
+def test_flint_explains_gs_class_with_the_relevance_and_conciseness_of_the_authors_code():
+    X, y = images()
+    f_class = tiny(random_state=3).fit(X, y).predict_proba(X).argmax(axis=1)
+    c = int(np.bincount(f_class, minlength=2).argmin())  # the class f predicts least: g and f disagree
+    model = flint_whose_g_says(c, X, y)
+    assert (model.interpreter_class(X) == c).all() and (f_class != c).any()
+    explanation = model.explain(X)
+    np.testing.assert_array_equal(explanation.target, np.full(len(X), c))  # g's class; f's only where asked
+    np.testing.assert_array_equal(model.explain(X[:4], target=f_class[:4]).target, f_class[:4])
+    # The authors' sparse_sense (flint.py) on g's predicted class: #{j : alpha_j > max(alpha) / tau}.
+    alpha = model.attributes(X) * model._head_weights()[c]
+    assert (-alpha.min(axis=1) > alpha.max(axis=1)).any() and (alpha.max(axis=1) > 0).all()  # signed max != max|.|
+    np.testing.assert_allclose(explanation.concepts.relevance, alpha / alpha.max(axis=1, keepdims=True), rtol=1e-6)
+    for tau in (1.5, 2, 3, 5):
+        sparse_sense = (alpha > alpha.max(axis=1, keepdims=True) / tau).sum(axis=1)
+        np.testing.assert_array_equal(conciseness(model, X, explanation, context=None, rng=None, tau=tau), sparse_sense)
+
+
+def test_global_relevance_averages_the_local_relevance_per_class_g_predicts():
     X, y = images()
     model = tiny().fit(X, y)
     relevance = model.global_relevance(X)
-    predicted = model.predict_proba(X).argmax(axis=1)
+    predicted = model.interpreter_class(X)
     assert relevance.shape == (2, 4)
     for c in range(2):
         expected = model.relevance(X[predicted == c], np.full((predicted == c).sum(), c)).mean(axis=0) \
             if (predicted == c).any() else np.zeros(4)
         np.testing.assert_allclose(relevance[c], expected, rtol=1e-6)
+    # The authors' extract_attr_class_max groups by g's class: a g that says c everywhere leaves
+    # the other class with none, whatever f predicts.
+    for c in range(2):
+        says_c = flint_whose_g_says(c, X, y).global_relevance(X)
+        np.testing.assert_array_equal(says_c[1 - c], np.zeros(4))
+        assert says_c[c].max() > 0
 
 
 def test_activation_maximisation_raises_the_attribute_from_its_start():

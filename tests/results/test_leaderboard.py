@@ -5,13 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.collections import PathCollection
 from matplotlib.markers import MarkerStyle
 from scipy import stats
 
 from bench.report.main import main as report_main
 from bench.report import plots
 from bench.report.leaderboard import build_leaderboard, build_leaderboards
-from bench.report.publish import statistics_frame, write_leaderboard
+from bench.report.predictors import VIEW
+from bench.report.publish import statistics_frame, wide_table, write_leaderboard
 from bench.report.statistics import ALPHA, complete_block, mean_ci, rank_test
 from bench.results.store import rows_frame
 from tests.results.conftest import KNOWN, TASKS, grid, row
@@ -29,7 +31,7 @@ def test_ranks_friedman_and_nemenyi_match_a_direct_computation():
     k, n = 3, 6
     q = stats.studentized_range.ppf(1 - ALPHA, k, np.inf) / np.sqrt(2)
     assert test.critical_difference == pytest.approx(q * np.sqrt(k * (k + 1) / (6 * n)), rel=1e-3)
-    summary = board.summary.set_index(["model", "metric"])
+    summary = board.summary.set_index(["predictor", "metric"])
     assert summary.loc[("a", "roc_auc"), "mean_rank"] == 1.0
     assert summary.loc[("a", "roc_auc"), "mean"] == pytest.approx(np.mean(KNOWN["a"]))
 
@@ -43,10 +45,14 @@ def test_identical_rankings_on_every_task_give_the_largest_friedman_statistic():
 
 
 def test_lower_is_better_ranks_the_smallest_value_first():
-    rows = grid(KNOWN, explainer="e", metric="deletion_auc", higher_is_better=False) + grid(KNOWN)
+    # Within each predictor, e (lower) beats f on every task; random is the floor, at 1.
+    rows = grid(KNOWN) + grid({m: [1.0] * 6 for m in KNOWN}, explainer="random", metric="deletion_auc",
+                              higher_is_better=False) \
+        + grid({m: [0.2] * 6 for m in KNOWN}, explainer="e", metric="deletion_auc", higher_is_better=False) \
+        + grid({m: [0.6] * 6 for m in KNOWN}, explainer="f", metric="deletion_auc", higher_is_better=False)
     test = build_leaderboard(rows_frame(rows)).tests["deletion_auc"]
-    assert test.mean_ranks.index[0] == "c · e" and test.mean_ranks.iloc[0] == pytest.approx((5 * 1 + 1.5) / 6)
-    assert not test.higher_is_better
+    assert set(test.mean_ranks.index[:3]) == {"a · e", "b · e", "c · e"} and test.mean_ranks.iloc[0] == 2.0
+    assert "random" not in " ".join(test.mean_ranks.index)  # 0 by construction: the floor, not an entry
 
 
 def test_mean_ci_is_the_student_t_interval():
@@ -73,7 +79,7 @@ def test_an_incomplete_grid_is_reported_and_left_out_of_the_test():
     test = board.tests["accuracy"]
     assert test.dropped_tasks == ["task5"] and test.n_tasks == 5
     assert "task5" in test.describe()
-    assert board.summary.set_index("model").loc["d", "entry_tasks"] == 5
+    assert board.summary.set_index("predictor").loc["d", "entry_tasks"] == 5
 
 
 def test_complete_block_keeps_enough_tasks_for_a_test():
@@ -111,17 +117,20 @@ def test_a_metric_missing_for_one_pair_is_reported_with_its_tasks():
         + grid({m: [0.5] * 6 if m != "a" else [0.5, 0.5, 0.5] + [np.nan] * 3 for m in KNOWN},
                explainer="e", metric="sparseness", category="complexity")
     notes = build_leaderboard(rows_frame(rows)).notes["explanations"]
-    assert notes == ["a · e: no explanation scores (sparseness) on 3 of 6 tasks (task3, task4, task5); "
-                     "those means are over the other 3."]
+    assert notes[-1:] == ["a · e: no explanation scores (sparseness) on 3 of 6 tasks (task3, task4, task5); "
+                          "those means are over the other 3."]
 
 
 def test_a_diagnostic_row_is_summarised_but_never_ranked():
     rows = grid(KNOWN, explainer="e", metric="manipulation_topk", category="robustness") \
-        + grid(KNOWN, explainer="e", metric="manipulation_surrogate", category="diagnostic", higher_is_better=False)
+        + grid({m: [0.1] * 6 for m in KNOWN}, explainer="random", metric="manipulation_topk", category="robustness") \
+        + grid(KNOWN, explainer="e", metric="manipulation_surrogate", category="diagnostic", higher_is_better=False) \
+        + grid(KNOWN, explainer="random", metric="manipulation_surrogate", category="diagnostic",
+               higher_is_better=False)
     board = build_leaderboard(rows_frame(rows))
     assert "manipulation_topk" in board.tests and "manipulation_surrogate" not in board.tests
     shown = board.summary[board.summary["metric"] == "manipulation_surrogate"]
-    assert len(shown) == 3 and shown["mean_rank"].isna().all()
+    assert len(shown) == 6 and shown["mean_rank"].isna().all()
 
 
 def test_metrics_not_applicable_for_one_reason_share_a_note():
@@ -138,23 +147,30 @@ def test_rows_stored_before_model_configs_were_recorded_join_the_recorded_one():
     rows = grid(KNOWN, model_config=None) + grid(KNOWN, explainer="e", metric="deletion_auc", higher_is_better=False)
     board = build_leaderboard(rows_frame(rows))
     assert set(board.primary.columns) == {"a", "b", "c"}
-    assert set(board.summary["model"]) == {"a", "b", "c"}
+    assert set(board.summary["predictor"]) == {"a", "b", "c"}
 
 
 def test_non_finite_values_and_many_models_still_give_every_file(tmp_path):
     models = {f"m{i:02d}": [0.5 + 0.01 * i] * 6 for i in range(12)}  # more models than colours
     rows = grid(models) + grid(models, explainer="e", metric="deletion_auc", higher_is_better=False) \
+        + grid({m: [0.9] * 6 for m in models}, explainer="random", metric="deletion_auc", higher_is_better=False) \
         + [row("task0", "m00", np.nan, metric="log_loss", higher_is_better=False),
            row("task1", "m00", np.inf, metric="log_loss", higher_is_better=False)]
     files = write_leaderboard({"tabular": build_leaderboard(rows_frame(rows))}, tmp_path)
     assert "tabular-accuracy-vs-quality" in files and "log_loss" not in files["leaderboard.md"].read_text()
 
 
-def test_too_few_tasks_gives_ranks_without_a_test():
-    rows = [r for r in grid(KNOWN) if r["dataset"] in TASKS[:3]]
-    test = build_leaderboard(rows_frame(rows)).tests["accuracy"]
-    assert test.test is None and "at least 5" in test.problem
-    assert test.mean_ranks["a"] == 1.0
+def test_too_few_tasks_give_neither_ranks_nor_a_test_and_say_why(tmp_path):
+    rows = [r for r in grid(KNOWN) + grid(KNOWN, explainer="e", metric="deletion_auc", higher_is_better=False)
+            + grid({m: [0.9] * 6 for m in KNOWN}, explainer="random", metric="deletion_auc", higher_is_better=False)
+            if r["dataset"] in TASKS[:3]]
+    board = build_leaderboard(rows_frame(rows))
+    assert board.tests == {} and board.summary["mean_rank"].isna().all()
+    assert any(note.startswith("3 tasks: no ranks and no rank test") for note in board.notes["accuracy"])
+    text, _ = wide_table(board, "accuracy")
+    assert "mean rank ↓" not in text.columns and text["predictor"].tolist() == ["a", "b", "c"]  # by AUROC
+    files = write_leaderboard({"tabular": board}, tmp_path)
+    assert not [name for name in files if "cd-" in name] and not list(tmp_path.glob("*cd-*.png"))
 
 
 def test_the_latest_run_wins_a_cell_and_configurations_stay_apart():
@@ -177,7 +193,10 @@ def test_the_page_escapes_names_from_the_data(tmp_path):
 
 
 def test_report_writes_the_leaderboard_of_every_stored_row(tmp_path, capsys):
-    rows = grid(KNOWN) + grid(KNOWN, explainer="e", metric="deletion_auc", higher_is_better=False) \
+    deletion = {"metric": "deletion_auc", "higher_is_better": False}
+    rows = grid(KNOWN) + grid(KNOWN, explainer="e", **deletion) + grid({m: [0.5] * 6 for m in KNOWN}, explainer="f",
+                                                                       **deletion) \
+        + grid({m: [1.0] * 6 for m in KNOWN}, explainer="random", **deletion) \
         + grid({m: [0.01] * 6 for m in KNOWN}, explainer="e", metric="wall_seconds_per_instance", category="cost")
     (tmp_path / "rows").mkdir()
     rows_frame(rows).to_parquet(tmp_path / "rows" / "hand.parquet")
@@ -211,13 +230,14 @@ def test_statistics_frame_lists_every_test():
     board = build_leaderboard(rows_frame(grid(KNOWN)))
     frame = statistics_frame(board)
     assert frame["compared"].tolist() == ["accuracy"] and frame["n_entries"].iloc[0] == 3
+    assert frame["what"].tolist() == ["accuracy (roc_auc, by task)"]
 
 
 def test_an_interpreters_fidelity_sits_beside_the_accuracy_without_a_rank():
     rows = grid(KNOWN) + grid({"a": [0.97] * 6}, metric="fidelity", category="fidelity") \
         + grid({"a": [-0.01] * 6}, metric="accuracy_change", category="fidelity")
     board = build_leaderboard(rows_frame(rows))
-    accuracy = board.summary[board.summary["section"] == "accuracy"].set_index(["model", "metric"])
+    accuracy = board.summary[board.summary["section"] == "accuracy"].set_index(["predictor", "metric"])
     assert accuracy.loc[("a", "fidelity"), "mean"] == pytest.approx(0.97)
     assert accuracy.loc[("a", "accuracy_change"), "mean"] == pytest.approx(-0.01)
     assert np.isnan(accuracy.loc[("a", "fidelity"), "mean_rank"])
@@ -226,9 +246,20 @@ def test_an_interpreters_fidelity_sits_beside_the_accuracy_without_a_rank():
     assert "fidelity" not in board.tests
 
 
+def scatter_points(figure):
+    """The scatter's points (the error bars are line collections), each as (x, y, size, is a star,
+    is a diamond)."""
+    star, diamond = (MarkerStyle(m).get_path().vertices.shape for m in ("*", "D"))
+    return [(*c.get_offsets()[0], float(c.get_sizes()[0]), c.get_paths()[0].vertices.shape == star,
+             c.get_paths()[0].vertices.shape == diamond)
+            for c in figure.axes[0].collections if isinstance(c, PathCollection)]
+
+
 def test_the_scatter_marks_native_explanations_and_sizes_points_by_cost(tmp_path, monkeypatch):
-    rows = grid(KNOWN) + grid(KNOWN, explainer="native", metric="deletion_auc", higher_is_better=False) \
-        + grid(KNOWN, explainer="kernel_shap", metric="deletion_auc", higher_is_better=False) \
+    deletion = {"metric": "deletion_auc", "higher_is_better": False}
+    rows = grid(KNOWN) + grid({m: [0.3] * 6 for m in KNOWN}, explainer="native", **deletion) \
+        + grid({m: [0.2] * 6 for m in KNOWN}, explainer="kernel_shap", **deletion) \
+        + grid({m: [0.8] * 6 for m in KNOWN}, explainer="random", **deletion) \
         + grid({m: [0.001] * 6 for m in KNOWN}, explainer="native", metric="wall_seconds_per_instance",
                category="cost") \
         + grid({m: [1.0] * 6 for m in KNOWN}, explainer="kernel_shap", metric="wall_seconds_per_instance",
@@ -236,23 +267,23 @@ def test_the_scatter_marks_native_explanations_and_sizes_points_by_cost(tmp_path
     board = build_leaderboard(rows_frame(rows))
     drawn = []
     monkeypatch.setattr(plots, "save_png", lambda figure, path: drawn.append(figure) or path)
-    assert plots.accuracy_vs_quality(board.summary, board.primary, "deletion_auc", tmp_path / "x.png")
-    points = [c for c in drawn[0].axes[0].collections]
-    assert len(points) == 6  # 3 models x 2 explainers
-    sizes = sorted({float(c.get_sizes()[0]) for c in points})
-    assert sizes == [30.0, 300.0]  # the cheapest and the dearest explanation
-    # Stars (the native explanations) are the cheap ones; circles the post-hoc kernel SHAP.
-    star = MarkerStyle("*").get_path().vertices.shape  # 11 vertices; a circle has 26
-
-    def is_star(collection):
-        return collection.get_paths()[0].vertices.shape == star
-
-    assert all(is_star(c) == (c.get_sizes()[0] == 30.0) for c in points) and sum(map(is_star, points)) == 3
+    assert plots.accuracy_vs_quality(board.summary, board.headline, "deletion_auc", board.headline_metrics,
+                                     tmp_path / "x.png")
+    points = scatter_points(drawn[0])
+    assert len(points) == 6  # 3 models x 2 explainers; random, 0 by construction, is the dashed line
+    assert sorted({size for _, _, size, _, _ in points}) == [30.0, 300.0]  # the cheapest and the dearest
+    # Stars (the native explanations) are the cheap ones, at (0.8 - 0.3) / (0.8 - 0.2) of the way
+    # from random to the best (kernel SHAP, at 1); circles kernel SHAP.
+    for x, y, size, is_star, is_diamond in points:
+        assert is_star == (size == 30.0) and not is_diamond
+        assert y == pytest.approx(5 / 6 if is_star else 1.0)
+        assert min(abs(x - np.mean(values)) for values in KNOWN.values()) < 1e-12  # the model's mean AUROC
 
 
 def test_a_leaderboard_per_modality_with_its_own_ranks_figures_and_sections(tmp_path):
-    images = [{**r, "suite": "mnist", "input_kind": "image"} for r in grid({"cnn": [0.9] * 6, "flint": [0.8] * 6})]
-    older = [{**r, "suite": "mnist"} for r in grid({"cnn_tanh": [0.7] * 6})]  # stored before input_kind
+    images = [{**r, "suite": "mnist", "input_kind": "image"}
+              for r in grid({"cnn": [0.9] * 6, "flint": [0.8] * 6}, metric="accuracy")]
+    older = [{**r, "suite": "mnist"} for r in grid({"cnn_tanh": [0.7] * 6}, metric="accuracy")]  # before input_kind
     rows = rows_frame(grid(KNOWN) + images + older)
     boards = build_leaderboards(rows)
     assert list(boards) == ["tabular", "image"]
@@ -266,9 +297,9 @@ def test_a_leaderboard_per_modality_with_its_own_ranks_figures_and_sections(tmp_
     assert {name for name in alone if name.endswith("cd-accuracy")} == {"tabular-cd-accuracy"}
     summary = pd.read_csv(tmp_path / "leaderboard.csv")
     assert list(summary.columns)[0] == "modality" and set(summary["modality"]) == {"tabular", "image"}
-    assert set(summary.loc[summary["modality"] == "image", "model"]) == {"cnn", "cnn_tanh", "flint"}
+    assert set(summary.loc[summary["modality"] == "image", "predictor"]) == {"cnn", "cnn_tanh", "flint"}
     page = (tmp_path / "index.html").read_text()
-    for section in ("Tabular data: Accuracy per model", "Images: Accuracy per model",
+    for section in ("Tabular data: Accuracy per predictor", "Images: Accuracy per predictor",
                     'id="image-accuracy-table"', 'id="tabular-accuracy-table"'):
         assert section in page
     markdown = (tmp_path / "leaderboard.md").read_text()
@@ -282,23 +313,29 @@ def test_a_modality_whose_rows_all_failed_says_so_in_its_section(tmp_path):
     assert boards["image"].empty and not boards["tabular"].empty
     write_leaderboard(boards, tmp_path)
     page = (tmp_path / "index.html").read_text()
-    image = page[page.index("Images: Accuracy per model"):]
+    image = page[page.index("Images: Accuracy per predictor"):]
     assert "No finished result for this modality." in image and "6 failed row(s) are missing cells" in image
 
 
-def test_a_post_hoc_interpreters_own_explanation_is_drawn_as_post_hoc(tmp_path, monkeypatch):
-    models = {"flint": [0.9] * 6, "flint_posthoc": [0.8] * 6}
-    rows = grid(models) + grid(models, explainer="native", metric="deletion_auc", higher_is_better=False)
-    # Stored with two configurations, flint_posthoc's entry is labelled "flint_posthoc [<hash>]".
-    rows = [{**r, "model_config": "abcdef12" if r["model"] == "flint_posthoc" and r["dataset"] == "task0" else
-             r.get("model_config", "")} for r in rows]
+def test_our_attribution_views_are_drawn_apart_from_inherent_explanations(tmp_path, monkeypatch):
+    # Rows stored before g's explanations had rows of their own: FLINT's and FLINT post-hoc's
+    # native explanations sit on the model, which has an interpreter entry; dtree's is inherent.
+    models = {"flint": [0.9] * 6, "flint_posthoc": [0.8] * 6, "dtree": [0.7] * 6}
+    deletion = {"metric": "deletion_auc", "higher_is_better": False}
+    rows = grid(models) + grid({"flint:g": [0.6] * 6, "flint_posthoc:g": [0.7] * 6}, metric="fidelity",
+                               category="fidelity") \
+        + grid({m: [0.4] * 6 for m in models}, explainer="native", **deletion) \
+        + grid({m: [0.2] * 6 for m in models}, explainer="ig", **deletion) \
+        + grid({m: [0.9] * 6 for m in models}, explainer="random", **deletion)
     board = build_leaderboard(rows_frame(rows))
-    assert any(label.startswith("flint_posthoc [") for label in board.summary["model"])
+    explainers = board.summary.loc[board.summary["section"] == "explanations"].groupby("predictor")["explainer"]
+    assert {p: sorted(e) for p, e in explainers.unique().items()} == {
+        "dtree": ["ig", "native", "random"], "flint": ["ig", VIEW, "random"], "flint_posthoc": ["ig", VIEW, "random"]}
     drawn = []
     monkeypatch.setattr(plots, "save_png", lambda figure, path: drawn.append(figure) or path)
-    assert plots.accuracy_vs_quality(board.summary, board.primary, "deletion_auc", tmp_path / "x.png")
-    star = MarkerStyle("*").get_path().vertices.shape
-    # flint (the more accurate, to the right) is inherent: a star; flint_posthoc's g, under either
-    # of its entries, is post-hoc: a circle.
-    points = sorted(drawn[0].axes[0].collections, key=lambda c: c.get_offsets()[0][0])
-    assert [c.get_paths()[0].vertices.shape == star for c in points] == [False, False, True]
+    assert plots.accuracy_vs_quality(board.summary, board.headline, "deletion_auc", board.headline_metrics,
+                                     tmp_path / "x.png")
+    # By accuracy, left to right: dtree (a star: its own, inherent), flint_posthoc and flint (diamonds).
+    natives = sorted((x, is_star, is_diamond) for x, y, _, is_star, is_diamond in scatter_points(drawn[0]) if y < 1)
+    assert [(is_star, is_diamond) for _, is_star, is_diamond in natives] == [(True, False), (False, True),
+                                                                             (False, True)]

@@ -21,12 +21,15 @@ def column(browser, table_id: str, index: int) -> list[str]:
 def test_the_leaderboard_page_renders_sorts_and_runs_no_injected_script(browser, tmp_path):
     rows = grid(KNOWN) + [row(EVIL, m, 0.5) for m in KNOWN] \
         + grid(KNOWN, explainer="e", metric="deletion_auc", higher_is_better=False) \
+        + grid({m: [0.5] * 6 for m in KNOWN}, explainer="native", metric="deletion_auc", higher_is_better=False) \
+        + grid({m: [1.0] * 6 for m in KNOWN}, explainer="random", metric="deletion_auc", higher_is_better=False) \
         + grid({m: [0.01] * 6 for m in KNOWN}, explainer="e", metric="wall_seconds_per_instance", category="cost")
     files = write_leaderboard({"tabular": build_leaderboard(rows_frame(rows))}, tmp_path / "leaderboard")
     browser.get(files["index.html"].as_uri())
 
     assert browser.find_element("tag name", "h1").text == "bench leaderboard"
-    assert len(browser.find_elements("css selector", "table.sortable")) == 3  # accuracy, per task, explanations
+    # accuracy, per task, inherent vs post-hoc, explanations
+    assert len(browser.find_elements("css selector", "table.sortable")) == 4
     images = browser.find_elements("tag name", "img")
     assert len(images) >= 4
     assert all(browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", img)
@@ -56,14 +59,14 @@ def test_the_leaderboard_page_renders_sorts_and_runs_no_injected_script(browser,
 
 @pytest.mark.e2e
 def test_each_modality_has_its_section_with_tables_that_sort_and_figures_that_load(browser, tmp_path):
-    images = [{**r, "suite": "mnist", "input_kind": "image"} for r in grid(KNOWN)]
+    images = [{**r, "suite": "mnist", "input_kind": "image"} for r in grid(KNOWN, metric="accuracy")]
     rows = rows_frame(grid(KNOWN) + images)
     files = write_leaderboard(build_leaderboards(rows), tmp_path / "leaderboard")
     browser.get(files["index.html"].as_uri())
     headings = [h.text for h in browser.find_elements("tag name", "h2")]
-    assert headings[:2] == ["Tabular data: Accuracy per model", "Tabular data: Explanation quality and cost per "
-                                                                "(model, explainer)"]
-    assert "Images: Accuracy per model" in headings
+    assert headings[:2] == ["Tabular data: Accuracy per predictor", "Tabular data: Explanation quality and cost per "
+                                                                    "(predictor, explainer)"]
+    assert "Images: Accuracy per predictor" in headings
     images = browser.find_elements("tag name", "img")
     assert len(images) >= 4 and all(browser.execute_script(
         "return arguments[0].complete && arguments[0].naturalWidth > 0", img) for img in images)

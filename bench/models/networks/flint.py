@@ -19,7 +19,9 @@ def entropy(p: torch.Tensor) -> torch.Tensor:
 
 
 def output_fidelity_loss(f_logits: torch.Tensor, g_logits: torch.Tensor, binary: bool) -> torch.Tensor:
-    """Cross-entropy of g's softmax against f's detached softmax, averaged over the batch."""
+    """Cross-entropy of g's softmax against f's detached softmax, averaged over the batch: the
+    authors' `loss_cce(expl, output.detach())` (flint.py), f's distribution the target and g's
+    log-probabilities the prediction; no gradient reaches f through it."""
     target = probabilities(f_logits.detach(), binary)
     return -(target * F.log_softmax(g_logits, dim=1)).sum(dim=1).mean()
 

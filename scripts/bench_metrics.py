@@ -78,7 +78,7 @@ def main() -> None:
     explanation = model.explain(X)
     cfg = compose(["metrics=all", *overrides])
     context = MetricContext(background=X_train[:50], task_type=task.task_type, X_train=X_train, y_train=y_train,
-                            explain=lambda m, rows, target: m.explain(rows, target),
+                            explain=lambda m, rows, target, rng=None: m.explain(rows, target),  # no draws
                             fit=lambda X_fit, y_fit: HyperLinearRegressor(
                                 training=HyperLinearRegressor.loop(epochs=args.epochs)).fit(X_fit, y_fit),
                             synthetic=task.metadata["truth"])

@@ -102,8 +102,8 @@ def main() -> int:
     explanation = saliency.explain(model, X, target=target, background=X_train[:50], rng=np.random.default_rng(0))
     a = explanation.values.reshape(X.shape)
     context = MetricContext(background=X_train[:50], task_type="multiclass", X_train=X_train, y_train=y_train,
-                            explain=lambda m, X_new, t: saliency.explain(m, X_new, target=t, background=X_train[:50],
-                                                                        rng=np.random.default_rng(0)),
+                            explain=lambda m, X_new, t, rng=None: saliency.explain(  # saliency draws nothing
+                                m, X_new, target=t, background=X_train[:50], rng=np.random.default_rng(0)),
                             fit=None, seed=0, stream="bench_vs_quantus")
     rng = np.random.default_rng(0)
     common = {"disable_warnings": True, "display_progressbar": False, "normalise": False, "abs": False}
@@ -154,7 +154,8 @@ def main() -> int:
            our_seconds, their_seconds, "values on Quantus' subsets; times with each drawing its own")
 
     # Max-sensitivity: our points fed to Quantus in its order (one point of every image per step).
-    points, _ = neighbourhood(model, X, explanation, context, "max_sensitivity", RADIUS, args.points)
+    points, _ = neighbourhood(model, X, explanation, context, "max_sensitivity", RADIUS, args.points,
+                              draws="independent")
     step = iter(range(args.points))
 
     def our_points(arr, **kwargs):

@@ -40,5 +40,9 @@ def test_flint_learning_f_stops_early_on_fs_validation_loss_but_a_frozen_f_canno
     X, y = rng.normal(size=(120, 5)).astype(np.float32), (np.arange(120) % 2)
     flint = Flint(hidden_sizes=(8,), n_attributes=3, training=MLP.loop(epochs=40, patience=2)).fit(X, y)
     assert flint.history_["epochs"] < 40  # stopped by f's validation loss, with noise labels
+    # ... watched only once every loss term is on: the weights kept hold an interpreter trained with all
+    late = Flint(hidden_sizes=(32,), n_attributes=3, entropy_from=9,
+                 training=MLP.loop(epochs=40, patience=1, lr=0.01)).fit(X, y)  # unwatched, it stops at 2
+    assert late.history_["epochs"] >= 10
     with pytest.raises(ValueError, match="a frozen f's never changes"):
         FlintPosthoc(training=MLP.loop(epochs=40, patience=2)).fit(X, y)

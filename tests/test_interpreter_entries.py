@@ -17,7 +17,7 @@ from bench.data.source import TaskRef
 from bench.models import CNN, CNNInte, Flint, FlintPosthoc
 from bench.models.interpreter import Interpreter
 from bench.pipeline.plan import make_plan
-from bench.pipeline.run import _units, predictor_of
+from bench.pipeline.run import _units, fitted_once, predictor_of
 from bench.results import ResultStore
 from tests.conftest import compose_config
 
@@ -113,3 +113,15 @@ def test_the_interpreter_view_is_g():
     cnn_inte = CNNInte(base=base, k1=2, k2=1, n_estimators=5).fit(X, y)
     assert not hasattr(Interpreter(cnn_inte), "torch_module")
     np.testing.assert_allclose(Interpreter(cnn_inte).predict_proba(X), cnn_inte.interpreter_proba(X))
+
+
+def test_a_fit_is_given_again_only_for_the_same_training_set():
+    fits = []
+    fit = fitted_once(lambda X, y: fits.append((X.copy(), y.copy())) or len(fits))
+    X, y = np.zeros((4, 2)), np.array([0, 1, 0, 1])
+    assert fit(X, y) == fit(X.copy(), y.copy()) == 1  # the same contents: the same model
+    masked = X.copy()
+    masked[0, 0] = 1
+    assert fit(masked, y) == 2  # other rows, same labels (ROAR's masked copies): a fit of its own
+    assert fit(X, y[::-1].copy()) == 3
+    assert fit(X, y) == 4  # only the last fit is kept

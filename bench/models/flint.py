@@ -95,8 +95,8 @@ class Flint(TorchClassifier):
     # The paper trains FLINT as it trains f alone (BASE-f, the cnn): Adam at 1e-4, batches of 16,
     # a fixed 12 epochs, the last weights kept. On tables, where FLINT has no paper, f trains as the
     # mlp it extends (conf/data_model/*_flint.yaml: the mlp's loop, early stopping on f's validation
-    # loss, the weights of all four networks at f's best epoch restored), so that the leaderboard
-    # compares FLINT's f with the mlp at one budget.
+    # loss from the epoch every loss term is on, the weights of all four networks at f's best epoch
+    # restored), so that the leaderboard compares FLINT's f with the mlp at one budget.
     TRAINING = dict(CNN.TRAINING)
     _parameter_constraints = {
         **TorchClassifier._parameter_constraints,
@@ -181,6 +181,11 @@ class Flint(TorchClassifier):
         from torch import nn
 
         return nn.Sequential(nn.Dropout(0.01), nn.Linear(n_attributes, n_classes))
+
+    def _stop_watching_from(self) -> int:
+        """Early stopping (on tables: the mlp's loop) watches f's validation loss once every loss
+        term is on, so that the weights it restores hold an interpreter trained with all of them."""
+        return max(getattr(self, name) for name in self.EPOCH_OPTIONS)
 
     def _epoch_callbacks(self) -> Sequence[EpochCallback]:
         def switch(epoch: int) -> None:

@@ -98,6 +98,10 @@ class TorchEstimator(Capabilities, BaseEstimator):
         """Several optimiser steps per mini-batch instead of one (bench/models/training.py)."""
         return None
 
+    def _stop_watching_from(self) -> int:
+        """The first epoch early stopping watches (bench/models/training.py, Training)."""
+        return 1
+
     # -- what classifier and regressor define --------------------------------------------------
     def _encode_targets(self, y: np.ndarray) -> tuple[torch.Tensor, int, Callable]:
         """(targets, number of network outputs, the task's loss of (outputs, targets))."""
@@ -159,7 +163,8 @@ class TorchEstimator(Capabilities, BaseEstimator):
         how = Training(
             loop=self._training(), step_loss=self._step_loss(task_loss), task_loss=task_loss,
             stratify=isinstance(self, ClassifierMixin), epoch_callbacks=tuple(self._epoch_callbacks()),
-            batch_steps=self._batch_steps(task_loss), model_name=type(self).__name__)
+            batch_steps=self._batch_steps(task_loss), model_name=type(self).__name__,
+            stop_watching_from=self._stop_watching_from())
         import torch
 
         with seeded(self.random_state) as generator:

@@ -230,6 +230,9 @@ class Training:
     epoch_callbacks: Sequence[EpochCallback] = field(default_factory=tuple)
     batch_steps: BatchSteps | None = None  # None: one step of step_loss per mini-batch
     model_name: str = "model"  # for messages
+    # The first epoch early stopping watches: before it, no epoch is kept as the best nor counts
+    # towards patience (FLINT's, until every loss term is on: its interpreter is not trained yet).
+    stop_watching_from: int = 1
 
 
 @dataclass
@@ -281,7 +284,8 @@ def train(module: nn.Module, X: torch.Tensor, y: torch.Tensor, how: Training, ge
             raise TrainingDiverged(
                 f"{how.model_name}: training diverged at epoch {epoch} (a loss became NaN or infinite); lower the "
                 f"learning rate (model.training.lr={loop.lr}) or check the data for extreme values")
-        if stopper is not None and stopper.stop_after(epoch, validation, how.task_loss):
+        watched = stopper is not None and epoch >= how.stop_watching_from
+        if watched and stopper.stop_after(epoch, validation, how.task_loss):
             break
     module.eval()
     if stopper is not None:

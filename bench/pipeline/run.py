@@ -6,6 +6,7 @@ rerun skips the finished units (`force=true` recomputes them).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -200,16 +201,18 @@ def predictor_of(plan: Plan, input_kind: str) -> str:
 
 
 def fitted_once(fit: Callable[[np.ndarray, np.ndarray], Any]) -> Callable[[np.ndarray, np.ndarray], Any]:
-    """`fit`, computed once per training set: the metrics of the model and of its interpreter g
-    retrain the same model on the same permuted labels (data randomisation), and g's is that
-    model's g."""
-    fitted = {}
+    """`fit`, that gives the last model again for the same training set: the metrics of the model
+    and of its interpreter g retrain it on the same permuted labels (data randomisation), and g's
+    is that model's g. The set is known by its contents (ROAR retrains on masked copies, which may
+    reuse a freed copy's address), and only the last fit is kept (ROAR retrains many times)."""
+    last: dict[bytes, Any] = {}
 
     def once(X: np.ndarray, y: np.ndarray):
-        key = (id(X), np.asarray(y).tobytes())
-        if key not in fitted:
-            fitted[key] = fit(X, y)
-        return fitted[key]
+        key = hashlib.blake2b(np.ascontiguousarray(X).tobytes() + np.ascontiguousarray(y).tobytes()).digest()
+        if key not in last:
+            last.clear()
+            last[key] = fit(X, y)
+        return last[key]
     return once
 
 
@@ -361,7 +364,9 @@ def _score_unit(plan: Plan, unit: FitUnit, task: Task, predictions: dict, base: 
             rows.append({**row, "status": "n/a", "error": str(e)})
         except Exception as e:  # one metric that cannot be computed does not discard the model
             rows.append({**row, "status": "failed", "error": one_line(e)})
-    rows += _fit_cost_rows(unit, base, predictions)
+    # The fit of a model that predicts with its base trains its interpreter: g's cost, not the base's.
+    trains = interpreter_entry(plan.model_name) if predicts_with_base(plan.model_probe) else base["predictor"]
+    rows += _fit_cost_rows(unit, base | {"predictor": trains}, predictions)
     if "interpreter_error" in predictions:
         rows.append({**unit_row(base, unit), "model": interpreter_entry(plan.model_name),
                      "predictor": interpreter_entry(plan.model_name), "status": "failed",

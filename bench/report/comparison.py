@@ -14,21 +14,25 @@ Across predictors, only the normalised score (`normalised`): on each cell,
     (explainer - random) / (best - random)    (= (random - explainer) / (random - best))
 
 where random is the random explainer's score of that predictor on that cell and best is the best
-score any explainer of that predictor reached on it (its own explanation included), in the
-metric's direction: 1 is the best found, 0 is random's level, below 0 worse than random (without
-a bound: where the best is barely above random, as ROAD's LeRF on MNIST, a poor explainer scores
-far below 0). Why this and not the others:
+score, on that cell, of the reference explainers: the post-hoc explainers (random aside) that
+every predictor of the comparison was explained with, so that every predictor is measured
+against the same pool (a predictor with more explainers would otherwise set a higher bar). In
+the metric's direction, 1 is the best reference, 0 random's level, above 1 better than every
+reference (an own explanation may be), below 0 worse than random (without a bound: where the
+best reference is barely above random, as ROAD's LeRF on MNIST, a poor explainer scores far
+below 0). Why this and not the others:
 - the random explainer is the floor that carries the predictor's confidence, the very thing
   that makes raw scores incomparable;
-- the best *attainable* is the best explainer of the same predictor on the same instances,
-  not the metric's theoretical bound: deletion AUC's bound 0 needs a model whose output
-  vanishes at the first removed feature, so the gap to it measures the model again, and most
-  metrics have no bound a given model can reach. The price: 1 means "the best this benchmark
-  ran", and a new, better explainer lowers every other's score;
+- the best *attainable* is the best reference explainer of the same predictor on the same
+  instances, not the metric's theoretical bound: deletion AUC's bound 0 needs a model whose
+  output vanishes at the first removed feature, so the gap to it measures the model again, and
+  most metrics have no bound a given model can reach. The price: 1 means "the best reference
+  this benchmark ran", and the pool shrinks to what every predictor has (on images, where
+  CNN-INTE's g, a forest, has no gradient, LIME's);
 - the rank among the predictor's explainers would be as comparable but loses how far apart
   they are (an explainer a hair behind the best and one at random's level would differ by one).
-Where a cell has no random explainer, or no explainer beats random (best equals random), the
-score is undefined (NaN) and the cell is left out.
+Where a cell has no random explainer or no reference explainer, or no reference beats random
+(best equals random), the score is undefined (NaN) and the cell is left out.
 """
 
 from __future__ import annotations
@@ -44,14 +48,27 @@ RANDOM = "random"  # the baseline explainer (bench/explainers/random.py)
 BEST, NOT_DISTINGUISHABLE, BETTER, WORSE = "best", "not distinguishable", "better", "worse"
 
 
-def normalised(cells: pd.DataFrame) -> pd.DataFrame:
+def references(cells: pd.DataFrame, own: tuple[str, ...]) -> dict[str, list[str]]:
+    """Per metric, the reference explainers (module docstring): those, neither random nor one of
+    the `own` explanations, that scored every predictor ("entry") of `cells` on it."""
+    post_hoc = cells[~cells["explainer"].isin([RANDOM, *own])]
+    entries = post_hoc.groupby("metric")["entry"].nunique()
+    per_explainer = post_hoc.groupby(["metric", "explainer"])["entry"].nunique()
+    return {metric: sorted(explainer for (m, explainer), n in per_explainer.items() if m == metric and n == entries[m])
+            for metric in entries.index}
+
+
+def normalised(cells: pd.DataFrame, own: tuple[str, ...]) -> pd.DataFrame:
     """`cells` (columns CELL, "entry" (the predictor), "explainer", "metric", "value",
-    "higher_is_better") with "value" replaced by the normalised score (module docstring); the
-    cells without one are dropped."""
+    "higher_is_better") with "value" replaced by the normalised score (module docstring), `own`
+    naming the own explanations, which are no reference; the cells without one are dropped."""
     keys = [*CELL, "entry", "metric"]
     random = cells[cells["explainer"] == RANDOM].drop_duplicates(keys).set_index(keys)["value"]
+    pool = references(cells, own)
+    is_reference = pd.Series([explainer in pool.get(metric, ()) for explainer, metric
+                              in zip(cells["explainer"], cells["metric"])], index=cells.index, dtype=bool)
     signed = cells["value"].where(cells["higher_is_better"].astype(bool), -cells["value"])
-    best = signed.groupby([cells[k] for k in keys]).transform("max")
+    best = signed.where(is_reference).groupby([cells[k] for k in keys]).transform("max")
     best = best.where(cells["higher_is_better"].astype(bool), -best)
     floor = pd.Series(random.reindex(pd.MultiIndex.from_frame(cells[keys])).to_numpy(), index=cells.index)
     span = best - floor

@@ -33,6 +33,7 @@ from bench.report.predictors import (
     VIEW_NOTE,
     label_views,
     look_alike,
+    stored_before_predictors,
     one_row_per_predictor,
 )
 from bench.report.statistics import MIN_TASKS, RankTest, mean_ci, rank_test
@@ -286,7 +287,8 @@ def build_leaderboard(rows: pd.DataFrame, *, modality: str | None = None) -> Lea
     quality = explained[explained["category"] != "cost"]
     judged = quality[quality["category"] != "diagnostic"]
     cost = explained[explained["metric"].isin(COST_METRICS)]
-    notes["entries"] += look_alike(fits) + ([VIEW_NOTE] if (explained["explainer"] == VIEW).any() else [])
+    notes["entries"] += look_alike(fits) + stored_before_predictors(explained) \
+        + ([VIEW_NOTE] if (explained["explainer"] == VIEW).any() else [])
 
     ranked = cells["task"].nunique() >= MIN_TASKS
     if not ranked:
@@ -304,14 +306,15 @@ def build_leaderboard(rows: pd.DataFrame, *, modality: str | None = None) -> Lea
 
     # Across predictors, explanation scores are ranked only normalised per predictor
     # (bench/report/comparison.py); random, 0 by construction, is the baseline and not an entry.
-    scores = normalised(judged).assign(higher_is_better=True)
+    scores = normalised(judged, OWN_EXPLANATIONS).assign(higher_is_better=True)
     if ranked:
         for metric, group in scores[scores["explainer"] != RANDOM].groupby("metric"):
             tests[metric] = rank_test(f"{metric} normalised per predictor", _per_task(group), higher_is_better=True)
     unscaled = sorted(set(judged["metric"]) - set(scores["metric"]))
     if unscaled:
-        notes["explanations"].append(f"{', '.join(unscaled)}: no normalised score (no random explainer scored, or "
-                                     "none beats random), so compared within each predictor only.")
+        notes["explanations"].append(f"{', '.join(unscaled)}: no normalised score (no random explainer scored, no "
+                                     "post-hoc explainer scored every predictor to serve as the reference, or none "
+                                     "beats random), so compared within each predictor only.")
     notes["explanations"] += _missing_cells(quality, "explanation scores")
 
     # A model's rank is one number, shown beside each of its accuracy metrics.

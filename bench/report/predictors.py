@@ -100,6 +100,20 @@ def look_alike(fits: pd.DataFrame) -> list[str]:
             for key, labels in groups.items() if len(labels) > 1]
 
 
+def stored_before_predictors(explained: pd.DataFrame) -> list[str]:
+    """A warning where own explanations were stored on a model's entry before rows named their
+    predictor: FLINT's and CNN-INTE's then explained f's class, with f's probabilities scored,
+    though they explain g (since 2026-12-08 they are g's entry's, `<model>:g`). A rerun into the
+    same folder resumes them: only an empty results folder rebuilds them."""
+    old = explained[~explained["predictor_named"] & (explained["explainer"] == VIEW)
+                    & ~explained["model"].str.endswith(INTERPRETER_SUFFIX)]
+    if old.empty:
+        return []
+    return [f"{_and(sorted(old['model'].unique()))}: their own explanations were stored before rows named their "
+            f"predictor, on f's entry, explained for f's class ({len(old)} rows); they explain the interpreter g, "
+            "and runs since 2026-12-08 score them on <model>:g, against g. Rebuild into an empty results folder."]
+
+
 def label_views(cells: pd.DataFrame) -> pd.DataFrame:
     """The project's attribution views named as such (VIEW): the own explanation of an
     interpreter entry (`<model>:g`), or, in rows stored before g's explanations had rows of

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from bench.report.comparison import normalised, versus_best
+from bench.report.comparison import normalised, references, versus_best
+from bench.report.predictors import OWN_EXPLANATIONS as OWN
 from bench.report.leaderboard import build_leaderboard, build_leaderboards
 from bench.report.predictors import VIEW, VIEW_NOTE
 from bench.report.publish import own_table, to_markdown, wide_table, write_leaderboard
@@ -99,18 +100,33 @@ def test_the_normalised_score_is_random_minus_explainer_over_random_minus_best()
         ("q", "random", 0.25), ("q", "e1", 0.05), ("q", "e2", 0.20),
     ], columns=["entry", "explainer", "value"]).assign(task="t", fold=0, seed=0, metric="deletion_auc",
                                                         higher_is_better=False)
-    scores = normalised(cells).set_index(["entry", "explainer"])["value"]
+    scores = normalised(cells, OWN).set_index(["entry", "explainer"])["value"]
     assert scores.to_dict() == pytest.approx({
         ("p", "random"): 0.0, ("p", "e1"): 1.0, ("p", "e2"): (0.6 - 0.4) / (0.6 - 0.2),
         ("q", "random"): 0.0, ("q", "e1"): 1.0, ("q", "e2"): (0.25 - 0.20) / (0.25 - 0.05)})
     correlation = cells.assign(metric="faithfulness_correlation", higher_is_better=True,
                                value=[0.0, 0.8, 0.2, 0.1, 0.5, 0.1])
-    scores = normalised(correlation).set_index(["entry", "explainer"])["value"]
+    scores = normalised(correlation, OWN).set_index(["entry", "explainer"])["value"]
     assert scores[("p", "e2")] == pytest.approx((0.2 - 0.0) / (0.8 - 0.0))
     # q's e2 is no better than random, and nothing is undefined but where best == random.
     assert scores[("q", "e2")] == 0.0
-    assert normalised(cells[cells["explainer"] != "random"]).empty  # no random: no score
-    assert normalised(cells.assign(value=0.5)).empty  # no explainer beats random
+    assert normalised(cells[cells["explainer"] != "random"], OWN).empty  # no random: no score
+    assert normalised(cells.assign(value=0.5), OWN).empty  # no explainer beats random
+
+
+def test_every_predictor_is_normalised_against_the_same_reference_explainers():
+    cells = pd.DataFrame([
+        # p was explained by e1 and e2 and has its own explanation; q, a forest, by e2 only
+        ("p", "random", 0.6), ("p", "e1", 0.2), ("p", "e2", 0.4), ("p", "native", 0.3),
+        ("q", "random", 0.6), ("q", "e2", 0.4), ("q", "native", 0.3),
+    ], columns=["entry", "explainer", "value"]).assign(task="t", fold=0, seed=0, metric="deletion_auc",
+                                                        higher_is_better=False)
+    assert references(cells, OWN) == {"deletion_auc": ["e2"]}
+    scores = normalised(cells, OWN).set_index(["entry", "explainer"])["value"]
+    # the same own score on both predictors, against the same reference (e2), scores the same,
+    # however many more explainers p had; better than every reference: above 1
+    assert scores[("p", "native")] == scores[("q", "native")] == pytest.approx((0.6 - 0.3) / (0.6 - 0.4))
+    assert scores[("p", "e1")] == pytest.approx((0.6 - 0.2) / (0.6 - 0.4))
 
 
 def test_explanations_are_ranked_across_predictors_only_normalised():
@@ -226,3 +242,14 @@ def test_the_tables_name_each_rows_predictor_and_budget_and_read_older_rows():
     assert set(accuracy.loc[accuracy["model"] == "cnn", "budget"]) == {"12 epochs"}
     older = build_tables(rows_frame(rows).drop(columns=["predictor", "budget"]))["accuracy"]
     assert older["predictor"].isna().all() and len(older) == 12
+
+
+def test_own_explanations_stored_on_fs_entry_before_rows_named_their_predictor_are_flagged():
+    fits = grid({"flint": KNOWN["a"], "flint:g": KNOWN["b"]})
+    views = grid({"flint": [0.3] * 6}, explainer="native", **DELETION)
+    old = build_leaderboard(rows_frame(fits + views))  # no predictor column: stored before 2026-12-08
+    assert any("flint: their own explanations were stored before rows named their predictor" in note
+               for note in old.notes["entries"])
+    moved = [dict(r, model="flint:g") for r in views]
+    new = build_leaderboard(rows_frame(named(fits) + named(moved)))
+    assert not any("stored before rows named their predictor" in note for note in new.notes["entries"])

@@ -140,7 +140,7 @@ def test_a_failing_call_after_init_is_a_warning_and_the_rest_are_no_ops(tmp_path
 
 def test_logger_wandb_tracks_a_whole_run_offline_under_the_results_folder(results, monkeypatch, caplog):
     monkeypatch.delenv("WANDB_MODE")  # offline is the default
-    cfg = compose_config([*FAST, *FAST_MODEL, "explainers=[native,random]", "logger=wandb"], results)
+    cfg = compose_config([*FAST, *FAST_MODEL, "explainers=[native,ig,random]", "explainers.ig.n_steps=8", "logger=wandb"], results)
     plan = make_plan(cfg)
     assert isinstance(plan.tracker, WandbTracker)
     plan.tracker.finish()

@@ -121,13 +121,15 @@ def test_the_pairing_of_images_decides_the_interval():
     assert "is not distinguishable from 0" in shuffled["note"]
 
 
-def test_the_interval_resamples_images_within_each_seed_around_the_mean_over_seeds():
+def test_the_interval_resamples_seeds_then_images_within_each_around_the_mean_over_seeds():
     # Seed 0's gain 0.02 on 20 images, seed 1's 0.10 on 80: `ours` is the mean over seeds, 0.06
-    # (pooled images would weigh seed 1 four times: 0.084), and each seed's images vary by +-0.01
-    # only, so resampled within seeds the interval is narrow; pooled, the seeds' gap would widen it.
+    # (pooled images would weigh seed 1 four times: 0.084). Each seed's images vary by +-0.01
+    # only: resampled within seeds alone, the interval would be 0.006 wide and say nothing of the
+    # gap between the seeds' nets; drawing the seeds too, it spans from one seed's gain to the other's.
     first, second = 0.02 + np.tile([-0.01, 0.01], 10), 0.10 + np.tile([-0.01, 0.01], 40)
     low, high = paired_bootstrap_ci([first, second])
-    assert low < 0.06 < high and high - low < 0.006
+    assert low < 0.025 and high > 0.095
+    assert paired_bootstrap_ci([first]) == pytest.approx((0.02 - 0.0045, 0.02 + 0.0045), abs=0.0015)  # images only
     assert paired_bootstrap_ci([first, second]) == (low, high)  # seeded
     assert paired_bootstrap_ci([first, second], seed=1) != (low, high)
     base = {seed: np.full(n, 0.7) for seed, n in ((0, 20), (1, 80))}

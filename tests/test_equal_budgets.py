@@ -46,3 +46,13 @@ def test_flint_learning_f_stops_early_on_fs_validation_loss_but_a_frozen_f_canno
     assert late.history_["epochs"] >= 10
     with pytest.raises(ValueError, match="a frozen f's never changes"):
         FlintPosthoc(training=MLP.loop(epochs=40, patience=2)).fit(X, y)
+
+
+def test_each_entrys_budget_is_stated_for_the_page():
+    from bench.models import RandomForest
+    from bench.models.budget import training_budget
+
+    X, y = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32), np.arange(40) % 2
+    mlp = MLP(training=MLP.loop(epochs=3, patience=None)).fit(X, y)
+    assert training_budget(mlp) == "3 epochs, adam lr 0.001, batch 64"
+    assert training_budget(RandomForest(n_estimators=7)) == "n_estimators 7, max_depth None"

@@ -12,7 +12,9 @@ The re-explanations draw independently of the explanation by default (`draws="in
 bench/metrics/context.py), as a user explaining twice sees it; a sampling explainer's own noise
 then lowers the correlation as a destroyed model does, so that a noisy explainer looks more
 sensitive than it is. `draws="shared"` re-explains with the explanation's own seed and measures
-the destruction's effect alone.
+the destruction's effect alone. `reexplanation_agreement`, a diagnostic, measures that noise:
+the similarity of two independent explanations of the unchanged model, the level below which a
+check's score says nothing about the model.
 
 - `model_parameter_randomisation` (the paper's cascading randomisation, §3.1): the layers the
   explanation reads are re-initialised one at a time from the output down, cumulatively, and
@@ -129,6 +131,21 @@ def data_randomisation(model, X: np.ndarray, explanation: Explanation, *, contex
     randomised = context.reexplain(permuted_label_model, X, explanation.target, draws=draws,
                                    purpose="data_randomisation")
     return padded(explanation_similarity(explanation, randomised, absolute), n)
+
+
+@metric(category="diagnostic", higher_is_better=True)
+def reexplanation_agreement(model, X: np.ndarray, explanation: Explanation, *, context: MetricContext,
+                            rng: np.random.Generator, absolute: bool = True, n_instances: int | None = None) -> np.ndarray:
+    """(n,) Spearman correlation of the explanation with the same explainer's explanation of the
+    same model and rows, drawn independently: the explainer's own noise, 1 for a deterministic
+    one. It is the floor of both checks under independent draws: a check that scores near it
+    cannot tell a destroyed model from the explainer's sampling noise (the random control scores
+    about 0 on both). Only the first `n_instances` rows are scored, the rest are NaN."""
+    check_absolute("reexplanation_agreement", absolute)
+    n = len(X)
+    X, explanation = first_instances(X, explanation, n_instances, "reexplanation_agreement")
+    again = context.reexplain(model, X, explanation.target, draws="independent", purpose="reexplanation_agreement")
+    return padded(explanation_similarity(explanation, again, absolute), n)
 
 
 def check_absolute(metric_name: str, absolute) -> None:

@@ -88,14 +88,24 @@ def _for_budget(kinds: dict[str, str], configured: dict[str, Any], defaults: dic
     return {name: SMOKE[kind](configured.get(name, defaults[name])) for name, kind in kinds.items()}
 
 
+# The options that set how much a model without a training loop learns (trees, boosting rounds,
+# solver iterations), by their scikit-learn, CatBoost or interpret names: what its budget states.
+EFFORT_OPTIONS = ("n_estimators", "iterations", "max_rounds", "learning_rate", "depth", "max_depth", "max_iter", "C")
+
+
 def training_budget(model) -> str:
     """What a fitted model trained with, as the leaderboard's page states it beside its entry: its
     training loop's epochs (those trained, where early stopping ended sooner), optimiser, rate and
-    batch, and for a model built on another its base's; "" for a model without a loop."""
+    batch, or, without a loop, its EFFORT_OPTIONS; and for a model built on another its base's.
+    No model is tuned (no HPO trials)."""
     parts = []
     loop = getattr(model, "_training", None)
     if callable(loop):
         parts.append(describe_loop(loop(), getattr(model, "history_", {}).get("epochs")))
+    elif callable(getattr(model, "get_params", None)):
+        options = model.get_params(deep=False)
+        effort = ", ".join(f"{name} {options[name]}" for name in EFFORT_OPTIONS if name in options)
+        parts += [effort] if effort else []
     base = getattr(model, "base_", None)
     if base is not None and training_budget(base):
         parts.append(f"base: {training_budget(base)}")

@@ -329,10 +329,11 @@ class CNNInte(OnABase, Capabilities, ClassifierMixin, BaseEstimator):
         instance's activations sit nearer its cluster's centroid than the runner-up's,
         ||h(x) - mu_r||^2 - ||h(x) - mu_c||^2 (with one cluster, -||h(x) - mu_c||^2): which inputs
         put the instance in its cluster, the first step of its path. It does not depend on
-        `target`; attribution metrics that score it against f's class read how well "what puts x
-        in its cluster" predicts f's output."""
+        `target` (by default the meta-learner's predicted class, the decision the path explains);
+        the run scores it on the meta-learner's entry (bench/models/interpreter.py), where the
+        attribution metrics read how well "what puts x in its cluster" predicts g's output."""
         X = self._validated(X)
-        target = class_indices(self, X, target)
+        target = self.interpreter_proba(X).argmax(axis=1) if target is None else class_indices(self, X, target)
         H = self._activations(X)
         cluster, sub = self._assign(H)
         distances = self.level1_.transform(H)  # (n, k1) Euclidean distances to the centroids

@@ -8,11 +8,13 @@ The defence's gain (ATEX's intersection minus the undefended net's) comes with a
 bootstrap 95% confidence interval over the attacked images, from each image's intersection (the
 per-instance values the run keeps beside each metric row, bench/results/units.py VALUES). Paired:
 both nets of one seed are attacked on the same test images (the run draws its sample from the
-task, fold and seed alone), so an image's difficulty cancels in its own difference. The images
-are resampled within each seed and the statistic is the mean over seeds of each seed's mean
-difference, as `ours` is: the pairs live within a seed, and a handful of seeds is too few to
-resample, so the interval says how much the gain depends on which images were attacked, for the
-nets trained; the gain's spread over seeds is its `ours_std`.
+task, fold and seed alone), so an image's difficulty cancels in its own difference. The
+statistic is the mean over seeds of each seed's mean difference, as `ours` is, and the bootstrap
+has two levels: with several seeds it draws seeds with replacement (how much the gain depends on
+the nets trained), then, within each seed drawn, its images with replacement (on which images
+were attacked); the pairs live within a seed. With one seed only the images are drawn, and the
+interval holds no training variance: the note says how many seeds it rests on. The gain's
+spread over seeds is its `ours_std`.
 
 The gain is reproduced only where the interval excludes 0 on the paper's side and holds the
 paper's gain as transcribed. The transcription's stated precision (AGREEMENT, 0.05) is not
@@ -120,10 +122,14 @@ def paired_differences(images: pd.DataFrame, epsilon: float) -> list[np.ndarray]
 def paired_bootstrap_ci(differences: list[np.ndarray], *, resamples: int = RESAMPLES,
                         seed: int = BOOTSTRAP_SEED) -> tuple[float, float]:
     """The percentile CONFIDENCE interval of the mean over seeds of each seed's mean paired
-    difference (one array per seed, an entry per image): each resample draws each seed's images
-    with replacement, the same draw for both nets (the difference is resampled whole)."""
+    difference (one array per seed, an entry per image): each resample draws the seeds with
+    replacement (with several), then each drawn seed's images, the same draw for both nets (the
+    difference is resampled whole)."""
     rng = np.random.default_rng(seed)
-    means = sum(_resampled_means(d, resamples, rng) for d in differences) / len(differences)
+    per_seed = np.stack([_resampled_means(d, resamples, rng) for d in differences])  # (seeds, resamples)
+    drawn = rng.integers(0, len(differences), size=(len(differences), resamples)) if len(differences) > 1 \
+        else np.zeros((1, resamples), dtype=int)
+    means = per_seed[drawn, np.arange(resamples)].mean(axis=0)
     low, high = np.quantile(means, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2])
     return float(low), float(high)
 

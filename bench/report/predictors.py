@@ -66,7 +66,8 @@ def _shared(cells: pd.DataFrame) -> list[str]:
                 f"{predictor}, and its post-hoc explanations are listed once, under it")
         interpreters = [m + INTERPRETER_SUFFIX for m in others if m + INTERPRETER_SUFFIX in entries]
         if interpreters:
-            line += f"; {_and(others)} enter with their interpreters g ({_and(interpreters)})"
+            enters = "enter with their interpreters" if len(others) > 1 else "enters with its interpreter"
+            line += f"; {_and(others)} {enters} g ({_and(interpreters)})"
         lines.append(line + ".")
     return lines
 

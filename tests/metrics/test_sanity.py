@@ -13,7 +13,7 @@ from bench.core.errors import NotApplicable
 from bench.core.explanation import Explanation
 from bench.metrics.base import info_of
 from bench.core.calls import CountingModel
-from bench.metrics.sanity import cascade, data_randomisation, model_parameter_randomisation
+from bench.metrics.sanity import cascade, data_randomisation, model_parameter_randomisation, reexplanation_agreement
 from bench.models import CNN, MLP, HyperLinearRegressor, MLPRegressor, TabResNetRegressor
 from bench.models.training import seeded
 from tests.metrics.conftest import make_context
@@ -354,6 +354,20 @@ def test_independent_draws_show_a_sampling_explainers_noise_and_shared_draws_hid
     assert np.all(independent < 1)
     np.testing.assert_array_equal(score("independent"), independent)  # the same config and seed
     assert not np.allclose(score("independent", seed=1), independent)
+
+
+def test_the_noise_floor_is_1_for_a_deterministic_explainer_and_the_noises_own_agreement_otherwise():
+    model, X = mlp(), rows(200)
+    context = make_context(explain=noisy_after_evaluating)
+    target = np.zeros(len(X), dtype=int)
+    deterministic = reexplanation_agreement(model, X, gradient_times_input(model, X, target), context=replace(
+        context, explain=gradient_times_input), rng=np.random.default_rng(0))
+    np.testing.assert_allclose(deterministic, 1.0)
+    # independent standard normal attributions: |phi| ranks of two draws agree by chance only
+    noise = reexplanation_agreement(model, X, noisy_after_evaluating(model, X, target), context=context,
+                                    rng=np.random.default_rng(0), n_instances=100)
+    assert abs(np.nanmean(noise)) < 0.1 and np.isnan(noise[100:]).all()
+    assert info_of(reexplanation_agreement).category == "diagnostic"
 
 
 def test_an_explanation_that_reads_no_layer_has_no_cascade():

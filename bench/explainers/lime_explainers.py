@@ -132,7 +132,10 @@ class LimeImage(BatchedExplainer):
                                   + np.arange(image.shape[1])[None, :] // cell)
         from lime.wrappers.scikit_image import SegmentationAlgorithm
 
-        return SegmentationAlgorithm(self.segmentation, random_seed=seed)
+        algorithm = SegmentationAlgorithm(self.segmentation, random_seed=seed)
+        # lime reads superpixel z as the pixels labelled z, for z in 0..S-1; SLIC labels from 1, so
+        # its last superpixel would never be hidden and feature 0 would hide nothing: relabelled.
+        return lambda image: np.unique(algorithm(image), return_inverse=True)[1].reshape(image.shape[:2])
 
     def _explain(self, model, X, *, target, background, rng) -> Explanation:
         if X.ndim != 4 or X.shape[1] not in (1, 3):

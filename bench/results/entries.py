@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-INTERPRETER_SUFFIX = ":g"
+from bench.results.units import INTERPRETER
+
+INTERPRETER_SUFFIX = f":{INTERPRETER}"
 # The scores of an interpreter against its model (bench/metrics/fidelity.py), stored without an
 # explainer: never the model's own.
 INTERPRETER_METRICS = ("fidelity", "fidelity_top5", "accuracy_change")

@@ -22,6 +22,9 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.=-]+", "_", str(text)).strip("_") or "_"
 
 
+INTERPRETER = "g"  # ExplainUnit.entry of a unit that explains the model's interpreter
+
+
 @dataclass(frozen=True)
 class FitUnit:
     """Train one model on one fold of one task; yields the prediction-metric rows.
@@ -116,7 +119,6 @@ def explanation_key(unit_key: str) -> str:
 
 EXPLANATION = "explanation.pkl"  # an explain unit's artifact
 VALUES = "values.pkl"  # a metric unit's artifact: its (n,) score of each instance, NaN where undefined
-INTERPRETER = "g"  # ExplainUnit.entry of a unit that explains the model's interpreter
 
 
 def unit_path(root: str | Path, unit: "FitUnit | ExplainUnit | MetricUnit | LoadUnit", what: str = "rows") -> Path:

@@ -80,3 +80,10 @@ def test_the_explained_classs_attribution_is_the_same_with_and_without_the_inter
 def test_held_out_samples_must_be_a_positive_count():
     with pytest.raises(ValueError, match="held_out_samples"):
         LimeImage(held_out_samples=0)
+
+
+@pytest.mark.parametrize("segmentation", ["slic", "quickshift", "felzenszwalb"])
+def test_every_segmentation_labels_its_superpixels_from_0(segmentation):
+    image = np.random.default_rng(0).random((28, 28, 3))
+    segments = LimeImage(segmentation=segmentation)._segments(0)(image)
+    assert segments.shape == (28, 28) and np.array_equal(np.unique(segments), np.arange(segments.max() + 1))

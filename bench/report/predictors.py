@@ -55,10 +55,13 @@ def _and(names) -> str:
 
 
 def _shared(cells: pd.DataFrame) -> list[str]:
-    """One line per predictor that several models predict with, said once."""
+    """One line per predictor that several models predict with, said once. Cost rows are left out:
+    a model that predicts with its base files its fit's cost under its interpreter g, which it
+    trained, not predicts with."""
     lines = []
     entries = set(cells["predictor"])
-    for predictor, models in cells.groupby("predictor")["model"].unique().items():
+    scores = cells[cells["category"] != "cost"]
+    for predictor, models in scores.groupby("predictor")["model"].unique().items():
         others = sorted(set(models) - {predictor})
         if not others:
             continue

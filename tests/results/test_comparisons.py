@@ -253,3 +253,12 @@ def test_own_explanations_stored_on_fs_entry_before_rows_named_their_predictor_a
     moved = [dict(r, model="flint:g") for r in views]
     new = build_leaderboard(rows_frame(named(fits) + named(moved)))
     assert not any("stored before rows named their predictor" in note for note in new.notes["entries"])
+
+
+def test_an_interpreters_fit_cost_filed_under_it_is_no_shared_predictor():
+    cost = [dict(r, model="mlp_inte", predictor="mlp_inte:g", metric="fit_seconds", category="cost",
+                 higher_is_better=False) for r in grid({"mlp_inte": [1.0] * 6})]
+    board = build_leaderboard(rows_frame(named(grid({"mlp": KNOWN["a"], "mlp_inte:g": KNOWN["b"]}))
+                                         + named(grid({"mlp_inte": KNOWN["a"]}), "mlp") + cost))
+    assert not any(note.startswith("mlp_inte:g and mlp_inte") for note in board.notes["entries"])
+    assert any(note.startswith("mlp and mlp_inte predict with one network") for note in board.notes["entries"])

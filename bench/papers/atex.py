@@ -27,7 +27,6 @@ level.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +35,7 @@ import pandas as pd
 from bench.papers.reproduction import (MNIST_ONLINE, Launch, Option, Reproduction, columns, output_dir,
                                        read_published, seeds, write_result)
 from bench.results import ResultStore
-from bench.results.units import METRIC_SEPARATOR, VALUES
+from bench.results.units import VALUES, StoredMetricUnit
 
 PUBLISHED = "baselines/atex_figure_topk_intersection.csv"
 EXPERIMENT = "paper_atex_figure"
@@ -76,22 +75,6 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-@dataclass(frozen=True)
-class _StoredMetric:
-    """A metric unit as unit_path reads it (its folder and name), from its key alone: a reader
-    has the rows' keys, not the units that wrote them."""
-
-    key: str
-
-    @property
-    def folder(self) -> Path:
-        return Path(self.key.split(METRIC_SEPARATOR, 1)[0])
-
-    @property
-    def name(self) -> str:
-        return self.key.split(METRIC_SEPARATOR, 1)[1]
-
-
 def per_image(rows: pd.DataFrame, store: ResultStore) -> pd.DataFrame:
     """model, seed, epsilon, image (its place in the seed's explained sample), value: each attacked
     image's top-50 intersection, from the per-instance values stored beside each ok row of the
@@ -101,7 +84,7 @@ def per_image(rows: pd.DataFrame, store: ResultStore) -> pd.DataFrame:
     chosen = rows[(rows["status"] == "ok") & rows["metric"].isin(list(topk)) & rows["model"].isin(list(MODELS))]
     out = []
     for row in chosen.itertuples():
-        values = store.load_artifact(_StoredMetric(row.unit), VALUES)
+        values = store.load_artifact(StoredMetricUnit(row.unit), VALUES)
         if values is not None:
             out.append(pd.DataFrame({"model": row.model, "seed": row.seed, "epsilon": topk[row.metric],
                                      "image": np.arange(len(values)), "value": np.asarray(values, dtype=float)}))

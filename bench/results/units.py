@@ -117,6 +117,22 @@ def explanation_key(unit_key: str) -> str:
     return unit_key.split(METRIC_SEPARATOR, 1)[0]
 
 
+@dataclass(frozen=True)
+class StoredMetricUnit:
+    """A metric unit as unit_path reads it (its folder and name) from a row's `unit` key alone: a
+    reader of rows (a paper's reproduction) has the keys, not the units that wrote them."""
+
+    key: str
+
+    @property
+    def folder(self) -> Path:
+        return Path(explanation_key(self.key))
+
+    @property
+    def name(self) -> str:
+        return self.key.split(METRIC_SEPARATOR, 1)[1]
+
+
 EXPLANATION = "explanation.pkl"  # an explain unit's artifact
 VALUES = "values.pkl"  # a metric unit's artifact: its (n,) score of each instance, NaN where undefined
 
